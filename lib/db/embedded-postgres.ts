@@ -34,6 +34,11 @@ export async function startEmbeddedPostgres(options: {
   const settingsFile = path.join(dataDir, "embedded-postgres.json");
   const databaseName = options.databaseName ?? "provisioning";
   fs.mkdirSync(dataDir, { recursive: true });
+  if (process.getuid?.() === 0) {
+    // As root, PostgreSQL runs as the unprivileged "postgres" user, which must be able to reach its
+    // cluster directory. Files holding secrets in dataDir stay 0600.
+    fs.chmodSync(dataDir, 0o755);
+  }
 
   const isInitialised = fs.existsSync(path.join(clusterDir, "PG_VERSION"));
   let settings = readSettings(settingsFile);

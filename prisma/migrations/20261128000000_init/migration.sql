@@ -8,6 +8,7 @@ CREATE TABLE "Connection" (
     "createdAt" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updatedAt" TIMESTAMPTZ(3) NOT NULL,
     "version" INTEGER NOT NULL DEFAULT 1,
+    "managedBySandbox" BOOLEAN NOT NULL DEFAULT false,
     "tenantUrl" TEXT,
     "secretTokenCipher" TEXT,
     "secretTokenLast4" TEXT,
@@ -253,3 +254,17 @@ ALTER TABLE "ProvisioningLog" ADD CONSTRAINT "ProvisioningLog_connectionId_fkey"
 -- AddForeignKey
 ALTER TABLE "AuditEntry" ADD CONSTRAINT "AuditEntry_connectionId_fkey" FOREIGN KEY ("connectionId") REFERENCES "Connection"("id") ON DELETE SET NULL ON UPDATE CASCADE;
 
+
+-- Hand-written: indexes Prisma's schema language cannot express.
+
+-- Claiming scans only runnable jobs, newest-priority first.
+CREATE INDEX "Job_claim_idx" ON "Job" ("priority" DESC, "runAt") WHERE "status" = 'queued';
+CREATE INDEX "Job_lease_idx" ON "Job" ("leaseExpiresAt") WHERE "status" = 'running';
+
+-- At most one provisioning cycle per connection, queued or running, enforced by the database.
+CREATE UNIQUE INDEX "Job_one_cycle_per_connection" ON "Job" ("connectionId")
+  WHERE "kind" = 'provisioning-cycle' AND "status" IN ('queued', 'running');
+CREATE UNIQUE INDEX "Cycle_one_running_per_connection" ON "Cycle" ("connectionId") WHERE "status" = 'running';
+
+-- Deduplication applies to live jobs only; a finished job's key may be reused.
+CREATE UNIQUE INDEX "Job_dedupeKey_live" ON "Job" ("dedupeKey") WHERE "dedupeKey" IS NOT NULL AND "status" IN ('queued', 'running');

@@ -1,0 +1,86 @@
+import { z } from "zod";
+
+/**
+ * Job kinds and their payload schemas. Payloads are validated when a job is enqueued and again when a
+ * worker claims it: a row written by an older release, or by hand, must not reach a handler unchecked.
+ */
+export const JOB_KINDS = [
+  "provisioning-cycle",
+  "on-demand",
+  "test-connection",
+  "export",
+  "notification",
+  "maintenance",
+] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
+
+export const ZJobPayloads = {
+  "provisioning-cycle": z
+    .object({
+      connectionId: z.string().uuid(),
+      trigger: z.enum(["schedule", "start", "restart", "config-change", "quarantine-retry"]),
+      dryRun: z.boolean().default(false),
+    })
+    .strict(),
+  "on-demand": z
+    .object({
+      connectionId: z.string().uuid(),
+      subjects: z
+        .array(z.object({ objectId: z.string().min(1), objectTypeName: z.enum(["User", "Group"]) }).strict())
+        .min(1)
+        .max(6),
+      initiatedBy: z.string().min(1),
+    })
+    .strict(),
+  "test-connection": z.object({ connectionId: z.string().uuid() }).strict(),
+  export: z.object({ connectionId: z.string().uuid(), format: z.enum(["json", "csv"]) }).strict(),
+  notification: z
+    .object({
+      connectionId: z.string().uuid(),
+      template: z.enum(["quarantine", "deletions-held", "failure"]),
+      data: z.record(z.string(), z.unknown()),
+    })
+    .strict(),
+  maintenance: z.object({ task: z.enum(["prune"]) }).strict(),
+} satisfies Record<JobKind, z.ZodType>;
+
+export type JobPayload<K extends JobKind> = z.infer<(typeof ZJobPayloads)[K]>;
+
+export function parseJobPayload<K extends JobKind>(kind: K, payload: unknown): JobPayload<K> {
+  const result = ZJobPayloads[kind].safeParse(payload);
+  if (!result.success) {
+    throw new InvalidPayloadError(
+      kind,
+      result.error.issues.map((issue) => `${issue.path.join(".") || "(payload)"}: ${issue.message}`).join("; "),
+    );
+  }
+  return result.data as JobPayload<K>;
+}
+
+export function isJobKind(value: string): value is JobKind {
+  return (JOB_KINDS as readonly string[]).includes(value);
+}
+
+export class InvalidPayloadError extends Error {
+  readonly permanent = true;
+  constructor(
+    readonly kind: string,
+    readonly details: string,
+  ) {
+    super(`Invalid payload for job kind "${kind}": ${details}`);
+    this.name = "InvalidPayloadError";
+  }
+}
+
+/** Thrown by handlers for failures a retry cannot fix (bad credentials, invalid configuration). */
+export class PermanentJobError extends Error {
+  readonly permanent = true;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "PermanentJobError";
+  }
+}
+
+export function isPermanentError(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { permanent?: unknown }).permanent === true;
+}
