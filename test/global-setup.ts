@@ -5,6 +5,7 @@ import pg from "pg";
 import type { TestProject } from "vitest/node";
 import { startEmbeddedPostgres } from "../lib/db/embedded-postgres";
 import { applyMigrations } from "../lib/db/migrate";
+import { ensureSandboxTls } from "../sandbox/tls";
 
 /**
  * One real PostgreSQL for the whole test run: TEST_DATABASE_URL when given (any server), otherwise a
@@ -12,6 +13,11 @@ import { applyMigrations } from "../lib/db/migrate";
  * it (CREATE DATABASE … TEMPLATE), which takes milliseconds and isolates files running in parallel.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // Tests talk HTTPS to the sandbox emulators through global fetch, which trusts only certificates known
+  // when the process starts: the test workers are forked after this, and inherit this variable.
+  const tls = await ensureSandboxTls(path.join(os.tmpdir(), "provisioning-test-tls"));
+  process.env.NODE_EXTRA_CA_CERTS = tls.certPath;
+  project.provide("sandboxTlsDir", path.dirname(tls.certPath));
   let adminUrl = process.env.TEST_DATABASE_URL;
   let stop: () => Promise<void> = async () => undefined;
   let tmp: string | undefined;
@@ -52,5 +58,6 @@ declare module "vitest" {
   export interface ProvidedContext {
     databaseAdminUrl: string;
     databaseTemplate: string;
+    sandboxTlsDir: string;
   }
 }

@@ -83,6 +83,10 @@ export function env(): Environment {
   return cached;
 }
 
+export function resetEnvironmentCache(): void {
+  cached = undefined;
+}
+
 export function isSandboxEnabled(environment: Environment = env()): boolean {
   if (environment.SANDBOX === "on") return true;
   if (environment.SANDBOX === "off") return false;

@@ -6,9 +6,10 @@ export { PrismaClient };
 
 /**
  * One PrismaClient per process, created on first use from DATABASE_URL (which the launcher sets for
- * the embedded server). The Next.js dev server reloads modules, so the instance lives on globalThis.
+ * the embedded server). The Next.js dev server reloads modules, so the instance lives on globalThis;
+ * it is rebuilt if DATABASE_URL changes (tests point suites at their own databases).
  */
-const holder = globalThis as unknown as { __provisioningDb?: PrismaClient };
+const holder = globalThis as unknown as { __provisioningDb?: { url: string; client: PrismaClient } };
 
 export function createDatabase(databaseUrl: string, options: { poolSize?: number } = {}): PrismaClient {
   const adapter = new PrismaPg({ connectionString: databaseUrl, max: options.poolSize ?? 10 });
@@ -16,10 +17,10 @@ export function createDatabase(databaseUrl: string, options: { poolSize?: number
 }
 
 export function getDb(): PrismaClient {
-  if (!holder.__provisioningDb) {
-    const url = process.env.DATABASE_URL;
-    if (!url) throw new Error("DATABASE_URL is not set; start the product with `npm start`, which sets it.");
-    holder.__provisioningDb = createDatabase(url);
+  const url = process.env.DATABASE_URL;
+  if (!url) throw new Error("DATABASE_URL is not set; start the product with `npm start`, which sets it.");
+  if (holder.__provisioningDb?.url !== url) {
+    holder.__provisioningDb = { url, client: createDatabase(url) };
   }
-  return holder.__provisioningDb;
+  return holder.__provisioningDb.client;
 }

@@ -1,0 +1,83 @@
+"use client";
+
+import { type Configuration, PublicClientApplication } from "@azure/msal-browser";
+import { MsalProvider } from "@azure/msal-react";
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { createContext, type ReactNode, useContext, useEffect, useState } from "react";
+import type { ClientAuthConfig, ClientSandboxInfo } from "@/lib/client/auth-config";
+import { AuthGate } from "./auth-gate";
+
+interface ConsoleConfig {
+  auth: ClientAuthConfig;
+  sandbox: ClientSandboxInfo | null;
+}
+
+const ConsoleConfigContext = createContext<ConsoleConfig | null>(null);
+
+export function useConsoleConfig(): ConsoleConfig {
+  const config = useContext(ConsoleConfigContext);
+  if (!config) throw new Error("useConsoleConfig outside <Providers>");
+  return config;
+}
+
+function createMsal(auth: ClientAuthConfig): PublicClientApplication {
+  const origin = window.location.origin;
+  const configuration: Configuration = {
+    auth: {
+      clientId: auth.clientId,
+      authority: auth.authority,
+      knownAuthorities: auth.knownAuthorities,
+      authorityMetadata: auth.authorityMetadata,
+      redirectUri: `${origin}/`,
+      postLogoutRedirectUri: `${origin}/`,
+    },
+    cache: { cacheLocation: "sessionStorage" },
+    system: { protocolMode: auth.protocolMode === "OIDC" ? "OIDC" : "AAD" },
+  };
+  return new PublicClientApplication(configuration);
+}
+
+export function Providers({
+  authConfig,
+  sandbox,
+  children,
+}: {
+  authConfig: ClientAuthConfig | null;
+  sandbox: ClientSandboxInfo | null;
+  children: ReactNode;
+}) {
+  const [queryClient] = useState(
+    () =>
+      new QueryClient({
+        defaultOptions: { queries: { retry: 1, refetchOnWindowFocus: false, staleTime: 5_000 } },
+      }),
+  );
+  // MSAL needs the browser (window, crypto, storage): created after mount, so the server render and the
+  // first client render agree.
+  const [msal, setMsal] = useState<PublicClientApplication | null>(null);
+  useEffect(() => {
+    if (authConfig) setMsal(createMsal(authConfig));
+  }, [authConfig]);
+
+  if (!authConfig) {
+    return (
+      <main className="mx-auto max-w-xl p-8">
+        <h1 className="text-xl font-semibold">Sign-in is not configured</h1>
+        <p className="mt-2 text-slate-600 dark:text-slate-300">
+          Set AUTH_AUTHORITY, AUTH_CLIENT_ID and AUTH_API_SCOPE (see the README), or start without them to use the
+          sandbox.
+        </p>
+      </main>
+    );
+  }
+  if (!msal) return <p className="p-8 text-slate-600 dark:text-slate-300" role="status">Loading…</p>;
+  return (
+    <ConsoleConfigContext.Provider value={{ auth: authConfig, sandbox }}>
+      <MsalProvider instance={msal}>
+        <QueryClientProvider client={queryClient}>
+          <AuthGate>{children}</AuthGate>
+        </QueryClientProvider>
+      </MsalProvider>
+    </ConsoleConfigContext.Provider>
+  );
+}

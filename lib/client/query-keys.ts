@@ -1,0 +1,11 @@
+/** Every TanStack Query key in one typed factory, so invalidation after a mutation cannot miss one. */
+export const queryKeys = {
+  me: ["me"] as const,
+  connections: {
+    all: ["connections"] as const,
+    list: () => [...queryKeys.connections.all, "list"] as const,
+    detail: (id: string) => [...queryKeys.connections.all, id] as const,
+    logs: (id: string, filters: Record<string, string | undefined>) => [...queryKeys.connections.all, id, "logs", filters] as const,
+    directoryUsers: (id: string, search: string) => [...queryKeys.connections.all, id, "directory-users", search] as const,
+  },
+};

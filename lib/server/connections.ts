@@ -1,0 +1,241 @@
+import { z } from "zod";
+import type { Connection, PrismaClient } from "../db/generated/client";
+import { lastFour, type SecretBox } from "../crypto/secrets";
+import type { Principal } from "../auth/verify-token";
+import { AppError, validationFailed, type FieldError } from "./errors";
+import { checkTenantUrl, type TenantUrlPolicy } from "./tenant-url";
+import { recordAudit } from "./audit";
+
+const SECRET_EXPIRY_WARNING_DAYS = 14;
+
+export const ZConnectionSettings = z
+  .object({
+    name: z.string().trim().min(1, "is required").max(120),
+    tenantUrl: z.string().trim().max(2048).nullable(),
+    secretToken: z.string().min(1, "must not be empty").max(4096),
+    secretTokenExpiresAt: z.iso.datetime({ offset: true }).nullable(),
+    graphAuthorityHost: z.string().trim().url().nullable(),
+    graphBaseUrl: z.string().trim().url().nullable(),
+    graphTenantId: z.string().trim().min(1).max(200).nullable(),
+    graphClientId: z.string().trim().min(1).max(200).nullable(),
+    graphClientSecret: z.string().min(1, "must not be empty").max(4096),
+    graphServicePrincipalId: z.string().trim().min(1).max(200).nullable(),
+    scope: z.enum(["AssignedOnly", "All"]),
+    notificationEmail: z.string().trim().email("must be an e-mail address").nullable(),
+    notifyOnFailure: z.boolean(),
+    preventAccidentalDeletes: z.boolean(),
+    deletionThreshold: z.number().int("must be a whole number").min(1).max(1_000_000),
+    scheduleIntervalMinutes: z.number().int("must be a whole number").min(1, "must be at least 1 minute").max(7 * 24 * 60),
+    provisioningEnabled: z.boolean(),
+  })
+  .partial()
+  .strict();
+export type ConnectionSettingsInput = z.infer<typeof ZConnectionSettings>;
+
+export const ZCreateConnection = ZConnectionSettings.extend({ name: z.string().trim().min(1, "is required").max(120) }).strict();
+
+export interface SecretStatus {
+  isSet: boolean;
+  last4: string | null;
+  updatedAt: string | null;
+}
+
+export interface ConnectionDto {
+  id: string;
+  name: string;
+  version: number;
+  isSandbox: boolean;
+  tenantUrl: string | null;
+  secretToken: SecretStatus & { expiresAt: string | null; expiresSoon: boolean; isExpired: boolean };
+  graph: {
+    authorityHost: string | null;
+    baseUrl: string | null;
+    tenantId: string | null;
+    clientId: string | null;
+    clientSecret: SecretStatus;
+    servicePrincipalId: string | null;
+  };
+  scope: string;
+  notificationEmail: string | null;
+  notifyOnFailure: boolean;
+  preventAccidentalDeletes: boolean;
+  deletionThreshold: number;
+  scheduleIntervalMinutes: number;
+  provisioningEnabled: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What callers may see of a connection: never a secret, only whether it is set and its last four characters. */
+export function toConnectionDto(connection: Connection, now = new Date()): ConnectionDto {
+  const expiresAt = connection.secretTokenExpiresAt;
+  const msLeft = expiresAt ? expiresAt.getTime() - now.getTime() : Number.POSITIVE_INFINITY;
+  return {
+    id: connection.id,
+    name: connection.name,
+    version: connection.version,
+    isSandbox: connection.managedBySandbox,
+    tenantUrl: connection.tenantUrl,
+    secretToken: {
+      isSet: Boolean(connection.secretTokenCipher),
+      last4: connection.secretTokenLast4,
+      updatedAt: connection.secretTokenUpdatedAt?.toISOString() ?? null,
+      expiresAt: expiresAt?.toISOString() ?? null,
+      isExpired: msLeft <= 0,
+      expiresSoon: msLeft > 0 && msLeft < SECRET_EXPIRY_WARNING_DAYS * 86_400_000,
+    },
+    graph: {
+      authorityHost: connection.graphAuthorityHost,
+      baseUrl: connection.graphBaseUrl,
+      tenantId: connection.graphTenantId,
+      clientId: connection.graphClientId,
+      clientSecret: {
+        isSet: Boolean(connection.graphClientSecretCipher),
+        last4: connection.graphClientSecretLast4,
+        updatedAt: connection.graphClientSecretUpdatedAt?.toISOString() ?? null,
+      },
+      servicePrincipalId: connection.graphServicePrincipalId,
+    },
+    scope: connection.scope,
+    notificationEmail: connection.notificationEmail,
+    notifyOnFailure: connection.notifyOnFailure,
+    preventAccidentalDeletes: connection.preventAccidentalDeletes,
+    deletionThreshold: connection.deletionThreshold,
+    scheduleIntervalMinutes: connection.scheduleIntervalMinutes,
+    provisioningEnabled: connection.provisioningEnabled,
+    createdAt: connection.createdAt.toISOString(),
+    updatedAt: connection.updatedAt.toISOString(),
+  };
+}
+
+export async function listConnections(db: PrismaClient): Promise<ConnectionDto[]> {
+  const rows = await db.connection.findMany({ orderBy: { createdAt: "asc" } });
+  return rows.map((row) => toConnectionDto(row));
+}
+
+export async function getConnection(db: PrismaClient, id: string): Promise<Connection> {
+  const connection = await db.connection.findUnique({ where: { id } });
+  if (!connection) throw new AppError("not_found", `No connection with id ${id}.`);
+  return connection;
+}
+
+interface WriteContext {
+  db: PrismaClient;
+  box: SecretBox;
+  policy: TenantUrlPolicy;
+  principal: Principal;
+}
+
+/** Cross-field checks zod cannot express; every problem is reported, each naming its field. */
+function checkSettings(input: ConnectionSettingsInput, policy: TenantUrlPolicy): FieldError[] {
+  const errors: FieldError[] = [];
+  if (input.tenantUrl) {
+    const problem = checkTenantUrl(input.tenantUrl, policy);
+    if (problem) errors.push({ field: "tenantUrl", message: `The tenant URL ${problem}.` });
+  }
+  for (const field of ["graphAuthorityHost", "graphBaseUrl"] as const) {
+    const value = input[field];
+    if (value && !value.startsWith("https://")) errors.push({ field, message: "must use https" });
+  }
+  return errors;
+}
+
+export async function createConnection(context: WriteContext, input: z.infer<typeof ZCreateConnection>): Promise<ConnectionDto> {
+  const errors = checkSettings(input, context.policy);
+  if (errors.length) throw validationFailed(errors);
+  const created = await context.db.$transaction(async (tx) => {
+    const row = await tx.connection.create({ data: { name: input.name } });
+    const updated = await tx.connection.update({ where: { id: row.id }, data: settingsToData(row.id, input, context.box) });
+    await recordAudit(tx, {
+      connectionId: row.id,
+      activity: "Add provisioning configuration",
+      principal: context.principal,
+      changes: describeChanges(null, updated, input),
+    });
+    return updated;
+  });
+  return toConnectionDto(created);
+}
+
+/**
+ * Applies a settings change atomically: validated as a whole first, so an invalid field leaves every
+ * other field as it was ("nothing is saved half-way"). `expectedVersion` guards against overwriting a
+ * change another admin saved meanwhile.
+ */
+export async function updateConnection(
+  context: WriteContext,
+  id: string,
+  input: ConnectionSettingsInput,
+  expectedVersion?: number,
+): Promise<ConnectionDto> {
+  const errors = checkSettings(input, context.policy);
+  if (errors.length) throw validationFailed(errors);
+  const updated = await context.db.$transaction(async (tx) => {
+    const before = await tx.connection.findUnique({ where: { id } });
+    if (!before) throw new AppError("not_found", `No connection with id ${id}.`);
+    if (expectedVersion !== undefined && before.version !== expectedVersion) {
+      throw new AppError("conflict", "Someone else changed these settings since you loaded them. Reload and try again.");
+    }
+    const after = await tx.connection.update({
+      where: { id },
+      data: { ...settingsToData(id, input, context.box), version: { increment: 1 } },
+    });
+    await recordAudit(tx, {
+      connectionId: id,
+      activity: "Update provisioning setting or credentials",
+      principal: context.principal,
+      changes: describeChanges(before, after, input),
+    });
+    return after;
+  });
+  return toConnectionDto(updated);
+}
+
+function settingsToData(id: string, input: ConnectionSettingsInput, box: SecretBox) {
+  const { secretToken, graphClientSecret, secretTokenExpiresAt, ...plain } = input;
+  const now = new Date();
+  return {
+    ...plain,
+    ...(secretTokenExpiresAt !== undefined ? { secretTokenExpiresAt: secretTokenExpiresAt ? new Date(secretTokenExpiresAt) : null } : {}),
+    ...(secretToken !== undefined
+      ? { secretTokenCipher: box.seal(secretToken, `${id}:secretToken`), secretTokenLast4: lastFour(secretToken), secretTokenUpdatedAt: now }
+      : {}),
+    ...(graphClientSecret !== undefined
+      ? {
+          graphClientSecretCipher: box.seal(graphClientSecret, `${id}:graphClientSecret`),
+          graphClientSecretLast4: lastFour(graphClientSecret),
+          graphClientSecretUpdatedAt: now,
+        }
+      : {}),
+  };
+}
+
+const SECRET_FIELDS = new Set(["secretToken", "graphClientSecret"]);
+
+function describeChanges(before: Connection | null, after: Connection, input: ConnectionSettingsInput): Record<string, { before: unknown; after: unknown }> {
+  const changes: Record<string, { before: unknown; after: unknown }> = {};
+  for (const field of Object.keys(input)) {
+    if (SECRET_FIELDS.has(field)) {
+      const last4Field = field === "secretToken" ? "secretTokenLast4" : "graphClientSecretLast4";
+      changes[field] = {
+        before: before?.[last4Field] ? `••••${before[last4Field]}` : before ? "(not set)" : null,
+        after: `••••${after[last4Field] ?? ""}`,
+      };
+      continue;
+    }
+    const key = field as keyof Connection;
+    const oldValue = before ? before[key] : null;
+    const newValue = after[key];
+    if (JSON.stringify(oldValue) !== JSON.stringify(newValue)) changes[field] = { before: oldValue ?? null, after: newValue ?? null };
+  }
+  return changes;
+}
+
+/** The decrypted Dialpad key, for the engine and Test Connection only. */
+export function openSecretToken(connection: Connection, box: SecretBox): string | null {
+  return connection.secretTokenCipher ? box.open(connection.secretTokenCipher, `${connection.id}:secretToken`) : null;
+}
+
+export function openGraphClientSecret(connection: Connection, box: SecretBox): string | null {
+  return connection.graphClientSecretCipher ? box.open(connection.graphClientSecretCipher, `${connection.id}:graphClientSecret`) : null;
+}

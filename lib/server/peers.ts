@@ -1,0 +1,50 @@
+import type { Connection } from "../db/generated/client";
+import type { SecretBox } from "../crypto/secrets";
+import { createGraphClient, createMsalTokenProvider, type GraphClient, type GraphTokenProvider } from "../graph";
+import { createScimClient, type RequestLimiter, type ScimClient, type ScimExchange } from "../scim";
+import { AppError } from "./errors";
+import { openGraphClientSecret, openSecretToken } from "./connections";
+
+const DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com";
+const DEFAULT_GRAPH_BASE_URL = "https://graph.microsoft.com/v1.0";
+
+/**
+ * MSAL caches tokens per application object; keeping one per connection and credential avoids asking
+ * for a new Graph token on every request. A changed secret yields a new cache key.
+ */
+const tokenProviders = new Map<string, GraphTokenProvider>();
+
+export function graphClientFor(connection: Connection, box: SecretBox): GraphClient {
+  const clientSecret = openGraphClientSecret(connection, box);
+  if (!connection.graphTenantId || !connection.graphClientId || !clientSecret) {
+    throw new AppError("not_configured", "The Microsoft Graph source is not configured: set the tenant id, client id and client secret.");
+  }
+  const authorityHost = connection.graphAuthorityHost ?? DEFAULT_AUTHORITY_HOST;
+  const graphBaseUrl = connection.graphBaseUrl ?? DEFAULT_GRAPH_BASE_URL;
+  const key = [connection.id, authorityHost, connection.graphTenantId, connection.graphClientId, connection.graphClientSecretUpdatedAt?.getTime()].join("|");
+  let tokenProvider = tokenProviders.get(key);
+  if (!tokenProvider) {
+    tokenProvider = createMsalTokenProvider({
+      authorityHost,
+      tenantId: connection.graphTenantId,
+      clientId: connection.graphClientId,
+      clientSecret,
+      knownAuthorities: [new URL(authorityHost).host],
+      graphBaseUrl,
+    });
+    tokenProviders.set(key, tokenProvider);
+  }
+  return createGraphClient({ baseUrl: graphBaseUrl, tokenProvider });
+}
+
+export function scimClientFor(
+  connection: Connection,
+  box: SecretBox,
+  options: { limiter?: RequestLimiter; onExchange?: (exchange: ScimExchange) => void } = {},
+): ScimClient {
+  const token = openSecretToken(connection, box);
+  if (!connection.tenantUrl || !token) {
+    throw new AppError("not_configured", "Dialpad is not configured: enter the tenant URL and secret token, then test the connection.");
+  }
+  return createScimClient({ baseUrl: connection.tenantUrl, token, limiter: options.limiter, onExchange: options.onExchange });
+}

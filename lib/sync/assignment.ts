@@ -1,0 +1,60 @@
+import type { GraphAppRoleAssignment } from "../graph";
+
+/** Entra's "Default Access" app role: assignments with it are excluded from provisioning (Dialpad tutorial). */
+export const DEFAULT_ACCESS_ROLE_ID = "00000000-0000-0000-0000-000000000000";
+
+export interface AssignmentIndex {
+  /** Users assigned directly with a real role: userId → role ids. */
+  userRoles: Map<string, Set<string>>;
+  /** Users assigned only with Default Access (excluded, but worth explaining). */
+  defaultAccessUsers: Set<string>;
+  /** Groups assigned with a real role: groupId → role ids. Their direct members are in scope. */
+  groupRoles: Map<string, Set<string>>;
+  defaultAccessGroups: Set<string>;
+}
+
+export function indexAssignments(assignments: Iterable<GraphAppRoleAssignment>): AssignmentIndex {
+  const index: AssignmentIndex = { userRoles: new Map(), defaultAccessUsers: new Set(), groupRoles: new Map(), defaultAccessGroups: new Set() };
+  for (const assignment of assignments) {
+    const isGroup = (assignment.principalType ?? "").toLowerCase() === "group";
+    if (assignment.appRoleId === DEFAULT_ACCESS_ROLE_ID) {
+      (isGroup ? index.defaultAccessGroups : index.defaultAccessUsers).add(assignment.principalId);
+      continue;
+    }
+    const target = isGroup ? index.groupRoles : index.userRoles;
+    const roles = target.get(assignment.principalId) ?? new Set<string>();
+    roles.add(assignment.appRoleId);
+    target.set(assignment.principalId, roles);
+  }
+  return index;
+}
+
+export interface UserEntitlement {
+  assigned: boolean;
+  /** How: "direct", "group:<id>", or why not. */
+  via: string[];
+  hasRequiredRole: boolean;
+  roleIds: string[];
+}
+
+/**
+ * Whether a user is entitled through the app's assignments: directly with a role other than Default
+ * Access, or as a direct member of an assigned group (Entra does not follow nested groups).
+ */
+export function userEntitlement(userId: string, index: AssignmentIndex, directGroupIds: Iterable<string>): UserEntitlement {
+  const roleIds = new Set<string>(index.userRoles.get(userId) ?? []);
+  const via: string[] = roleIds.size ? ["direct"] : [];
+  for (const groupId of directGroupIds) {
+    const groupRoles = index.groupRoles.get(groupId);
+    if (!groupRoles) continue;
+    via.push(`group:${groupId}`);
+    for (const role of groupRoles) roleIds.add(role);
+  }
+  const onlyDefaultAccess = roleIds.size === 0 && index.defaultAccessUsers.has(userId);
+  return {
+    assigned: roleIds.size > 0 || onlyDefaultAccess,
+    via: via.length ? via : onlyDefaultAccess ? ["direct (Default Access)"] : [],
+    hasRequiredRole: roleIds.size > 0,
+    roleIds: [...roleIds],
+  };
+}

@@ -1,0 +1,318 @@
+import type { GraphClient, GraphUser } from "../graph";
+import { describeScimError, eq, expectSingleMatch, isScimError, ScimError, type ScimClient, type ScimUser } from "../scim";
+import { indexAssignments, userEntitlement, type AssignmentIndex } from "./assignment";
+import type { ModifiedProperty, OnDemandResult, ProvisioningAction, ProvisioningStatus, ProvisioningStep, StatusInfo } from "./on-demand-types";
+import type { LinkStore, ObjectMappingEngine } from "./ports";
+import { MappingEvaluationError } from "./mapping-adapter";
+import { graphSelectFor, toEntraUser } from "./source";
+
+export interface ProcessUserContext {
+  graph: GraphClient;
+  scim: ScimClient;
+  links: LinkStore;
+  mapping: ObjectMappingEngine;
+  servicePrincipalId: string | null;
+  scope: "AssignedOnly" | "All";
+  /** Target object actions of the user mapping (Entra's Create / Update / Delete checkboxes). */
+  actions: { create: boolean; update: boolean; delete: boolean };
+  /** Assignments of the app, when the caller already loaded them (a cycle does, once). */
+  assignments?: AssignmentIndex;
+  changeId: string;
+  now?: () => Date;
+}
+
+const SOURCE_SYSTEM = { name: "Microsoft Entra ID" };
+const TARGET_SYSTEM = { name: "Dialpad" };
+
+/**
+ * Provisions one user the way Entra's provisioning service does, step by step: import from Graph,
+ * determine scope (assignment, role, scoping filter), match in Dialpad (linked id first, then each
+ * matching attribute in precedence), then create, update, disable or skip. Every step is recorded for
+ * the on-demand view and the provisioning log; failures become a Failure result, never an exception.
+ */
+export async function processUser(objectId: string, context: ProcessUserContext): Promise<OnDemandResult> {
+  const now = context.now ?? (() => new Date());
+  const startTime = now().toISOString();
+  const steps: ProvisioningStep[] = [];
+  const step = (entry: Omit<ProvisioningStep, "timestamp">) => steps.push({ ...entry, timestamp: now().toISOString() });
+  let sourceIdentity: OnDemandResult["sourceIdentity"] = { id: objectId, type: "User", displayName: null };
+  let targetIdentity: OnDemandResult["targetIdentity"] = { id: null, type: "User", displayName: null };
+  let modifiedProperties: ModifiedProperty[] = [];
+
+  const finish = (action: ProvisioningAction, status: ProvisioningStatus, statusInfo: Omit<StatusInfo, "status"> = {}): OnDemandResult => ({
+    action,
+    status,
+    changeId: context.changeId,
+    logId: null,
+    startTime,
+    endTime: now().toISOString(),
+    reportableIdentifier: (sourceIdentity.details?.userPrincipalName as string | undefined) ?? sourceIdentity.displayName,
+    sourceIdentity,
+    targetIdentity,
+    sourceSystem: SOURCE_SYSTEM,
+    targetSystem: TARGET_SYSTEM,
+    modifiedProperties,
+    provisioningSteps: steps,
+    statusInfo: { status, ...statusInfo },
+  });
+
+  // 1. Import
+  let graphUser: GraphUser;
+  try {
+    graphUser = await context.graph.getUser(objectId, graphSelectFor(context.mapping.sourceAttributes()));
+  } catch (error) {
+    const notFound = (error as { status?: number }).status === 404;
+    step({
+      name: "EntryImport",
+      type: "Import",
+      status: "failure",
+      description: notFound ? "The user was not found in Microsoft Entra ID" : "Could not read the user from Microsoft Entra ID",
+      details: { error: error instanceof Error ? error.message : String(error) },
+    });
+    return finish("Other", "Failure", {
+      errorCode: notFound ? "EntryImportFailed" : "SourceUnavailable",
+      errorCategory: notFound ? "nonServiceFailure" : "failure",
+      reason: error instanceof Error ? error.message : String(error),
+      recommendedAction: notFound
+        ? "Check the object id; a user deleted in Entra ID can no longer be provisioned on demand."
+        : "Check the Microsoft Graph credentials in Provisioning settings and try again.",
+    });
+  }
+  sourceIdentity = {
+    id: graphUser.id,
+    type: "User",
+    displayName: graphUser.displayName ?? graphUser.userPrincipalName ?? null,
+    details: { userPrincipalName: graphUser.userPrincipalName ?? null },
+  };
+
+  // 2. Scope: assignment (unless "sync all"), required role, scoping filter.
+  const assignments = context.assignments ?? (await loadAssignments(context));
+  const memberOf = context.scope === "AssignedOnly" && assignments ? await directAssignedGroupsOf(context.graph, graphUser.id, assignments) : [];
+  const entitlement = assignments ? userEntitlement(graphUser.id, assignments, memberOf) : { assigned: true, hasRequiredRole: true, via: ["sync all"], roleIds: [] };
+  const isEntitled = context.scope === "All" || (entitlement.assigned && entitlement.hasRequiredRole);
+  const isActive = graphUser.accountEnabled !== false;
+  const source = toEntraUser(graphUser, { isSoftDeleted: !isActive || !isEntitled });
+  step({
+    name: "EntryImport",
+    type: "Import",
+    status: "success",
+    description: `Retrieved ${sourceIdentity.displayName ?? graphUser.id} from Microsoft Entra ID`,
+    details: source,
+  });
+  const scopeResult = context.mapping.scope(source);
+  const isInScope = isEntitled && scopeResult.inScope;
+  step({
+    name: "EntrySynchronizationScoping",
+    type: "Scoping",
+    status: isInScope ? "success" : "skipped",
+    description: isInScope ? "The user is in scope" : describeOutOfScope(context.scope, entitlement, scopeResult.inScope),
+    details: {
+      "Active in the source system": isActive,
+      "Scope sync all": context.scope === "All",
+      "Assigned to the application": context.scope === "All" ? "not required" : entitlement.assigned,
+      "Assigned through": entitlement.via.join(", ") || "—",
+      "User has the required role": context.scope === "All" ? "not required" : entitlement.hasRequiredRole,
+      ...Object.fromEntries(
+        scopeResult.groups.flatMap((group) =>
+          group.clauses.map((clause) => [
+            `${group.name}: ${clause.attribute} ${clause.operator} ${clause.values.join(", ")}`.trim(),
+            `${clause.matched ? "true" : "false"} (value: ${clause.actual === undefined || clause.actual === null ? "null" : JSON.stringify(clause.actual)})`,
+          ]),
+        ),
+      ),
+      ScopeEvaluationResult: isInScope ? "in scope" : "out of scope",
+    },
+  });
+
+  try {
+    // 3. Match
+    const link = await context.links.get("User", graphUser.id);
+    let current: ScimUser | undefined;
+    let matchedBy = "";
+    if (link) {
+      try {
+        current = await context.scim.getUser(link.targetId);
+        matchedBy = `linked id ${link.targetId}`;
+      } catch (error) {
+        if (!(isScimError(error) && error.status === 404)) throw error;
+        await context.links.remove("User", graphUser.id);
+      }
+    }
+    const matchingValues = context.mapping.matching(source);
+    if (!current) {
+      for (const candidate of matchingValues) {
+        const found = await context.scim.findUsers(eq(candidate.targetAttribute, candidate.value));
+        const single = expectSingleMatch(found);
+        if (single) {
+          current = single;
+          matchedBy = `${candidate.targetAttribute} eq "${candidate.value}"`;
+          break;
+        }
+      }
+    }
+    if (!current && matchingValues.length === 0 && isInScope) {
+      step({ name: "EntryImportByMatch", type: "Matching", status: "failure", description: "The user has no value for any matching attribute", details: {} });
+      return finish("Other", "Failure", {
+        errorCode: "ImportSkipped",
+        errorCategory: "nonServiceFailure",
+        reason: "None of the matching attributes has a value for this user, so it cannot be looked up in Dialpad.",
+        recommendedAction: "Give the user a value for the matching attribute (usually userPrincipalName), or change the matching attributes in Mappings.",
+      });
+    }
+    targetIdentity = {
+      id: current?.id ?? null,
+      type: "User",
+      displayName: current ? String(current.userName ?? current.displayName ?? current.id) : null,
+    };
+    step({
+      name: "EntryImportByMatch",
+      type: "Matching",
+      status: "success",
+      description: current ? `Matched a Dialpad user by ${matchedBy}` : "No matching user was found in Dialpad",
+      details: {
+        "Matching attributes": matchingValues.map((value) => `${value.targetAttribute} = ${value.value}`).join("; ") || "—",
+        ...(current ? { "Matched user id": current.id, "Matched user": targetIdentity.displayName } : {}),
+      },
+    });
+
+    // 4. Act
+    if (!isInScope) {
+      if (!current) {
+        step({ name: "EntrySynchronizationSkip", type: "Export", status: "skipped", description: "Out of scope and not in Dialpad: nothing to do", details: {} });
+        return finish("Other", "Skipped", {
+          errorCode: "EntrySynchronizationSkipped",
+          errorCategory: "nonServiceFailure",
+          reason: "The user is out of scope and does not exist in Dialpad.",
+          recommendedAction: "If the user should be provisioned, assign the Dialpad app to them (with a role other than Default Access) or adjust the scoping filter.",
+        });
+      }
+      if (current.active === false) {
+        step({ name: "EntrySynchronizationSkip", type: "Export", status: "skipped", description: "Out of scope and already disabled in Dialpad", details: {} });
+        return finish("Other", "Skipped", { errorCode: "RedundantExport", errorCategory: "nonServiceFailure", reason: "The user is already disabled in Dialpad." });
+      }
+      if (!context.actions.update) {
+        step({ name: "EntrySynchronizationSkip", type: "Export", status: "skipped", description: "Update is not a target object action; the user was left as is", details: {} });
+        return finish("Other", "Skipped", { errorCode: "EntrySynchronizationSkipped", errorCategory: "nonServiceFailure", reason: "Update is turned off for users." });
+      }
+      await context.scim.patchUser(current.id, [{ op: "Replace", path: "active", value: false }]);
+      modifiedProperties = [{ displayName: "active", oldValue: true, newValue: false }];
+      await context.links.save({ objectType: "User", sourceId: graphUser.id, targetId: current.id, displayName: sourceIdentity.displayName, exportedHash: null, active: false });
+      step({ name: "EntryExportUpdateSoftDelete", type: "Export", status: "success", description: "Disabled the user in Dialpad (suspended; the licence is freed)", details: { active: false } });
+      return finish("Disable", "Success");
+    }
+
+    if (!current) {
+      if (!context.actions.create) {
+        step({ name: "EntrySynchronizationSkip", type: "Export", status: "skipped", description: "Create is not a target object action; the user was not created", details: {} });
+        return finish("Other", "Skipped", { errorCode: "EntrySynchronizationSkipped", errorCategory: "nonServiceFailure", reason: "Create is turned off for users." });
+      }
+      const { resource, exported } = context.mapping.createResource(source);
+      const created = await context.scim.createUser(resource);
+      modifiedProperties = exported;
+      targetIdentity = { id: created.id, type: "User", displayName: String(created.userName ?? created.id) };
+      await context.links.save({
+        objectType: "User",
+        sourceId: graphUser.id,
+        targetId: created.id,
+        displayName: sourceIdentity.displayName,
+        exportedHash: context.mapping.desiredHash(source),
+        active: true,
+      });
+      step({
+        name: "EntryExportAdd",
+        type: "Export",
+        status: "success",
+        description: `Created the user in Dialpad (id ${created.id})`,
+        details: Object.fromEntries(exported.map((property) => [property.displayName, property.newValue])),
+      });
+      return finish("Create", "Success");
+    }
+
+    const { operations, modified } = context.mapping.patch(source, current);
+    await context.links.save({
+      objectType: "User",
+      sourceId: graphUser.id,
+      targetId: current.id,
+      displayName: sourceIdentity.displayName,
+      exportedHash: context.mapping.desiredHash(source),
+      active: true,
+    });
+    if (operations.length === 0) {
+      step({ name: "EntrySynchronizationSkip", type: "Export", status: "skipped", description: "The user in Dialpad already matches Entra ID; nothing was sent", details: {} });
+      return finish("Other", "Skipped", {
+        errorCode: "RedundantExport",
+        errorCategory: "nonServiceFailure",
+        reason: "The state of the user in both the source and target systems already match.",
+      });
+    }
+    if (!context.actions.update) {
+      step({ name: "EntrySynchronizationSkip", type: "Export", status: "skipped", description: "Update is not a target object action; the differences were not sent", details: {} });
+      return finish("Other", "Skipped", { errorCode: "EntrySynchronizationSkipped", errorCategory: "nonServiceFailure", reason: "Update is turned off for users." });
+    }
+    await context.scim.patchUser(current.id, operations);
+    modifiedProperties = modified;
+    step({
+      name: "EntryExportUpdate",
+      type: "Export",
+      status: "success",
+      description: `Updated ${modified.length} attribute(s) of the user in Dialpad`,
+      details: Object.fromEntries(modified.map((property) => [property.displayName, property.newValue])),
+    });
+    return finish("Update", "Success");
+  } catch (error) {
+    if (error instanceof MappingEvaluationError) {
+      step({ name: "EntryExport", type: "Export", status: "failure", description: "An attribute mapping could not be evaluated for this user", details: Object.fromEntries(error.problems.map((problem) => [problem.target, problem.message])) });
+      return finish(targetIdentity.id ? "Update" : "Create", "Failure", {
+        errorCode: "AttributeMappingFailed",
+        errorCategory: "nonServiceFailure",
+        reason: error.message,
+        recommendedAction: "Correct the expression in Mappings (the expression editor previews it against this user), then retry.",
+      });
+    }
+    const described = describeScimError(error);
+    step({
+      name: "EntryExport",
+      type: "Export",
+      status: "failure",
+      description: "The request to Dialpad failed",
+      details: {
+        errorCode: described.errorCode,
+        ...(error instanceof ScimError ? { request: `${error.request.method} ${error.request.url}`, status: error.status ?? "no response" } : {}),
+      },
+    });
+    return finish(targetIdentity.id ? "Update" : "Create", "Failure", {
+      errorCode: described.errorCode,
+      errorCategory: described.errorCategory,
+      reason: described.reason,
+      recommendedAction: described.recommendedAction,
+    });
+  }
+}
+
+async function loadAssignments(context: ProcessUserContext): Promise<AssignmentIndex | undefined> {
+  if (context.scope === "All" || !context.servicePrincipalId) return undefined;
+  const assignments = [];
+  for await (const page of context.graph.listAppRoleAssignedTo(context.servicePrincipalId)) assignments.push(...page.value);
+  return indexAssignments(assignments);
+}
+
+/** The assigned groups the user is a direct member of (nested membership does not count in Entra). */
+async function directAssignedGroupsOf(graph: GraphClient, userId: string, assignments: AssignmentIndex): Promise<string[]> {
+  const groups: string[] = [];
+  for (const groupId of assignments.groupRoles.keys()) {
+    for await (const page of graph.listGroupMembers(groupId, ["id"])) {
+      if (page.value.some((member) => member.id === userId)) {
+        groups.push(groupId);
+        break;
+      }
+    }
+  }
+  return groups;
+}
+
+function describeOutOfScope(scope: string, entitlement: { assigned: boolean; hasRequiredRole: boolean }, filterInScope: boolean): string {
+  if (scope !== "All" && !entitlement.assigned) return "The user is not assigned to the Dialpad application";
+  if (scope !== "All" && !entitlement.hasRequiredRole) return "The user is assigned with Default Access only, which is excluded from provisioning";
+  if (!filterInScope) return "The user does not match the scoping filter";
+  return "The user is out of scope";
+}

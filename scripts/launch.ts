@@ -1,0 +1,203 @@
+/**
+ * `npm start` (production build) and `npm run dev` (hot reload): one command that brings up the whole
+ * product — PostgreSQL (embedded unless DATABASE_URL is set), migrations, the sandbox services when no
+ * real sign-in authority is configured, the web server and the workers — and one Ctrl-C that stops it
+ * all. Children hold an IPC channel to this process and exit when it disappears, even after SIGKILL.
+ */
+import { type ChildProcess, fork, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { parseEnvironment, isSandboxEnabled, ConfigurationError } from "../lib/config/env";
+import { startEmbeddedPostgres, type EmbeddedDatabase } from "../lib/db/embedded-postgres";
+import { applyMigrations } from "../lib/db/migrate";
+import { createDatabase } from "../lib/db/client";
+import { SecretBox, loadSecretKey } from "../lib/crypto/secrets";
+import { ensureSandboxConnection } from "../lib/server/sandbox-connection";
+import type { SandboxRuntime } from "../sandbox/main";
+
+const isDev = process.argv.includes("--dev");
+const say = (message: string) => console.log(`[launcher] ${message}`);
+
+async function main(): Promise<void> {
+  let environment;
+  try {
+    environment = parseEnvironment(process.env);
+  } catch (error) {
+    if (error instanceof ConfigurationError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const dataDir = path.resolve(environment.DATA_DIR);
+  fs.mkdirSync(dataDir, { recursive: true });
+  const children: ChildProcess[] = [];
+  let embedded: EmbeddedDatabase | undefined;
+  let shuttingDown = false;
+
+  const shutdown = async (code: number) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    say("stopping…");
+    await Promise.all(children.map((child) => stopChild(child)));
+    if (embedded) await embedded.stop().catch(() => undefined);
+    fs.rmSync(path.join(dataDir, "launcher.pid"), { force: true });
+    say("stopped");
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void shutdown(0));
+  process.on("SIGTERM", () => void shutdown(0));
+
+  killLeftovers(dataDir);
+  fs.writeFileSync(path.join(dataDir, "launcher.pid"), String(process.pid));
+
+  let databaseUrl = environment.DATABASE_URL;
+  if (!databaseUrl) {
+    embedded = await startEmbeddedPostgres({ dataDir, log: () => undefined });
+    databaseUrl = embedded.url;
+    say(`embedded PostgreSQL on 127.0.0.1:${embedded.port} (data in ${path.join(dataDir, "postgres")})`);
+  }
+  const migrations = await applyMigrations(databaseUrl);
+  say(`database ready (${migrations.applied.length} migration(s) applied, ${migrations.alreadyApplied} already in place)`);
+
+  const publicUrl = environment.PUBLIC_URL ?? `http://${environment.HOST}:${environment.PORT}`;
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: databaseUrl, DATA_DIR: dataDir, PUBLIC_URL: publicUrl };
+
+  if (isSandboxEnabled(environment)) {
+    const { child, runtime } = await startSandboxChild({ ...childEnv, SANDBOX_PORT_BASE: String(environment.SANDBOX_PORT_BASE) });
+    children.push(child);
+    Object.assign(childEnv, sandboxEnvironment(runtime));
+    const db = createDatabase(databaseUrl, { poolSize: 2 });
+    const box = new SecretBox(loadSecretKey({ secretKey: environment.SECRET_KEY, dataDir }));
+    await ensureSandboxConnection(db, box, runtime);
+    await db.$disconnect();
+    say(`sandbox hub (accounts, captured e-mail): ${runtime.hubUrl}`);
+    say(`sandbox Dialpad tenant URL ${runtime.dialpad.tenantUrl}, secret token ${runtime.dialpad.apiKey}`);
+  }
+
+  if (!isDev) ensureProductionBuild();
+  children.push(forkChild("web", "scripts/web.ts", isDev ? ["--dev"] : [], childEnv));
+  for (let i = 0; i < environment.WORKERS; i += 1) {
+    children.push(forkChild(`worker-${i + 1}`, "worker/index.ts", [], childEnv));
+  }
+  recordChildren(dataDir, children);
+  say(`console: ${publicUrl}  (Ctrl-C stops everything)`);
+
+  for (const child of children) {
+    child.on("exit", (code, signal) => {
+      if (shuttingDown) return;
+      say(`${child.spawnargs.slice(-1)[0] ?? "a process"} exited (${signal ?? code}); stopping the rest`);
+      void shutdown(1);
+    });
+  }
+}
+
+function forkChild(name: string, script: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  return fork(script, args, {
+    env: { ...env, PROCESS_NAME: name },
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+}
+
+function startSandboxChild(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; runtime: SandboxRuntime }> {
+  return new Promise((resolve, reject) => {
+    const child = forkChild("sandbox", "sandbox/main.ts", [], env);
+    const onExit = (code: number | null) => reject(new Error(`the sandbox exited during start-up (code ${code})`));
+    child.once("exit", onExit);
+    child.on("message", (message: { type?: string; runtime?: SandboxRuntime }) => {
+      if (message.type === "sandbox-ready" && message.runtime) {
+        child.off("exit", onExit);
+        resolve({ child, runtime: message.runtime });
+      }
+    });
+  });
+}
+
+/** What the web server and workers need to know about the sandbox, as ordinary settings. */
+function sandboxEnvironment(runtime: SandboxRuntime): Record<string, string> {
+  return {
+    SANDBOX: "on",
+    NODE_EXTRA_CA_CERTS: runtime.certPath,
+    AUTH_AUTHORITY: runtime.identity.authority,
+    AUTH_ISSUER: runtime.identity.issuer,
+    AUTH_JWKS_URI: runtime.identity.jwksUri,
+    AUTH_AUTHORITY_METADATA: runtime.identity.authorityMetadata,
+    AUTH_CLIENT_ID: runtime.console.clientId,
+    AUTH_API_AUDIENCE: runtime.console.apiAudience,
+    AUTH_API_SCOPE: runtime.console.apiScope,
+    AUTH_ALLOWED_TENANT_IDS: runtime.tenantId,
+    SMTP_HOST: runtime.mail.host,
+    SMTP_PORT: String(runtime.mail.port),
+    SMTP_SECURE: "false",
+    SANDBOX_RUNTIME: JSON.stringify({
+      hubUrl: runtime.hubUrl,
+      dialpadTenantUrl: runtime.dialpad.tenantUrl,
+      dialpadApiKey: runtime.dialpad.apiKey,
+      accounts: runtime.accounts,
+    }),
+  };
+}
+
+/** Builds when there is no build yet or a source file changed since the last one. */
+function ensureProductionBuild(): void {
+  const buildId = path.resolve(".next", "BUILD_ID");
+  const builtAt = fs.existsSync(buildId) ? fs.statSync(buildId).mtimeMs : 0;
+  const isStale = builtAt === 0 || ["app", "components", "lib", "public", "next.config.mjs", "package.json"].some((entry) => newerThan(entry, builtAt));
+  if (!isStale) return;
+  say(builtAt === 0 ? "building the console (first run)…" : "sources changed since the last build; rebuilding…");
+  const result = spawnSync("npx", ["next", "build"], { stdio: "inherit", env: process.env });
+  if (result.status !== 0) throw new Error("next build failed");
+}
+
+function newerThan(entry: string, time: number): boolean {
+  if (!fs.existsSync(entry)) return false;
+  const stat = fs.statSync(entry);
+  if (stat.mtimeMs > time) return true;
+  if (!stat.isDirectory() || entry.endsWith("generated")) return false;
+  return fs.readdirSync(entry).some((name) => newerThan(path.join(entry, name), time));
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
+
+/**
+ * A launcher killed with SIGKILL cannot stop its children; they notice the lost IPC channel and exit on
+ * their own, but a hung one would keep its port. Anything recorded by the previous run and still alive
+ * is stopped before starting again.
+ */
+function killLeftovers(dataDir: string): void {
+  const file = path.join(dataDir, "processes.json");
+  if (!fs.existsSync(file)) return;
+  try {
+    const pids = JSON.parse(fs.readFileSync(file, "utf8")) as number[];
+    for (const pid of pids) {
+      try {
+        const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+        if (cmdline.includes("tsx")) process.kill(pid, "SIGKILL");
+      } catch {
+        // not running any more
+      }
+    }
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+}
+
+function recordChildren(dataDir: string, children: ChildProcess[]): void {
+  fs.writeFileSync(path.join(dataDir, "processes.json"), JSON.stringify(children.map((child) => child.pid).filter(Boolean)));
+}
+
+main().catch((error: unknown) => {
+  console.error("[launcher] failed to start:", error instanceof Error ? error.message : error);
+  process.exit(1);
+});
