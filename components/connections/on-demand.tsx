@@ -109,7 +109,7 @@ function OnDemandResultView({ result }: { result: OnDemandResult }) {
       {result.modifiedProperties.length > 0 && (
         <div>
           <h3 className="text-sm font-semibold">Modified properties</h3>
-          <table className="mt-1 text-sm">
+          <table className="mt-1 w-full table-fixed text-sm [overflow-wrap:anywhere]">
             <thead><tr><th scope="col" className="pr-4 text-left">Property</th><th scope="col" className="pr-4 text-left">Old value</th><th scope="col" className="text-left">New value</th></tr></thead>
             <tbody>
               {result.modifiedProperties.map((property) => (

@@ -1,6 +1,7 @@
 import { ZodError, type z } from "zod";
 import { AuthError, requireRole, SigningKeysUnavailableError, type Principal } from "../auth/verify-token";
 import { AppError } from "./errors";
+import { GraphAuthError, GraphError } from "../graph";
 import { serverContext, type ServerContext } from "./context";
 
 type Access = "read" | "write";
@@ -107,6 +108,9 @@ export function problemResponse(error: unknown, request: Request, context?: Serv
       detail: errors.map((entry) => `${entry.field}: ${entry.message}`).join("; "),
       errors,
     };
+  } else if (error instanceof GraphAuthError || error instanceof GraphError) {
+    // The source directory refused or failed: the admin needs its message, not a generic 500.
+    problem = { type: "urn:problem:upstream_failed", title: "Microsoft Graph request failed", status: 502, detail: error.message };
   } else if (error instanceof AppError) {
     problem = { type: `urn:problem:${error.code}`, title: titleFor(error.status), status: error.status, detail: error.detail };
     if (error.errors.length) problem.errors = error.errors;

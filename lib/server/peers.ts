@@ -30,7 +30,8 @@ export function graphClientFor(connection: Connection, box: SecretBox): GraphCli
       clientId: connection.graphClientId,
       clientSecret,
       knownAuthorities: [new URL(authorityHost).host],
-      graphBaseUrl,
+      // The token is always for https://graph.microsoft.com, wherever Graph is served from (the sandbox
+      // emulator, like Entra, expects that resource); national clouds will need their own setting.
     });
     tokenProviders.set(key, tokenProvider);
   }

@@ -1,0 +1,75 @@
+import { expect, test } from "@playwright/test";
+import { SANDBOX_DIALPAD_KEY } from "../sandbox/dialpad/server";
+import { ADMIN, dialpadUrl, signIn, snapshot } from "./fixtures";
+
+/**
+ * The newcomer's journey from the Dialpad tutorial, in the sandbox: sign in through the real login
+ * page, enter the tenant URL and key, test the connection, provision one user on demand, and read the
+ * provisioning log entry it produced — then check the emulated Dialpad really holds that user.
+ */
+test("an admin connects Dialpad, provisions a user on demand and reads the log", async ({ page, request }) => {
+  await signIn(page, ADMIN);
+  await snapshot(page, "01-connections");
+
+  await page.getByRole("link", { name: /Dialpad \(sandbox\)/ }).click();
+  await page.getByRole("link", { name: "Provisioning settings" }).click();
+
+  // A tenant URL that is not a URL is refused field by field, and nothing is saved.
+  const tenantUrl = page.getByLabel("Tenant URL");
+  await expect(page.getByLabel("Key expiry date")).toBeVisible();
+  const savedBefore = await tenantUrl.inputValue();
+  await page.getByLabel("Minutes between cycles").fill("15");
+  await tenantUrl.fill("not a url");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByText("The tenant URL must be a URL such as https://dialpad.com/scim.").first()).toBeVisible();
+  await page.reload();
+  await expect(tenantUrl).toHaveValue(savedBefore);
+  await expect(page.getByLabel("Minutes between cycles")).toHaveValue("40");
+
+  // A wrong key fails Test Connection with a message naming the 401.
+  await page.getByRole("button", { name: "Fill in the sandbox Dialpad" }).click();
+  await page.getByLabel("Secret token").fill("wrong-key-1234");
+  await page.getByRole("button", { name: "Test Connection" }).click();
+  await expect(page.getByText("Connection failed", { exact: true })).toBeVisible();
+  await expect(page.getByRole("alert").filter({ hasText: "401" })).toBeVisible();
+
+  await page.getByRole("button", { name: "Fill in the sandbox Dialpad" }).click();
+  await page.getByRole("button", { name: "Test Connection" }).click();
+  await expect(page.getByText("Connection succeeded", { exact: true })).toBeVisible();
+  await snapshot(page, "02-settings-test-connection");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByText("Saved.", { exact: true })).toBeVisible();
+  await expect(page.getByText(/A key ending in .{4} is saved/)).toBeVisible();
+
+  await page.getByRole("link", { name: "Provision on demand" }).click();
+  await page.getByLabel("Search users").fill("Zoë");
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.getByRole("radio", { name: /Zoë Ångström/ }).check();
+  await page.getByRole("button", { name: "Provision", exact: true }).click();
+  await expect(page.getByText("Created the user in Dialpad", { exact: false })).toBeVisible();
+  await expect(page.getByText("The user is in scope")).toBeVisible();
+  await snapshot(page, "03-on-demand-result");
+
+  await page.getByRole("link", { name: "Provisioning logs" }).click();
+  const row = page.getByRole("row").filter({ hasText: "Zoë Ångström" });
+  await expect(row).toContainText("Create");
+  await expect(row).toContainText("Success");
+  await expect(row).toContainText(ADMIN.username);
+  await row.getByRole("button", { name: "Details" }).click();
+  await expect(page.getByRole("row", { name: 'emails[type eq "work"].value — zoe.angstrom@contoso.example', exact: true })).toBeVisible();
+  await snapshot(page, "04-logs");
+
+  // The emulated Dialpad company now holds the user with the mapped attributes.
+  const filter = encodeURIComponent('userName eq "zoe.angstrom@contoso.example"');
+  const found = await request.get(`${dialpadUrl()}/scim/Users?filter=${filter}`, {
+    headers: { authorization: `Bearer ${SANDBOX_DIALPAD_KEY}` },
+    ignoreHTTPSErrors: true,
+  });
+  expect(found.ok()).toBe(true);
+  const list = (await found.json()) as { totalResults: number; Resources: Record<string, unknown>[] };
+  expect(list.totalResults).toBe(1);
+  const user = list.Resources[0]!;
+  expect(user.active).toBe(true);
+  expect(user.name).toMatchObject({ givenName: "Zoë", familyName: "Ångström" });
+  expect(user.emails).toEqual(expect.arrayContaining([expect.objectContaining({ type: "work", value: "zoe.angstrom@contoso.example" })]));
+});
