@@ -41,8 +41,14 @@ export default tseslint.config(
         "error",
         {
           patterns: [
-            { group: ["next", "next/*", "react", "react-dom"], message: "The domain core must not depend on Next.js or React." },
-            { group: ["@prisma/*", "**/lib/db/**", "@/lib/db/*", "server-only"], message: "The domain core must not depend on Prisma." },
+            {
+              group: ["next", "next/*", "react", "react-dom"],
+              message: "The domain core must not depend on Next.js or React.",
+            },
+            {
+              group: ["@prisma/*", "**/lib/db/**", "@/lib/db/*", "server-only"],
+              message: "The domain core must not depend on Prisma.",
+            },
           ],
         },
       ],

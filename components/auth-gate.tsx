@@ -17,7 +17,11 @@ export function AuthGate({ children }: { children: ReactNode }) {
 
   if (isAuthenticated) return <>{children}</>;
   if (inProgress !== InteractionStatus.None) {
-    return <p className="p-8 text-slate-600 dark:text-slate-300" role="status">Signing in…</p>;
+    return (
+      <p className="p-8 text-slate-600 dark:text-slate-300" role="status">
+        Signing in…
+      </p>
+    );
   }
   return (
     <main className="mx-auto mt-24 max-w-md rounded-lg border border-slate-200 bg-white p-8 shadow-sm dark:border-slate-800 dark:bg-slate-900">
@@ -25,7 +29,10 @@ export function AuthGate({ children }: { children: ReactNode }) {
       <p className="mt-2 text-slate-600 dark:text-slate-300">
         Provision users and groups from Microsoft Entra ID to Dialpad. Sign in with your work account.
       </p>
-      <Button className="mt-6 w-full" onClick={() => void instance.loginRedirect({ scopes: ["openid", "profile", auth.apiScope] })}>
+      <Button
+        className="mt-6 w-full"
+        onClick={() => void instance.loginRedirect({ scopes: ["openid", "profile", auth.apiScope] })}
+      >
         Sign in with Microsoft Entra ID
       </Button>
       {sandbox && (
@@ -35,7 +42,8 @@ export function AuthGate({ children }: { children: ReactNode }) {
           <ul className="mt-1 list-inside list-disc">
             {sandbox.accounts.map((account) => (
               <li key={account.username}>
-                <code>{account.username}</code> / <code>{account.password}</code> ({account.roles.join(", ") || "no role"})
+                <code>{account.username}</code> / <code>{account.password}</code> (
+                {account.roles.join(", ") || "no role"})
               </li>
             ))}
           </ul>

@@ -21,7 +21,9 @@ export function ConsoleShell({ children }: { children: ReactNode }) {
             {me.data && (
               <>
                 <span>{me.data.name || me.data.upn}</span>
-                <Badge tone={me.data.canWrite ? "info" : "neutral"}>{me.data.canWrite ? "Admin" : "Read only"}</Badge>
+                <Badge tone={me.data.canWrite ? "info" : "neutral"}>
+                  {me.data.canWrite ? "Admin" : "Read only"}
+                </Badge>
               </>
             )}
             <Button variant="ghost" onClick={() => void instance.logoutRedirect()}>

@@ -3,7 +3,7 @@
 import { type Configuration, PublicClientApplication } from "@azure/msal-browser";
 import { MsalProvider } from "@azure/msal-react";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { createContext, type ReactNode, useContext, useEffect, useState } from "react";
+import { createContext, type ReactNode, useContext, useMemo, useState, useSyncExternalStore } from "react";
 import type { ClientAuthConfig, ClientSandboxInfo } from "@/lib/client/auth-config";
 import { AuthGate } from "./auth-gate";
 
@@ -37,6 +37,8 @@ function createMsal(auth: ClientAuthConfig): PublicClientApplication {
   return new PublicClientApplication(configuration);
 }
 
+const noSubscription = () => () => undefined;
+
 export function Providers({
   authConfig,
   sandbox,
@@ -52,25 +54,35 @@ export function Providers({
         defaultOptions: { queries: { retry: 1, refetchOnWindowFocus: false, staleTime: 5_000 } },
       }),
   );
-  // MSAL needs the browser (window, crypto, storage): created after mount, so the server render and the
-  // first client render agree.
-  const [msal, setMsal] = useState<PublicClientApplication | null>(null);
-  useEffect(() => {
-    if (authConfig) setMsal(createMsal(authConfig));
-  }, [authConfig]);
+  // MSAL needs the browser (window, crypto, storage). The server render and the hydrating client render
+  // both show the loading state; MSAL is created once the client takes over.
+  const isClient = useSyncExternalStore(
+    noSubscription,
+    () => true,
+    () => false,
+  );
+  const msal = useMemo(
+    () => (isClient && authConfig ? createMsal(authConfig) : null),
+    [isClient, authConfig],
+  );
 
   if (!authConfig) {
     return (
       <main className="mx-auto max-w-xl p-8">
         <h1 className="text-xl font-semibold">Sign-in is not configured</h1>
         <p className="mt-2 text-slate-600 dark:text-slate-300">
-          Set AUTH_AUTHORITY, AUTH_CLIENT_ID and AUTH_API_SCOPE (see the README), or start without them to use the
-          sandbox.
+          Set AUTH_AUTHORITY, AUTH_CLIENT_ID and AUTH_API_SCOPE (see the README), or start without them to use
+          the sandbox.
         </p>
       </main>
     );
   }
-  if (!msal) return <p className="p-8 text-slate-600 dark:text-slate-300" role="status">Loading…</p>;
+  if (!msal)
+    return (
+      <p className="p-8 text-slate-600 dark:text-slate-300" role="status">
+        Loading…
+      </p>
+    );
   return (
     <ConsoleConfigContext.Provider value={{ auth: authConfig, sandbox }}>
       <MsalProvider instance={msal}>

@@ -7,7 +7,10 @@ import { ADMIN, dialpadUrl, signIn, snapshot } from "./fixtures";
  * page, enter the tenant URL and key, test the connection, provision one user on demand, and read the
  * provisioning log entry it produced — then check the emulated Dialpad really holds that user.
  */
-test("an admin connects Dialpad, provisions a user on demand and reads the log", async ({ page, request }) => {
+test("an admin connects Dialpad, provisions a user on demand and reads the log", async ({
+  page,
+  request,
+}) => {
   await signIn(page, ADMIN);
   await snapshot(page, "01-connections");
 
@@ -21,7 +24,9 @@ test("an admin connects Dialpad, provisions a user on demand and reads the log",
   await page.getByLabel("Minutes between cycles").fill("15");
   await tenantUrl.fill("not a url");
   await page.getByRole("button", { name: "Save" }).click();
-  await expect(page.getByText("The tenant URL must be a URL such as https://dialpad.com/scim.").first()).toBeVisible();
+  await expect(
+    page.getByText("The tenant URL must be a URL such as https://dialpad.com/scim.").first(),
+  ).toBeVisible();
   await page.reload();
   await expect(tenantUrl).toHaveValue(savedBefore);
   await expect(page.getByLabel("Minutes between cycles")).toHaveValue("40");
@@ -56,7 +61,12 @@ test("an admin connects Dialpad, provisions a user on demand and reads the log",
   await expect(row).toContainText("Success");
   await expect(row).toContainText(ADMIN.username);
   await row.getByRole("button", { name: "Details" }).click();
-  await expect(page.getByRole("row", { name: 'emails[type eq "work"].value — zoe.angstrom@contoso.example', exact: true })).toBeVisible();
+  await expect(
+    page.getByRole("row", {
+      name: 'emails[type eq "work"].value — zoe.angstrom@contoso.example',
+      exact: true,
+    }),
+  ).toBeVisible();
   await snapshot(page, "04-logs");
 
   // The emulated Dialpad company now holds the user with the mapped attributes.
@@ -71,5 +81,9 @@ test("an admin connects Dialpad, provisions a user on demand and reads the log",
   const user = list.Resources[0]!;
   expect(user.active).toBe(true);
   expect(user.name).toMatchObject({ givenName: "Zoë", familyName: "Ångström" });
-  expect(user.emails).toEqual(expect.arrayContaining([expect.objectContaining({ type: "work", value: "zoe.angstrom@contoso.example" })]));
+  expect(user.emails).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({ type: "work", value: "zoe.angstrom@contoso.example" }),
+    ]),
+  );
 });

@@ -2,7 +2,10 @@ import type { CapturedMail } from "./mail/server";
 import type { SandboxRuntime } from "./main";
 
 function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c);
+  return value.replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c,
+  );
 }
 
 /** The sandbox's front page: where each emulator is, the sign-in accounts, and the captured e-mails. */
@@ -10,13 +13,17 @@ export function renderHub(runtime: SandboxRuntime, messages: CapturedMail[]): st
   const rows = [...messages]
     .reverse()
     .map(
-      (mail) => `<article><h3>${escapeHtml(mail.subject)}</h3><p class="meta">${escapeHtml(mail.receivedAt)} — from ${escapeHtml(
-        mail.from,
-      )} to ${escapeHtml(mail.to.join(", "))}</p><pre>${escapeHtml(mail.text)}</pre></article>`,
+      (mail) =>
+        `<article><h3>${escapeHtml(mail.subject)}</h3><p class="meta">${escapeHtml(mail.receivedAt)} — from ${escapeHtml(
+          mail.from,
+        )} to ${escapeHtml(mail.to.join(", "))}</p><pre>${escapeHtml(mail.text)}</pre></article>`,
     )
     .join("");
   const accounts = runtime.accounts
-    .map((a) => `<li><code>${escapeHtml(a.username)}</code> / <code>${escapeHtml(a.password)}</code> — ${escapeHtml(a.roles.join(", ") || "no role")}</li>`)
+    .map(
+      (a) =>
+        `<li><code>${escapeHtml(a.username)}</code> / <code>${escapeHtml(a.password)}</code> — ${escapeHtml(a.roles.join(", ") || "no role")}</li>`,
+    )
     .join("");
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Provisioning sandbox</title>
 <style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#111}code{background:#f3f4f6;padding:0 .25rem}

@@ -7,7 +7,12 @@
 import http from "node:http";
 import path from "node:path";
 import { startDialpadEmulator, SANDBOX_DIALPAD_KEY, type RunningDialpadEmulator } from "./dialpad/server";
-import { DIALPAD_SERVICE_PRINCIPAL_ID, SANDBOX_GRAPH_CLIENT, startGraphEmulator, type RunningGraphEmulator } from "./graph/server";
+import {
+  DIALPAD_SERVICE_PRINCIPAL_ID,
+  SANDBOX_GRAPH_CLIENT,
+  startGraphEmulator,
+  type RunningGraphEmulator,
+} from "./graph/server";
 import { SANDBOX_ACCOUNTS, startIdentityProvider, type RunningIdentityProvider } from "./identity/server";
 import { SANDBOX_API_AUDIENCE, SANDBOX_CONSOLE_CLIENT_ID, SANDBOX_TENANT_ID } from "./identity/constants";
 import { startMailCatcher, type RunningMailCatcher } from "./mail/server";
@@ -18,7 +23,14 @@ export interface SandboxRuntime {
   tenantId: string;
   identity: { url: string; authority: string; issuer: string; jwksUri: string; authorityMetadata: string };
   console: { clientId: string; apiAudience: string; apiScope: string };
-  graph: { url: string; baseUrl: string; authorityHost: string; clientId: string; clientSecret: string; servicePrincipalId: string };
+  graph: {
+    url: string;
+    baseUrl: string;
+    authorityHost: string;
+    clientId: string;
+    clientSecret: string;
+    servicePrincipalId: string;
+  };
   dialpad: { url: string; tenantUrl: string; apiKey: string };
   mail: { host: string; port: number };
   hubUrl: string;
@@ -35,7 +47,12 @@ export interface RunningSandbox {
   close(): Promise<void>;
 }
 
-export async function startSandbox(options: { dataDir: string; portBase: number; consoleOrigin: string; tlsDir?: string }): Promise<RunningSandbox> {
+export async function startSandbox(options: {
+  dataDir: string;
+  portBase: number;
+  consoleOrigin: string;
+  tlsDir?: string;
+}): Promise<RunningSandbox> {
   const tls = await ensureSandboxTls(options.tlsDir ?? path.join(options.dataDir, "sandbox-tls"));
   const base = options.portBase;
   const port = (offset: number) => (base === 0 ? 0 : base + offset);
@@ -80,7 +97,11 @@ export async function startSandbox(options: { dataDir: string; portBase: number;
     dialpad: { url: dialpad.url, tenantUrl: `${dialpad.url}/scim`, apiKey: SANDBOX_DIALPAD_KEY },
     mail: { host: mail.host, port: mail.port },
     hubUrl: "",
-    accounts: SANDBOX_ACCOUNTS.map((account) => ({ username: account.username, password: account.password, roles: account.roles })),
+    accounts: SANDBOX_ACCOUNTS.map((account) => ({
+      username: account.username,
+      password: account.password,
+      roles: account.roles,
+    })),
     certPath: tls.certPath,
   };
 
@@ -92,7 +113,10 @@ export async function startSandbox(options: { dataDir: string; portBase: number;
       res.end(JSON.stringify(mail.messages.map(({ raw: _raw, ...rest }) => rest)));
       return;
     }
-    res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'" });
+    res.writeHead(200, {
+      "content-type": "text/html; charset=utf-8",
+      "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'",
+    });
     res.end(renderHub(runtime, mail.messages));
   });
   await new Promise<void>((resolve) => hub.listen(port(0), "127.0.0.1", resolve));

@@ -58,13 +58,23 @@ async function main(): Promise<void> {
     say(`embedded PostgreSQL on 127.0.0.1:${embedded.port} (data in ${path.join(dataDir, "postgres")})`);
   }
   const migrations = await applyMigrations(databaseUrl);
-  say(`database ready (${migrations.applied.length} migration(s) applied, ${migrations.alreadyApplied} already in place)`);
+  say(
+    `database ready (${migrations.applied.length} migration(s) applied, ${migrations.alreadyApplied} already in place)`,
+  );
 
   const publicUrl = environment.PUBLIC_URL ?? `http://${environment.HOST}:${environment.PORT}`;
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: databaseUrl, DATA_DIR: dataDir, PUBLIC_URL: publicUrl };
+  const childEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    DATA_DIR: dataDir,
+    PUBLIC_URL: publicUrl,
+  };
 
   if (isSandboxEnabled(environment)) {
-    const { child, runtime } = await startSandboxChild({ ...childEnv, SANDBOX_PORT_BASE: String(environment.SANDBOX_PORT_BASE) });
+    const { child, runtime } = await startSandboxChild({
+      ...childEnv,
+      SANDBOX_PORT_BASE: String(environment.SANDBOX_PORT_BASE),
+    });
     children.push(child);
     Object.assign(childEnv, sandboxEnvironment(runtime));
     const db = createDatabase(databaseUrl, { poolSize: 2 });
@@ -100,10 +110,13 @@ function forkChild(name: string, script: string, args: string[], env: NodeJS.Pro
   });
 }
 
-function startSandboxChild(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; runtime: SandboxRuntime }> {
+function startSandboxChild(
+  env: NodeJS.ProcessEnv,
+): Promise<{ child: ChildProcess; runtime: SandboxRuntime }> {
   return new Promise((resolve, reject) => {
     const child = forkChild("sandbox", "sandbox/main.ts", [], env);
-    const onExit = (code: number | null) => reject(new Error(`the sandbox exited during start-up (code ${code})`));
+    const onExit = (code: number | null) =>
+      reject(new Error(`the sandbox exited during start-up (code ${code})`));
     child.once("exit", onExit);
     child.on("message", (message: { type?: string; runtime?: SandboxRuntime }) => {
       if (message.type === "sandbox-ready" && message.runtime) {
@@ -143,9 +156,15 @@ function sandboxEnvironment(runtime: SandboxRuntime): Record<string, string> {
 function ensureProductionBuild(): void {
   const buildId = path.resolve(".next", "BUILD_ID");
   const builtAt = fs.existsSync(buildId) ? fs.statSync(buildId).mtimeMs : 0;
-  const isStale = builtAt === 0 || ["app", "components", "lib", "public", "next.config.mjs", "package.json"].some((entry) => newerThan(entry, builtAt));
+  const isStale =
+    builtAt === 0 ||
+    ["app", "components", "lib", "public", "next.config.mjs", "package.json"].some((entry) =>
+      newerThan(entry, builtAt),
+    );
   if (!isStale) return;
-  say(builtAt === 0 ? "building the console (first run)…" : "sources changed since the last build; rebuilding…");
+  say(
+    builtAt === 0 ? "building the console (first run)…" : "sources changed since the last build; rebuilding…",
+  );
   const result = spawnSync("npx", ["next", "build"], { stdio: "inherit", env: process.env });
   if (result.status !== 0) throw new Error("next build failed");
 }
@@ -194,7 +213,10 @@ function killLeftovers(dataDir: string): void {
 }
 
 function recordChildren(dataDir: string, children: ChildProcess[]): void {
-  fs.writeFileSync(path.join(dataDir, "processes.json"), JSON.stringify(children.map((child) => child.pid).filter(Boolean)));
+  fs.writeFileSync(
+    path.join(dataDir, "processes.json"),
+    JSON.stringify(children.map((child) => child.pid).filter(Boolean)),
+  );
 }
 
 main().catch((error: unknown) => {

@@ -22,10 +22,22 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "migration-"));
 const db = await startEmbeddedPostgres({ dataDir: tmp });
 try {
   const previousSchema = path.join(tmp, "previous.prisma");
-  fs.writeFileSync(previousSchema, execFileSync("git", ["show", "HEAD:prisma/schema.prisma"], { encoding: "utf8" }));
+  fs.writeFileSync(
+    previousSchema,
+    execFileSync("git", ["show", "HEAD:prisma/schema.prisma"], { encoding: "utf8" }),
+  );
   const sql = execFileSync(
     "npx",
-    ["prisma", "migrate", "diff", "--from-schema-datamodel", previousSchema, "--to-schema-datamodel", "prisma/schema.prisma", "--script"],
+    [
+      "prisma",
+      "migrate",
+      "diff",
+      "--from-schema-datamodel",
+      previousSchema,
+      "--to-schema-datamodel",
+      "prisma/schema.prisma",
+      "--script",
+    ],
     { env: { ...process.env, DATABASE_URL: db.url }, encoding: "utf8" },
   );
   if (!/\b(CREATE|ALTER|DROP)\b/.test(sql)) {

@@ -30,7 +30,8 @@ for (const stage of stages) {
   if (!ok) break;
 }
 console.log("\n=== summary");
-for (const result of results) console.log(`${result.ok ? "passed" : "FAILED"}  ${result.name} (${result.seconds} s)`);
+for (const result of results)
+  console.log(`${result.ok ? "passed" : "FAILED"}  ${result.name} (${result.seconds} s)`);
 const failed = results.filter((result) => !result.ok).length;
 console.log(`${results.length - failed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

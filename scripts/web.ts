@@ -23,7 +23,13 @@ const server = http.createServer((req, res) => {
   void handle(req, res);
 });
 server.listen(settings.PORT, settings.HOST, () => {
-  console.log(JSON.stringify({ level: 30, process: "web", msg: `listening on http://${settings.HOST}:${settings.PORT}` }));
+  console.log(
+    JSON.stringify({
+      level: 30,
+      process: "web",
+      msg: `listening on http://${settings.HOST}:${settings.PORT}`,
+    }),
+  );
 });
 
 let closing = false;

@@ -30,7 +30,9 @@ export function SettingsForm({ connection, canWrite }: { connection: ConnectionD
   const [threshold, setThreshold] = useState(String(connection.deletionThreshold));
   const [scope, setScope] = useState(connection.scope);
   const [interval, setInterval] = useState(String(connection.scheduleIntervalMinutes));
-  const readOnlyReason = canWrite ? undefined : "Read-only: your role (Provisioning.Reader) cannot change settings.";
+  const readOnlyReason = canWrite
+    ? undefined
+    : "Read-only: your role (Provisioning.Reader) cannot change settings.";
 
   const testConnection = useMutation({
     mutationFn: () =>
@@ -67,7 +69,8 @@ export function SettingsForm({ connection, canWrite }: { connection: ConnectionD
   });
 
   const problem = save.error instanceof ApiProblem ? save.error : undefined;
-  const fieldError = (field: string) => problem?.fieldError(`settings.${field}`) ?? problem?.fieldError(field);
+  const fieldError = (field: string) =>
+    problem?.fieldError(`settings.${field}`) ?? problem?.fieldError(field);
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
     save.mutate();
@@ -76,26 +79,79 @@ export function SettingsForm({ connection, canWrite }: { connection: ConnectionD
   return (
     <form onSubmit={onSubmit} className="space-y-6" noValidate>
       {readOnlyReason && <Alert tone="info">{readOnlyReason}</Alert>}
-      <Card title="Admin credentials" description="Where Dialpad's SCIM API is and the API key it accepts (Dialpad: Admin settings › My Company › Authentication › API Keys).">
+      <Card
+        title="Admin credentials"
+        description="Where Dialpad's SCIM API is and the API key it accepts (Dialpad: Admin settings › My Company › Authentication › API Keys)."
+      >
         <fieldset disabled={!canWrite} className="space-y-4">
-          <Field id="tenantUrl" label="Tenant URL" error={fieldError("tenantUrl")} hint="For Dialpad this is https://dialpad.com/scim">
-            <TextInput id="tenantUrl" value={tenantUrl} onChange={(e) => setTenantUrl(e.target.value)} placeholder="https://dialpad.com/scim" invalid={Boolean(fieldError("tenantUrl"))} />
+          <Field
+            id="tenantUrl"
+            label="Tenant URL"
+            error={fieldError("tenantUrl")}
+            hint="For Dialpad this is https://dialpad.com/scim"
+          >
+            <TextInput
+              id="tenantUrl"
+              value={tenantUrl}
+              onChange={(e) => setTenantUrl(e.target.value)}
+              placeholder="https://dialpad.com/scim"
+              invalid={Boolean(fieldError("tenantUrl"))}
+            />
           </Field>
           <Field
             id="secretToken"
             label="Secret token"
             error={fieldError("secretToken")}
-            hint={connection.secretToken.isSet ? `A key ending in ${connection.secretToken.last4 || "…"} is saved. Type a new one to replace it.` : "No key saved yet."}
+            hint={
+              connection.secretToken.isSet
+                ? `A key ending in ${connection.secretToken.last4 || "…"} is saved. Type a new one to replace it.`
+                : "No key saved yet."
+            }
           >
-            <TextInput id="secretToken" type="password" autoComplete="off" value={secretToken} onChange={(e) => setSecretToken(e.target.value)} placeholder={connection.secretToken.isSet ? `••••••••${connection.secretToken.last4 ?? ""}` : "Dialpad API key"} />
+            <TextInput
+              id="secretToken"
+              type="password"
+              autoComplete="off"
+              value={secretToken}
+              onChange={(e) => setSecretToken(e.target.value)}
+              placeholder={
+                connection.secretToken.isSet
+                  ? `••••••••${connection.secretToken.last4 ?? ""}`
+                  : "Dialpad API key"
+              }
+            />
           </Field>
-          <Field id="secretTokenExpiresAt" label="Key expiry date" error={fieldError("secretTokenExpiresAt")} hint="Dialpad keys expire; we warn you before this one does.">
-            <TextInput id="secretTokenExpiresAt" type="date" value={expiresAt} onChange={(e) => setExpiresAt(e.target.value)} />
+          <Field
+            id="secretTokenExpiresAt"
+            label="Key expiry date"
+            error={fieldError("secretTokenExpiresAt")}
+            hint="Dialpad keys expire; we warn you before this one does."
+          >
+            <TextInput
+              id="secretTokenExpiresAt"
+              type="date"
+              value={expiresAt}
+              onChange={(e) => setExpiresAt(e.target.value)}
+            />
           </Field>
-          {connection.secretToken.isExpired && <Alert tone="error">The saved key has expired. Create a new key in Dialpad and save it here.</Alert>}
-          {connection.secretToken.expiresSoon && <Alert tone="warning">The saved key expires on {connection.secretToken.expiresAt?.slice(0, 10)}. Replace it before then.</Alert>}
+          {connection.secretToken.isExpired && (
+            <Alert tone="error">
+              The saved key has expired. Create a new key in Dialpad and save it here.
+            </Alert>
+          )}
+          {connection.secretToken.expiresSoon && (
+            <Alert tone="warning">
+              The saved key expires on {connection.secretToken.expiresAt?.slice(0, 10)}. Replace it before
+              then.
+            </Alert>
+          )}
           <div className="flex flex-wrap items-center gap-3">
-            <Button variant="secondary" onClick={() => testConnection.mutate()} disabled={!canWrite || testConnection.isPending} title={readOnlyReason}>
+            <Button
+              variant="secondary"
+              onClick={() => testConnection.mutate()}
+              disabled={!canWrite || testConnection.isPending}
+              title={readOnlyReason}
+            >
               {testConnection.isPending ? "Testing…" : "Test Connection"}
             </Button>
             {sandbox && canWrite && (
@@ -111,44 +167,110 @@ export function SettingsForm({ connection, canWrite }: { connection: ConnectionD
             )}
           </div>
           {testConnection.data && (
-            <Alert tone={testConnection.data.ok ? "success" : "error"} title={testConnection.data.ok ? "Connection succeeded" : "Connection failed"}>
+            <Alert
+              tone={testConnection.data.ok ? "success" : "error"}
+              title={testConnection.data.ok ? "Connection succeeded" : "Connection failed"}
+            >
               <p>{testConnection.data.message}</p>
-              {testConnection.data.detail && <p className="mt-1 text-xs opacity-80">{testConnection.data.detail}</p>}
+              {testConnection.data.detail && (
+                <p className="mt-1 text-xs opacity-80">{testConnection.data.detail}</p>
+              )}
             </Alert>
           )}
-          {testConnection.error && <Alert tone="error" title="Connection failed">{describeProblem(testConnection.error)}</Alert>}
+          {testConnection.error && (
+            <Alert tone="error" title="Connection failed">
+              {describeProblem(testConnection.error)}
+            </Alert>
+          )}
         </fieldset>
       </Card>
 
       <Card title="Settings">
         <fieldset disabled={!canWrite} className="grid gap-4 md:grid-cols-2">
-          <Field id="notificationEmail" label="Notification email" error={fieldError("notificationEmail")} hint="Quarantine and held-deletion notices go here.">
-            <TextInput id="notificationEmail" type="email" value={notificationEmail} onChange={(e) => setNotificationEmail(e.target.value)} invalid={Boolean(fieldError("notificationEmail"))} />
+          <Field
+            id="notificationEmail"
+            label="Notification email"
+            error={fieldError("notificationEmail")}
+            hint="Quarantine and held-deletion notices go here."
+          >
+            <TextInput
+              id="notificationEmail"
+              type="email"
+              value={notificationEmail}
+              onChange={(e) => setNotificationEmail(e.target.value)}
+              invalid={Boolean(fieldError("notificationEmail"))}
+            />
           </Field>
           <div className="flex items-center gap-2 self-end pb-2">
-            <input id="notifyOnFailure" type="checkbox" checked={notifyOnFailure} onChange={(e) => setNotifyOnFailure(e.target.checked)} />
-            <label htmlFor="notifyOnFailure" className="text-sm">Send an email notification when a failure occurs</label>
+            <input
+              id="notifyOnFailure"
+              type="checkbox"
+              checked={notifyOnFailure}
+              onChange={(e) => setNotifyOnFailure(e.target.checked)}
+            />
+            <label htmlFor="notifyOnFailure" className="text-sm">
+              Send an email notification when a failure occurs
+            </label>
           </div>
           <div className="flex items-center gap-2">
-            <input id="preventDeletes" type="checkbox" checked={preventDeletes} onChange={(e) => setPreventDeletes(e.target.checked)} />
-            <label htmlFor="preventDeletes" className="text-sm">Prevent accidental deletions</label>
+            <input
+              id="preventDeletes"
+              type="checkbox"
+              checked={preventDeletes}
+              onChange={(e) => setPreventDeletes(e.target.checked)}
+            />
+            <label htmlFor="preventDeletes" className="text-sm">
+              Prevent accidental deletions
+            </label>
           </div>
-          <Field id="deletionThreshold" label="Accidental deletion threshold" error={fieldError("deletionThreshold")}>
-            <TextInput id="deletionThreshold" type="number" min={1} value={threshold} onChange={(e) => setThreshold(e.target.value)} invalid={Boolean(fieldError("deletionThreshold"))} />
+          <Field
+            id="deletionThreshold"
+            label="Accidental deletion threshold"
+            error={fieldError("deletionThreshold")}
+          >
+            <TextInput
+              id="deletionThreshold"
+              type="number"
+              min={1}
+              value={threshold}
+              onChange={(e) => setThreshold(e.target.value)}
+              invalid={Boolean(fieldError("deletionThreshold"))}
+            />
           </Field>
           <Field id="scope" label="Scope" error={fieldError("scope")}>
-            <select id="scope" value={scope} onChange={(e) => setScope(e.target.value)} className="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm dark:border-slate-700 dark:bg-slate-900">
+            <select
+              id="scope"
+              value={scope}
+              onChange={(e) => setScope(e.target.value)}
+              className="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm dark:border-slate-700 dark:bg-slate-900"
+            >
               <option value="AssignedOnly">Sync only assigned users and groups</option>
               <option value="All">Sync all users and groups</option>
             </select>
           </Field>
-          <Field id="scheduleIntervalMinutes" label="Minutes between cycles" error={fieldError("scheduleIntervalMinutes")} hint="Entra uses about 40.">
-            <TextInput id="scheduleIntervalMinutes" type="number" min={1} value={interval} onChange={(e) => setInterval(e.target.value)} invalid={Boolean(fieldError("scheduleIntervalMinutes"))} />
+          <Field
+            id="scheduleIntervalMinutes"
+            label="Minutes between cycles"
+            error={fieldError("scheduleIntervalMinutes")}
+            hint="Entra uses about 40."
+          >
+            <TextInput
+              id="scheduleIntervalMinutes"
+              type="number"
+              min={1}
+              value={interval}
+              onChange={(e) => setInterval(e.target.value)}
+              invalid={Boolean(fieldError("scheduleIntervalMinutes"))}
+            />
           </Field>
         </fieldset>
       </Card>
 
-      {save.error && <Alert tone="error" title="Not saved">{describeProblem(save.error)}</Alert>}
+      {save.error && (
+        <Alert tone="error" title="Not saved">
+          {describeProblem(save.error)}
+        </Alert>
+      )}
       {save.isSuccess && !save.isPending && <Alert tone="success">Saved.</Alert>}
       <Button type="submit" disabled={!canWrite || save.isPending} title={readOnlyReason}>
         {save.isPending ? "Saving…" : "Save"}

@@ -30,7 +30,9 @@ export function StepList({ steps }: { steps: unknown }) {
       {list.map((step, index) => (
         <li key={`${step.name}-${index}`}>
           <div className="flex items-center gap-2">
-            <span className="text-sm font-medium">{index + 1}. {step.description}</span>
+            <span className="text-sm font-medium">
+              {index + 1}. {step.description}
+            </span>
             <Badge tone={TONE[step.status] ?? "neutral"}>{step.status}</Badge>
           </div>
           {step.details && Object.keys(step.details).length > 0 && (

@@ -12,5 +12,9 @@ const TONES: Record<Tone, string> = {
 };
 
 export function Badge({ tone = "neutral", children }: { tone?: Tone; children: ReactNode }) {
-  return <span className={cn("inline-flex rounded-full px-2 py-0.5 text-xs font-medium", TONES[tone])}>{children}</span>;
+  return (
+    <span className={cn("inline-flex rounded-full px-2 py-0.5 text-xs font-medium", TONES[tone])}>
+      {children}
+    </span>
+  );
 }

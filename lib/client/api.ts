@@ -22,14 +22,20 @@ export class ApiProblem extends Error {
   }
 }
 
-export type ApiFetch = <T>(path: string, init?: { method?: string; body?: unknown; signal?: AbortSignal }) => Promise<T>;
+export type ApiFetch = <T>(
+  path: string,
+  init?: { method?: string; body?: unknown; signal?: AbortSignal },
+) => Promise<T>;
 
 /** Calls the console's own API with a bearer token from MSAL (silently renewed; interactive when it must). */
 export function useApi(): ApiFetch {
   const { instance } = useMsal();
   const { auth } = useConsoleConfig();
   return useCallback(
-    async <T,>(path: string, init: { method?: string; body?: unknown; signal?: AbortSignal } = {}): Promise<T> => {
+    async <T>(
+      path: string,
+      init: { method?: string; body?: unknown; signal?: AbortSignal } = {},
+    ): Promise<T> => {
       const account = instance.getActiveAccount() ?? instance.getAllAccounts()[0];
       if (!account) throw new ApiProblem(401, "Not signed in", "Your session ended. Sign in again.");
       let accessToken: string;
@@ -54,8 +60,17 @@ export function useApi(): ApiFetch {
       const text = await response.text();
       const payload: unknown = text ? safeJson(text) : null;
       if (!response.ok) {
-        const problem = (payload ?? {}) as { title?: string; detail?: string; errors?: { field: string; message: string }[] };
-        throw new ApiProblem(response.status, problem.title ?? response.statusText, problem.detail ?? text.slice(0, 300), problem.errors);
+        const problem = (payload ?? {}) as {
+          title?: string;
+          detail?: string;
+          errors?: { field: string; message: string }[];
+        };
+        throw new ApiProblem(
+          response.status,
+          problem.title ?? response.statusText,
+          problem.detail ?? text.slice(0, 300),
+          problem.errors,
+        );
       }
       return payload as T;
     },

@@ -5,7 +5,9 @@ export const queryKeys = {
     all: ["connections"] as const,
     list: () => [...queryKeys.connections.all, "list"] as const,
     detail: (id: string) => [...queryKeys.connections.all, id] as const,
-    logs: (id: string, filters: Record<string, string | undefined>) => [...queryKeys.connections.all, id, "logs", filters] as const,
-    directoryUsers: (id: string, search: string) => [...queryKeys.connections.all, id, "directory-users", search] as const,
+    logs: (id: string, filters: Record<string, string | undefined>) =>
+      [...queryKeys.connections.all, id, "logs", filters] as const,
+    directoryUsers: (id: string, search: string) =>
+      [...queryKeys.connections.all, id, "directory-users", search] as const,
   },
 };

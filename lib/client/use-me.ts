@@ -14,5 +14,9 @@ export interface Me {
 
 export function useMe() {
   const api = useApi();
-  return useQuery({ queryKey: queryKeys.me, queryFn: ({ signal }) => api<Me>("/api/me", { signal }), staleTime: 60_000 });
+  return useQuery({
+    queryKey: queryKeys.me,
+    queryFn: ({ signal }) => api<Me>("/api/me", { signal }),
+    staleTime: 60_000,
+  });
 }

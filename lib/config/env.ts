@@ -8,9 +8,12 @@ const booleanFromString = z
   .enum(["true", "false", "1", "0", "yes", "no", "on", "off"])
   .transform((value) => ["true", "1", "yes", "on"].includes(value));
 
-const csv = z
-  .string()
-  .transform((value) => value.split(",").map((part) => part.trim()).filter(Boolean));
+const csv = z.string().transform((value) =>
+  value
+    .split(",")
+    .map((part) => part.trim())
+    .filter(Boolean),
+);
 
 export const ZEnvironment = z.object({
   DATABASE_URL: z.string().url().optional(),
@@ -57,16 +60,16 @@ export type Environment = z.infer<typeof ZEnvironment>;
 
 export class ConfigurationError extends Error {
   constructor(readonly issues: { variable: string; message: string }[]) {
-    super(
-      "Invalid settings:\n" + issues.map((issue) => `  ${issue.variable}: ${issue.message}`).join("\n"),
-    );
+    super("Invalid settings:\n" + issues.map((issue) => `  ${issue.variable}: ${issue.message}`).join("\n"));
     this.name = "ConfigurationError";
   }
 }
 
 export function parseEnvironment(source: Record<string, string | undefined>): Environment {
   // Empty strings mean "unset", as shells and .env files commonly produce them.
-  const cleaned = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ""));
+  const cleaned = Object.fromEntries(
+    Object.entries(source).filter(([, value]) => value !== undefined && value !== ""),
+  );
   const parsed = ZEnvironment.safeParse(cleaned);
   if (!parsed.success) {
     throw new ConfigurationError(

@@ -23,7 +23,12 @@ export class SecretBox {
     const cipher = crypto.createCipheriv("aes-256-gcm", this.#key, iv);
     cipher.setAAD(Buffer.from(context, "utf8"));
     const ciphertext = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
-    return [VERSION, iv.toString("base64url"), cipher.getAuthTag().toString("base64url"), ciphertext.toString("base64url")].join(":");
+    return [
+      VERSION,
+      iv.toString("base64url"),
+      cipher.getAuthTag().toString("base64url"),
+      ciphertext.toString("base64url"),
+    ].join(":");
   }
 
   open(sealed: string, context: string): string {
@@ -34,7 +39,9 @@ export class SecretBox {
     const decipher = crypto.createDecipheriv("aes-256-gcm", this.#key, Buffer.from(iv, "base64url"));
     decipher.setAAD(Buffer.from(context, "utf8"));
     decipher.setAuthTag(Buffer.from(tag, "base64url"));
-    return Buffer.concat([decipher.update(Buffer.from(ciphertext, "base64url")), decipher.final()]).toString("utf8");
+    return Buffer.concat([decipher.update(Buffer.from(ciphertext, "base64url")), decipher.final()]).toString(
+      "utf8",
+    );
   }
 }
 

@@ -144,7 +144,11 @@ function isProcessAlive(pid: number): boolean {
 function readSettings(file: string): StoredSettings | null {
   try {
     const parsed = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<StoredSettings>;
-    if (typeof parsed.port === "number" && typeof parsed.user === "string" && typeof parsed.password === "string") {
+    if (
+      typeof parsed.port === "number" &&
+      typeof parsed.user === "string" &&
+      typeof parsed.password === "string"
+    ) {
       return { port: parsed.port, user: parsed.user, password: parsed.password };
     }
   } catch {

@@ -26,8 +26,17 @@ function staticTokens(...tokens: string[]) {
   return { provider, calls };
 }
 
-function graphFor(server: TestServer, tokenProvider: GraphTokenProvider = staticTokens(TOKEN).provider, timeoutMs?: number) {
-  return createGraphClient({ baseUrl: `${server.url}/v1.0`, tokenProvider, retryPolicy: { baseDelayMs: 5, maxDelayMs: 20 }, timeoutMs });
+function graphFor(
+  server: TestServer,
+  tokenProvider: GraphTokenProvider = staticTokens(TOKEN).provider,
+  timeoutMs?: number,
+) {
+  return createGraphClient({
+    baseUrl: `${server.url}/v1.0`,
+    tokenProvider,
+    retryPolicy: { baseDelayMs: 5, maxDelayMs: 20 },
+    timeoutMs,
+  });
 }
 
 async function caught(promise: Promise<unknown>): Promise<GraphError> {
@@ -46,25 +55,36 @@ describe("paging", () => {
   test("listUsers follows @odata.nextLink until the last page", async () => {
     const server = await serve((request, response) => {
       const skip = new URL(request.url, "http://x").searchParams.get("$skiptoken");
-      const next = (token: string) => `http://${request.headers.host}/v1.0/users?$select=id,displayName&$top=2&$skiptoken=${token}`;
-      if (!skip) return sendJson(response, 200, { value: [{ id: "1" }, { id: "2" }], "@odata.nextLink": next("p2") });
-      if (skip === "p2") return sendJson(response, 200, { value: [{ id: "3" }, { id: "4" }], "@odata.nextLink": next("p3") });
+      const next = (token: string) =>
+        `http://${request.headers.host}/v1.0/users?$select=id,displayName&$top=2&$skiptoken=${token}`;
+      if (!skip)
+        return sendJson(response, 200, { value: [{ id: "1" }, { id: "2" }], "@odata.nextLink": next("p2") });
+      if (skip === "p2")
+        return sendJson(response, 200, { value: [{ id: "3" }, { id: "4" }], "@odata.nextLink": next("p3") });
       sendJson(response, 200, { value: [{ id: "5", displayName: "Eve" }] });
     });
     const pages = [];
-    for await (const page of graphFor(server).listUsers({ select: ["id", "displayName"], pageSize: 2 })) pages.push(page);
+    for await (const page of graphFor(server).listUsers({ select: ["id", "displayName"], pageSize: 2 }))
+      pages.push(page);
     expect(pages.map((page) => page.value.map((user) => user.id))).toEqual([["1", "2"], ["3", "4"], ["5"]]);
     expect(pages[0]?.nextLink).toContain("$skiptoken=p2");
     expect(pages[2]?.nextLink).toBeUndefined();
     expect(query(server, 0).pathname).toBe("/v1.0/users");
     expect(query(server, 0).searchParams.get("$select")).toBe("id,displayName");
     expect(query(server, 0).searchParams.get("$top")).toBe("2");
-    expect(server.requests.every((request) => request.headers.authorization === `Bearer ${TOKEN}`)).toBe(true);
+    expect(server.requests.every((request) => request.headers.authorization === `Bearer ${TOKEN}`)).toBe(
+      true,
+    );
   });
 
   test("a nextLink pointing at another host is not followed", async () => {
     const elsewhere = await serve((_request, response) => sendJson(response, 200, { value: [] }));
-    const server = await serve((_request, response) => sendJson(response, 200, { value: [{ id: "1" }], "@odata.nextLink": `${elsewhere.url}/v1.0/users?$skiptoken=x` }));
+    const server = await serve((_request, response) =>
+      sendJson(response, 200, {
+        value: [{ id: "1" }],
+        "@odata.nextLink": `${elsewhere.url}/v1.0/users?$skiptoken=x`,
+      }),
+    );
     const error = await caught(collectAll(graphFor(server).listGroups()));
     expect(error.code).toBe("UntrustedNextLink");
     expect(elsewhere.requests).toHaveLength(0);
@@ -80,15 +100,32 @@ describe("paging", () => {
           ],
         });
       if (request.url.startsWith("/v1.0/servicePrincipals/sp1/appRoleAssignedTo"))
-        return sendJson(response, 200, { value: [{ id: "a1", appRoleId: "r1", principalId: "u1", principalType: "User", resourceId: "sp1" }] });
-      sendJson(response, 200, { id: "sp1", appId: "app", displayName: "Dialpad", appRoles: [{ id: "r1", value: "User", displayName: "User", isEnabled: true, allowedMemberTypes: ["User"] }] });
+        return sendJson(response, 200, {
+          value: [{ id: "a1", appRoleId: "r1", principalId: "u1", principalType: "User", resourceId: "sp1" }],
+        });
+      sendJson(response, 200, {
+        id: "sp1",
+        appId: "app",
+        displayName: "Dialpad",
+        appRoles: [
+          { id: "r1", value: "User", displayName: "User", isEnabled: true, allowedMemberTypes: ["User"] },
+        ],
+      });
     });
     const graph = graphFor(server);
-    const members = await collectAll(graph.listGroupMembers("g1", ["id", "userPrincipalName", "displayName"]));
-    expect(members.map((member) => member["@odata.type"])).toEqual(["#microsoft.graph.user", "#microsoft.graph.group"]);
+    const members = await collectAll(
+      graph.listGroupMembers("g1", ["id", "userPrincipalName", "displayName"]),
+    );
+    expect(members.map((member) => member["@odata.type"])).toEqual([
+      "#microsoft.graph.user",
+      "#microsoft.graph.group",
+    ]);
     expect(query(server, 0).searchParams.get("$select")).toBe("id,userPrincipalName,displayName");
     expect((await graph.getServicePrincipal("sp1")).appRoles[0]?.value).toBe("User");
-    expect((await collectAll(graph.listAppRoleAssignedTo("sp1")))[0]).toMatchObject({ appRoleId: "r1", principalType: "User" });
+    expect((await collectAll(graph.listAppRoleAssignedTo("sp1")))[0]).toMatchObject({
+      appRoleId: "r1",
+      principalType: "User",
+    });
   });
 });
 
@@ -96,25 +133,48 @@ describe("delta", () => {
   test("pages through nextLinks to a deltaLink, keeping @removed and members@delta", async () => {
     const server = await serve((request, response) => {
       const host = `http://${request.headers.host}`;
-      if (request.url.includes("$deltatoken=round2")) return sendJson(response, 200, { value: [{ id: "g1", "@removed": { reason: "deleted" } }], "@odata.deltaLink": `${host}/v1.0/groups/delta?$deltatoken=round3` });
+      if (request.url.includes("$deltatoken=round2"))
+        return sendJson(response, 200, {
+          value: [{ id: "g1", "@removed": { reason: "deleted" } }],
+          "@odata.deltaLink": `${host}/v1.0/groups/delta?$deltatoken=round3`,
+        });
       if (request.url.includes("$skiptoken=s2"))
         return sendJson(response, 200, {
-          value: [{ id: "g2", displayName: "Support", "members@delta": [{ "@odata.type": "#microsoft.graph.user", id: "u9", "@removed": { reason: "deleted" } }] }],
+          value: [
+            {
+              id: "g2",
+              displayName: "Support",
+              "members@delta": [
+                { "@odata.type": "#microsoft.graph.user", id: "u9", "@removed": { reason: "deleted" } },
+              ],
+            },
+          ],
           "@odata.deltaLink": `${host}/v1.0/groups/delta?$deltatoken=round2`,
         });
       sendJson(response, 200, {
-        value: [{ id: "g1", displayName: "Sales", "members@delta": [{ "@odata.type": "#microsoft.graph.user", id: "u1" }] }],
+        value: [
+          {
+            id: "g1",
+            displayName: "Sales",
+            "members@delta": [{ "@odata.type": "#microsoft.graph.user", id: "u1" }],
+          },
+        ],
         "@odata.nextLink": `${host}/v1.0/groups/delta?$skiptoken=s2`,
       });
     });
     const graph = graphFor(server);
     const firstRound = [];
-    for await (const page of graph.groupsDelta({ select: ["displayName", "members"], pageSize: 100 })) firstRound.push(page);
+    for await (const page of graph.groupsDelta({ select: ["displayName", "members"], pageSize: 100 }))
+      firstRound.push(page);
     expect(firstRound).toHaveLength(2);
     expect(firstRound[0]).toMatchObject({ nextLink: expect.stringContaining("$skiptoken=s2") });
     expect(firstRound[0]?.deltaLink).toBeUndefined();
     expect(firstRound[1]?.deltaLink).toContain("$deltatoken=round2");
-    expect(firstRound[1]?.value[0]?.["members@delta"]?.[0]).toEqual({ "@odata.type": "#microsoft.graph.user", id: "u9", "@removed": { reason: "deleted" } });
+    expect(firstRound[1]?.value[0]?.["members@delta"]?.[0]).toEqual({
+      "@odata.type": "#microsoft.graph.user",
+      id: "u9",
+      "@removed": { reason: "deleted" },
+    });
     expect(query(server, 0).pathname).toBe("/v1.0/groups/delta");
     expect(query(server, 0).searchParams.get("$select")).toBe("displayName,members");
     expect(server.requests[0]?.headers.prefer).toBe("odata.maxpagesize=100");
@@ -125,25 +185,62 @@ describe("delta", () => {
   });
 
   test("an expired delta token (410) tells the caller to resync", async () => {
-    const server = await serve((_request, response) => sendJson(response, 410, { error: { code: "SyncStateNotFound", message: "The sync state generation is old." } }));
-    const error = await caught(collectAll(graphFor(server).usersDelta({ deltaLink: `${server.url}/v1.0/users/delta?$deltatoken=old` })));
-    expect(error).toMatchObject({ status: 410, code: "SyncStateNotFound", retryable: false, resyncRequired: true });
+    const server = await serve((_request, response) =>
+      sendJson(response, 410, {
+        error: { code: "SyncStateNotFound", message: "The sync state generation is old." },
+      }),
+    );
+    const error = await caught(
+      collectAll(
+        graphFor(server).usersDelta({ deltaLink: `${server.url}/v1.0/users/delta?$deltatoken=old` }),
+      ),
+    );
+    expect(error).toMatchObject({
+      status: 410,
+      code: "SyncStateNotFound",
+      retryable: false,
+      resyncRequired: true,
+    });
   });
 });
 
 describe("errors and retries", () => {
   test("Graph's error body becomes a GraphError with the request attached", async () => {
     const server = await serve((_request, response) =>
-      sendJson(response, 404, { error: { code: "Request_ResourceNotFound", message: "Resource 'x' does not exist.", innerError: { "request-id": "r-1" } } }, { "request-id": "r-1" }),
+      sendJson(
+        response,
+        404,
+        {
+          error: {
+            code: "Request_ResourceNotFound",
+            message: "Resource 'x' does not exist.",
+            innerError: { "request-id": "r-1" },
+          },
+        },
+        { "request-id": "r-1" },
+      ),
     );
     const error = await caught(graphFor(server).getUser("x"));
-    expect(error).toMatchObject({ status: 404, code: "Request_ResourceNotFound", message: "Resource 'x' does not exist.", retryable: false, requestId: "r-1" });
+    expect(error).toMatchObject({
+      status: 404,
+      code: "Request_ResourceNotFound",
+      message: "Resource 'x' does not exist.",
+      retryable: false,
+      requestId: "r-1",
+    });
     expect(error.request).toEqual({ method: "GET", url: `${server.url}/v1.0/users/x` });
     expect(server.requests).toHaveLength(1);
   });
 
   test("403 explains which permissions the app needs", async () => {
-    const server = await serve((_request, response) => sendJson(response, 403, { error: { code: "Authorization_RequestDenied", message: "Insufficient privileges to complete the operation." } }));
+    const server = await serve((_request, response) =>
+      sendJson(response, 403, {
+        error: {
+          code: "Authorization_RequestDenied",
+          message: "Insufficient privileges to complete the operation.",
+        },
+      }),
+    );
     const error = await caught(graphFor(server).getGroup("g1"));
     expect(error.code).toBe("Authorization_RequestDenied");
     expect(error.message).toMatch(/GroupMember\.Read\.All/);
@@ -151,7 +248,14 @@ describe("errors and retries", () => {
 
   test("429 honours Retry-After", async () => {
     const server = await serve((_request, response, index) =>
-      index === 0 ? sendJson(response, 429, { error: { code: "TooManyRequests", message: "throttled" } }, { "Retry-After": "1" }) : sendJson(response, 200, { id: "u1" }),
+      index === 0
+        ? sendJson(
+            response,
+            429,
+            { error: { code: "TooManyRequests", message: "throttled" } },
+            { "Retry-After": "1" },
+          )
+        : sendJson(response, 200, { id: "u1" }),
     );
     const started = Date.now();
     await expect(graphFor(server).getUser("u1")).resolves.toMatchObject({ id: "u1" });
@@ -159,14 +263,29 @@ describe("errors and retries", () => {
   });
 
   test.each([503, 504, 500])("HTTP %i is retried", async (status) => {
-    const server = await serve((_request, response, index) => (index < 2 ? sendJson(response, status, "", { "Retry-After": "0" }) : sendJson(response, 200, { id: "u1" })));
+    const server = await serve((_request, response, index) =>
+      index < 2
+        ? sendJson(response, status, "", { "Retry-After": "0" })
+        : sendJson(response, 200, { id: "u1" }),
+    );
     await expect(graphFor(server).getUser("u1")).resolves.toMatchObject({ id: "u1" });
     expect(server.requests).toHaveLength(3);
   });
 
   test("retries stop after maxRetries", async () => {
-    const server = await serve((_request, response) => sendJson(response, 503, { error: { code: "serviceNotAvailable", message: "later" } }, { "Retry-After": "0" }));
-    const client = createGraphClient({ baseUrl: `${server.url}/v1.0`, tokenProvider: staticTokens(TOKEN).provider, maxRetries: 2 });
+    const server = await serve((_request, response) =>
+      sendJson(
+        response,
+        503,
+        { error: { code: "serviceNotAvailable", message: "later" } },
+        { "Retry-After": "0" },
+      ),
+    );
+    const client = createGraphClient({
+      baseUrl: `${server.url}/v1.0`,
+      tokenProvider: staticTokens(TOKEN).provider,
+      maxRetries: 2,
+    });
     const error = await caught(client.getUser("u1"));
     expect(error).toMatchObject({ status: 503, code: "serviceNotAvailable", attempts: 3 });
     expect(server.requests).toHaveLength(3);
@@ -174,7 +293,14 @@ describe("errors and retries", () => {
 
   test("a 401 gets one fresh token, then succeeds", async () => {
     const server = await serve((request, response) =>
-      request.headers.authorization === "Bearer fresh" ? sendJson(response, 200, { id: "u1" }) : sendJson(response, 401, { error: { code: "InvalidAuthenticationToken", message: "Lifetime validation failed, the token is expired." } }),
+      request.headers.authorization === "Bearer fresh"
+        ? sendJson(response, 200, { id: "u1" })
+        : sendJson(response, 401, {
+            error: {
+              code: "InvalidAuthenticationToken",
+              message: "Lifetime validation failed, the token is expired.",
+            },
+          }),
     );
     const tokens = staticTokens("stale", "fresh");
     await expect(graphFor(server, tokens.provider).getUser("u1")).resolves.toMatchObject({ id: "u1" });
@@ -182,7 +308,11 @@ describe("errors and retries", () => {
   });
 
   test("a second 401 after the refresh is a clear configuration error", async () => {
-    const server = await serve((_request, response) => sendJson(response, 401, { error: { code: "InvalidAuthenticationToken", message: "Access token validation failure." } }));
+    const server = await serve((_request, response) =>
+      sendJson(response, 401, {
+        error: { code: "InvalidAuthenticationToken", message: "Access token validation failure." },
+      }),
+    );
     const tokens = staticTokens(TOKEN);
     const error = await caught(graphFor(server, tokens.provider).getUser("u1"));
     expect(error.status).toBe(401);
@@ -191,18 +321,30 @@ describe("errors and retries", () => {
   });
 
   test("a slow answer times out and is retried", async () => {
-    const server = await serve((_request, response, index) => (index === 0 ? void setTimeout(() => sendJson(response, 200, { id: "late" }), 400) : sendJson(response, 200, { id: "u1" })));
+    const server = await serve((_request, response, index) =>
+      index === 0
+        ? void setTimeout(() => sendJson(response, 200, { id: "late" }), 400)
+        : sendJson(response, 200, { id: "u1" }),
+    );
     await expect(graphFor(server, undefined, 100).getUser("u1")).resolves.toMatchObject({ id: "u1" });
   });
 
   test("malformed JSON and unexpected shapes are InvalidResponse", async () => {
-    const server = await serve((request, response) => (request.url.includes("/users/") ? void response.writeHead(200).end("{oops") : sendJson(response, 200, { items: [] })));
+    const server = await serve((request, response) =>
+      request.url.includes("/users/")
+        ? void response.writeHead(200).end("{oops")
+        : sendJson(response, 200, { items: [] }),
+    );
     expect((await caught(graphFor(server).getUser("u1"))).code).toBe("InvalidResponse");
     expect((await caught(collectAll(graphFor(server).listUsers()))).code).toBe("InvalidResponse");
   });
 
   test("the access token never appears in errors", async () => {
-    const server = await serve((request, response) => sendJson(response, 400, { error: { code: "BadRequest", message: `echo ${request.headers.authorization}` } }));
+    const server = await serve((request, response) =>
+      sendJson(response, 400, {
+        error: { code: "BadRequest", message: `echo ${request.headers.authorization}` },
+      }),
+    );
     const error = await caught(graphFor(server).getUser("u1"));
     expect(JSON.stringify(error) + String(error) + (error.stack ?? "")).not.toContain(TOKEN);
   });
@@ -219,17 +361,23 @@ describe("OData escaping and search", () => {
   });
 
   test("searchUsers filters by prefix on display name, UPN and mail", async () => {
-    const server = await serve((_request, response) => sendJson(response, 200, { value: [{ id: "u1", displayName: "Dan O'Brien" }] }));
+    const server = await serve((_request, response) =>
+      sendJson(response, 200, { value: [{ id: "u1", displayName: "Dan O'Brien" }] }),
+    );
     const users = await graphFor(server).searchUsers("O'Bri&n", { select: ["id", "displayName"], top: 5 });
     expect(users[0]?.displayName).toBe("Dan O'Brien");
     const url = query(server, 0);
-    expect(url.searchParams.get("$filter")).toBe("startswith(displayName,'O''Bri&n') or startswith(userPrincipalName,'O''Bri&n') or startswith(mail,'O''Bri&n')");
+    expect(url.searchParams.get("$filter")).toBe(
+      "startswith(displayName,'O''Bri&n') or startswith(userPrincipalName,'O''Bri&n') or startswith(mail,'O''Bri&n')",
+    );
     expect(url.searchParams.get("$top")).toBe("5");
   });
 
   test("guest UPNs with #EXT# are path-encoded", async () => {
     const server = await serve((_request, response) => sendJson(response, 200, { id: "g" }));
     await graphFor(server).getUser("ada_fabrikam.example#EXT#@contoso.onmicrosoft.com", ["id"]);
-    expect(server.requests[0]?.url).toBe("/v1.0/users/ada_fabrikam.example%23EXT%23%40contoso.onmicrosoft.com?$select=id");
+    expect(server.requests[0]?.url).toBe(
+      "/v1.0/users/ada_fabrikam.example%23EXT%23%40contoso.onmicrosoft.com?$select=id",
+    );
   });
 });

@@ -57,9 +57,15 @@ export interface GraphClient {
   getUser(idOrUpn: string, select?: readonly string[]): Promise<GraphUser>;
   getGroup(id: string, select?: readonly string[]): Promise<GraphGroup>;
   /** Direct members: users, groups and other directory objects, each with @odata.type. */
-  listGroupMembers(groupId: string, select?: readonly string[]): AsyncIterable<GraphPage<GraphDirectoryObject>>;
+  listGroupMembers(
+    groupId: string,
+    select?: readonly string[],
+  ): AsyncIterable<GraphPage<GraphDirectoryObject>>;
   getServicePrincipal(id: string): Promise<GraphServicePrincipal>;
-  listAppRoleAssignedTo(servicePrincipalId: string, options?: { pageSize?: number }): AsyncIterable<GraphPage<GraphAppRoleAssignment>>;
+  listAppRoleAssignedTo(
+    servicePrincipalId: string,
+    options?: { pageSize?: number },
+  ): AsyncIterable<GraphPage<GraphAppRoleAssignment>>;
   usersDelta(options?: DeltaOptions): AsyncIterable<GraphPage<GraphUser>>;
   groupsDelta(options?: DeltaOptions): AsyncIterable<GraphPage<GraphGroup>>;
   /** Prefix search on display name, UPN and mail (on-demand provisioning's user picker). */
@@ -97,13 +103,19 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
     return `${base}${path}${pairs.length ? `?${pairs.join("&")}` : ""}`;
   }
 
-  const selectParam = (select?: readonly string[]) => (select && select.length > 0 ? select.join(",") : undefined);
+  const selectParam = (select?: readonly string[]) =>
+    select && select.length > 0 ? select.join(",") : undefined;
 
   async function getJson(url: string, extraHeaders: Record<string, string> = {}): Promise<unknown> {
     const request: GraphRequestInfo = { method: "GET", url };
     // nextLink/deltaLink come from the response; following one to another host would hand it our token.
     if (new URL(url).origin !== baseOrigin) {
-      throw new GraphError({ code: "UntrustedNextLink", message: `Refusing to follow a link to ${new URL(url).origin}, which is not ${baseOrigin}`, retryable: false, request });
+      throw new GraphError({
+        code: "UntrustedNextLink",
+        message: `Refusing to follow a link to ${new URL(url).origin}, which is not ${baseOrigin}`,
+        retryable: false,
+        request,
+      });
     }
     let refreshedAfter401 = false;
     let forceRefresh = false;
@@ -138,7 +150,13 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
     }
   }
 
-  async function attemptOnce(url: string, token: string, extraHeaders: Record<string, string>, request: GraphRequestInfo, attempt: number): Promise<unknown> {
+  async function attemptOnce(
+    url: string,
+    token: string,
+    extraHeaders: Record<string, string>,
+    request: GraphRequestInfo,
+    attempt: number,
+  ): Promise<unknown> {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     let status: number;
@@ -155,14 +173,29 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
       text = await response.text();
     } catch (cause) {
       const timedOut = controller.signal.aborted;
-      const message = timedOut ? `Microsoft Graph did not answer within ${timeoutMs} ms` : `Could not reach Microsoft Graph at ${baseOrigin}: ${describeCause(cause)}`;
-      throw new GraphError({ code: timedOut ? "Timeout" : "NetworkError", message: message.replaceAll(token, "[redacted]"), retryable: true, request, attempts: attempt });
+      const message = timedOut
+        ? `Microsoft Graph did not answer within ${timeoutMs} ms`
+        : `Could not reach Microsoft Graph at ${baseOrigin}: ${describeCause(cause)}`;
+      throw new GraphError({
+        code: timedOut ? "Timeout" : "NetworkError",
+        message: message.replaceAll(token, "[redacted]"),
+        retryable: true,
+        request,
+        attempts: attempt,
+      });
     } finally {
       clearTimeout(timer);
     }
     const requestId = headers.get("request-id") ?? undefined;
     if (status >= 300 && status < 400) {
-      throw new GraphError({ status, code: "RedirectRefused", message: `Microsoft Graph answered with a redirect (HTTP ${status}); redirects are not followed`, retryable: false, request, attempts: attempt });
+      throw new GraphError({
+        status,
+        code: "RedirectRefused",
+        message: `Microsoft Graph answered with a redirect (HTTP ${status}); redirects are not followed`,
+        retryable: false,
+        request,
+        attempts: attempt,
+      });
     }
     if (status >= 400) {
       let code = `HTTP${status}`;
@@ -192,7 +225,15 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
     try {
       return JSON.parse(text);
     } catch {
-      throw new GraphError({ status, code: "InvalidResponse", message: `Microsoft Graph answered HTTP ${status} with a body that is not JSON`, retryable: false, request, requestId, attempts: attempt });
+      throw new GraphError({
+        status,
+        code: "InvalidResponse",
+        message: `Microsoft Graph answered HTTP ${status} with a body that is not JSON`,
+        retryable: false,
+        request,
+        requestId,
+        attempts: attempt,
+      });
     }
   }
 
@@ -203,18 +244,37 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
       .slice(0, 3)
       .map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`)
       .join("; ");
-    throw new GraphError({ code: "InvalidResponse", message: `Microsoft Graph returned an unexpected ${what} (${problems})`, retryable: false, request: { method: "GET", url } });
+    throw new GraphError({
+      code: "InvalidResponse",
+      message: `Microsoft Graph returned an unexpected ${what} (${problems})`,
+      retryable: false,
+      request: { method: "GET", url },
+    });
   }
 
-  async function* pages<T extends z.ZodType>(firstUrl: string, item: T, what: string, headers?: Record<string, string>): AsyncGenerator<GraphPage<z.infer<T>>> {
+  async function* pages<T extends z.ZodType>(
+    firstUrl: string,
+    item: T,
+    what: string,
+    headers?: Record<string, string>,
+  ): AsyncGenerator<GraphPage<z.infer<T>>> {
     const schema = graphCollectionSchema(item);
     let url: string | undefined = firstUrl;
     while (url) {
       const body: unknown = await getJson(url, headers);
-      const page: { value: unknown[]; "@odata.nextLink"?: string; "@odata.deltaLink"?: string } = validate(schema, body, url, what);
+      const page: { value: unknown[]; "@odata.nextLink"?: string; "@odata.deltaLink"?: string } = validate(
+        schema,
+        body,
+        url,
+        what,
+      );
       const nextLink: string | undefined = page["@odata.nextLink"];
       const deltaLink: string | undefined = page["@odata.deltaLink"];
-      yield { value: page.value as z.infer<T>[], ...(nextLink ? { nextLink } : {}), ...(deltaLink ? { deltaLink } : {}) };
+      yield {
+        value: page.value as z.infer<T>[],
+        ...(nextLink ? { nextLink } : {}),
+        ...(deltaLink ? { deltaLink } : {}),
+      };
       url = nextLink;
     }
   }
@@ -224,18 +284,42 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
     return encodeURIComponent(id);
   };
 
-  function delta<T extends z.ZodType>(collection: "users" | "groups", item: T, deltaOptions: DeltaOptions = {}) {
-    const headers: Record<string, string> = deltaOptions.pageSize ? { Prefer: `odata.maxpagesize=${deltaOptions.pageSize}` } : {};
+  function delta<T extends z.ZodType>(
+    collection: "users" | "groups",
+    item: T,
+    deltaOptions: DeltaOptions = {},
+  ) {
+    const headers: Record<string, string> = deltaOptions.pageSize
+      ? { Prefer: `odata.maxpagesize=${deltaOptions.pageSize}` }
+      : {};
     // A deltaLink already encodes the $select of the round that produced it.
-    const first = deltaOptions.deltaLink ?? buildUrl(`/${collection}/delta`, { $select: selectParam(deltaOptions.select) });
+    const first =
+      deltaOptions.deltaLink ??
+      buildUrl(`/${collection}/delta`, { $select: selectParam(deltaOptions.select) });
     return pages(first, item, `${collection} delta page`, headers);
   }
 
   return {
     listUsers: (listOptions = {}) =>
-      pages(buildUrl("/users", { $select: selectParam(listOptions.select), $top: listOptions.pageSize, $filter: listOptions.filter }), graphUserSchema, "users page"),
+      pages(
+        buildUrl("/users", {
+          $select: selectParam(listOptions.select),
+          $top: listOptions.pageSize,
+          $filter: listOptions.filter,
+        }),
+        graphUserSchema,
+        "users page",
+      ),
     listGroups: (listOptions = {}) =>
-      pages(buildUrl("/groups", { $select: selectParam(listOptions.select), $top: listOptions.pageSize, $filter: listOptions.filter }), graphGroupSchema, "groups page"),
+      pages(
+        buildUrl("/groups", {
+          $select: selectParam(listOptions.select),
+          $top: listOptions.pageSize,
+          $filter: listOptions.filter,
+        }),
+        graphGroupSchema,
+        "groups page",
+      ),
     async getUser(idOrUpn, select) {
       const url = buildUrl(`/users/${segment(idOrUpn)}`, { $select: selectParam(select) });
       return validate(graphUserSchema, await getJson(url), url, "user");
@@ -245,19 +329,35 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
       return validate(graphGroupSchema, await getJson(url), url, "group");
     },
     listGroupMembers: (groupId, select) =>
-      pages(buildUrl(`/groups/${segment(groupId)}/members`, { $select: selectParam(select), $top: 999 }), graphDirectoryObjectSchema, "members page"),
+      pages(
+        buildUrl(`/groups/${segment(groupId)}/members`, { $select: selectParam(select), $top: 999 }),
+        graphDirectoryObjectSchema,
+        "members page",
+      ),
     async getServicePrincipal(id) {
       const url = buildUrl(`/servicePrincipals/${segment(id)}`, { $select: "id,appId,displayName,appRoles" });
       return validate(graphServicePrincipalSchema, await getJson(url), url, "service principal");
     },
     listAppRoleAssignedTo: (servicePrincipalId, assignmentOptions = {}) =>
-      pages(buildUrl(`/servicePrincipals/${segment(servicePrincipalId)}/appRoleAssignedTo`, { $top: assignmentOptions.pageSize ?? 999 }), graphAppRoleAssignmentSchema, "app role assignments page"),
+      pages(
+        buildUrl(`/servicePrincipals/${segment(servicePrincipalId)}/appRoleAssignedTo`, {
+          $top: assignmentOptions.pageSize ?? 999,
+        }),
+        graphAppRoleAssignmentSchema,
+        "app role assignments page",
+      ),
     usersDelta: (deltaOptions) => delta("users", graphUserSchema, deltaOptions),
     groupsDelta: (deltaOptions) => delta("groups", graphGroupSchema, deltaOptions),
     async searchUsers(text, searchOptions = {}) {
       const literal = odataString(text);
-      const filter = ["displayName", "userPrincipalName", "mail"].map((property) => `startswith(${property},${literal})`).join(" or ");
-      const url = buildUrl("/users", { $filter: filter, $select: selectParam(searchOptions.select), $top: searchOptions.top ?? 25 });
+      const filter = ["displayName", "userPrincipalName", "mail"]
+        .map((property) => `startswith(${property},${literal})`)
+        .join(" or ");
+      const url = buildUrl("/users", {
+        $filter: filter,
+        $select: selectParam(searchOptions.select),
+        $top: searchOptions.top ?? 25,
+      });
       const page = validate(graphCollectionSchema(graphUserSchema), await getJson(url), url, "users page");
       return page.value;
     },
@@ -270,7 +370,8 @@ function describeCause(cause: unknown): string {
   for (let depth = 0; depth < 5 && current && typeof current === "object"; depth += 1) {
     const record = current as { message?: unknown; code?: unknown; cause?: unknown };
     if (typeof record.code === "string") parts.push(record.code);
-    else if (typeof record.message === "string" && record.message !== "fetch failed") parts.push(record.message);
+    else if (typeof record.message === "string" && record.message !== "fetch failed")
+      parts.push(record.message);
     current = record.cause;
   }
   return parts.join(": ") || "network error";

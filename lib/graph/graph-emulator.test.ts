@@ -3,7 +3,12 @@
  * worker uses them. The emulator's own behaviour is tested in sandbox/graph.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { DIALPAD_SERVICE_PRINCIPAL_ID, SANDBOX_GRAPH_CLIENT, SANDBOX_TENANT_ID, startGraphEmulator } from "../../sandbox/graph/server";
+import {
+  DIALPAD_SERVICE_PRINCIPAL_ID,
+  SANDBOX_GRAPH_CLIENT,
+  SANDBOX_TENANT_ID,
+  startGraphEmulator,
+} from "../../sandbox/graph/server";
 import { collectAll, createGraphClient, type GraphClient } from "./client";
 import { GraphAuthError } from "./errors";
 import { createHttpsNetworkClient } from "./https-network-client";
@@ -30,7 +35,11 @@ beforeAll(async () => {
   const tls = await localhostCertificate();
   ca = tls.cert;
   emulator = await startGraphEmulator({ port: 0, tls });
-  graph = createGraphClient({ baseUrl: `${emulator.url}/v1.0`, tokenProvider: tokenProvider(), fetch: fetchTrusting(ca) });
+  graph = createGraphClient({
+    baseUrl: `${emulator.url}/v1.0`,
+    tokenProvider: tokenProvider(),
+    fetch: fetchTrusting(ca),
+  });
 });
 afterAll(async () => {
   await emulator?.close();
@@ -43,14 +52,20 @@ describe("Graph emulator", () => {
   });
 
   test("a wrong client secret is reported as such", async () => {
-    const error = await tokenProvider("wrong-secret-value").getToken().catch((e: unknown) => e);
+    const error = await tokenProvider("wrong-secret-value")
+      .getToken()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GraphAuthError);
     expect((error as GraphAuthError).code).toBe("InvalidClientSecret");
   });
 
   test("listUsers pages through every seeded user", async () => {
     const pages = [];
-    for await (const page of graph.listUsers({ select: ["id", "displayName", "userPrincipalName"], pageSize: 50 })) pages.push(page);
+    for await (const page of graph.listUsers({
+      select: ["id", "displayName", "userPrincipalName"],
+      pageSize: 50,
+    }))
+      pages.push(page);
     const ids = pages.flatMap((page) => page.value.map((user) => user.id));
     expect(pages.length).toBeGreaterThan(1);
     expect(new Set(ids).size).toBe(ids.length);
@@ -66,7 +81,9 @@ describe("Graph emulator", () => {
     expect(assignments.some((assignment) => roleIds.has(assignment.appRoleId))).toBe(true);
     const groupAssignment = assignments.find((assignment) => assignment.principalType === "Group");
     expect(groupAssignment).toBeDefined();
-    const members = await collectAll(graph.listGroupMembers(groupAssignment?.principalId ?? "", ["id", "displayName"]));
+    const members = await collectAll(
+      graph.listGroupMembers(groupAssignment?.principalId ?? "", ["id", "displayName"]),
+    );
     expect(members.length).toBeGreaterThan(0);
     expect(members.every((member) => typeof member["@odata.type"] === "string")).toBe(true);
   });
@@ -82,7 +99,9 @@ describe("Graph emulator", () => {
     expect(deltaLink).toBeDefined();
 
     // The last user: the first ones are the well-known seed users other tests look for.
-    const someone = (await collectAll(graph.listUsers({ select: ["id"], pageSize: 999 }))).at(-1) as GraphUser;
+    const someone = (await collectAll(graph.listUsers({ select: ["id"], pageSize: 999 }))).at(
+      -1,
+    ) as GraphUser;
     emulator.directory.updateUser(someone.id, { displayName: "Renamed For Delta" });
     const changes = await collectAll(graph.usersDelta({ deltaLink }));
     expect(changes.map((user) => user.id)).toContain(someone.id);
@@ -97,7 +116,10 @@ describe("Graph emulator", () => {
   });
 
   test("searchUsers finds a user by display-name prefix, including diacritics", async () => {
-    const users = await graph.searchUsers("Zoë", { select: ["id", "displayName", "userPrincipalName"], top: 5 });
+    const users = await graph.searchUsers("Zoë", {
+      select: ["id", "displayName", "userPrincipalName"],
+      top: 5,
+    });
     expect(users.map((user) => user.userPrincipalName)).toContain("zoe.angstrom@contoso.example");
   });
 

@@ -15,7 +15,11 @@ export interface HttpsNetworkClientOptions {
 export function createHttpsNetworkClient(options: HttpsNetworkClientOptions = {}): INetworkModule {
   const timeoutMs = options.timeoutMs ?? 30_000;
 
-  function send<T>(url: string, method: "GET" | "POST", requestOptions?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
+  function send<T>(
+    url: string,
+    method: "GET" | "POST",
+    requestOptions?: NetworkRequestOptions,
+  ): Promise<NetworkResponse<T>> {
     return new Promise((resolve, reject) => {
       const body = method === "POST" ? (requestOptions?.body ?? "") : undefined;
       const req = httpsRequest(
@@ -40,21 +44,37 @@ export function createHttpsNetworkClient(options: HttpsNetworkClientOptions = {}
               if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
             }
             try {
-              resolve({ headers, body: (text ? JSON.parse(text) : {}) as T, status: response.statusCode ?? 0 });
+              resolve({
+                headers,
+                body: (text ? JSON.parse(text) : {}) as T,
+                status: response.statusCode ?? 0,
+              });
             } catch {
-              reject(new Error(`The identity endpoint ${new URL(url).host} answered HTTP ${response.statusCode} with a body that is not JSON`));
+              reject(
+                new Error(
+                  `The identity endpoint ${new URL(url).host} answered HTTP ${response.statusCode} with a body that is not JSON`,
+                ),
+              );
             }
           });
         },
       );
-      req.on("timeout", () => req.destroy(Object.assign(new Error(`No answer from ${new URL(url).host} within ${timeoutMs} ms`), { code: "ETIMEDOUT" })));
+      req.on("timeout", () =>
+        req.destroy(
+          Object.assign(new Error(`No answer from ${new URL(url).host} within ${timeoutMs} ms`), {
+            code: "ETIMEDOUT",
+          }),
+        ),
+      );
       req.on("error", reject);
       req.end(body);
     });
   }
 
   return {
-    sendGetRequestAsync: <T>(url: string, requestOptions?: NetworkRequestOptions) => send<T>(url, "GET", requestOptions),
-    sendPostRequestAsync: <T>(url: string, requestOptions?: NetworkRequestOptions) => send<T>(url, "POST", requestOptions),
+    sendGetRequestAsync: <T>(url: string, requestOptions?: NetworkRequestOptions) =>
+      send<T>(url, "GET", requestOptions),
+    sendPostRequestAsync: <T>(url: string, requestOptions?: NetworkRequestOptions) =>
+      send<T>(url, "POST", requestOptions),
   };
 }

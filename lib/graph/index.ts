@@ -8,8 +8,18 @@ export {
   type GraphTokenProvider,
   type ListOptions,
 } from "./client";
-export { GraphAuthError, GraphError, type GraphAuthErrorCode, type GraphErrorInit, type GraphRequestInfo } from "./errors";
+export {
+  GraphAuthError,
+  GraphError,
+  type GraphAuthErrorCode,
+  type GraphErrorInit,
+  type GraphRequestInfo,
+} from "./errors";
 export { createHttpsNetworkClient, type HttpsNetworkClientOptions } from "./https-network-client";
-export { createMsalTokenProvider, toGraphAuthError, type MsalTokenProviderOptions } from "./msal-token-provider";
+export {
+  createMsalTokenProvider,
+  toGraphAuthError,
+  type MsalTokenProviderOptions,
+} from "./msal-token-provider";
 export { parseRetryAfter, type RetryPolicy } from "./retry";
 export * from "./schemas";

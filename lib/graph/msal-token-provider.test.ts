@@ -2,7 +2,14 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { GraphAuthError } from "./errors";
 import { createHttpsNetworkClient } from "./https-network-client";
 import { createMsalTokenProvider, type MsalTokenProviderOptions } from "./msal-token-provider";
-import { closedPortUrl, localhostCertificate, sendJson, startTestServer, type RecordedRequest, type TestServer } from "./test-http-server";
+import {
+  closedPortUrl,
+  localhostCertificate,
+  sendJson,
+  startTestServer,
+  type RecordedRequest,
+  type TestServer,
+} from "./test-http-server";
 
 const TENANT = "7a3c1f0e-0000-4000-8000-00000000c0de";
 const CLIENT_ID = "11111111-2222-4333-8444-555555555555";
@@ -26,7 +33,11 @@ beforeAll(async () => {
       });
     }
     if (request.url.includes("/.well-known/openid-configuration")) {
-      return sendJson(response, 400, { error: "invalid_tenant", error_description: "AADSTS90002: Tenant 'nope' not found. Check to make sure you have the correct tenant ID." });
+      return sendJson(response, 400, {
+        error: "invalid_tenant",
+        error_description:
+          "AADSTS90002: Tenant 'nope' not found. Check to make sure you have the correct tenant ID.",
+      });
     }
     if (new URL(request.url, base).pathname === `/${TENANT}/oauth2/v2.0/token`) {
       const { status, body } = tokenBehaviour(request);
@@ -41,7 +52,14 @@ afterAll(async () => {
 
 const issueTokens: TokenBehaviour = (request) => {
   const form = new URLSearchParams(request.body);
-  return { status: 200, body: { token_type: "Bearer", expires_in: 3599, access_token: `token-${form.get("client_id")}-${Math.random()}` } };
+  return {
+    status: 200,
+    body: {
+      token_type: "Bearer",
+      expires_in: 3599,
+      access_token: `token-${form.get("client_id")}-${Math.random()}`,
+    },
+  };
 };
 
 function provider(overrides: Partial<MsalTokenProviderOptions> = {}) {
@@ -90,13 +108,19 @@ describe("MSAL client-credentials token provider (local HTTPS authority)", () =>
     const first = await tokens.getToken();
     const refreshed = await tokens.getToken({ forceRefresh: true });
     expect(refreshed).not.toBe(first);
-    expect(new URLSearchParams(tokenRequests().at(-1)?.body).get("scope")).toContain("https://graph.sandbox.example:8443/.default");
+    expect(new URLSearchParams(tokenRequests().at(-1)?.body).get("scope")).toContain(
+      "https://graph.sandbox.example:8443/.default",
+    );
   });
 
   test("an invalid secret is explained without the secret", async () => {
     tokenBehaviour = () => ({
       status: 401,
-      body: { error: "invalid_client", error_description: `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${CLIENT_ID}'.`, error_codes: [7000215] },
+      body: {
+        error: "invalid_client",
+        error_description: `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${CLIENT_ID}'.`,
+        error_codes: [7000215],
+      },
     });
     const error = await authError(provider().getToken());
     expect(error.code).toBe("InvalidClientSecret");
@@ -111,7 +135,9 @@ describe("MSAL client-credentials token provider (local HTTPS authority)", () =>
   });
 
   test("an unreachable authority is named as such", async () => {
-    const error = await authError(provider({ authorityHost: (await closedPortUrl()).replace("http:", "https:") }).getToken());
+    const error = await authError(
+      provider({ authorityHost: (await closedPortUrl()).replace("http:", "https:") }).getToken(),
+    );
     expect(error.code).toBe("AuthorityUnreachable");
     expect(error.message).not.toContain(SECRET);
   });

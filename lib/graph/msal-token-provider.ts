@@ -31,22 +31,29 @@ const MICROSOFT_AUTHORITY_HOSTS = new Set([
 /**
  * AADSTS codes an admin can act on. Text: https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes
  */
-const AADSTS: Record<string, { code: GraphAuthErrorCode; message: (options: MsalTokenProviderOptions) => string }> = {
+const AADSTS: Record<
+  string,
+  { code: GraphAuthErrorCode; message: (options: MsalTokenProviderOptions) => string }
+> = {
   AADSTS7000215: {
     code: "InvalidClientSecret",
-    message: (o) => `The client secret for application ${o.clientId} was rejected (AADSTS7000215). Paste the secret's Value (not its Secret ID) from Certificates & secrets.`,
+    message: (o) =>
+      `The client secret for application ${o.clientId} was rejected (AADSTS7000215). Paste the secret's Value (not its Secret ID) from Certificates & secrets.`,
   },
   AADSTS7000222: {
     code: "ExpiredClientSecret",
-    message: (o) => `The client secret for application ${o.clientId} has expired (AADSTS7000222). Create a new secret in Certificates & secrets.`,
+    message: (o) =>
+      `The client secret for application ${o.clientId} has expired (AADSTS7000222). Create a new secret in Certificates & secrets.`,
   },
   AADSTS700016: {
     code: "UnknownClient",
-    message: (o) => `Application ${o.clientId} was not found in tenant ${o.tenantId} (AADSTS700016). Check the client ID and that the app is registered in this tenant.`,
+    message: (o) =>
+      `Application ${o.clientId} was not found in tenant ${o.tenantId} (AADSTS700016). Check the client ID and that the app is registered in this tenant.`,
   },
   AADSTS500011: {
     code: "TokenRequestFailed",
-    message: (o) => `Tenant ${o.tenantId} does not know the requested resource (AADSTS500011). Check the Graph scope (${o.scopes?.join(" ") ?? "derived from graphBaseUrl"}).`,
+    message: (o) =>
+      `Tenant ${o.tenantId} does not know the requested resource (AADSTS500011). Check the Graph scope (${o.scopes?.join(" ") ?? "derived from graphBaseUrl"}).`,
   },
   AADSTS90002: {
     code: "UnknownTenant",
@@ -58,7 +65,8 @@ const AADSTS: Record<string, { code: GraphAuthErrorCode; message: (options: Msal
   },
 };
 
-const UNREACHABLE = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|CERT_[A-Z_]+|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|ERR_TLS_CERT_ALTNAME_INVALID|certificate|self[- ]signed/i;
+const UNREACHABLE =
+  /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|CERT_[A-Z_]+|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|ERR_TLS_CERT_ALTNAME_INVALID|certificate|self[- ]signed/i;
 
 function flatten(error: unknown): { texts: string[]; codes: string[] } {
   const texts: string[] = [];
@@ -66,7 +74,8 @@ function flatten(error: unknown): { texts: string[]; codes: string[] } {
   let current: unknown = error;
   for (let depth = 0; depth < 6 && current && typeof current === "object"; depth += 1) {
     const record = current as Record<string, unknown>;
-    for (const key of ["message", "errorMessage", "subError"]) if (typeof record[key] === "string") texts.push(record[key]);
+    for (const key of ["message", "errorMessage", "subError"])
+      if (typeof record[key] === "string") texts.push(record[key]);
     for (const key of ["errorCode", "code"]) if (typeof record[key] === "string") codes.push(record[key]);
     current = record.cause ?? record.error;
   }
@@ -77,7 +86,8 @@ function flatten(error: unknown): { texts: string[]; codes: string[] } {
 export function toGraphAuthError(error: unknown, options: MsalTokenProviderOptions): GraphAuthError {
   const { texts, codes } = flatten(error);
   const allText = texts.join(" | ");
-  const scrub = (text: string) => (options.clientSecret.length >= 4 ? text.replaceAll(options.clientSecret, "[redacted]") : text);
+  const scrub = (text: string) =>
+    options.clientSecret.length >= 4 ? text.replaceAll(options.clientSecret, "[redacted]") : text;
   const aadsts = /AADSTS\d+/.exec(allText)?.[0];
   const known = aadsts ? AADSTS[aadsts] : undefined;
   if (known && aadsts) return new GraphAuthError(known.code, known.message(options), aadsts);
@@ -90,11 +100,19 @@ export function toGraphAuthError(error: unknown, options: MsalTokenProviderOptio
     }
   })();
   if (codes.some((code) => code === "untrusted_authority")) {
-    return new GraphAuthError("UntrustedAuthority", `MSAL does not trust the authority ${host}; add it to knownAuthorities.`, "untrusted_authority");
+    return new GraphAuthError(
+      "UntrustedAuthority",
+      `MSAL does not trust the authority ${host}; add it to knownAuthorities.`,
+      "untrusted_authority",
+    );
   }
   const unreachable = UNREACHABLE.exec(allText);
   if (unreachable) {
-    return new GraphAuthError("AuthorityUnreachable", `Could not reach the sign-in authority ${host} (${unreachable[0]}). Check the authority URL and network access.`, codes[0]);
+    return new GraphAuthError(
+      "AuthorityUnreachable",
+      `Could not reach the sign-in authority ${host} (${unreachable[0]}). Check the authority URL and network access.`,
+      codes[0],
+    );
   }
   if (codes.includes("endpoints_resolution_error") || codes.includes("openid_config_error")) {
     return new GraphAuthError(
@@ -104,7 +122,11 @@ export function toGraphAuthError(error: unknown, options: MsalTokenProviderOptio
     );
   }
   const summary = (texts[0] ?? "unknown error").slice(0, 500);
-  return new GraphAuthError("TokenRequestFailed", scrub(`Could not get a Microsoft Graph token for application ${options.clientId}: ${summary}`), codes[0]);
+  return new GraphAuthError(
+    "TokenRequestFailed",
+    scrub(`Could not get a Microsoft Graph token for application ${options.clientId}: ${summary}`),
+    codes[0],
+  );
 }
 
 /** Client-credentials tokens for Graph. MSAL keeps the token cached until shortly before it expires. */
@@ -112,9 +134,16 @@ export function createMsalTokenProvider(options: MsalTokenProviderOptions): Grap
   const authorityHost = options.authorityHost.replace(/\/+$/, "");
   const host = new URL(authorityHost).host;
   const knownAuthorities = options.knownAuthorities ?? (MICROSOFT_AUTHORITY_HOSTS.has(host) ? [] : [host]);
-  const scopes = options.scopes ?? [`${new URL(options.graphBaseUrl ?? "https://graph.microsoft.com").origin}/.default`];
+  const scopes = options.scopes ?? [
+    `${new URL(options.graphBaseUrl ?? "https://graph.microsoft.com").origin}/.default`,
+  ];
   const app = new ConfidentialClientApplication({
-    auth: { clientId: options.clientId, clientSecret: options.clientSecret, authority: `${authorityHost}/${options.tenantId}`, knownAuthorities },
+    auth: {
+      clientId: options.clientId,
+      clientSecret: options.clientSecret,
+      authority: `${authorityHost}/${options.tenantId}`,
+      knownAuthorities,
+    },
     system: {
       ...(options.networkClient ? { networkClient: options.networkClient } : {}),
       loggerOptions: { piiLoggingEnabled: false, logLevel: LogLevel.Error, loggerCallback: () => {} },
@@ -135,12 +164,25 @@ export function createMsalTokenProvider(options: MsalTokenProviderOptions): Grap
     try {
       const response = network
         ? await network.sendGetRequestAsync<unknown>(discoveryUrl)
-        : await fetch(discoveryUrl).then(async (r) => ({ status: r.status, body: (await r.json().catch(() => ({}))) as unknown }));
-      return toGraphAuthError({ errorCode: "endpoints_resolution_error", message: `HTTP ${response.status} ${JSON.stringify(response.body).slice(0, 500)}` }, options);
+        : await fetch(discoveryUrl).then(async (r) => ({
+            status: r.status,
+            body: (await r.json().catch(() => ({}))) as unknown,
+          }));
+      return toGraphAuthError(
+        {
+          errorCode: "endpoints_resolution_error",
+          message: `HTTP ${response.status} ${JSON.stringify(response.body).slice(0, 500)}`,
+        },
+        options,
+      );
     } catch (probeError) {
       const { texts, codes } = flatten(probeError);
       const reason = UNREACHABLE.exec([...codes, ...texts].join(" "))?.[0] ?? texts[0] ?? "network error";
-      return new GraphAuthError("AuthorityUnreachable", `Could not reach the sign-in authority ${host} (${reason}). Check the authority URL, network access and its TLS certificate.`, codes[0]);
+      return new GraphAuthError(
+        "AuthorityUnreachable",
+        `Could not reach the sign-in authority ${host} (${reason}). Check the authority URL, network access and its TLS certificate.`,
+        codes[0],
+      );
     }
   }
 
@@ -150,9 +192,15 @@ export function createMsalTokenProvider(options: MsalTokenProviderOptions): Grap
       result = await app.acquireTokenByClientCredential({ scopes, skipCache: forceRefresh });
     } catch (error) {
       const mapped = toGraphAuthError(error, options);
-      throw mapped.code === "UnknownTenant" && mapped.causeCode === "endpoints_resolution_error" ? await diagnoseDiscovery() : mapped;
+      throw mapped.code === "UnknownTenant" && mapped.causeCode === "endpoints_resolution_error"
+        ? await diagnoseDiscovery()
+        : mapped;
     }
-    if (!result?.accessToken) throw new GraphAuthError("TokenRequestFailed", `The sign-in authority ${host} returned no access token.`);
+    if (!result?.accessToken)
+      throw new GraphAuthError(
+        "TokenRequestFailed",
+        `The sign-in authority ${host} returned no access token.`,
+      );
     return result.accessToken;
   }
 

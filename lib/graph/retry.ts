@@ -10,9 +10,16 @@ export interface RetryPolicy {
   maxTotalWaitMs: number;
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { baseDelayMs: 500, maxDelayMs: 30_000, maxTotalWaitMs: 120_000 };
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  baseDelayMs: 500,
+  maxDelayMs: 30_000,
+  maxTotalWaitMs: 120_000,
+};
 
-export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
+export function parseRetryAfter(
+  value: string | null | undefined,
+  now: number = Date.now(),
+): number | undefined {
   const trimmed = value?.trim();
   if (!trimmed) return undefined;
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
@@ -21,7 +28,11 @@ export function parseRetryAfter(value: string | null | undefined, now: number = 
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-export function backoffDelay(retryNumber: number, policy: RetryPolicy, random: () => number = Math.random): number {
+export function backoffDelay(
+  retryNumber: number,
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+): number {
   const step = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, retryNumber - 1));
   return Math.round(step / 2 + random() * (step / 2));
 }

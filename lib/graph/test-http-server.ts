@@ -14,7 +14,11 @@ export interface RecordedRequest {
   body: string;
 }
 
-export type TestHandler = (request: RecordedRequest, response: ServerResponse, index: number) => void | Promise<void>;
+export type TestHandler = (
+  request: RecordedRequest,
+  response: ServerResponse,
+  index: number,
+) => void | Promise<void>;
 
 export interface TestServer {
   url: string;
@@ -22,7 +26,10 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(handler: TestHandler, tls?: { key: string; cert: string }): Promise<TestServer> {
+export async function startTestServer(
+  handler: TestHandler,
+  tls?: { key: string; cert: string },
+): Promise<TestServer> {
   const requests: RecordedRequest[] = [];
   const listener = (incoming: IncomingMessage, response: ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -55,7 +62,12 @@ export async function startTestServer(handler: TestHandler, tls?: { key: string;
   };
 }
 
-export function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   response.writeHead(status, { "Content-Type": "application/json", ...headers });
   response.end(typeof body === "string" ? body : JSON.stringify(body));
 }
@@ -73,7 +85,15 @@ export async function localhostCertificate(): Promise<{ key: string; cert: strin
   const pems = await generate([{ name: "commonName", value: "127.0.0.1" }], {
     keySize: 2048,
     algorithm: "sha256",
-    extensions: [{ name: "subjectAltName", altNames: [{ type: 7, ip: "127.0.0.1" }, { type: 2, value: "localhost" }] }],
+    extensions: [
+      {
+        name: "subjectAltName",
+        altNames: [
+          { type: 7, ip: "127.0.0.1" },
+          { type: 2, value: "localhost" },
+        ],
+      },
+    ],
   });
   return { key: pems.private, cert: pems.cert };
 }
@@ -88,19 +108,29 @@ export function fetchTrusting(ca: string): typeof fetch {
       const url = typeof input === "string" ? input : input instanceof URL ? input.toString() : input.url;
       const headers = Object.fromEntries(new Headers(init.headers).entries());
       const body = typeof init.body === "string" ? init.body : undefined;
-      const req = httpsRequest(url, { method: init.method ?? "GET", headers, ca, signal: init.signal ?? undefined }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("error", reject);
-        res.on("end", () => {
-          const responseHeaders = new Headers();
-          for (const [name, value] of Object.entries(res.headers)) {
-            if (value !== undefined) responseHeaders.set(name, Array.isArray(value) ? value.join(", ") : value);
-          }
-          const status = res.statusCode ?? 500;
-          resolve(new Response(status === 204 || status === 304 ? null : Buffer.concat(chunks), { status, headers: responseHeaders }));
-        });
-      });
+      const req = httpsRequest(
+        url,
+        { method: init.method ?? "GET", headers, ca, signal: init.signal ?? undefined },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (chunk: Buffer) => chunks.push(chunk));
+          res.on("error", reject);
+          res.on("end", () => {
+            const responseHeaders = new Headers();
+            for (const [name, value] of Object.entries(res.headers)) {
+              if (value !== undefined)
+                responseHeaders.set(name, Array.isArray(value) ? value.join(", ") : value);
+            }
+            const status = res.statusCode ?? 500;
+            resolve(
+              new Response(status === 204 || status === 304 ? null : Buffer.concat(chunks), {
+                status,
+                headers: responseHeaders,
+              }),
+            );
+          });
+        },
+      );
       req.on("error", reject);
       req.end(body);
     });

@@ -51,7 +51,9 @@ export function parseJobPayload<K extends JobKind>(kind: K, payload: unknown): J
   if (!result.success) {
     throw new InvalidPayloadError(
       kind,
-      result.error.issues.map((issue) => `${issue.path.join(".") || "(payload)"}: ${issue.message}`).join("; "),
+      result.error.issues
+        .map((issue) => `${issue.path.join(".") || "(payload)"}: ${issue.message}`)
+        .join("; "),
     );
   }
   return result.data as JobPayload<K>;

@@ -2,7 +2,13 @@ import os from "node:os";
 import crypto from "node:crypto";
 import pg from "pg";
 import type { PrismaClient } from "../db/generated/client";
-import { type JobKind, type JobPayload, InvalidPayloadError, isJobKind, parseJobPayload } from "./definitions";
+import {
+  type JobKind,
+  type JobPayload,
+  InvalidPayloadError,
+  isJobKind,
+  parseJobPayload,
+} from "./definitions";
 import {
   type JobRow,
   JOBS_CHANNEL,
@@ -157,18 +163,28 @@ export class JobWorker {
 
   async #execute(job: JobRow, signal: AbortSignal): Promise<void> {
     const { db, log } = this.#options;
-    const fields = { jobId: job.id, kind: job.kind, connectionId: job.connectionId, cycleId: job.cycleId, attempt: job.attempts };
+    const fields = {
+      jobId: job.id,
+      kind: job.kind,
+      connectionId: job.connectionId,
+      cycleId: job.cycleId,
+      attempt: job.attempts,
+    };
     try {
       if (!isJobKind(job.kind)) {
         throw new InvalidPayloadError(job.kind, "unknown job kind (written by a newer or older release?)");
       }
       if (job.attempts > job.maxAttempts) {
-        throw Object.assign(new Error(`gave up after ${job.maxAttempts} attempts whose workers stopped responding`), {
-          permanent: true,
-        });
+        throw Object.assign(
+          new Error(`gave up after ${job.maxAttempts} attempts whose workers stopped responding`),
+          {
+            permanent: true,
+          },
+        );
       }
       const handler = this.#options.handlers[job.kind] as JobHandler<JobKind> | undefined;
-      if (!handler) throw new InvalidPayloadError(job.kind, "no handler registered for this kind in this worker");
+      if (!handler)
+        throw new InvalidPayloadError(job.kind, "no handler registered for this kind in this worker");
       const payload = parseJobPayload(job.kind, job.payload);
       log.info(fields, "job started");
       const result = await handler(payload, { job, workerId: this.id, signal, log });

@@ -91,7 +91,9 @@ describe("job store", () => {
   test("transient failures retry with backoff; exhausted attempts fail", async () => {
     const { job } = await enqueueJob(t.db, "maintenance", { task: "prune" }, { maxAttempts: 2 });
     const [first] = await claimJobs(t.db, { workerId: "w", limit: 1, leaseSeconds: 30 });
-    expect(await failJob(t.db, "w", first!, new Error("503 from target"), { retryBaseMs: 10 })).toBe("retrying");
+    expect(await failJob(t.db, "w", first!, new Error("503 from target"), { retryBaseMs: 10 })).toBe(
+      "retrying",
+    );
     const queued = await getJob(t.db, job.id);
     expect(queued?.status).toBe("queued");
     expect(queued?.lastError).toBe("503 from target");
@@ -104,7 +106,12 @@ describe("job store", () => {
   test("two concurrent cycle requests for one connection produce one cycle job", async () => {
     const results = await Promise.all(
       [1, 2, 3, 4].map(() =>
-        enqueueJob(t.db, "provisioning-cycle", { connectionId, trigger: "start", dryRun: false }, { connectionId }),
+        enqueueJob(
+          t.db,
+          "provisioning-cycle",
+          { connectionId, trigger: "start", dryRun: false },
+          { connectionId },
+        ),
       ),
     );
     expect(results.filter((result) => result.created)).toHaveLength(1);

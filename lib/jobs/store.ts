@@ -129,7 +129,12 @@ export async function heartbeat(
 }
 
 /** Marks a job succeeded, unless it was taken over meanwhile (lease lost); returns whether it applied. */
-export async function completeJob(db: PrismaClient, workerId: string, jobId: string, result: unknown): Promise<boolean> {
+export async function completeJob(
+  db: PrismaClient,
+  workerId: string,
+  jobId: string,
+  result: unknown,
+): Promise<boolean> {
   const updated = await db.$executeRaw`
     UPDATE "Job" SET status = 'succeeded', result = ${JSON.stringify(result ?? null)}::jsonb, "finishedAt" = now(),
       "lockedBy" = NULL, "leaseExpiresAt" = NULL, "updatedAt" = now()

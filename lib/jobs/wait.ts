@@ -2,7 +2,10 @@ import type { PrismaClient } from "../db/generated/client";
 import { type JobRow, getJob } from "./store";
 
 export class JobWaitTimeoutError extends Error {
-  constructor(readonly jobId: string, timeoutMs: number) {
+  constructor(
+    readonly jobId: string,
+    timeoutMs: number,
+  ) {
     super(`Job ${jobId} did not finish within ${Math.round(timeoutMs / 1000)} s. Is a worker running?`);
     this.name = "JobWaitTimeoutError";
   }
@@ -12,7 +15,11 @@ export class JobWaitTimeoutError extends Error {
  * Waits for a job to finish by polling its row. A primary-key read every few tens of milliseconds is
  * cheap, and unlike LISTEN it needs no dedicated connection in the web process.
  */
-export async function waitForJob(db: PrismaClient, jobId: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<JobRow> {
+export async function waitForJob(
+  db: PrismaClient,
+  jobId: string,
+  options: { timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<JobRow> {
   const timeoutMs = options.timeoutMs ?? 60_000;
   const deadline = Date.now() + timeoutMs;
   let delay = 20;

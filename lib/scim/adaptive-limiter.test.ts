@@ -9,7 +9,11 @@ afterEach(() => {
 });
 
 /** Starts n acquires at once and returns the fake-clock offsets at which each was admitted. */
-async function admissionTimes(limiter: ReturnType<typeof createAdaptiveLimiter>, n: number, runForMs: number): Promise<number[]> {
+async function admissionTimes(
+  limiter: ReturnType<typeof createAdaptiveLimiter>,
+  n: number,
+  runForMs: number,
+): Promise<number[]> {
   const start = Date.now();
   const times: number[] = [];
   for (let i = 0; i < n; i += 1) void limiter.acquire().then(() => times.push(Date.now() - start));
@@ -38,7 +42,11 @@ describe("adaptive limiter", () => {
   });
 
   test("halves the rate on throttling, once per burst of 429s, never below the floor", () => {
-    const limiter = createAdaptiveLimiter({ ratePerSecond: 20, minRatePerSecond: 4, decreaseCooldownMs: 1_000 });
+    const limiter = createAdaptiveLimiter({
+      ratePerSecond: 20,
+      minRatePerSecond: 4,
+      decreaseCooldownMs: 1_000,
+    });
     limiter.onThrottled();
     limiter.onThrottled(); // same congestion event from a concurrent request
     expect(limiter.stats().ratePerSecond).toBe(10);

@@ -6,7 +6,14 @@ import { ScimError } from "./errors";
 import { and, eq } from "./filter";
 import type { RequestLimiter } from "./limiter";
 import { SCIM_SCHEMAS } from "./schemas";
-import { closedPortUrl, listResponse, sendJson, startTestServer, type TestHandler, type TestServer } from "./test-http-server";
+import {
+  closedPortUrl,
+  listResponse,
+  sendJson,
+  startTestServer,
+  type TestHandler,
+  type TestServer,
+} from "./test-http-server";
 
 const TOKEN = "dp-key-5f1c2e9a8b7d6c5e4f3a2b1c0d9e8f7a";
 const fastRetries = { baseDelayMs: 5, maxDelayMs: 20, maxTotalWaitMs: 5_000 };
@@ -47,7 +54,9 @@ const user = (id: string, userName: string) => ({ schemas: [SCIM_SCHEMAS.user], 
 
 describe("requests on the wire", () => {
   test("a match query sends the SCIM media type, the bearer token and a percent-encoded filter", async () => {
-    const server = await serve((_request, response) => sendJson(response, 200, listResponse([user("u1", 'o"brien@contoso.example')])));
+    const server = await serve((_request, response) =>
+      sendJson(response, 200, listResponse([user("u1", 'o"brien@contoso.example')])),
+    );
     const { client } = clientFor(server);
     const users = await client.findUsers(and(eq("userName", 'o"brien@contoso.example'), eq("active", true)));
     expect(users.map((found) => found.id)).toEqual(["u1"]);
@@ -63,13 +72,19 @@ describe("requests on the wire", () => {
 
   test("create, patch, replace and delete use the right verbs, paths and bodies", async () => {
     const server = await serve((request, response) => {
-      if (request.method === "POST") return sendJson(response, 201, { ...JSON.parse(request.body), id: "new-1" });
+      if (request.method === "POST")
+        return sendJson(response, 201, { ...JSON.parse(request.body), id: "new-1" });
       if (request.method === "PATCH") return void response.writeHead(204).end();
-      if (request.method === "PUT") return sendJson(response, 200, { ...JSON.parse(request.body), id: "new-1" });
+      if (request.method === "PUT")
+        return sendJson(response, 200, { ...JSON.parse(request.body), id: "new-1" });
       response.writeHead(204).end();
     });
     const { client } = clientFor(server);
-    const created = await client.createUser({ schemas: [SCIM_SCHEMAS.user], userName: "ada@contoso.example", active: true });
+    const created = await client.createUser({
+      schemas: [SCIM_SCHEMAS.user],
+      userName: "ada@contoso.example",
+      active: true,
+    });
     expect(created.id).toBe("new-1");
     const patched = await client.patchUser("new-1", [{ op: "Replace", path: "active", value: false }]);
     expect(patched).toBeUndefined();
@@ -106,7 +121,9 @@ describe("requests on the wire", () => {
   });
 
   test("listUsers pages with startIndex/count and accepts a ListResponse without Resources", async () => {
-    const server = await serve((_request, response) => sendJson(response, 200, { schemas: [SCIM_SCHEMAS.listResponse], totalResults: 0 }));
+    const server = await serve((_request, response) =>
+      sendJson(response, 200, { schemas: [SCIM_SCHEMAS.listResponse], totalResults: 0 }),
+    );
     const { client } = clientFor(server);
     const page = await client.listUsers({ startIndex: 101, count: 100 });
     expect(page).toMatchObject({ totalResults: 0, Resources: [] });
@@ -124,14 +141,24 @@ describe("testConnection (Entra's probe)", () => {
   });
 
   test.each([
-    [401, { schemas: [SCIM_SCHEMAS.error], status: "401", detail: "Invalid API key" }, /secret token was rejected \(HTTP 401\)/],
-    [403, { schemas: [SCIM_SCHEMAS.error], status: "403", detail: "Forbidden" }, /not allowed to manage users \(HTTP 403\)/],
+    [
+      401,
+      { schemas: [SCIM_SCHEMAS.error], status: "401", detail: "Invalid API key" },
+      /secret token was rejected \(HTTP 401\)/,
+    ],
+    [
+      403,
+      { schemas: [SCIM_SCHEMAS.error], status: "403", detail: "Forbidden" },
+      /not allowed to manage users \(HTTP 403\)/,
+    ],
     [404, "<html><body>Not Found</body></html>", /tenant URL was not found \(HTTP 404\)/],
     [500, { detail: "db down" }, /server error \(HTTP 500\)/],
     [429, { detail: "slow down" }, /rate limiting/],
   ])("HTTP %i gives an admin-facing message", async (status, body, message) => {
     const server = await serve((_request, response) =>
-      typeof body === "string" ? void response.writeHead(status, { "Content-Type": "text/html" }).end(body) : sendJson(response, status, body),
+      typeof body === "string"
+        ? void response.writeHead(status, { "Content-Type": "text/html" }).end(body)
+        : sendJson(response, status, body),
     );
     const result = await clientFor(server).client.testConnection();
     expect(result.ok).toBe(false);
@@ -141,14 +168,21 @@ describe("testConnection (Entra's probe)", () => {
   });
 
   test("an HTML page with status 200 is reported as not a SCIM endpoint", async () => {
-    const server = await serve((_request, response) => void response.writeHead(200, { "Content-Type": "text/html" }).end("<!doctype html><title>Dialpad</title>"));
+    const server = await serve(
+      (_request, response) =>
+        void response
+          .writeHead(200, { "Content-Type": "text/html" })
+          .end("<!doctype html><title>Dialpad</title>"),
+    );
     const result = await clientFor(server).client.testConnection();
     expect(result).toMatchObject({ ok: false, status: 200 });
     expect(result.message).toMatch(/web page instead of SCIM/);
   });
 
   test("a target that ignores the filter fails the test", async () => {
-    const server = await serve((_request, response) => sendJson(response, 200, listResponse([user("1", "a"), user("2", "b")])));
+    const server = await serve((_request, response) =>
+      sendJson(response, 200, listResponse([user("1", "a"), user("2", "b")])),
+    );
     const result = await clientFor(server).client.testConnection();
     expect(result.ok).toBe(false);
     expect(result.message).toMatch(/ignore SCIM filters/);
@@ -156,7 +190,10 @@ describe("testConnection (Entra's probe)", () => {
 
   test("a redirect is refused and the token never reaches the other host", async () => {
     const elsewhere = await serve((_request, response) => sendJson(response, 200, listResponse([])));
-    const server = await serve((_request, response) => void response.writeHead(302, { Location: `${elsewhere.url}/scim/Users?apikey=${TOKEN}` }).end());
+    const server = await serve(
+      (_request, response) =>
+        void response.writeHead(302, { Location: `${elsewhere.url}/scim/Users?apikey=${TOKEN}` }).end(),
+    );
     const result = await clientFor(server).client.testConnection();
     expect(result.ok).toBe(false);
     expect(result.status).toBe(302);
@@ -173,22 +210,37 @@ describe("testConnection (Entra's probe)", () => {
 
   test("DNS failure", async () => {
     const dnsFailure: typeof fetch = () =>
-      Promise.reject(Object.assign(new TypeError("fetch failed"), { cause: Object.assign(new Error("getaddrinfo ENOTFOUND dialpad.invalid"), { code: "ENOTFOUND" }) }));
-    const client = createScimClient({ baseUrl: "https://dialpad.invalid/scim", token: TOKEN, fetch: dnsFailure });
+      Promise.reject(
+        Object.assign(new TypeError("fetch failed"), {
+          cause: Object.assign(new Error("getaddrinfo ENOTFOUND dialpad.invalid"), { code: "ENOTFOUND" }),
+        }),
+      );
+    const client = createScimClient({
+      baseUrl: "https://dialpad.invalid/scim",
+      token: TOKEN,
+      fetch: dnsFailure,
+    });
     const result = await client.testConnection();
     expect(result.message).toMatch(/host name dialpad\.invalid could not be found \(DNS\)/);
   });
 
   test("an untrusted TLS certificate", async () => {
     const pems = await generate([{ name: "commonName", value: "127.0.0.1" }], { keySize: 2048 });
-    const server = await serve((_request, response) => sendJson(response, 200, listResponse([])), { key: pems.private, cert: pems.cert });
+    const server = await serve((_request, response) => sendJson(response, 200, listResponse([])), {
+      key: pems.private,
+      cert: pems.cert,
+    });
     const result = await clientFor(server).client.testConnection();
     expect(result.ok).toBe(false);
-    expect(result.message).toMatch(/TLS certificate of 127\.0\.0\.1:\d+ could not be verified \((DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN)\)/);
+    expect(result.message).toMatch(
+      /TLS certificate of 127\.0\.0\.1:\d+ could not be verified \((DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN)\)/,
+    );
   });
 
   test("a slow target times out", async () => {
-    const server = await serve((_request, response) => void setTimeout(() => sendJson(response, 200, listResponse([])), 500));
+    const server = await serve(
+      (_request, response) => void setTimeout(() => sendJson(response, 200, listResponse([])), 500),
+    );
     const result = await clientFor(server, { timeoutMs: 100 }).client.testConnection();
     expect(result.ok).toBe(false);
     expect(result.message).toMatch(/did not answer within/);
@@ -196,7 +248,11 @@ describe("testConnection (Entra's probe)", () => {
 
   test("plain http to a non-local host is refused before any request", async () => {
     let called = false;
-    const client = createScimClient({ baseUrl: "http://dialpad.example/scim", token: TOKEN, fetch: () => ((called = true), Promise.reject(new Error("no"))) });
+    const client = createScimClient({
+      baseUrl: "http://dialpad.example/scim",
+      token: TOKEN,
+      fetch: () => ((called = true), Promise.reject(new Error("no"))),
+    });
     const result = await client.testConnection();
     expect(result.message).toMatch(/must use https/);
     expect(called).toBe(false);
@@ -206,7 +262,9 @@ describe("testConnection (Entra's probe)", () => {
 describe("retries", () => {
   test("429 waits for Retry-After (seconds) before retrying", async () => {
     const server = await serve((_request, response, index) =>
-      index === 0 ? sendJson(response, 429, { detail: "rate limited" }, { "Retry-After": "1" }) : sendJson(response, 200, user("u1", "a")),
+      index === 0
+        ? sendJson(response, 429, { detail: "rate limited" }, { "Retry-After": "1" })
+        : sendJson(response, 200, user("u1", "a")),
     );
     const started = Date.now();
     const found = await clientFor(server).client.getUser("u1");
@@ -217,14 +275,20 @@ describe("retries", () => {
 
   test("503 honours Retry-After given as an HTTP date", async () => {
     const server = await serve((_request, response, index) =>
-      index === 0 ? sendJson(response, 503, "", { "Retry-After": new Date(Date.now() - 1_000).toUTCString() }) : sendJson(response, 200, user("u1", "a")),
+      index === 0
+        ? sendJson(response, 503, "", { "Retry-After": new Date(Date.now() - 1_000).toUTCString() })
+        : sendJson(response, 200, user("u1", "a")),
     );
     await expect(clientFor(server).client.getUser("u1")).resolves.toMatchObject({ id: "u1" });
     expect(server.requests).toHaveLength(2);
   });
 
   test("5xx and dropped connections are retried with backoff up to maxRetries, then the last error is thrown", async () => {
-    const server = await serve((request, response, index) => (index % 2 === 0 ? void (request && response.destroy()) : sendJson(response, 502, { detail: "bad gateway" })));
+    const server = await serve((request, response, index) =>
+      index % 2 === 0
+        ? void (request && response.destroy())
+        : sendJson(response, 502, { detail: "bad gateway" }),
+    );
     const { client, exchanges } = clientFor(server, { maxRetries: 3 });
     const error = await caught(client.getUser("u1"));
     expect(server.requests).toHaveLength(4);
@@ -235,33 +299,64 @@ describe("retries", () => {
   });
 
   test("4xx other than 429 is never retried", async () => {
-    const server = await serve((_request, response) => sendJson(response, 400, { schemas: [SCIM_SCHEMAS.error], status: "400", scimType: "invalidValue", detail: "bad email" }));
-    const error = await caught(clientFor(server).client.patchUser("u1", [{ op: "Replace", path: "emails[type eq \"work\"].value", value: "x" }]));
-    expect(error).toMatchObject({ code: "BadRequest", status: 400, scimType: "invalidValue", detail: "bad email", retryable: false });
+    const server = await serve((_request, response) =>
+      sendJson(response, 400, {
+        schemas: [SCIM_SCHEMAS.error],
+        status: "400",
+        scimType: "invalidValue",
+        detail: "bad email",
+      }),
+    );
+    const error = await caught(
+      clientFor(server).client.patchUser("u1", [
+        { op: "Replace", path: 'emails[type eq "work"].value', value: "x" },
+      ]),
+    );
+    expect(error).toMatchObject({
+      code: "BadRequest",
+      status: 400,
+      scimType: "invalidValue",
+      detail: "bad email",
+      retryable: false,
+    });
     expect(server.requests).toHaveLength(1);
   });
 
   test("a timed-out GET is retried", async () => {
-    const server = await serve((_request, response, index) => (index === 0 ? void setTimeout(() => sendJson(response, 200, user("u1", "a")), 400) : sendJson(response, 200, user("u1", "a"))));
-    await expect(clientFor(server, { timeoutMs: 100 }).client.getUser("u1")).resolves.toMatchObject({ id: "u1" });
+    const server = await serve((_request, response, index) =>
+      index === 0
+        ? void setTimeout(() => sendJson(response, 200, user("u1", "a")), 400)
+        : sendJson(response, 200, user("u1", "a")),
+    );
+    await expect(clientFor(server, { timeoutMs: 100 }).client.getUser("u1")).resolves.toMatchObject({
+      id: "u1",
+    });
     expect(server.requests).toHaveLength(2);
   });
 
   test("a POST that hit a 500 is not repeated (it may have created the user), but a throttled POST is", async () => {
     const failing = await serve((_request, response) => sendJson(response, 500, { detail: "oops" }));
-    const error = await caught(clientFor(failing).client.createUser({ schemas: [SCIM_SCHEMAS.user], userName: "a" }));
+    const error = await caught(
+      clientFor(failing).client.createUser({ schemas: [SCIM_SCHEMAS.user], userName: "a" }),
+    );
     expect(error.code).toBe("InternalServerError");
     expect(failing.requests).toHaveLength(1);
 
     const throttled = await serve((request, response, index) =>
-      index === 0 ? sendJson(response, 429, {}, { "Retry-After": "0" }) : sendJson(response, 201, { ...JSON.parse(request.body), id: "n1" }),
+      index === 0
+        ? sendJson(response, 429, {}, { "Retry-After": "0" })
+        : sendJson(response, 201, { ...JSON.parse(request.body), id: "n1" }),
     );
-    await expect(clientFor(throttled).client.createUser({ schemas: [SCIM_SCHEMAS.user], userName: "a" })).resolves.toMatchObject({ id: "n1" });
+    await expect(
+      clientFor(throttled).client.createUser({ schemas: [SCIM_SCHEMAS.user], userName: "a" }),
+    ).resolves.toMatchObject({ id: "n1" });
     expect(throttled.requests).toHaveLength(2);
   });
 
   test("a Retry-After beyond the wait budget is handed back to the caller instead of sleeping", async () => {
-    const server = await serve((_request, response) => sendJson(response, 429, { detail: "quota" }, { "Retry-After": "3600" }));
+    const server = await serve((_request, response) =>
+      sendJson(response, 429, { detail: "quota" }, { "Retry-After": "3600" }),
+    );
     const started = Date.now();
     const error = await caught(clientFor(server).client.getUser("u1"));
     expect(Date.now() - started).toBeLessThan(1_000);
@@ -277,14 +372,22 @@ describe("retries", () => {
       onSuccess: () => void calls.push("success"),
       release: () => void calls.push("release"),
     };
-    const server = await serve((_request, response, index) => (index === 0 ? sendJson(response, 429, {}, { "Retry-After": "0" }) : sendJson(response, 200, user("u1", "a"))));
+    const server = await serve((_request, response, index) =>
+      index === 0
+        ? sendJson(response, 429, {}, { "Retry-After": "0" })
+        : sendJson(response, 200, user("u1", "a")),
+    );
     await clientFor(server, { limiter }).client.getUser("u1");
     expect(calls).toEqual(["acquire", "throttled:0", "release", "acquire", "success", "release"]);
   });
 
   test("the adaptive limiter slows down after a 429 from the target", async () => {
     const limiter = createAdaptiveLimiter({ ratePerSecond: 50 });
-    const server = await serve((_request, response, index) => (index === 0 ? sendJson(response, 429, {}, { "Retry-After": "0" }) : sendJson(response, 200, user("u1", "a"))));
+    const server = await serve((_request, response, index) =>
+      index === 0
+        ? sendJson(response, 429, {}, { "Retry-After": "0" })
+        : sendJson(response, 200, user("u1", "a")),
+    );
     await clientFor(server, { limiter }).client.getUser("u1");
     expect(limiter.stats()).toMatchObject({ throttledCount: 1, inFlight: 0 });
     expect(limiter.stats().ratePerSecond).toBeLessThan(50);
@@ -293,8 +396,19 @@ describe("retries", () => {
 
 describe("response validation", () => {
   test("malformed JSON → ServiceIncompatible carrying the request (secrets removed) and a response excerpt", async () => {
-    const server = await serve((_request, response) => void response.writeHead(201, { "Content-Type": "application/scim+json" }).end('{"id": "u1", "userName": '));
-    const error = await caught(clientFor(server).client.createUser({ schemas: [SCIM_SCHEMAS.user], userName: "ada", password: "Hunter2!Hunter2!" }));
+    const server = await serve(
+      (_request, response) =>
+        void response
+          .writeHead(201, { "Content-Type": "application/scim+json" })
+          .end('{"id": "u1", "userName": '),
+    );
+    const error = await caught(
+      clientFor(server).client.createUser({
+        schemas: [SCIM_SCHEMAS.user],
+        userName: "ada",
+        password: "Hunter2!Hunter2!",
+      }),
+    );
     expect(error.code).toBe("SystemForCrossDomainIdentityManagementServiceIncompatible");
     expect(error.retryable).toBe(false);
     expect(error.request.method).toBe("POST");
@@ -306,7 +420,10 @@ describe("response validation", () => {
 
   test.each([
     ["ListResponse without totalResults", { Resources: [] }],
-    ["resource without id", { schemas: [SCIM_SCHEMAS.listResponse], totalResults: 1, Resources: [{ userName: "a" }] }],
+    [
+      "resource without id",
+      { schemas: [SCIM_SCHEMAS.listResponse], totalResults: 1, Resources: [{ userName: "a" }] },
+    ],
     ["a bare array", [user("u1", "a")]],
   ])("%s → ServiceIncompatible", async (_name, body) => {
     const server = await serve((_request, response) => sendJson(response, 200, body));
@@ -317,35 +434,69 @@ describe("response validation", () => {
 
   test("created user without an id → ServiceIncompatible", async () => {
     const server = await serve((_request, response) => sendJson(response, 201, { userName: "a" }));
-    const error = await caught(clientFor(server).client.createUser({ schemas: [SCIM_SCHEMAS.user], userName: "a" }));
+    const error = await caught(
+      clientFor(server).client.createUser({ schemas: [SCIM_SCHEMAS.user], userName: "a" }),
+    );
     expect(error.code).toBe("SystemForCrossDomainIdentityManagementServiceIncompatible");
     expect(error.detail).toMatch(/id/);
   });
 
   test("GET by id answered with a list → MultipleEntriesInResponse", async () => {
-    const server = await serve((_request, response) => sendJson(response, 200, listResponse([user("u1", "a"), user("u2", "b")])));
+    const server = await serve((_request, response) =>
+      sendJson(response, 200, listResponse([user("u1", "a"), user("u2", "b")])),
+    );
     const error = await caught(clientFor(server).client.getUser("u1"));
     expect(error.code).toBe("SystemForCrossDomainIdentityManagementMultipleEntriesInResponse");
   });
 
   test("404 on a linked id is InvalidAnchor; 404 on a query means a non-SCIM endpoint", async () => {
-    const server = await serve((_request, response) => sendJson(response, 404, { schemas: [SCIM_SCHEMAS.error], status: 404, detail: "User not found" }));
+    const server = await serve((_request, response) =>
+      sendJson(response, 404, { schemas: [SCIM_SCHEMAS.error], status: 404, detail: "User not found" }),
+    );
     const { client } = clientFor(server);
-    expect(await caught(client.getUser("gone"))).toMatchObject({ code: "InvalidAnchor", status: 404, detail: "User not found" });
-    expect((await caught(client.findUsers(eq("userName", "a")))).code).toBe("SystemForCrossDomainIdentityManagementServiceIncompatible");
+    expect(await caught(client.getUser("gone"))).toMatchObject({
+      code: "InvalidAnchor",
+      status: 404,
+      detail: "User not found",
+    });
+    expect((await caught(client.findUsers(eq("userName", "a")))).code).toBe(
+      "SystemForCrossDomainIdentityManagementServiceIncompatible",
+    );
   });
 
   test("409 uniqueness → EntryConflict", async () => {
-    const server = await serve((_request, response) => sendJson(response, 409, { schemas: [SCIM_SCHEMAS.error], status: "409", scimType: "uniqueness", detail: "userName taken" }));
-    const error = await caught(clientFor(server).client.createUser({ schemas: [SCIM_SCHEMAS.user], userName: "a" }));
+    const server = await serve((_request, response) =>
+      sendJson(response, 409, {
+        schemas: [SCIM_SCHEMAS.error],
+        status: "409",
+        scimType: "uniqueness",
+        detail: "userName taken",
+      }),
+    );
+    const error = await caught(
+      clientFor(server).client.createUser({ schemas: [SCIM_SCHEMAS.user], userName: "a" }),
+    );
     expect(error).toMatchObject({ code: "EntryConflict", scimType: "uniqueness" });
   });
 
   test("discovery endpoints are validated", async () => {
     const server = await serve((request, response) => {
-      if (request.url.endsWith("/ServiceProviderConfig")) return sendJson(response, 200, { patch: { supported: true }, filter: { supported: true, maxResults: 100 } });
-      if (request.url.endsWith("/ResourceTypes")) return sendJson(response, 200, listResponse([{ name: "User", endpoint: "/Users", schema: SCIM_SCHEMAS.user }]));
-      sendJson(response, 200, listResponse([{ id: SCIM_SCHEMAS.user, name: "User", attributes: [{ name: "userName" }] }]));
+      if (request.url.endsWith("/ServiceProviderConfig"))
+        return sendJson(response, 200, {
+          patch: { supported: true },
+          filter: { supported: true, maxResults: 100 },
+        });
+      if (request.url.endsWith("/ResourceTypes"))
+        return sendJson(
+          response,
+          200,
+          listResponse([{ name: "User", endpoint: "/Users", schema: SCIM_SCHEMAS.user }]),
+        );
+      sendJson(
+        response,
+        200,
+        listResponse([{ id: SCIM_SCHEMAS.user, name: "User", attributes: [{ name: "userName" }] }]),
+      );
     });
     const { client } = clientFor(server);
     expect((await client.getServiceProviderConfig()).filter?.maxResults).toBe(100);
@@ -358,7 +509,9 @@ describe("expectSingleMatch", () => {
   test("returns the only match, undefined for none, DuplicateTargetEntries for several", () => {
     expect(expectSingleMatch([])).toBeUndefined();
     expect(expectSingleMatch([user("u1", "a")])?.id).toBe("u1");
-    expect(() => expectSingleMatch([user("u1", "a"), user("u2", "a")])).toThrow(expect.objectContaining({ code: "DuplicateTargetEntries", retryable: false }));
+    expect(() => expectSingleMatch([user("u1", "a"), user("u2", "a")])).toThrow(
+      expect.objectContaining({ code: "DuplicateTargetEntries", retryable: false }),
+    );
   });
 });
 
@@ -366,15 +519,23 @@ describe("the secret token never leaks", () => {
   test("not in errors, exchange records or test-connection results, even when the target echoes it", async () => {
     const server = await serve((request, response) => {
       const echoed = `your header was ${request.headers.authorization}`;
-      if (request.url.includes("/Users/ok")) return sendJson(response, 200, { ...user("ok", "a"), note: echoed, apiKey: TOKEN });
-      if (request.url.includes("/Users/moved")) return void response.writeHead(301, { Location: `https://evil.example/?apikey=${TOKEN}` }).end();
-      if (request.url.includes("/Users/html")) return void response.writeHead(200, { "Content-Type": "text/html" }).end(`<html>${echoed}</html>`);
+      if (request.url.includes("/Users/ok"))
+        return sendJson(response, 200, { ...user("ok", "a"), note: echoed, apiKey: TOKEN });
+      if (request.url.includes("/Users/moved"))
+        return void response.writeHead(301, { Location: `https://evil.example/?apikey=${TOKEN}` }).end();
+      if (request.url.includes("/Users/html"))
+        return void response.writeHead(200, { "Content-Type": "text/html" }).end(`<html>${echoed}</html>`);
       sendJson(response, 401, { schemas: [SCIM_SCHEMAS.error], status: "401", detail: echoed });
     });
     const { client, exchanges } = clientFor(server);
     const thrown: unknown[] = [];
     await client.getUser("ok");
-    for (const call of [client.getUser("moved"), client.getUser("html"), client.getUser("denied"), client.createUser({ schemas: [], userName: "a", token: TOKEN })]) {
+    for (const call of [
+      client.getUser("moved"),
+      client.getUser("html"),
+      client.getUser("denied"),
+      client.createUser({ schemas: [], userName: "a", token: TOKEN }),
+    ]) {
       await call.catch((error: unknown) => thrown.push(error));
     }
     const connection = await client.testConnection();
@@ -390,7 +551,8 @@ describe("the secret token never leaks", () => {
     expect(everything).toContain("your header was Bearer [redacted]");
     expect(everything).not.toContain(TOKEN);
     expect(exchanges.length).toBeGreaterThanOrEqual(5);
-    for (const exchange of exchanges) expect(Object.keys(exchange).join(",")).not.toMatch(/header|authorization/i);
+    for (const exchange of exchanges)
+      expect(Object.keys(exchange).join(",")).not.toMatch(/header|authorization/i);
   });
 });
 

@@ -1,6 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { z } from "zod";
-import { classifyHttpStatus, classifyNetworkError, ScimError, type RequestKind, type ScimRequestInfo, type ScimResponseInfo } from "./errors";
+import {
+  classifyHttpStatus,
+  classifyNetworkError,
+  ScimError,
+  type RequestKind,
+  type ScimRequestInfo,
+  type ScimResponseInfo,
+} from "./errors";
 import { eq, type ScimFilter } from "./filter";
 import { unlimited, type RequestLimiter } from "./limiter";
 import { redactBody, redactUrl, scrubText } from "./redact";
@@ -121,7 +128,10 @@ const EXCERPT_LENGTH = 2_048;
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
 
 /** Throws DuplicateTargetEntries when a match query returned more than one resource. */
-export function expectSingleMatch<T extends ScimResource>(resources: readonly T[], request?: ScimRequestInfo): T | undefined {
+export function expectSingleMatch<T extends ScimResource>(
+  resources: readonly T[],
+  request?: ScimRequestInfo,
+): T | undefined {
   if (resources.length > 1) {
     throw new ScimError({
       code: "DuplicateTargetEntries",
@@ -150,7 +160,8 @@ function checkTenantUrl(baseUrl: string): { url?: URL; problem?: string } {
   if (url.protocol === "http:" && !LOOPBACK_HOSTS.has(url.hostname)) {
     return { problem: "The tenant URL must use https://; plain http is accepted only for localhost." };
   }
-  if (url.search || url.hash) return { problem: "The tenant URL must not contain a query string or fragment." };
+  if (url.search || url.hash)
+    return { problem: "The tenant URL must not contain a query string or fragment." };
   return { url };
 }
 
@@ -198,15 +209,34 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
     // A POST that timed out or hit a 5xx may already have created the user; repeating it would create a
     // duplicate or a 409. Only retry when the target certainly did not process it: throttled, or the
     // connection was never made. The next cycle's match query picks up anything that did get created.
-    return error.status === 429 || error.status === 503 || error.causeCode === "ECONNREFUSED" || error.causeCode === "ENOTFOUND" || error.causeCode === "EAI_AGAIN";
+    return (
+      error.status === 429 ||
+      error.status === 503 ||
+      error.causeCode === "ECONNREFUSED" ||
+      error.causeCode === "ENOTFOUND" ||
+      error.causeCode === "EAI_AGAIN"
+    );
   }
 
-  async function attemptOnce(spec: RequestSpec, url: string, requestInfo: ScimRequestInfo, bodyText: string | undefined, attempt: number): Promise<ScimResponse> {
+  async function attemptOnce(
+    spec: RequestSpec,
+    url: string,
+    requestInfo: ScimRequestInfo,
+    bodyText: string | undefined,
+    attempt: number,
+  ): Promise<ScimResponse> {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     const started = performance.now();
     const record = (partial: Partial<ScimExchange>) =>
-      emit({ method: spec.method, url: requestInfo.url, durationMs: Math.round(performance.now() - started), attempt, requestBody: requestInfo.body, ...partial });
+      emit({
+        method: spec.method,
+        url: requestInfo.url,
+        durationMs: Math.round(performance.now() - started),
+        attempt,
+        requestBody: requestInfo.body,
+        ...partial,
+      });
 
     let status: number;
     let text: string;
@@ -230,11 +260,29 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
       text = await response.text();
     } catch (cause) {
       const timedOut = controller.signal.aborted;
-      const failure = timedOut ? { kind: "timeout" as const, causeCode: "TIMEOUT", message: `no complete response within ${timeoutMs} ms` } : classifyNetworkError(cause);
-      const code = failure.kind === "timeout" ? "Timeout" : failure.kind === "tls" ? "TlsFailure" : "ConnectionFailed";
+      const failure = timedOut
+        ? {
+            kind: "timeout" as const,
+            causeCode: "TIMEOUT",
+            message: `no complete response within ${timeoutMs} ms`,
+          }
+        : classifyNetworkError(cause);
+      const code =
+        failure.kind === "timeout" ? "Timeout" : failure.kind === "tls" ? "TlsFailure" : "ConnectionFailed";
       // DNS and certificate problems are configuration errors; retrying only delays the message.
-      const retryable = failure.kind === "timeout" || failure.kind === "reset" || failure.kind === "refused" || failure.causeCode === "EAI_AGAIN";
-      const error = new ScimError({ code, detail: scrub(failure.message), retryable, request: requestInfo, causeCode: failure.causeCode, attempts: attempt });
+      const retryable =
+        failure.kind === "timeout" ||
+        failure.kind === "reset" ||
+        failure.kind === "refused" ||
+        failure.causeCode === "EAI_AGAIN";
+      const error = new ScimError({
+        code,
+        detail: scrub(failure.message),
+        retryable,
+        request: requestInfo,
+        causeCode: failure.causeCode,
+        attempts: attempt,
+      });
       record({ errorCode: code });
       throw error;
     } finally {
@@ -270,7 +318,8 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
     }
 
     if (status >= 400) {
-      const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(headers.get("retry-after")) : undefined;
+      const retryAfterMs =
+        status === 429 || status === 503 ? parseRetryAfter(headers.get("retry-after")) : undefined;
       if (status === 429 || status === 503) limiter.onThrottled(retryAfterMs);
       else if (status < 500) limiter.onSuccess();
       let parsedError: z.infer<typeof scimErrorBodySchema> | undefined;
@@ -286,7 +335,19 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
         : isHtml(contentType, text)
           ? `HTTP ${status} with an HTML page instead of a SCIM error`
           : `HTTP ${status}${text ? `: ${excerpt(text).slice(0, 200)}` : ""}`;
-      throw recorded(new ScimError({ code, detail, retryable, status, scimType: parsedError?.scimType, retryAfterMs, request: requestInfo, response: responseInfo, attempts: attempt }));
+      throw recorded(
+        new ScimError({
+          code,
+          detail,
+          retryable,
+          status,
+          scimType: parsedError?.scimType,
+          retryAfterMs,
+          request: requestInfo,
+          response: responseInfo,
+          attempts: attempt,
+        }),
+      );
     }
 
     limiter.onSuccess();
@@ -316,9 +377,19 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
 
   async function execute(spec: RequestSpec): Promise<ScimResponse> {
     const url = buildUrl(spec.path, spec.query);
-    const requestInfo: ScimRequestInfo = { method: spec.method, url: redactUrl(url, secrets), ...(spec.body !== undefined ? { body: redactBody(spec.body, secrets) } : {}) };
+    const requestInfo: ScimRequestInfo = {
+      method: spec.method,
+      url: redactUrl(url, secrets),
+      ...(spec.body !== undefined ? { body: redactBody(spec.body, secrets) } : {}),
+    };
     if (tenant.problem) {
-      throw new ScimError({ code: "ConnectionFailed", detail: tenant.problem, retryable: false, request: requestInfo, attempts: 0 });
+      throw new ScimError({
+        code: "ConnectionFailed",
+        detail: tenant.problem,
+        retryable: false,
+        request: requestInfo,
+        attempts: 0,
+      });
     }
     const bodyText = spec.body === undefined ? undefined : JSON.stringify(spec.body);
     const maxRetries = spec.maxRetries ?? defaultMaxRetries;
@@ -333,7 +404,8 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
       } finally {
         limiter.release?.();
       }
-      if (!(failure instanceof ScimError) || attempt > maxRetries || !mayRetry(spec.method, failure)) throw failure;
+      if (!(failure instanceof ScimError) || attempt > maxRetries || !mayRetry(spec.method, failure))
+        throw failure;
       const delay = failure.retryAfterMs ?? backoffDelay(attempt, policy, random);
       // Past the wait budget the caller (the job queue) is better placed to reschedule than we are.
       if (waitedMs + delay > policy.maxTotalWaitMs) throw failure;
@@ -362,7 +434,12 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
   function validateSingle<T extends z.ZodType>(schema: T, result: ScimResponse, what: string): z.infer<T> {
     const body = result.body as { Resources?: unknown; schemas?: unknown } | undefined;
     // A GET by id answered with a list (Entra: SystemForCrossDomainIdentityManagementMultipleEntriesInResponse).
-    if (body && typeof body === "object" && (Array.isArray(body.Resources) || (Array.isArray(body.schemas) && body.schemas.includes(SCIM_SCHEMAS.listResponse)))) {
+    if (
+      body &&
+      typeof body === "object" &&
+      (Array.isArray(body.Resources) ||
+        (Array.isArray(body.schemas) && body.schemas.includes(SCIM_SCHEMAS.listResponse)))
+    ) {
       throw new ScimError({
         code: "SystemForCrossDomainIdentityManagementMultipleEntriesInResponse",
         detail: `the target returned a list where a single ${what} was expected`,
@@ -379,16 +456,37 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
     if (id === "") throw new TypeError(`A ${collection} id must not be empty`);
     return `/${collection}/${encodeURIComponent(id)}`;
   };
-  const patchBody = (operations: readonly ScimPatchOperation[]) => ({ schemas: [SCIM_SCHEMAS.patchOp], Operations: operations });
-  const membersQuery = (options?: GroupReadOptions) => (options?.excludeMembers ? { excludedAttributes: "members" } : {});
+  const patchBody = (operations: readonly ScimPatchOperation[]) => ({
+    schemas: [SCIM_SCHEMAS.patchOp],
+    Operations: operations,
+  });
+  const membersQuery = (options?: GroupReadOptions) =>
+    options?.excludeMembers ? { excludedAttributes: "members" } : {};
 
-  async function list<T extends z.ZodType>(spec: RequestSpec, resource: T, what: string): Promise<ScimListResponse<z.infer<T>>> {
+  async function list<T extends z.ZodType>(
+    spec: RequestSpec,
+    resource: T,
+    what: string,
+  ): Promise<ScimListResponse<z.infer<T>>> {
     const result = await execute(spec);
-    return validate(listResponseSchema(resource), result, `ListResponse of ${what}`) as ScimListResponse<z.infer<T>>;
+    return validate(listResponseSchema(resource), result, `ListResponse of ${what}`) as ScimListResponse<
+      z.infer<T>
+    >;
   }
 
-  async function patch<T extends z.ZodType>(collection: "Users" | "Groups", id: string, operations: readonly ScimPatchOperation[], schema: T, what: string) {
-    const result = await execute({ method: "PATCH", path: resourcePath(collection, id), body: patchBody(operations), kind: "resource" });
+  async function patch<T extends z.ZodType>(
+    collection: "Users" | "Groups",
+    id: string,
+    operations: readonly ScimPatchOperation[],
+    schema: T,
+    what: string,
+  ) {
+    const result = await execute({
+      method: "PATCH",
+      path: resourcePath(collection, id),
+      body: patchBody(operations),
+      kind: "resource",
+    });
     return result.body === undefined ? undefined : (validateSingle(schema, result, what) as z.infer<T>);
   }
 
@@ -396,7 +494,17 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
     // Entra's probe: a match query for a user that cannot exist. It proves the URL, the token and filter support at once.
     const probe = eq("userName", randomUUID());
     try {
-      const result = await list({ method: "GET", path: "/Users", query: { filter: probe.expression }, kind: "collection", maxRetries: 0 }, scimUserSchema, "users");
+      const result = await list(
+        {
+          method: "GET",
+          path: "/Users",
+          query: { filter: probe.expression },
+          kind: "collection",
+          maxRetries: 0,
+        },
+        scimUserSchema,
+        "users",
+      );
       if (result.totalResults !== 0 || result.Resources.length > 0) {
         return {
           ok: false,
@@ -405,53 +513,120 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
           detail: `GET /Users?filter=${probe.expression}`,
         };
       }
-      return { ok: true, status: 200, message: "Connection succeeded: the tenant URL answered a SCIM user query and accepted the secret token." };
+      return {
+        ok: true,
+        status: 200,
+        message:
+          "Connection succeeded: the tenant URL answered a SCIM user query and accepted the secret token.",
+      };
     } catch (error) {
       if (!(error instanceof ScimError)) throw error;
-      return { ok: false, status: error.status, message: explainForAdmin(error, timeoutMs), detail: technicalDetail(error) };
+      return {
+        ok: false,
+        status: error.status,
+        message: explainForAdmin(error, timeoutMs),
+        detail: technicalDetail(error),
+      };
     }
   }
 
   return {
     testConnection,
     async findUsers(filter) {
-      const result = await list({ method: "GET", path: "/Users", query: { filter: filter.expression }, kind: "collection" }, scimUserSchema, "users");
+      const result = await list(
+        { method: "GET", path: "/Users", query: { filter: filter.expression }, kind: "collection" },
+        scimUserSchema,
+        "users",
+      );
       return result.Resources;
     },
     async getUser(id) {
-      return validateSingle(scimUserSchema, await execute({ method: "GET", path: resourcePath("Users", id), kind: "resource" }), "user");
+      return validateSingle(
+        scimUserSchema,
+        await execute({ method: "GET", path: resourcePath("Users", id), kind: "resource" }),
+        "user",
+      );
     },
     async createUser(resource) {
-      return validateSingle(scimUserSchema, await execute({ method: "POST", path: "/Users", body: resource, kind: "collection" }), "created user");
+      return validateSingle(
+        scimUserSchema,
+        await execute({ method: "POST", path: "/Users", body: resource, kind: "collection" }),
+        "created user",
+      );
     },
     patchUser: (id, operations) => patch("Users", id, operations, scimUserSchema, "user"),
     async replaceUser(id, resource) {
-      return validateSingle(scimUserSchema, await execute({ method: "PUT", path: resourcePath("Users", id), body: resource, kind: "resource" }), "user");
+      return validateSingle(
+        scimUserSchema,
+        await execute({ method: "PUT", path: resourcePath("Users", id), body: resource, kind: "resource" }),
+        "user",
+      );
     },
     async deleteUser(id) {
       await execute({ method: "DELETE", path: resourcePath("Users", id), kind: "resource" });
     },
     async findGroups(filter, options = { excludeMembers: true }) {
-      const result = await list({ method: "GET", path: "/Groups", query: { ...membersQuery(options), filter: filter.expression }, kind: "collection" }, scimGroupSchema, "groups");
+      const result = await list(
+        {
+          method: "GET",
+          path: "/Groups",
+          query: { ...membersQuery(options), filter: filter.expression },
+          kind: "collection",
+        },
+        scimGroupSchema,
+        "groups",
+      );
       return result.Resources;
     },
     async getGroup(id, options = { excludeMembers: true }) {
-      return validateSingle(scimGroupSchema, await execute({ method: "GET", path: resourcePath("Groups", id), query: membersQuery(options), kind: "resource" }), "group");
+      return validateSingle(
+        scimGroupSchema,
+        await execute({
+          method: "GET",
+          path: resourcePath("Groups", id),
+          query: membersQuery(options),
+          kind: "resource",
+        }),
+        "group",
+      );
     },
     async createGroup(resource) {
-      return validateSingle(scimGroupSchema, await execute({ method: "POST", path: "/Groups", body: resource, kind: "collection" }), "created group");
+      return validateSingle(
+        scimGroupSchema,
+        await execute({ method: "POST", path: "/Groups", body: resource, kind: "collection" }),
+        "created group",
+      );
     },
     patchGroup: (id, operations) => patch("Groups", id, operations, scimGroupSchema, "group"),
     async deleteGroup(id) {
       await execute({ method: "DELETE", path: resourcePath("Groups", id), kind: "resource" });
     },
     async getServiceProviderConfig() {
-      return validate(serviceProviderConfigSchema, await execute({ method: "GET", path: "/ServiceProviderConfig", kind: "discovery" }), "ServiceProviderConfig");
+      return validate(
+        serviceProviderConfigSchema,
+        await execute({ method: "GET", path: "/ServiceProviderConfig", kind: "discovery" }),
+        "ServiceProviderConfig",
+      );
     },
-    getSchemas: () => list({ method: "GET", path: "/Schemas", kind: "discovery" }, scimSchemaDefinitionSchema, "schemas"),
-    getResourceTypes: () => list({ method: "GET", path: "/ResourceTypes", kind: "discovery" }, scimResourceTypeSchema, "resource types"),
+    getSchemas: () =>
+      list({ method: "GET", path: "/Schemas", kind: "discovery" }, scimSchemaDefinitionSchema, "schemas"),
+    getResourceTypes: () =>
+      list(
+        { method: "GET", path: "/ResourceTypes", kind: "discovery" },
+        scimResourceTypeSchema,
+        "resource types",
+      ),
     listUsers: (listOptions = {}) =>
-      list({ method: "GET", path: "/Users", query: { startIndex: listOptions.startIndex, count: listOptions.count }, kind: "collection" }, scimUserSchema, "users"),
+      list(
+        {
+          method: "GET",
+          path: "/Users",
+          query: { startIndex: listOptions.startIndex, count: listOptions.count },
+          kind: "collection",
+        },
+        scimUserSchema,
+        "users",
+      ),
   };
 }
 
@@ -466,7 +641,8 @@ function hostOf(url: string): string {
 function technicalDetail(error: ScimError): string {
   const parts = [error.detail];
   if (error.causeCode) parts.push(`cause: ${error.causeCode}`);
-  if (error.response?.bodyExcerpt && !error.detail.includes(error.response.bodyExcerpt)) parts.push(`response: ${error.response.bodyExcerpt.slice(0, 500)}`);
+  if (error.response?.bodyExcerpt && !error.detail.includes(error.response.bodyExcerpt))
+    parts.push(`response: ${error.response.bodyExcerpt.slice(0, 500)}`);
   return parts.join(" | ");
 }
 
@@ -479,7 +655,8 @@ export function explainForAdmin(error: ScimError, timeoutMs: number): string {
     case "InsufficientRights":
       return "The secret token was accepted but is not allowed to manage users (HTTP 403). Use an API key created by a Dialpad Company Admin.";
     case "SystemForCrossDomainIdentityManagementServiceIncompatible":
-      if (error.status === 404) return `The tenant URL was not found (HTTP 404) on ${host}. Check the tenant URL; for Dialpad it is https://dialpad.com/scim.`;
+      if (error.status === 404)
+        return `The tenant URL was not found (HTTP 404) on ${host}. Check the tenant URL; for Dialpad it is https://dialpad.com/scim.`;
       if (isHtml(error.response?.contentType, error.response?.bodyExcerpt ?? "")) {
         return `The tenant URL answered with a web page instead of SCIM data (HTTP ${error.status}). It probably points at a website rather than the SCIM endpoint; for Dialpad use https://dialpad.com/scim.`;
       }
@@ -489,10 +666,15 @@ export function explainForAdmin(error: ScimError, timeoutMs: number): string {
     case "TlsFailure":
       return `The TLS certificate of ${host} could not be verified (${error.causeCode ?? "certificate error"}). Check the host name in the tenant URL; the target must present a valid certificate.`;
     case "ConnectionFailed":
-      if (error.causeCode === "ENOTFOUND" || error.causeCode === "EAI_AGAIN" || error.causeCode === "EAI_NONAME") {
+      if (
+        error.causeCode === "ENOTFOUND" ||
+        error.causeCode === "EAI_AGAIN" ||
+        error.causeCode === "EAI_NONAME"
+      ) {
         return `The host name ${host} could not be found (DNS). Check the spelling of the tenant URL.`;
       }
-      if (error.causeCode === "ECONNREFUSED") return `The connection to ${host} was refused. Check the tenant URL and port, and that the service is running.`;
+      if (error.causeCode === "ECONNREFUSED")
+        return `The connection to ${host} was refused. Check the tenant URL and port, and that the service is running.`;
       if (error.attempts === 0) return error.detail;
       return `Could not connect to ${host} (${error.causeCode ?? "network error"}). Check the tenant URL and any firewall in between.`;
     case "Timeout":

@@ -20,7 +20,12 @@ afterAll(async () => {
 });
 
 function dialpad(overrides: Partial<ScimClientOptions> = {}) {
-  return createScimClient({ baseUrl: `${emulator.url}/scim`, token: SANDBOX_DIALPAD_KEY, retryPolicy: { baseDelayMs: 10, maxDelayMs: 100 }, ...overrides });
+  return createScimClient({
+    baseUrl: `${emulator.url}/scim`,
+    token: SANDBOX_DIALPAD_KEY,
+    retryPolicy: { baseDelayMs: 10, maxDelayMs: 100 },
+    ...overrides,
+  });
 }
 
 const newUser = (userName: string, externalId: string) => ({
@@ -48,7 +53,10 @@ describe("Dialpad emulator", () => {
   });
 
   test("a wrong tenant URL is explained", async () => {
-    const result = await createScimClient({ baseUrl: `${emulator.url}/not-scim`, token: SANDBOX_DIALPAD_KEY }).testConnection();
+    const result = await createScimClient({
+      baseUrl: `${emulator.url}/not-scim`,
+      token: SANDBOX_DIALPAD_KEY,
+    }).testConnection();
     expect(result.ok).toBe(false);
     expect(result.message).toMatch(/not found \(HTTP 404\)|web page|not a SCIM/);
   });
@@ -59,7 +67,9 @@ describe("Dialpad emulator", () => {
     expect(await client.findUsers(match)).toEqual([]);
     const created = await client.createUser(newUser("zoe.lifecycle@contoso.example", "ext-zoe-1"));
     expect(created.id).toBeTruthy();
-    const matched = expectSingleMatch(await client.findUsers(eq("userName", "zoe.lifecycle@contoso.example")));
+    const matched = expectSingleMatch(
+      await client.findUsers(eq("userName", "zoe.lifecycle@contoso.example")),
+    );
     expect(matched?.id).toBe(created.id);
     await client.patchUser(created.id, [{ op: "Replace", path: "active", value: false }]);
     expect((await client.getUser(created.id)).active).toBe(false);
@@ -77,13 +87,21 @@ describe("Dialpad emulator", () => {
   test("groups: create, add a member, read without members, refuse a rename", async () => {
     const client = dialpad();
     const member = await client.createUser(newUser("member@contoso.example", "member-1"));
-    const group = await client.createGroup({ schemas: [SCIM_SCHEMAS.group], externalId: "grp-1", displayName: "Sales EMEA" });
+    const group = await client.createGroup({
+      schemas: [SCIM_SCHEMAS.group],
+      externalId: "grp-1",
+      displayName: "Sales EMEA",
+    });
     await client.patchGroup(group.id, [{ op: "Add", path: "members", value: [{ value: member.id }] }]);
     const read = await client.getGroup(group.id, { excludeMembers: true });
     expect(read.members).toBeUndefined();
-    expect((await client.getGroup(group.id, { excludeMembers: false })).members?.map((m) => m.value)).toEqual([member.id]);
+    expect((await client.getGroup(group.id, { excludeMembers: false })).members?.map((m) => m.value)).toEqual(
+      [member.id],
+    );
     expect((await client.findGroups(eq("displayName", "Sales EMEA"))).map((g) => g.id)).toEqual([group.id]);
-    const rename = await failure(client.patchGroup(group.id, [{ op: "Replace", path: "displayName", value: "Sales" }]));
+    const rename = await failure(
+      client.patchGroup(group.id, [{ op: "Replace", path: "displayName", value: "Sales" }]),
+    );
     expect(rename).toMatchObject({ status: 400, scimType: "mutability" });
     await client.deleteGroup(group.id);
   });
@@ -104,7 +122,9 @@ describe("Dialpad emulator", () => {
       const limiter = createAdaptiveLimiter({ ratePerSecond: 30, burst: 10 });
       const exchanges: ScimExchange[] = [];
       const client = dialpad({ limiter, onExchange: (exchange) => exchanges.push(exchange) });
-      const results = await Promise.all(Array.from({ length: 12 }, (_, i) => client.findUsers(eq("userName", `nobody-${i}@contoso.example`))));
+      const results = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => client.findUsers(eq("userName", `nobody-${i}@contoso.example`))),
+      );
       expect(results.every((list) => list.length === 0)).toBe(true);
       expect(exchanges.some((exchange) => exchange.status === 429)).toBe(true);
       expect(limiter.stats().throttledCount).toBeGreaterThan(0);

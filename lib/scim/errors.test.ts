@@ -1,5 +1,11 @@
 import { describe, expect, test } from "vitest";
-import { classifyHttpStatus, classifyNetworkError, describeScimError, ScimError, type RequestKind } from "./errors";
+import {
+  classifyHttpStatus,
+  classifyNetworkError,
+  describeScimError,
+  ScimError,
+  type RequestKind,
+} from "./errors";
 
 describe("HTTP status → Entra error code", () => {
   test.each<[number, string | undefined, RequestKind, string, boolean]>([
@@ -30,11 +36,50 @@ describe("HTTP status → Entra error code", () => {
 describe("network failure classification", () => {
   const fetchFailed = (cause: unknown) => Object.assign(new TypeError("fetch failed"), { cause });
   test.each([
-    ["DNS", fetchFailed(Object.assign(new Error("getaddrinfo ENOTFOUND scim.nowhere.invalid"), { code: "ENOTFOUND" })), "dns", "ENOTFOUND"],
-    ["refused via AggregateError", fetchFailed(Object.assign(new AggregateError([Object.assign(new Error("connect ECONNREFUSED ::1:1"), { code: "ECONNREFUSED" })], "x"), { code: "ECONNREFUSED" })), "refused", "ECONNREFUSED"],
-    ["self-signed certificate", fetchFailed(Object.assign(new Error("self-signed certificate"), { code: "DEPTH_ZERO_SELF_SIGNED_CERT" })), "tls", "DEPTH_ZERO_SELF_SIGNED_CERT"],
-    ["wrong host name", fetchFailed(Object.assign(new Error("Hostname/IP does not match"), { code: "ERR_TLS_CERT_ALTNAME_INVALID" })), "tls", "ERR_TLS_CERT_ALTNAME_INVALID"],
-    ["socket closed", fetchFailed(Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" })), "reset", "UND_ERR_SOCKET"],
+    [
+      "DNS",
+      fetchFailed(
+        Object.assign(new Error("getaddrinfo ENOTFOUND scim.nowhere.invalid"), { code: "ENOTFOUND" }),
+      ),
+      "dns",
+      "ENOTFOUND",
+    ],
+    [
+      "refused via AggregateError",
+      fetchFailed(
+        Object.assign(
+          new AggregateError(
+            [Object.assign(new Error("connect ECONNREFUSED ::1:1"), { code: "ECONNREFUSED" })],
+            "x",
+          ),
+          { code: "ECONNREFUSED" },
+        ),
+      ),
+      "refused",
+      "ECONNREFUSED",
+    ],
+    [
+      "self-signed certificate",
+      fetchFailed(
+        Object.assign(new Error("self-signed certificate"), { code: "DEPTH_ZERO_SELF_SIGNED_CERT" }),
+      ),
+      "tls",
+      "DEPTH_ZERO_SELF_SIGNED_CERT",
+    ],
+    [
+      "wrong host name",
+      fetchFailed(
+        Object.assign(new Error("Hostname/IP does not match"), { code: "ERR_TLS_CERT_ALTNAME_INVALID" }),
+      ),
+      "tls",
+      "ERR_TLS_CERT_ALTNAME_INVALID",
+    ],
+    [
+      "socket closed",
+      fetchFailed(Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" })),
+      "reset",
+      "UND_ERR_SOCKET",
+    ],
     ["unknown", new Error("boom"), "other", undefined],
   ])("%s", (_name, error, kind, causeCode) => {
     const failure = classifyNetworkError(error);
@@ -55,7 +100,9 @@ describe("describeScimError (Entra troubleshooting record)", () => {
     ["DuplicateTargetEntries", undefined, "nonServiceFailure", /duplicates/],
     ["SystemForCrossDomainIdentityManagementServiceIncompatible", 200, "nonServiceFailure", /not valid SCIM/],
   ] as const)("%s", (code, status, category, action) => {
-    const description = describeScimError(new ScimError({ code, detail: "x", retryable: false, request, status }));
+    const description = describeScimError(
+      new ScimError({ code, detail: "x", retryable: false, request, status }),
+    );
     expect(description.errorCode).toBe(code);
     expect(description.errorCategory).toBe(category);
     expect(description.recommendedAction).toMatch(action);
@@ -63,6 +110,10 @@ describe("describeScimError (Entra troubleshooting record)", () => {
   });
 
   test("a non-SCIM error becomes InternalError with its message", () => {
-    expect(describeScimError(new Error("bug"))).toMatchObject({ errorCode: "InternalError", reason: "bug", errorCategory: "failure" });
+    expect(describeScimError(new Error("bug"))).toMatchObject({
+      errorCode: "InternalError",
+      reason: "bug",
+      errorCategory: "failure",
+    });
   });
 });

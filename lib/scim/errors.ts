@@ -74,7 +74,9 @@ export class ScimError extends Error {
   readonly attempts?: number;
 
   constructor(init: ScimErrorInit) {
-    super(`${init.code}: ${init.detail} (${init.request.method} ${init.request.url}${init.status ? ` → HTTP ${init.status}` : ""})`);
+    super(
+      `${init.code}: ${init.detail} (${init.request.method} ${init.request.url}${init.status ? ` → HTTP ${init.status}` : ""})`,
+    );
     this.code = init.code;
     this.detail = init.detail;
     this.retryable = init.retryable;
@@ -123,7 +125,8 @@ export function classifyHttpStatus(
   switch (status) {
     case 400:
       if (scimType === "uniqueness") return { code: "EntryConflict", retryable: false };
-      if (scimType === "invalidPath" || scimType === "noTarget") return { code: "SchemaAttributeNotFound", retryable: false };
+      if (scimType === "invalidPath" || scimType === "noTarget")
+        return { code: "SchemaAttributeNotFound", retryable: false };
       return { code: "BadRequest", retryable: false };
     case 401:
       return { code: "Unauthorized", retryable: false };
@@ -195,14 +198,22 @@ function codesInCauseChain(error: unknown): { codes: string[]; messages: string[
 export function classifyNetworkError(error: unknown): NetworkFailure {
   const { codes, messages } = codesInCauseChain(error);
   const message = messages.filter((text) => text !== "fetch failed").join(": ") || "network request failed";
-  const tls = codes.find((code) => TLS_CODES.has(code) || code.startsWith("ERR_TLS") || code.startsWith("ERR_SSL"));
+  const tls = codes.find(
+    (code) => TLS_CODES.has(code) || code.startsWith("ERR_TLS") || code.startsWith("ERR_SSL"),
+  );
   if (tls) return { kind: "tls", causeCode: tls, message };
   const dns = codes.find((code) => code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EAI_NONAME");
   if (dns) return { kind: "dns", causeCode: dns, message };
   if (codes.includes("ECONNREFUSED")) return { kind: "refused", causeCode: "ECONNREFUSED", message };
-  const timeout = codes.find((code) => code === "ETIMEDOUT" || code === "UND_ERR_CONNECT_TIMEOUT" || code === "UND_ERR_HEADERS_TIMEOUT");
+  const timeout = codes.find(
+    (code) =>
+      code === "ETIMEDOUT" || code === "UND_ERR_CONNECT_TIMEOUT" || code === "UND_ERR_HEADERS_TIMEOUT",
+  );
   if (timeout) return { kind: "timeout", causeCode: timeout, message };
-  const reset = codes.find((code) => code === "ECONNRESET" || code === "EPIPE" || code === "UND_ERR_SOCKET" || code === "UND_ERR_CLOSED");
+  const reset = codes.find(
+    (code) =>
+      code === "ECONNRESET" || code === "EPIPE" || code === "UND_ERR_SOCKET" || code === "UND_ERR_CLOSED",
+  );
   if (reset) return { kind: "reset", causeCode: reset, message };
   return { kind: "other", causeCode: codes[0], message };
 }
@@ -224,34 +235,47 @@ const RECOMMENDED_ACTIONS: Record<EntraErrorCode, string> = {
     "The target rejected the secret token. Create a new Dialpad API key (Admin settings › My Company › Authentication › API Keys), paste it as the Secret Token and select Test Connection.",
   InsufficientRights:
     "The secret token is valid but not allowed to do this. Use an API key created by a Dialpad Company Admin with SCIM access.",
-  MethodNotAllowed: "The target does not allow this operation on this resource. Review the attribute mappings and the target's supported operations.",
+  MethodNotAllowed:
+    "The target does not allow this operation on this resource. Review the attribute mappings and the target's supported operations.",
   NotPermitted: "The target does not permit this operation. Review the target's configuration.",
   Conflict:
     "The target reported a conflict. Correct the conflicting attribute values in Microsoft Entra ID or Dialpad, or review the matching attribute if the existing account should have been matched.",
   EntryConflict:
     "Another account in the target already uses this value. Correct the conflicting attribute values, or review the matching attribute configuration if the existing account should have been matched and taken over.",
-  TooManyRequests: "The target is rate limiting requests. The request is retried automatically; no action is needed unless this persists.",
-  InternalServerError: "The target had an internal error. The request is retried automatically in the next cycle; contact Dialpad support if it persists.",
-  Timeout: "The target did not answer in time. The request is retried automatically; contact Dialpad support if it persists.",
+  TooManyRequests:
+    "The target is rate limiting requests. The request is retried automatically; no action is needed unless this persists.",
+  InternalServerError:
+    "The target had an internal error. The request is retried automatically in the next cycle; contact Dialpad support if it persists.",
+  Timeout:
+    "The target did not answer in time. The request is retried automatically; contact Dialpad support if it persists.",
   InvalidAnchor:
     "The account previously created or matched in the target no longer exists. Restart provisioning so the account is matched or created again.",
-  NotImplemented: "The target does not implement this operation. Remove the mapping or scope that requires it.",
-  UnprocessableEntity: "The target could not process the values sent. Check the exported attribute values and mappings for this object.",
-  WebExceptionProtocolError: "An HTTP protocol error occurred while talking to the target. It is retried automatically; check the tenant URL if it persists.",
-  SchemaAttributeNotFound: "The target does not know an attribute that was sent. Remove or correct that attribute in the attribute mappings.",
-  MandatoryFieldsMissing: "A value the target requires is missing. Make sure the source object has a value for every required mapped attribute.",
-  LicenseLimitExceeded: "The target has no licence available for this user. Add licences in Dialpad or reduce the users in scope.",
+  NotImplemented:
+    "The target does not implement this operation. Remove the mapping or scope that requires it.",
+  UnprocessableEntity:
+    "The target could not process the values sent. Check the exported attribute values and mappings for this object.",
+  WebExceptionProtocolError:
+    "An HTTP protocol error occurred while talking to the target. It is retried automatically; check the tenant URL if it persists.",
+  SchemaAttributeNotFound:
+    "The target does not know an attribute that was sent. Remove or correct that attribute in the attribute mappings.",
+  MandatoryFieldsMissing:
+    "A value the target requires is missing. Make sure the source object has a value for every required mapped attribute.",
+  LicenseLimitExceeded:
+    "The target has no licence available for this user. Add licences in Dialpad or reduce the users in scope.",
   DuplicateTargetEntries:
     "More than one account in the target matches this object. Remove the duplicates in Dialpad or choose a matching attribute whose values are unique.",
   SystemForCrossDomainIdentityManagementServiceIncompatible:
     "The target returned a response that is not valid SCIM 2.0. Check that the tenant URL points at the SCIM endpoint (for Dialpad: https://dialpad.com/scim).",
   SystemForCrossDomainIdentityManagementMultipleEntriesInResponse:
     "The target returned several objects where one was expected. Contact Dialpad support; the request that caused it is attached.",
-  BadRequest: "The target rejected the request as invalid. Check the exported attribute values and the attribute mappings for this object.",
+  BadRequest:
+    "The target rejected the request as invalid. Check the exported attribute values and the attribute mappings for this object.",
   RedirectRefused:
     "The tenant URL answered with a redirect. Redirects are not followed so the secret token is never sent to another address; enter the final URL as the tenant URL.",
-  ConnectionFailed: "The target could not be reached. Check the tenant URL, DNS and any firewall between this service and the target.",
-  TlsFailure: "The target's TLS certificate could not be verified. Check the tenant URL's host name and certificate.",
+  ConnectionFailed:
+    "The target could not be reached. Check the tenant URL, DNS and any firewall between this service and the target.",
+  TlsFailure:
+    "The target's TLS certificate could not be verified. Check the tenant URL's host name and certificate.",
 };
 
 const NON_SERVICE_FAILURES = new Set<EntraErrorCode>([
@@ -281,11 +305,14 @@ export function describeScimError(error: unknown): ScimErrorDescription {
     return {
       errorCode: "InternalError",
       reason: error instanceof Error ? error.message : String(error),
-      recommendedAction: "An unexpected error occurred in the provisioning service. It is retried automatically; report it if it persists.",
+      recommendedAction:
+        "An unexpected error occurred in the provisioning service. It is retried automatically; report it if it persists.",
       errorCategory: "failure",
     };
   }
-  const status = error.status ? ` (HTTP ${error.status}${error.scimType ? `, scimType ${error.scimType}` : ""})` : "";
+  const status = error.status
+    ? ` (HTTP ${error.status}${error.scimType ? `, scimType ${error.scimType}` : ""})`
+    : "";
   return {
     errorCode: error.code,
     reason: `${error.detail}${status}. Request: ${error.request.method} ${error.request.url}`,

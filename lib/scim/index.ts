@@ -1,4 +1,9 @@
-export { createAdaptiveLimiter, type AdaptiveLimiter, type AdaptiveLimiterOptions, type AdaptiveLimiterStats } from "./adaptive-limiter";
+export {
+  createAdaptiveLimiter,
+  type AdaptiveLimiter,
+  type AdaptiveLimiterOptions,
+  type AdaptiveLimiterStats,
+} from "./adaptive-limiter";
 export {
   createScimClient,
   expectSingleMatch,

@@ -21,13 +21,20 @@ function redactValue(value: unknown, depth: number): unknown {
   if (Array.isArray(value)) return value.map((item) => redactValue(item, depth + 1));
   const copy: Record<string, unknown> = {};
   for (const [key, inner] of Object.entries(value)) {
-    copy[key] = SENSITIVE_KEY.test(key) && inner !== null && typeof inner !== "object" ? REDACTED : redactValue(inner, depth + 1);
+    copy[key] =
+      SENSITIVE_KEY.test(key) && inner !== null && typeof inner !== "object"
+        ? REDACTED
+        : redactValue(inner, depth + 1);
   }
   return copy;
 }
 
 /** JSON text of a request/response body with password-like fields and the given secrets removed. */
-export function redactBody(body: unknown, secrets: readonly string[], maxLength = 16_384): string | undefined {
+export function redactBody(
+  body: unknown,
+  secrets: readonly string[],
+  maxLength = 16_384,
+): string | undefined {
   if (body === undefined) return undefined;
   let text: string;
   if (typeof body === "string") {

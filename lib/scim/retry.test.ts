@@ -21,7 +21,9 @@ describe("Retry-After parsing", () => {
 describe("exponential backoff with jitter", () => {
   const policy = { baseDelayMs: 100, maxDelayMs: 1_000, maxTotalWaitMs: 10_000 };
   test("doubles per retry, stays within [step/2, step], and is capped", () => {
-    expect([1, 2, 3, 4, 5, 6].map((n) => backoffDelay(n, policy, () => 1))).toEqual([100, 200, 400, 800, 1000, 1000]);
+    expect([1, 2, 3, 4, 5, 6].map((n) => backoffDelay(n, policy, () => 1))).toEqual([
+      100, 200, 400, 800, 1000, 1000,
+    ]);
     expect([1, 2, 3].map((n) => backoffDelay(n, policy, () => 0))).toEqual([50, 100, 200]);
   });
 });

@@ -9,10 +9,17 @@ export interface RetryPolicy {
   maxTotalWaitMs: number;
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { baseDelayMs: 500, maxDelayMs: 30_000, maxTotalWaitMs: 120_000 };
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  baseDelayMs: 500,
+  maxDelayMs: 30_000,
+  maxTotalWaitMs: 120_000,
+};
 
 /** Retry-After is either delta-seconds or an HTTP-date (RFC 9110 §10.2.3). */
-export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
+export function parseRetryAfter(
+  value: string | null | undefined,
+  now: number = Date.now(),
+): number | undefined {
   if (value === null || value === undefined) return undefined;
   const trimmed = value.trim();
   if (trimmed === "") return undefined;
@@ -25,7 +32,11 @@ export function parseRetryAfter(value: string | null | undefined, now: number = 
 }
 
 /** "Equal jitter": half the step is fixed so retries never bunch up at zero, half is random. */
-export function backoffDelay(retryNumber: number, policy: RetryPolicy, random: () => number = Math.random): number {
+export function backoffDelay(
+  retryNumber: number,
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+): number {
   const step = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, retryNumber - 1));
   return Math.round(step / 2 + random() * (step / 2));
 }

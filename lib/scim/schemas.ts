@@ -26,7 +26,15 @@ export type ScimUser = z.infer<typeof scimUserSchema>;
 
 export const scimGroupSchema = scimResourceSchema.extend({
   displayName: z.string(),
-  members: z.array(z.looseObject({ value: z.string(), $ref: z.string().nullable().optional(), display: z.string().optional() })).optional(),
+  members: z
+    .array(
+      z.looseObject({
+        value: z.string(),
+        $ref: z.string().nullable().optional(),
+        display: z.string().optional(),
+      }),
+    )
+    .optional(),
 });
 export type ScimGroup = z.infer<typeof scimGroupSchema>;
 
@@ -59,12 +67,20 @@ export const scimErrorBodySchema = z.looseObject({
 
 export const serviceProviderConfigSchema = z.looseObject({
   patch: z.looseObject({ supported: z.boolean() }).optional(),
-  bulk: z.looseObject({ supported: z.boolean(), maxOperations: z.number().optional(), maxPayloadSize: z.number().optional() }).optional(),
+  bulk: z
+    .looseObject({
+      supported: z.boolean(),
+      maxOperations: z.number().optional(),
+      maxPayloadSize: z.number().optional(),
+    })
+    .optional(),
   filter: z.looseObject({ supported: z.boolean(), maxResults: z.number().optional() }).optional(),
   changePassword: z.looseObject({ supported: z.boolean() }).optional(),
   sort: z.looseObject({ supported: z.boolean() }).optional(),
   etag: z.looseObject({ supported: z.boolean() }).optional(),
-  authenticationSchemes: z.array(z.looseObject({ type: z.string().optional(), name: z.string().optional() })).optional(),
+  authenticationSchemes: z
+    .array(z.looseObject({ type: z.string().optional(), name: z.string().optional() }))
+    .optional(),
 });
 export type ServiceProviderConfig = z.infer<typeof serviceProviderConfigSchema>;
 
@@ -79,7 +95,9 @@ export const scimResourceTypeSchema = z.looseObject({
   name: z.string(),
   endpoint: z.string(),
   schema: z.string(),
-  schemaExtensions: z.array(z.looseObject({ schema: z.string(), required: z.boolean().optional() })).optional(),
+  schemaExtensions: z
+    .array(z.looseObject({ schema: z.string(), required: z.boolean().optional() }))
+    .optional(),
 });
 export type ScimResourceType = z.infer<typeof scimResourceTypeSchema>;
 

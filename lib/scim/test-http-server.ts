@@ -13,7 +13,11 @@ export interface RecordedRequest {
   body: string;
 }
 
-export type TestHandler = (request: RecordedRequest, response: ServerResponse, index: number) => void | Promise<void>;
+export type TestHandler = (
+  request: RecordedRequest,
+  response: ServerResponse,
+  index: number,
+) => void | Promise<void>;
 
 export interface TestServer {
   url: string;
@@ -21,7 +25,10 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(handler: TestHandler, tls?: { key: string; cert: string }): Promise<TestServer> {
+export async function startTestServer(
+  handler: TestHandler,
+  tls?: { key: string; cert: string },
+): Promise<TestServer> {
   const requests: RecordedRequest[] = [];
   const listener = (incoming: IncomingMessage, response: ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -54,7 +61,12 @@ export async function startTestServer(handler: TestHandler, tls?: { key: string;
   };
 }
 
-export function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   response.writeHead(status, { "Content-Type": "application/scim+json", ...headers });
   response.end(typeof body === "string" ? body : JSON.stringify(body));
 }

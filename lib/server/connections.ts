@@ -25,14 +25,20 @@ export const ZConnectionSettings = z
     notifyOnFailure: z.boolean(),
     preventAccidentalDeletes: z.boolean(),
     deletionThreshold: z.number().int("must be a whole number").min(1).max(1_000_000),
-    scheduleIntervalMinutes: z.number().int("must be a whole number").min(1, "must be at least 1 minute").max(7 * 24 * 60),
+    scheduleIntervalMinutes: z
+      .number()
+      .int("must be a whole number")
+      .min(1, "must be at least 1 minute")
+      .max(7 * 24 * 60),
     provisioningEnabled: z.boolean(),
   })
   .partial()
   .strict();
 export type ConnectionSettingsInput = z.infer<typeof ZConnectionSettings>;
 
-export const ZCreateConnection = ZConnectionSettings.extend({ name: z.string().trim().min(1, "is required").max(120) }).strict();
+export const ZCreateConnection = ZConnectionSettings.extend({
+  name: z.string().trim().min(1, "is required").max(120),
+}).strict();
 
 export interface SecretStatus {
   isSet: boolean;
@@ -140,12 +146,18 @@ function checkSettings(input: ConnectionSettingsInput, policy: TenantUrlPolicy):
   return errors;
 }
 
-export async function createConnection(context: WriteContext, input: z.infer<typeof ZCreateConnection>): Promise<ConnectionDto> {
+export async function createConnection(
+  context: WriteContext,
+  input: z.infer<typeof ZCreateConnection>,
+): Promise<ConnectionDto> {
   const errors = checkSettings(input, context.policy);
   if (errors.length) throw validationFailed(errors);
   const created = await context.db.$transaction(async (tx) => {
     const row = await tx.connection.create({ data: { name: input.name } });
-    const updated = await tx.connection.update({ where: { id: row.id }, data: settingsToData(row.id, input, context.box) });
+    const updated = await tx.connection.update({
+      where: { id: row.id },
+      data: settingsToData(row.id, input, context.box),
+    });
     await recordAudit(tx, {
       connectionId: row.id,
       activity: "Add provisioning configuration",
@@ -174,7 +186,10 @@ export async function updateConnection(
     const before = await tx.connection.findUnique({ where: { id } });
     if (!before) throw new AppError("not_found", `No connection with id ${id}.`);
     if (expectedVersion !== undefined && before.version !== expectedVersion) {
-      throw new AppError("conflict", "Someone else changed these settings since you loaded them. Reload and try again.");
+      throw new AppError(
+        "conflict",
+        "Someone else changed these settings since you loaded them. Reload and try again.",
+      );
     }
     const after = await tx.connection.update({
       where: { id },
@@ -196,9 +211,15 @@ function settingsToData(id: string, input: ConnectionSettingsInput, box: SecretB
   const now = new Date();
   return {
     ...plain,
-    ...(secretTokenExpiresAt !== undefined ? { secretTokenExpiresAt: secretTokenExpiresAt ? new Date(secretTokenExpiresAt) : null } : {}),
+    ...(secretTokenExpiresAt !== undefined
+      ? { secretTokenExpiresAt: secretTokenExpiresAt ? new Date(secretTokenExpiresAt) : null }
+      : {}),
     ...(secretToken !== undefined
-      ? { secretTokenCipher: box.seal(secretToken, `${id}:secretToken`), secretTokenLast4: lastFour(secretToken), secretTokenUpdatedAt: now }
+      ? {
+          secretTokenCipher: box.seal(secretToken, `${id}:secretToken`),
+          secretTokenLast4: lastFour(secretToken),
+          secretTokenUpdatedAt: now,
+        }
       : {}),
     ...(graphClientSecret !== undefined
       ? {
@@ -212,7 +233,11 @@ function settingsToData(id: string, input: ConnectionSettingsInput, box: SecretB
 
 const SECRET_FIELDS = new Set(["secretToken", "graphClientSecret"]);
 
-function describeChanges(before: Connection | null, after: Connection, input: ConnectionSettingsInput): Record<string, { before: unknown; after: unknown }> {
+function describeChanges(
+  before: Connection | null,
+  after: Connection,
+  input: ConnectionSettingsInput,
+): Record<string, { before: unknown; after: unknown }> {
   const changes: Record<string, { before: unknown; after: unknown }> = {};
   for (const field of Object.keys(input)) {
     if (SECRET_FIELDS.has(field)) {
@@ -226,16 +251,21 @@ function describeChanges(before: Connection | null, after: Connection, input: Co
     const key = field as keyof Connection;
     const oldValue = before ? before[key] : null;
     const newValue = after[key];
-    if (JSON.stringify(oldValue) !== JSON.stringify(newValue)) changes[field] = { before: oldValue ?? null, after: newValue ?? null };
+    if (JSON.stringify(oldValue) !== JSON.stringify(newValue))
+      changes[field] = { before: oldValue ?? null, after: newValue ?? null };
   }
   return changes;
 }
 
 /** The decrypted Dialpad key, for the engine and Test Connection only. */
 export function openSecretToken(connection: Connection, box: SecretBox): string | null {
-  return connection.secretTokenCipher ? box.open(connection.secretTokenCipher, `${connection.id}:secretToken`) : null;
+  return connection.secretTokenCipher
+    ? box.open(connection.secretTokenCipher, `${connection.id}:secretToken`)
+    : null;
 }
 
 export function openGraphClientSecret(connection: Connection, box: SecretBox): string | null {
-  return connection.graphClientSecretCipher ? box.open(connection.graphClientSecretCipher, `${connection.id}:graphClientSecret`) : null;
+  return connection.graphClientSecretCipher
+    ? box.open(connection.graphClientSecretCipher, `${connection.id}:graphClientSecret`)
+    : null;
 }

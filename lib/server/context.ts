@@ -22,7 +22,10 @@ export function serverContext(): ServerContext {
   const settings = env();
   const { AUTH_ISSUER, AUTH_API_AUDIENCE, AUTH_JWKS_URI } = settings;
   if (!AUTH_ISSUER || !AUTH_API_AUDIENCE || !AUTH_JWKS_URI) {
-    throw new AppError("not_configured", "Sign-in is not configured: set AUTH_ISSUER, AUTH_API_AUDIENCE and AUTH_JWKS_URI.");
+    throw new AppError(
+      "not_configured",
+      "Sign-in is not configured: set AUTH_ISSUER, AUTH_API_AUDIENCE and AUTH_JWKS_URI.",
+    );
   }
   const verify = createAccessTokenVerifier({
     issuer: AUTH_ISSUER,

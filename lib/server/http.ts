@@ -29,11 +29,15 @@ type RouteHandler<P, B, Q> = (input: RouteInput<P, B, Q>) => Promise<Response | 
  * input parsed with the route's zod schemas (unknown fields rejected, errors per field), and every
  * failure answered as RFC 9457 problem+json. Responses carry personal data, so they are never cached.
  */
-export function apiRoute<P extends z.ZodType = z.ZodUnknown, B extends z.ZodType = z.ZodUnknown, Q extends z.ZodType = z.ZodUnknown>(
-  spec: RouteSpec<P, B, Q>,
-  handler: RouteHandler<z.infer<P>, z.infer<B>, z.infer<Q>>,
-) {
-  return async (request: Request, routeContext: { params: Promise<Record<string, string>> }): Promise<Response> => {
+export function apiRoute<
+  P extends z.ZodType = z.ZodUnknown,
+  B extends z.ZodType = z.ZodUnknown,
+  Q extends z.ZodType = z.ZodUnknown,
+>(spec: RouteSpec<P, B, Q>, handler: RouteHandler<z.infer<P>, z.infer<B>, z.infer<Q>>) {
+  return async (
+    request: Request,
+    routeContext: { params: Promise<Record<string, string>> },
+  ): Promise<Response> => {
     let context: ServerContext | undefined;
     try {
       context = serverContext();
@@ -44,7 +48,11 @@ export function apiRoute<P extends z.ZodType = z.ZodUnknown, B extends z.ZodType
         ? parseOrThrow(spec.query, Object.fromEntries(new URL(request.url).searchParams), "query")
         : undefined;
       const body = spec.body ? parseOrThrow(spec.body, await readJson(request), "body") : undefined;
-      const result = await handler({ params, body, query, principal, context, request } as RouteInput<z.infer<P>, z.infer<B>, z.infer<Q>>);
+      const result = await handler({ params, body, query, principal, context, request } as RouteInput<
+        z.infer<P>,
+        z.infer<B>,
+        z.infer<Q>
+      >);
       if (result instanceof Response) return withApiHeaders(result);
       if (result === null) return withApiHeaders(new Response(null, { status: 204 }));
       return json(result);
@@ -56,7 +64,10 @@ export function apiRoute<P extends z.ZodType = z.ZodUnknown, B extends z.ZodType
 
 export function json(value: unknown, status = 200): Response {
   return withApiHeaders(
-    new Response(JSON.stringify(value), { status, headers: { "content-type": "application/json; charset=utf-8" } }),
+    new Response(JSON.stringify(value), {
+      status,
+      headers: { "content-type": "application/json; charset=utf-8" },
+    }),
   );
 }
 
@@ -71,14 +82,18 @@ async function readJson(request: Request): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch {
-    throw new AppError("validation_failed", "The request body is not valid JSON.", [{ field: "body", message: "not valid JSON" }]);
+    throw new AppError("validation_failed", "The request body is not valid JSON.", [
+      { field: "body", message: "not valid JSON" },
+    ]);
   }
 }
 
 function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, where: string): z.infer<T> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  throw result.error.issues.length ? new ZodError(result.error.issues) : new AppError("validation_failed", `Invalid ${where}`);
+  throw result.error.issues.length
+    ? new ZodError(result.error.issues)
+    : new AppError("validation_failed", `Invalid ${where}`);
 }
 
 export function fieldErrorsFromZod(error: ZodError): { field: string; message: string }[] {
@@ -95,10 +110,20 @@ export function problemResponse(error: unknown, request: Request, context?: Serv
   const instance = new URL(request.url).pathname;
   let problem: Record<string, unknown>;
   if (error instanceof AuthError) {
-    problem = { type: `urn:problem:${error.code}`, title: error.status === 401 ? "Not signed in" : "Forbidden", status: error.status, detail: error.message };
+    problem = {
+      type: `urn:problem:${error.code}`,
+      title: error.status === 401 ? "Not signed in" : "Forbidden",
+      status: error.status,
+      detail: error.message,
+    };
   } else if (error instanceof SigningKeysUnavailableError) {
     // The identity provider's keys could not be fetched: an outage on our side, not a bad token.
-    problem = { type: "urn:problem:signing_keys_unavailable", title: "Service unavailable", status: 503, detail: "Sign-in keys could not be loaded from the identity provider; try again shortly." };
+    problem = {
+      type: "urn:problem:signing_keys_unavailable",
+      title: "Service unavailable",
+      status: 503,
+      detail: "Sign-in keys could not be loaded from the identity provider; try again shortly.",
+    };
   } else if (error instanceof ZodError) {
     const errors = fieldErrorsFromZod(error);
     problem = {
@@ -110,22 +135,52 @@ export function problemResponse(error: unknown, request: Request, context?: Serv
     };
   } else if (error instanceof GraphAuthError || error instanceof GraphError) {
     // The source directory refused or failed: the admin needs its message, not a generic 500.
-    problem = { type: "urn:problem:upstream_failed", title: "Microsoft Graph request failed", status: 502, detail: error.message };
+    problem = {
+      type: "urn:problem:upstream_failed",
+      title: "Microsoft Graph request failed",
+      status: 502,
+      detail: error.message,
+    };
   } else if (error instanceof AppError) {
-    problem = { type: `urn:problem:${error.code}`, title: titleFor(error.status), status: error.status, detail: error.detail };
+    problem = {
+      type: `urn:problem:${error.code}`,
+      title: titleFor(error.status),
+      status: error.status,
+      detail: error.detail,
+    };
     if (error.errors.length) problem.errors = error.errors;
   } else {
-    context?.log.error({ err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error), path: instance }, "unhandled API error");
-    problem = { type: "urn:problem:internal", title: "Internal error", status: 500, detail: "Something went wrong on the server; the error was logged." };
+    context?.log.error(
+      {
+        err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error),
+        path: instance,
+      },
+      "unhandled API error",
+    );
+    problem = {
+      type: "urn:problem:internal",
+      title: "Internal error",
+      status: 500,
+      detail: "Something went wrong on the server; the error was logged.",
+    };
   }
   problem.instance = instance;
-  const headers: Record<string, string> = { "content-type": "application/problem+json", "cache-control": "no-store" };
+  const headers: Record<string, string> = {
+    "content-type": "application/problem+json",
+    "cache-control": "no-store",
+  };
   if (problem.status === 401) headers["www-authenticate"] = 'Bearer error="invalid_token"';
   return new Response(JSON.stringify(problem), { status: problem.status as number, headers });
 }
 
 function titleFor(status: number): string {
   return (
-    { 404: "Not found", 409: "Conflict", 422: "Invalid request", 502: "Upstream failure", 503: "Service unavailable" }[status] ?? "Error"
+    {
+      404: "Not found",
+      409: "Conflict",
+      422: "Invalid request",
+      502: "Upstream failure",
+      503: "Service unavailable",
+    }[status] ?? "Error"
   );
 }

@@ -4,7 +4,9 @@ import type { LinkStore, ObjectLinkRecord } from "../sync/ports";
 export function prismaLinkStore(db: PrismaClient, connectionId: string): LinkStore {
   return {
     async get(objectType, sourceId) {
-      const row = await db.objectLink.findUnique({ where: { connectionId_objectType_sourceId: { connectionId, objectType, sourceId } } });
+      const row = await db.objectLink.findUnique({
+        where: { connectionId_objectType_sourceId: { connectionId, objectType, sourceId } },
+      });
       if (!row) return null;
       return {
         objectType: row.objectType as ObjectLinkRecord["objectType"],
@@ -16,9 +18,21 @@ export function prismaLinkStore(db: PrismaClient, connectionId: string): LinkSto
       };
     },
     async save(link) {
-      const data = { targetId: link.targetId, displayName: link.displayName, exportedHash: link.exportedHash, active: link.active, lastExportedAt: new Date() };
+      const data = {
+        targetId: link.targetId,
+        displayName: link.displayName,
+        exportedHash: link.exportedHash,
+        active: link.active,
+        lastExportedAt: new Date(),
+      };
       await db.objectLink.upsert({
-        where: { connectionId_objectType_sourceId: { connectionId, objectType: link.objectType, sourceId: link.sourceId } },
+        where: {
+          connectionId_objectType_sourceId: {
+            connectionId,
+            objectType: link.objectType,
+            sourceId: link.sourceId,
+          },
+        },
         create: { connectionId, objectType: link.objectType, sourceId: link.sourceId, ...data },
         update: data,
       });

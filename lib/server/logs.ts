@@ -33,7 +33,12 @@ export interface ProvisioningLogDto {
   targetIdentity: { id: string | null; displayName: string | null };
   modifiedProperties: unknown;
   steps: unknown;
-  error: { code: string | null; category: string | null; reason: string | null; recommendedAction: string | null } | null;
+  error: {
+    code: string | null;
+    category: string | null;
+    reason: string | null;
+    recommendedAction: string | null;
+  } | null;
   durationMs: number;
   initiatedBy: string;
 }
@@ -42,7 +47,11 @@ export interface ProvisioningLogDto {
  * Newest first, paged by keyset on the monotonic `seq` (not OFFSET), so page 1,000 costs what page 1
  * costs and rows arriving meanwhile do not shift pages.
  */
-export async function listLogs(db: PrismaClient, connectionId: string, query: LogQuery): Promise<{ items: ProvisioningLogDto[]; nextCursor: string | null }> {
+export async function listLogs(
+  db: PrismaClient,
+  connectionId: string,
+  query: LogQuery,
+): Promise<{ items: ProvisioningLogDto[]; nextCursor: string | null }> {
   const where: Prisma.ProvisioningLogWhereInput = {
     connectionId,
     ...(query.status ? { status: query.status } : {}),
@@ -50,7 +59,12 @@ export async function listLogs(db: PrismaClient, connectionId: string, query: Lo
     ...(query.cycleId ? { cycleId: query.cycleId } : {}),
     ...(query.changeId ? { changeId: query.changeId } : {}),
     ...(query.from || query.to
-      ? { activityDateTime: { ...(query.from ? { gte: new Date(query.from) } : {}), ...(query.to ? { lte: new Date(query.to) } : {}) } }
+      ? {
+          activityDateTime: {
+            ...(query.from ? { gte: new Date(query.from) } : {}),
+            ...(query.to ? { lte: new Date(query.to) } : {}),
+          },
+        }
       : {}),
     ...(query.cursor ? { seq: { lt: BigInt(query.cursor) } } : {}),
     ...(query.identity
@@ -87,7 +101,12 @@ export function toLogDto(row: Prisma.ProvisioningLogGetPayload<object>): Provisi
     modifiedProperties: row.modifiedProperties,
     steps: row.steps,
     error: row.errorCode
-      ? { code: row.errorCode, category: row.errorCategory, reason: row.errorReason, recommendedAction: row.recommendedAction }
+      ? {
+          code: row.errorCode,
+          category: row.errorCategory,
+          reason: row.errorReason,
+          recommendedAction: row.recommendedAction,
+        }
       : null,
     durationMs: row.durationMs,
     initiatedBy: row.initiatedBy,

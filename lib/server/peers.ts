@@ -1,6 +1,11 @@
 import type { Connection } from "../db/generated/client";
 import type { SecretBox } from "../crypto/secrets";
-import { createGraphClient, createMsalTokenProvider, type GraphClient, type GraphTokenProvider } from "../graph";
+import {
+  createGraphClient,
+  createMsalTokenProvider,
+  type GraphClient,
+  type GraphTokenProvider,
+} from "../graph";
 import { createScimClient, type RequestLimiter, type ScimClient, type ScimExchange } from "../scim";
 import { AppError } from "./errors";
 import { openGraphClientSecret, openSecretToken } from "./connections";
@@ -17,11 +22,20 @@ const tokenProviders = new Map<string, GraphTokenProvider>();
 export function graphClientFor(connection: Connection, box: SecretBox): GraphClient {
   const clientSecret = openGraphClientSecret(connection, box);
   if (!connection.graphTenantId || !connection.graphClientId || !clientSecret) {
-    throw new AppError("not_configured", "The Microsoft Graph source is not configured: set the tenant id, client id and client secret.");
+    throw new AppError(
+      "not_configured",
+      "The Microsoft Graph source is not configured: set the tenant id, client id and client secret.",
+    );
   }
   const authorityHost = connection.graphAuthorityHost ?? DEFAULT_AUTHORITY_HOST;
   const graphBaseUrl = connection.graphBaseUrl ?? DEFAULT_GRAPH_BASE_URL;
-  const key = [connection.id, authorityHost, connection.graphTenantId, connection.graphClientId, connection.graphClientSecretUpdatedAt?.getTime()].join("|");
+  const key = [
+    connection.id,
+    authorityHost,
+    connection.graphTenantId,
+    connection.graphClientId,
+    connection.graphClientSecretUpdatedAt?.getTime(),
+  ].join("|");
   let tokenProvider = tokenProviders.get(key);
   if (!tokenProvider) {
     tokenProvider = createMsalTokenProvider({
@@ -45,7 +59,15 @@ export function scimClientFor(
 ): ScimClient {
   const token = openSecretToken(connection, box);
   if (!connection.tenantUrl || !token) {
-    throw new AppError("not_configured", "Dialpad is not configured: enter the tenant URL and secret token, then test the connection.");
+    throw new AppError(
+      "not_configured",
+      "Dialpad is not configured: enter the tenant URL and secret token, then test the connection.",
+    );
   }
-  return createScimClient({ baseUrl: connection.tenantUrl, token, limiter: options.limiter, onExchange: options.onExchange });
+  return createScimClient({
+    baseUrl: connection.tenantUrl,
+    token,
+    limiter: options.limiter,
+    onExchange: options.onExchange,
+  });
 }

@@ -3,7 +3,13 @@ import type { SecretBox } from "../crypto/secrets";
 import { lastFour } from "../crypto/secrets";
 
 interface SandboxGraphSettings {
-  graph: { baseUrl: string; authorityHost: string; clientId: string; clientSecret: string; servicePrincipalId: string };
+  graph: {
+    baseUrl: string;
+    authorityHost: string;
+    clientId: string;
+    clientSecret: string;
+    servicePrincipalId: string;
+  };
   tenantId: string;
 }
 
@@ -12,9 +18,20 @@ interface SandboxGraphSettings {
  * is already configured, so a newcomer only enters the Dialpad tenant URL and key, as in the tutorial.
  * Its Graph addresses follow the sandbox on every start; whatever the admin entered is kept.
  */
-export async function ensureSandboxConnection(db: PrismaClient, box: SecretBox, sandbox: SandboxGraphSettings): Promise<string> {
+export async function ensureSandboxConnection(
+  db: PrismaClient,
+  box: SecretBox,
+  sandbox: SandboxGraphSettings,
+): Promise<string> {
   const existing = await db.connection.findFirst({ where: { managedBySandbox: true }, select: { id: true } });
-  const id = existing?.id ?? (await db.connection.create({ data: { name: "Dialpad (sandbox)", managedBySandbox: true }, select: { id: true } })).id;
+  const id =
+    existing?.id ??
+    (
+      await db.connection.create({
+        data: { name: "Dialpad (sandbox)", managedBySandbox: true },
+        select: { id: true },
+      })
+    ).id;
   await db.connection.update({
     where: { id },
     data: {

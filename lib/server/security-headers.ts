@@ -3,7 +3,11 @@
  * sign-in authority is known only at run time, so a build-time header could not allow it).
  * The authority origin is in connect-src because MSAL calls its token endpoint from the browser.
  */
-export function securityHeaders(options: { authority?: string; isDev: boolean; isHttps: boolean }): Record<string, string> {
+export function securityHeaders(options: {
+  authority?: string;
+  isDev: boolean;
+  isHttps: boolean;
+}): Record<string, string> {
   let authorityOrigin = "";
   try {
     authorityOrigin = options.authority ? new URL(options.authority).origin : "";

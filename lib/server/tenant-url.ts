@@ -46,11 +46,24 @@ export function isInternalAddress(host: string): boolean {
   if (isLoopbackHost(host)) return true;
   if (net.isIPv4(host)) {
     const [a = 0, b = 0] = host.split(".").map(Number);
-    return a === 10 || a === 0 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
+    return (
+      a === 10 ||
+      a === 0 ||
+      (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168) ||
+      (a === 169 && b === 254) ||
+      (a === 100 && b >= 64 && b <= 127)
+    );
   }
   if (net.isIPv6(host)) {
     const lower = host.toLowerCase();
-    return lower.startsWith("fc") || lower.startsWith("fd") || lower.startsWith("fe80") || lower === "::" || lower.startsWith("::ffff:");
+    return (
+      lower.startsWith("fc") ||
+      lower.startsWith("fd") ||
+      lower.startsWith("fe80") ||
+      lower === "::" ||
+      lower.startsWith("::ffff:")
+    );
   }
   return false;
 }

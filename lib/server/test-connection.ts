@@ -32,11 +32,17 @@ export async function testConnection(
     activity: "Test connection",
     principal,
     result: result.ok ? "success" : "failure",
-    changes: { tenantUrl: { before: null, after: tenantUrl }, outcome: { before: null, after: result.message } },
+    changes: {
+      tenantUrl: { before: null, after: tenantUrl },
+      outcome: { before: null, after: result.message },
+    },
   });
   return result;
 }
 
 export function tenantUrlPolicy(context: Pick<ServerContext, "isSandbox" | "settings">) {
-  return { allowLoopbackHttp: context.isSandbox, allowPrivateAddresses: context.settings.ALLOW_PRIVATE_TENANT_URLS };
+  return {
+    allowLoopbackHttp: context.isSandbox,
+    allowPrivateAddresses: context.settings.ALLOW_PRIVATE_TENANT_URLS,
+  };
 }

@@ -14,7 +14,12 @@ export interface AssignmentIndex {
 }
 
 export function indexAssignments(assignments: Iterable<GraphAppRoleAssignment>): AssignmentIndex {
-  const index: AssignmentIndex = { userRoles: new Map(), defaultAccessUsers: new Set(), groupRoles: new Map(), defaultAccessGroups: new Set() };
+  const index: AssignmentIndex = {
+    userRoles: new Map(),
+    defaultAccessUsers: new Set(),
+    groupRoles: new Map(),
+    defaultAccessGroups: new Set(),
+  };
   for (const assignment of assignments) {
     const isGroup = (assignment.principalType ?? "").toLowerCase() === "group";
     if (assignment.appRoleId === DEFAULT_ACCESS_ROLE_ID) {
@@ -41,7 +46,11 @@ export interface UserEntitlement {
  * Whether a user is entitled through the app's assignments: directly with a role other than Default
  * Access, or as a direct member of an assigned group (Entra does not follow nested groups).
  */
-export function userEntitlement(userId: string, index: AssignmentIndex, directGroupIds: Iterable<string>): UserEntitlement {
+export function userEntitlement(
+  userId: string,
+  index: AssignmentIndex,
+  directGroupIds: Iterable<string>,
+): UserEntitlement {
   const roleIds = new Set<string>(index.userRoles.get(userId) ?? []);
   const via: string[] = roleIds.size ? ["direct"] : [];
   for (const groupId of directGroupIds) {

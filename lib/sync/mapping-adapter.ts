@@ -13,7 +13,9 @@ import type { ObjectMappingEngine } from "./ports";
 /** An attribute mapping whose expression failed for this object; Entra fails (escrows) the object. */
 export class MappingEvaluationError extends Error {
   constructor(readonly problems: { target: string; message: string }[]) {
-    super(`Attribute mapping failed: ${problems.map((problem) => `${problem.target}: ${problem.message}`).join("; ")}`);
+    super(
+      `Attribute mapping failed: ${problems.map((problem) => `${problem.target}: ${problem.message}`).join("; ")}`,
+    );
     this.name = "MappingEvaluationError";
   }
 }
@@ -42,7 +44,8 @@ export function mappingEngineFor(config: TMappingConfig, objectType: "User" | "G
         })),
       };
     },
-    matching: (source) => matchingValues(objectMapping, source).map(({ targetAttribute, value }) => ({ targetAttribute, value })),
+    matching: (source) =>
+      matchingValues(objectMapping, source).map(({ targetAttribute, value }) => ({ targetAttribute, value })),
     createResource: (source) => {
       const { resource, attributes: exported, problems } = buildCreateResource(objectMapping, source);
       if (problems.length) throw new MappingEvaluationError(problems);

@@ -9,15 +9,25 @@ export interface ObjectMappingEngine {
   scope(source: Record<string, unknown>): ScopeEvaluation;
   /** Matching attribute values in precedence order; empty values are left out. */
   matching(source: Record<string, unknown>): { targetAttribute: string; value: string }[];
-  createResource(source: Record<string, unknown>): { resource: ScimResourceInput; exported: ModifiedProperty[] };
-  patch(source: Record<string, unknown>, current: ScimUser): { operations: ScimPatchOperation[]; modified: ModifiedProperty[] };
+  createResource(source: Record<string, unknown>): {
+    resource: ScimResourceInput;
+    exported: ModifiedProperty[];
+  };
+  patch(
+    source: Record<string, unknown>,
+    current: ScimUser,
+  ): { operations: ScimPatchOperation[]; modified: ModifiedProperty[] };
   /** Stable hash of what would be exported: equal hash means nothing to send. */
   desiredHash(source: Record<string, unknown>): string;
 }
 
 export interface ScopeEvaluation {
   inScope: boolean;
-  groups: { name: string; matched: boolean; clauses: { attribute: string; operator: string; values: string[]; actual: unknown; matched: boolean }[] }[];
+  groups: {
+    name: string;
+    matched: boolean;
+    clauses: { attribute: string; operator: string; values: string[]; actual: unknown; matched: boolean }[];
+  }[];
 }
 
 export interface ObjectLinkRecord {

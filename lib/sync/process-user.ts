@@ -1,7 +1,22 @@
 import type { GraphClient, GraphUser } from "../graph";
-import { describeScimError, eq, expectSingleMatch, isScimError, ScimError, type ScimClient, type ScimUser } from "../scim";
+import {
+  describeScimError,
+  eq,
+  expectSingleMatch,
+  isScimError,
+  ScimError,
+  type ScimClient,
+  type ScimUser,
+} from "../scim";
 import { indexAssignments, userEntitlement, type AssignmentIndex } from "./assignment";
-import type { ModifiedProperty, OnDemandResult, ProvisioningAction, ProvisioningStatus, ProvisioningStep, StatusInfo } from "./on-demand-types";
+import type {
+  ModifiedProperty,
+  OnDemandResult,
+  ProvisioningAction,
+  ProvisioningStatus,
+  ProvisioningStep,
+  StatusInfo,
+} from "./on-demand-types";
 import type { LinkStore, ObjectMappingEngine } from "./ports";
 import { MappingEvaluationError } from "./mapping-adapter";
 import { graphSelectFor, toEntraUser } from "./source";
@@ -34,19 +49,25 @@ export async function processUser(objectId: string, context: ProcessUserContext)
   const now = context.now ?? (() => new Date());
   const startTime = now().toISOString();
   const steps: ProvisioningStep[] = [];
-  const step = (entry: Omit<ProvisioningStep, "timestamp">) => steps.push({ ...entry, timestamp: now().toISOString() });
+  const step = (entry: Omit<ProvisioningStep, "timestamp">) =>
+    steps.push({ ...entry, timestamp: now().toISOString() });
   let sourceIdentity: OnDemandResult["sourceIdentity"] = { id: objectId, type: "User", displayName: null };
   let targetIdentity: OnDemandResult["targetIdentity"] = { id: null, type: "User", displayName: null };
   let modifiedProperties: ModifiedProperty[] = [];
 
-  const finish = (action: ProvisioningAction, status: ProvisioningStatus, statusInfo: Omit<StatusInfo, "status"> = {}): OnDemandResult => ({
+  const finish = (
+    action: ProvisioningAction,
+    status: ProvisioningStatus,
+    statusInfo: Omit<StatusInfo, "status"> = {},
+  ): OnDemandResult => ({
     action,
     status,
     changeId: context.changeId,
     logId: null,
     startTime,
     endTime: now().toISOString(),
-    reportableIdentifier: (sourceIdentity.details?.userPrincipalName as string | undefined) ?? sourceIdentity.displayName,
+    reportableIdentifier:
+      (sourceIdentity.details?.userPrincipalName as string | undefined) ?? sourceIdentity.displayName,
     sourceIdentity,
     targetIdentity,
     sourceSystem: SOURCE_SYSTEM,
@@ -66,7 +87,9 @@ export async function processUser(objectId: string, context: ProcessUserContext)
       name: "EntryImport",
       type: "Import",
       status: "failure",
-      description: notFound ? "The user was not found in Microsoft Entra ID" : "Could not read the user from Microsoft Entra ID",
+      description: notFound
+        ? "The user was not found in Microsoft Entra ID"
+        : "Could not read the user from Microsoft Entra ID",
       details: { error: error instanceof Error ? error.message : String(error) },
     });
     return finish("Other", "Failure", {
@@ -87,8 +110,13 @@ export async function processUser(objectId: string, context: ProcessUserContext)
 
   // 2. Scope: assignment (unless "sync all"), required role, scoping filter.
   const assignments = context.assignments ?? (await loadAssignments(context));
-  const memberOf = context.scope === "AssignedOnly" && assignments ? await directAssignedGroupsOf(context.graph, graphUser.id, assignments) : [];
-  const entitlement = assignments ? userEntitlement(graphUser.id, assignments, memberOf) : { assigned: true, hasRequiredRole: true, via: ["sync all"], roleIds: [] };
+  const memberOf =
+    context.scope === "AssignedOnly" && assignments
+      ? await directAssignedGroupsOf(context.graph, graphUser.id, assignments)
+      : [];
+  const entitlement = assignments
+    ? userEntitlement(graphUser.id, assignments, memberOf)
+    : { assigned: true, hasRequiredRole: true, via: ["sync all"], roleIds: [] };
   const isEntitled = context.scope === "All" || (entitlement.assigned && entitlement.hasRequiredRole);
   const isActive = graphUser.accountEnabled !== false;
   const source = toEntraUser(graphUser, { isSoftDeleted: !isActive || !isEntitled });
@@ -105,7 +133,9 @@ export async function processUser(objectId: string, context: ProcessUserContext)
     name: "EntrySynchronizationScoping",
     type: "Scoping",
     status: isInScope ? "success" : "skipped",
-    description: isInScope ? "The user is in scope" : describeOutOfScope(context.scope, entitlement, scopeResult.inScope),
+    description: isInScope
+      ? "The user is in scope"
+      : describeOutOfScope(context.scope, entitlement, scopeResult.inScope),
     details: {
       "Active in the source system": isActive,
       "Scope sync all": context.scope === "All",
@@ -151,12 +181,20 @@ export async function processUser(objectId: string, context: ProcessUserContext)
       }
     }
     if (!current && matchingValues.length === 0 && isInScope) {
-      step({ name: "EntryImportByMatch", type: "Matching", status: "failure", description: "The user has no value for any matching attribute", details: {} });
+      step({
+        name: "EntryImportByMatch",
+        type: "Matching",
+        status: "failure",
+        description: "The user has no value for any matching attribute",
+        details: {},
+      });
       return finish("Other", "Failure", {
         errorCode: "ImportSkipped",
         errorCategory: "nonServiceFailure",
-        reason: "None of the matching attributes has a value for this user, so it cannot be looked up in Dialpad.",
-        recommendedAction: "Give the user a value for the matching attribute (usually userPrincipalName), or change the matching attributes in Mappings.",
+        reason:
+          "None of the matching attributes has a value for this user, so it cannot be looked up in Dialpad.",
+        recommendedAction:
+          "Give the user a value for the matching attribute (usually userPrincipalName), or change the matching attributes in Mappings.",
       });
     }
     targetIdentity = {
@@ -168,9 +206,12 @@ export async function processUser(objectId: string, context: ProcessUserContext)
       name: "EntryImportByMatch",
       type: "Matching",
       status: "success",
-      description: current ? `Matched a Dialpad user by ${matchedBy}` : "No matching user was found in Dialpad",
+      description: current
+        ? `Matched a Dialpad user by ${matchedBy}`
+        : "No matching user was found in Dialpad",
       details: {
-        "Matching attributes": matchingValues.map((value) => `${value.targetAttribute} = ${value.value}`).join("; ") || "—",
+        "Matching attributes":
+          matchingValues.map((value) => `${value.targetAttribute} = ${value.value}`).join("; ") || "—",
         ...(current ? { "Matched user id": current.id, "Matched user": targetIdentity.displayName } : {}),
       },
     });
@@ -178,33 +219,83 @@ export async function processUser(objectId: string, context: ProcessUserContext)
     // 4. Act
     if (!isInScope) {
       if (!current) {
-        step({ name: "EntrySynchronizationSkip", type: "Export", status: "skipped", description: "Out of scope and not in Dialpad: nothing to do", details: {} });
+        step({
+          name: "EntrySynchronizationSkip",
+          type: "Export",
+          status: "skipped",
+          description: "Out of scope and not in Dialpad: nothing to do",
+          details: {},
+        });
         return finish("Other", "Skipped", {
           errorCode: "EntrySynchronizationSkipped",
           errorCategory: "nonServiceFailure",
           reason: "The user is out of scope and does not exist in Dialpad.",
-          recommendedAction: "If the user should be provisioned, assign the Dialpad app to them (with a role other than Default Access) or adjust the scoping filter.",
+          recommendedAction:
+            "If the user should be provisioned, assign the Dialpad app to them (with a role other than Default Access) or adjust the scoping filter.",
         });
       }
       if (current.active === false) {
-        step({ name: "EntrySynchronizationSkip", type: "Export", status: "skipped", description: "Out of scope and already disabled in Dialpad", details: {} });
-        return finish("Other", "Skipped", { errorCode: "RedundantExport", errorCategory: "nonServiceFailure", reason: "The user is already disabled in Dialpad." });
+        step({
+          name: "EntrySynchronizationSkip",
+          type: "Export",
+          status: "skipped",
+          description: "Out of scope and already disabled in Dialpad",
+          details: {},
+        });
+        return finish("Other", "Skipped", {
+          errorCode: "RedundantExport",
+          errorCategory: "nonServiceFailure",
+          reason: "The user is already disabled in Dialpad.",
+        });
       }
       if (!context.actions.update) {
-        step({ name: "EntrySynchronizationSkip", type: "Export", status: "skipped", description: "Update is not a target object action; the user was left as is", details: {} });
-        return finish("Other", "Skipped", { errorCode: "EntrySynchronizationSkipped", errorCategory: "nonServiceFailure", reason: "Update is turned off for users." });
+        step({
+          name: "EntrySynchronizationSkip",
+          type: "Export",
+          status: "skipped",
+          description: "Update is not a target object action; the user was left as is",
+          details: {},
+        });
+        return finish("Other", "Skipped", {
+          errorCode: "EntrySynchronizationSkipped",
+          errorCategory: "nonServiceFailure",
+          reason: "Update is turned off for users.",
+        });
       }
       await context.scim.patchUser(current.id, [{ op: "Replace", path: "active", value: false }]);
       modifiedProperties = [{ displayName: "active", oldValue: true, newValue: false }];
-      await context.links.save({ objectType: "User", sourceId: graphUser.id, targetId: current.id, displayName: sourceIdentity.displayName, exportedHash: null, active: false });
-      step({ name: "EntryExportUpdateSoftDelete", type: "Export", status: "success", description: "Disabled the user in Dialpad (suspended; the licence is freed)", details: { active: false } });
+      await context.links.save({
+        objectType: "User",
+        sourceId: graphUser.id,
+        targetId: current.id,
+        displayName: sourceIdentity.displayName,
+        exportedHash: null,
+        active: false,
+      });
+      step({
+        name: "EntryExportUpdateSoftDelete",
+        type: "Export",
+        status: "success",
+        description: "Disabled the user in Dialpad (suspended; the licence is freed)",
+        details: { active: false },
+      });
       return finish("Disable", "Success");
     }
 
     if (!current) {
       if (!context.actions.create) {
-        step({ name: "EntrySynchronizationSkip", type: "Export", status: "skipped", description: "Create is not a target object action; the user was not created", details: {} });
-        return finish("Other", "Skipped", { errorCode: "EntrySynchronizationSkipped", errorCategory: "nonServiceFailure", reason: "Create is turned off for users." });
+        step({
+          name: "EntrySynchronizationSkip",
+          type: "Export",
+          status: "skipped",
+          description: "Create is not a target object action; the user was not created",
+          details: {},
+        });
+        return finish("Other", "Skipped", {
+          errorCode: "EntrySynchronizationSkipped",
+          errorCategory: "nonServiceFailure",
+          reason: "Create is turned off for users.",
+        });
       }
       const { resource, exported } = context.mapping.createResource(source);
       const created = await context.scim.createUser(resource);
@@ -238,7 +329,13 @@ export async function processUser(objectId: string, context: ProcessUserContext)
       active: true,
     });
     if (operations.length === 0) {
-      step({ name: "EntrySynchronizationSkip", type: "Export", status: "skipped", description: "The user in Dialpad already matches Entra ID; nothing was sent", details: {} });
+      step({
+        name: "EntrySynchronizationSkip",
+        type: "Export",
+        status: "skipped",
+        description: "The user in Dialpad already matches Entra ID; nothing was sent",
+        details: {},
+      });
       return finish("Other", "Skipped", {
         errorCode: "RedundantExport",
         errorCategory: "nonServiceFailure",
@@ -246,8 +343,18 @@ export async function processUser(objectId: string, context: ProcessUserContext)
       });
     }
     if (!context.actions.update) {
-      step({ name: "EntrySynchronizationSkip", type: "Export", status: "skipped", description: "Update is not a target object action; the differences were not sent", details: {} });
-      return finish("Other", "Skipped", { errorCode: "EntrySynchronizationSkipped", errorCategory: "nonServiceFailure", reason: "Update is turned off for users." });
+      step({
+        name: "EntrySynchronizationSkip",
+        type: "Export",
+        status: "skipped",
+        description: "Update is not a target object action; the differences were not sent",
+        details: {},
+      });
+      return finish("Other", "Skipped", {
+        errorCode: "EntrySynchronizationSkipped",
+        errorCategory: "nonServiceFailure",
+        reason: "Update is turned off for users.",
+      });
     }
     await context.scim.patchUser(current.id, operations);
     modifiedProperties = modified;
@@ -261,12 +368,19 @@ export async function processUser(objectId: string, context: ProcessUserContext)
     return finish("Update", "Success");
   } catch (error) {
     if (error instanceof MappingEvaluationError) {
-      step({ name: "EntryExport", type: "Export", status: "failure", description: "An attribute mapping could not be evaluated for this user", details: Object.fromEntries(error.problems.map((problem) => [problem.target, problem.message])) });
+      step({
+        name: "EntryExport",
+        type: "Export",
+        status: "failure",
+        description: "An attribute mapping could not be evaluated for this user",
+        details: Object.fromEntries(error.problems.map((problem) => [problem.target, problem.message])),
+      });
       return finish(targetIdentity.id ? "Update" : "Create", "Failure", {
         errorCode: "AttributeMappingFailed",
         errorCategory: "nonServiceFailure",
         reason: error.message,
-        recommendedAction: "Correct the expression in Mappings (the expression editor previews it against this user), then retry.",
+        recommendedAction:
+          "Correct the expression in Mappings (the expression editor previews it against this user), then retry.",
       });
     }
     const described = describeScimError(error);
@@ -277,7 +391,9 @@ export async function processUser(objectId: string, context: ProcessUserContext)
       description: "The request to Dialpad failed",
       details: {
         errorCode: described.errorCode,
-        ...(error instanceof ScimError ? { request: `${error.request.method} ${error.request.url}`, status: error.status ?? "no response" } : {}),
+        ...(error instanceof ScimError
+          ? { request: `${error.request.method} ${error.request.url}`, status: error.status ?? "no response" }
+          : {}),
       },
     });
     return finish(targetIdentity.id ? "Update" : "Create", "Failure", {
@@ -292,12 +408,17 @@ export async function processUser(objectId: string, context: ProcessUserContext)
 async function loadAssignments(context: ProcessUserContext): Promise<AssignmentIndex | undefined> {
   if (context.scope === "All" || !context.servicePrincipalId) return undefined;
   const assignments = [];
-  for await (const page of context.graph.listAppRoleAssignedTo(context.servicePrincipalId)) assignments.push(...page.value);
+  for await (const page of context.graph.listAppRoleAssignedTo(context.servicePrincipalId))
+    assignments.push(...page.value);
   return indexAssignments(assignments);
 }
 
 /** The assigned groups the user is a direct member of (nested membership does not count in Entra). */
-async function directAssignedGroupsOf(graph: GraphClient, userId: string, assignments: AssignmentIndex): Promise<string[]> {
+async function directAssignedGroupsOf(
+  graph: GraphClient,
+  userId: string,
+  assignments: AssignmentIndex,
+): Promise<string[]> {
   const groups: string[] = [];
   for (const groupId of assignments.groupRoles.keys()) {
     for await (const page of graph.listGroupMembers(groupId, ["id"])) {
@@ -310,9 +431,14 @@ async function directAssignedGroupsOf(graph: GraphClient, userId: string, assign
   return groups;
 }
 
-function describeOutOfScope(scope: string, entitlement: { assigned: boolean; hasRequiredRole: boolean }, filterInScope: boolean): string {
+function describeOutOfScope(
+  scope: string,
+  entitlement: { assigned: boolean; hasRequiredRole: boolean },
+  filterInScope: boolean,
+): string {
   if (scope !== "All" && !entitlement.assigned) return "The user is not assigned to the Dialpad application";
-  if (scope !== "All" && !entitlement.hasRequiredRole) return "The user is assigned with Default Access only, which is excluded from provisioning";
+  if (scope !== "All" && !entitlement.hasRequiredRole)
+    return "The user is assigned with Default Access only, which is excluded from provisioning";
   if (!filterInScope) return "The user does not match the scoping filter";
   return "The user is out of scope";
 }

@@ -45,7 +45,8 @@ export function graphSelectFor(entraAttributes: Iterable<string>): string[] {
   const select = new Set(["id", "userPrincipalName", "displayName", "accountEnabled"]);
   for (const attribute of entraAttributes) {
     if (COMPUTED.has(attribute)) continue;
-    const graphName = ENTRA_TO_GRAPH[attribute] ?? (/^[A-Za-z][A-Za-z0-9_]*$/.test(attribute) ? attribute : undefined);
+    const graphName =
+      ENTRA_TO_GRAPH[attribute] ?? (/^[A-Za-z][A-Za-z0-9_]*$/.test(attribute) ? attribute : undefined);
     if (graphName) select.add(graphName);
   }
   return [...select].sort();
@@ -59,7 +60,10 @@ export interface EntraUserSource extends Record<string, unknown> {
 /** The source object mappings and scoping filters see for a user. */
 export function toEntraUser(
   user: GraphUser,
-  computed: { isSoftDeleted: boolean; appRoleAssignments?: { id: string; value: string | null; displayName: string | null }[] },
+  computed: {
+    isSoftDeleted: boolean;
+    appRoleAssignments?: { id: string; value: string | null; displayName: string | null }[];
+  },
 ): EntraUserSource {
   const source: EntraUserSource = { objectId: user.id, IsSoftDeleted: computed.isSoftDeleted };
   for (const [entraName, graphName] of Object.entries(ENTRA_TO_GRAPH)) {

@@ -9,7 +9,12 @@ beforeAll(async () => {
 afterAll(async () => catcher.close());
 
 test("a notification sent over SMTP arrives with its recipient, subject and text", async () => {
-  const mailer = createMailer({ host: catcher.host, port: catcher.port, secure: false, from: "noreply@sandbox.example" });
+  const mailer = createMailer({
+    host: catcher.host,
+    port: catcher.port,
+    secure: false,
+    from: "noreply@sandbox.example",
+  });
   await mailer.send({
     to: "it-admins@contoso.example",
     subject: "Provisioning quarantined: Dialpad — Zoë's company",

@@ -26,11 +26,16 @@ export interface RunningMailCatcher {
  * /mail page and asserted in tests. It accepts any sender and recipient and needs no authentication,
  * which is why it only ever listens on loopback.
  */
-export async function startMailCatcher(options: { port?: number; host?: string; maxMessages?: number } = {}): Promise<RunningMailCatcher> {
+export async function startMailCatcher(
+  options: { port?: number; host?: string; maxMessages?: number } = {},
+): Promise<RunningMailCatcher> {
   const host = options.host ?? "127.0.0.1";
   const maxMessages = options.maxMessages ?? 500;
   const messages: CapturedMail[] = [];
-  const waiters = new Set<{ predicate: (mail: CapturedMail) => boolean; resolve: (mail: CapturedMail) => void }>();
+  const waiters = new Set<{
+    predicate: (mail: CapturedMail) => boolean;
+    resolve: (mail: CapturedMail) => void;
+  }>();
   let nextId = 1;
 
   const server = new SMTPServer({
@@ -104,11 +109,16 @@ function headerValue(raw: string, name: string): string {
 
 /** Decodes RFC 2047 encoded words (=?utf-8?B?...?= / =?utf-8?Q?...?=), which nodemailer uses for non-ASCII subjects. */
 function decodeHeader(value: string): string {
-  return value.replace(/=\?([^?]+)\?([BbQq])\?([^?]*)\?=\s*/g, (_match, _charset: string, encoding: string, text: string) => {
-    if (encoding.toUpperCase() === "B") return Buffer.from(text, "base64").toString("utf8");
-    const bytes = text.replace(/_/g, " ").replace(/=([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
-    return Buffer.from(bytes, "latin1").toString("utf8");
-  });
+  return value.replace(
+    /=\?([^?]+)\?([BbQq])\?([^?]*)\?=\s*/g,
+    (_match, _charset: string, encoding: string, text: string) => {
+      if (encoding.toUpperCase() === "B") return Buffer.from(text, "base64").toString("utf8");
+      const bytes = text
+        .replace(/_/g, " ")
+        .replace(/=([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+      return Buffer.from(bytes, "latin1").toString("utf8");
+    },
+  );
 }
 
 /** The first text/plain part, quoted-printable decoded: enough to read a notification in the sandbox. */
@@ -120,12 +130,19 @@ function bodyText(raw: string): string {
     const parts = raw.split(`--${boundary}`);
     const plain = parts.find((candidate) => /content-type:\s*text\/plain/i.test(candidate)) ?? parts[1] ?? "";
     transferEncoding = headerValue(plain.trimStart(), "content-transfer-encoding").toLowerCase();
-    part = plain.trimStart().split(/\r?\n\r?\n/).slice(1).join("\n\n");
+    part = plain
+      .trimStart()
+      .split(/\r?\n\r?\n/)
+      .slice(1)
+      .join("\n\n");
   }
   if (transferEncoding === "quoted-printable") {
-    const decoded = part.replace(/=\r?\n/g, "").replace(/=([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+    const decoded = part
+      .replace(/=\r?\n/g, "")
+      .replace(/=([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
     return Buffer.from(decoded, "latin1").toString("utf8").trim();
   }
-  if (transferEncoding === "base64") return Buffer.from(part.replace(/\s+/g, ""), "base64").toString("utf8").trim();
+  if (transferEncoding === "base64")
+    return Buffer.from(part.replace(/\s+/g, ""), "base64").toString("utf8").trim();
   return part.trim();
 }

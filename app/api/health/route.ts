@@ -18,7 +18,13 @@ export async function GET(): Promise<Response> {
     return Response.json(body, { headers: { "cache-control": "no-store" } });
   } catch (error) {
     return Response.json(
-      { status: "error", database: { reachable: false, error: error instanceof Error ? error.message.split("\n")[0] : "unknown" } },
+      {
+        status: "error",
+        database: {
+          reachable: false,
+          error: error instanceof Error ? error.message.split("\n")[0] : "unknown",
+        },
+      },
       { status: 503, headers: { "cache-control": "no-store" } },
     );
   }

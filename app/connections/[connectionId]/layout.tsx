@@ -39,7 +39,9 @@ export default function ConnectionLayout({ children }: { children: ReactNode }) 
                   aria-current={isActive ? "page" : undefined}
                   className={cn(
                     "inline-block border-b-2 px-3 py-2 text-sm font-medium",
-                    isActive ? "border-blue-700 text-blue-800 dark:text-blue-300" : "border-transparent text-slate-600 hover:text-slate-900 dark:text-slate-400",
+                    isActive
+                      ? "border-blue-700 text-blue-800 dark:text-blue-300"
+                      : "border-transparent text-slate-600 hover:text-slate-900 dark:text-slate-400",
                   )}
                 >
                   {tab.label}

@@ -10,7 +10,12 @@ import { useConnection } from "@/lib/client/use-connection";
 export default function OverviewPage() {
   const { connectionId } = useParams<{ connectionId: string }>();
   const connection = useConnection(connectionId);
-  if (connection.error) return <Alert tone="error" title="Could not load the connection">{describeProblem(connection.error)}</Alert>;
+  if (connection.error)
+    return (
+      <Alert tone="error" title="Could not load the connection">
+        {describeProblem(connection.error)}
+      </Alert>
+    );
   if (!connection.data) return <p role="status">Loading…</p>;
   const c = connection.data;
   const isConfigured = Boolean(c.tenantUrl && c.secretToken.isSet);
@@ -28,7 +33,10 @@ export default function OverviewPage() {
         {!isConfigured && (
           <p className="mt-4 text-sm">
             Next step: enter the tenant URL and secret token in{" "}
-            <Link className="text-blue-700 underline dark:text-blue-400" href={`/connections/${connectionId}/settings`}>
+            <Link
+              className="text-blue-700 underline dark:text-blue-400"
+              href={`/connections/${connectionId}/settings`}
+            >
               Provisioning settings
             </Link>{" "}
             and test the connection.
@@ -38,11 +46,17 @@ export default function OverviewPage() {
       <Card title="Try it">
         <p className="text-sm">
           Use{" "}
-          <Link className="text-blue-700 underline dark:text-blue-400" href={`/connections/${connectionId}/on-demand`}>
+          <Link
+            className="text-blue-700 underline dark:text-blue-400"
+            href={`/connections/${connectionId}/on-demand`}
+          >
             Provision on demand
           </Link>{" "}
           to validate the configuration with one user, then read the result in the{" "}
-          <Link className="text-blue-700 underline dark:text-blue-400" href={`/connections/${connectionId}/logs`}>
+          <Link
+            className="text-blue-700 underline dark:text-blue-400"
+            href={`/connections/${connectionId}/logs`}
+          >
             provisioning logs
           </Link>
           .

@@ -1,6 +1,11 @@
 import { z } from "zod";
 import { apiRoute } from "@/lib/server/http";
-import { getConnection, toConnectionDto, updateConnection, ZConnectionSettings } from "@/lib/server/connections";
+import {
+  getConnection,
+  toConnectionDto,
+  updateConnection,
+  ZConnectionSettings,
+} from "@/lib/server/connections";
 import { tenantUrlPolicy } from "@/lib/server/test-connection";
 import { recordAudit } from "@/lib/server/audit";
 
@@ -25,16 +30,19 @@ export const PATCH = apiRoute(
     ),
 );
 
-export const DELETE = apiRoute({ access: "write", params: ZParams }, async ({ context, principal, params }) => {
-  const connection = await getConnection(context.db, params.connectionId);
-  await context.db.$transaction(async (tx) => {
-    await tx.connection.delete({ where: { id: connection.id } });
-    await recordAudit(tx, {
-      connectionId: null,
-      activity: "Update provisioning setting or credentials",
-      principal,
-      changes: { connection: { before: connection.name, after: null } },
+export const DELETE = apiRoute(
+  { access: "write", params: ZParams },
+  async ({ context, principal, params }) => {
+    const connection = await getConnection(context.db, params.connectionId);
+    await context.db.$transaction(async (tx) => {
+      await tx.connection.delete({ where: { id: connection.id } });
+      await recordAudit(tx, {
+        connectionId: null,
+        activity: "Update provisioning setting or credentials",
+        principal,
+        changes: { connection: { before: connection.name, after: null } },
+      });
     });
-  });
-  return null;
-});
+    return null;
+  },
+);

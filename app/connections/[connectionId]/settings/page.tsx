@@ -11,7 +11,12 @@ export default function SettingsPage() {
   const { connectionId } = useParams<{ connectionId: string }>();
   const connection = useConnection(connectionId);
   const me = useMe();
-  if (connection.error) return <Alert tone="error" title="Could not load the connection">{describeProblem(connection.error)}</Alert>;
+  if (connection.error)
+    return (
+      <Alert tone="error" title="Could not load the connection">
+        {describeProblem(connection.error)}
+      </Alert>
+    );
   if (!connection.data || !me.data) return <p role="status">Loading…</p>;
   return <SettingsForm key={connection.data.id} connection={connection.data} canWrite={me.data.canWrite} />;
 }

@@ -45,7 +45,10 @@ export const POST = apiRoute(
       throw error;
     }
     if (finished.status !== "succeeded") {
-      throw new AppError("upstream_failed", `On-demand provisioning did not complete: ${finished.lastError ?? finished.status}`);
+      throw new AppError(
+        "upstream_failed",
+        `On-demand provisioning did not complete: ${finished.lastError ?? finished.status}`,
+      );
     }
     const result = (finished.result as { results: OnDemandResult[] }).results[0];
     return { ...result, jobId: job.id };

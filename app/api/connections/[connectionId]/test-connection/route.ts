@@ -6,7 +6,10 @@ export const POST = apiRoute(
   {
     access: "write",
     params: z.object({ connectionId: z.uuid() }),
-    body: z.object({ tenantUrl: z.string().trim().min(1).optional(), secretToken: z.string().min(1).optional() }).strict(),
+    body: z
+      .object({ tenantUrl: z.string().trim().min(1).optional(), secretToken: z.string().min(1).optional() })
+      .strict(),
   },
-  async ({ context, principal, params, body }) => testConnection(context, principal, params.connectionId, body),
+  async ({ context, principal, params, body }) =>
+    testConnection(context, principal, params.connectionId, body),
 );
