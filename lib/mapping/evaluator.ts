@@ -106,7 +106,6 @@ interface NodeResult {
 }
 
 class Evaluator {
-  readonly trace: TraceStep[] = [];
   redacted = false;
   private readonly now: Date;
   private readonly random: () => number;
@@ -115,6 +114,8 @@ class Evaluator {
     private readonly expression: string,
     private readonly source: Readonly<Record<string, unknown>>,
     private readonly options: EvaluationOptions,
+    /** Owned by the caller so the steps evaluated before a failure can still be shown. */
+    readonly trace: TraceStep[],
   ) {
     this.now = options.now ?? new Date();
     this.random = options.random ?? defaultRandom;
@@ -223,8 +224,21 @@ export function evaluate(
   source: Readonly<Record<string, unknown>>,
   options: EvaluationOptions = {},
 ): EvaluationResult {
-  const ast = parseCached(expression);
-  const evaluator = new Evaluator(expression, source, options);
+  return evaluateParsed(expression, parseCached(expression), source, options, []);
+}
+
+/**
+ * Evaluates an already parsed expression. `trace` receives every step as it is evaluated, so when an
+ * ExpressionEvaluationError is thrown it still holds the steps up to the failing call.
+ */
+export function evaluateParsed(
+  expression: string,
+  ast: ExpressionNode,
+  source: Readonly<Record<string, unknown>>,
+  options: EvaluationOptions,
+  trace: TraceStep[],
+): EvaluationResult {
+  const evaluator = new Evaluator(expression, source, options, trace);
   let raw: EntraValue;
   try {
     raw = evaluator.evaluate(ast, 0).value;

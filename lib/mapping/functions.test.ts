@@ -41,6 +41,7 @@ describe("every function's examples (Microsoft's documented input/output pairs a
       "Item",
       "Join",
       "Left",
+      "Len",
       "Mid",
       "NormalizeDiacritics",
       "Not",
@@ -68,6 +69,113 @@ describe("every function's examples (Microsoft's documented input/output pairs a
   });
 });
 
+/** Microsoft's NormalizeDiacritics table, row by row as published (combining sequences included). */
+const NORMALIZE_DIACRITICS_TABLE: readonly [string, string][] = [
+  ["ä, à, â, ã, å, á, ą, ă, ā, ā́, ā̀, ā̂, ā̃, ǟ, ā̈, ǡ, a̱, å̄", "a"],
+  ["Ä, À, Â, Ã, Å, Á, Ą, Ă, Ā, Ā́, Ā̀, Ā̂, Ā̃, Ǟ, Ā̈, Ǡ, A̱, Å̄", "A"],
+  ["æ, ǣ", "ae"],
+  ["Æ, Ǣ", "AE"],
+  ["ç, č, ć, c̄, c̱", "c"],
+  ["Ç, Č, Ć, C̄, C̱", "C"],
+  ["ď, d̄, ḏ", "d"],
+  ["Ď, D̄, Ḏ", "D"],
+  ["ë, è, é, ê, ę, ě, ė, ē, ḗ, ḕ, ē̂, ē̃, ê̄, e̱, ë̄, e̊̄", "e"],
+  ["Ë, È, É, Ê, Ę, Ě, Ė, Ē, Ḗ, Ḕ, Ē̂, Ē̃, Ê̄, E̱, Ë̄, E̊̄", "E"],
+  ["ğ, ḡ, g̱", "g"],
+  ["Ğ, Ḡ, G̱", "G"],
+  ["ï, î, ì, í, ı, ī, ī́, ī̀, ī̂, ī̃, i̱", "i"],
+  ["Ï, Î, Ì, Í, İ, Ī, Ī́, Ī̀, Ī̂, Ī̃, I̱", "I"],
+  ["ľ, ł, l̄, ḹ, ḻ", "l"],
+  ["Ł, Ľ, L̄, Ḹ, Ḻ", "L"],
+  ["ñ, ń, ň, n̄, ṉ", "n"],
+  ["Ñ, Ń, Ň, N̄, Ṉ", "N"],
+  ["ö, ò, ő, õ, ô, ó, ō, ṓ, ṑ, ō̂, ō̃, ȫ, ō̈, ǭ, ȭ, ȱ, o̱", "o"],
+  ["Ö, Ò, Ő, Õ, Ô, Ó, Ō, Ṓ, Ṑ, Ō̂, Ō̃, Ȫ, Ō̈, Ǭ, Ȭ, Ȱ, O̱", "O"],
+  ["ø, ø̄, œ̄", "oe"],
+  ["Ø, Ø̄, Œ̄", "OE"],
+  ["ř, r̄, ṟ, ṝ", "r"],
+  ["Ř, R̄, Ṟ, Ṝ", "R"],
+  ["ß", "ss"],
+  ["š, ś, ș, ş, s̄, s̱", "s"],
+  ["Š, Ś, Ș, Ş, S̄, S̱", "S"],
+  ["ť, ț, t̄, ṯ", "t"],
+  ["Ť, Ț, T̄, Ṯ", "T"],
+  ["ü, ù, û, ú, ů, ű, ū, ū́, ū̀, ū̂, ū̃, u̇̄, ǖ, ṻ, ṳ̄, u̱", "u"],
+  ["Ü, Ù, Û, Ú, Ů, Ű, Ū, Ū́, Ū̀, Ū̂, Ū̃, U̇̄, Ǖ, Ṻ, Ṳ̄, U̱", "U"],
+  ["ÿ, ý, ȳ, ȳ́, ȳ̀, ȳ̃, y̱", "y"],
+  ["Ÿ, Ý, Ȳ, Ȳ́, Ȳ̀, Ȳ̃, Y̱", "Y"],
+  ["ź, ž, ż, z̄, ẕ", "z"],
+  ["Ź, Ž, Ż, Z̄, Ẕ", "Z"],
+];
+
+describe("Microsoft's documented examples that are not a single input/output pair", () => {
+  test("Microsoft's examples stay in the golden table (removing one fails here)", () => {
+    const fromMicrosoft = new Map<string, number>();
+    for (const spec of FUNCTION_REGISTRY.values()) {
+      fromMicrosoft.set(spec.name, spec.examples.filter((example) => example.origin === "Microsoft").length);
+    }
+    // Minimums counted from Microsoft's reference page (ms.date 08/06/2024), including its "Examples" section.
+    const minimums: Record<string, number> = {
+      Append: 2,
+      BitAnd: 1,
+      CBool: 1,
+      CDate: 3,
+      Coalesce: 1,
+      ConvertToBase64: 1,
+      ConvertToUTF8Hex: 1,
+      CStr: 1,
+      DateAdd: 5,
+      DateDiff: 13,
+      DateFromNum: 2,
+      FormatDateTime: 1,
+      IgnoreFlowIfNullOrEmpty: 2,
+      IIF: 8,
+      InStr: 2,
+      IsNull: 1,
+      IsNullOrEmpty: 2,
+      IsPresent: 1,
+      Item: 1,
+      Join: 2,
+      Left: 1,
+      Mid: 1,
+      NormalizeDiacritics: 1,
+      Now: 1,
+      NumFromDate: 2,
+      PCase: 2,
+      Redact: 2,
+      RemoveDuplicates: 1,
+      Replace: 9,
+      Split: 1,
+      StripSpaces: 1,
+      Switch: 7,
+      Word: 2,
+    };
+    for (const [name, minimum] of Object.entries(minimums)) {
+      expect(fromMicrosoft.get(name) ?? 0, name).toBeGreaterThanOrEqual(minimum);
+    }
+  });
+
+  test.each(
+    NORMALIZE_DIACRITICS_TABLE.flatMap(([characters, plain]) =>
+      characters.split(", ").map((character) => [character, plain] as const),
+    ),
+  )("NormalizeDiacritics(%j) gives %j, per Microsoft's table", (character, plain) => {
+    expect(evaluateExpression("NormalizeDiacritics([name])", { name: character })).toBe(plain);
+  });
+
+  test('string constants escape " and \\ with a backslash, as the syntax overview shows', () => {
+    expect(evaluateExpression('Append("Company name: \\"Contoso\\"", "")', {})).toBe(
+      'Company name: "Contoso"',
+    );
+  });
+
+  test('Microsoft writes "switch(" in one caution; function names are case-sensitive, so it is refused', () => {
+    expect(() => evaluateExpression('switch([companyName], "External", "Company A", "A")', {})).toThrow(
+      /Unknown function switch .*did you mean Switch\?/,
+    );
+  });
+});
+
 describe("null propagation and multi-valued inputs", () => {
   test.each([
     ['Append([missing], "x")', {}, null],
@@ -84,6 +192,10 @@ describe("null propagation and multi-valued inputs", () => {
     ["CStr([employeeNumber])", { employeeNumber: 1234 }, "1234"],
     ['Switch([accountEnabled], "?", "True", "yes")', { accountEnabled: true }, "yes"],
     ["ToLower([MAIL])", { mail: "A@B.COM" }, "a@b.com"],
+    ["Len([missing])", {}, null],
+    ["Len([displayName])", { displayName: "Ann 😀" }, 6],
+    ["Len([accountEnabled])", { accountEnabled: false }, 5],
+    ["Len(CStr([employeeNumber]))", { employeeNumber: 1234 }, 4],
   ] as const)("%s with %j gives %j", (expression, source, output) => {
     expect(evaluateExpression(expression, source)).toEqual(output);
   });
@@ -158,15 +270,40 @@ describe("random functions", () => {
     expect(value.replace(/[^a-z]/g, "")).toHaveLength(3);
   });
 
-  test("SelectUniqueValue returns the first candidate the target does not have yet", () => {
-    const taken = new Set(["John.Smith@contoso.com"]);
-    const expression =
-      'SelectUniqueValue(Join("@", NormalizeDiacritics(StripSpaces(Join(".",  [PreferredFirstName], [PreferredLastName]))), "contoso.com"), Join("@", NormalizeDiacritics(StripSpaces(Join(".",  Mid([PreferredFirstName], 1, 1), [PreferredLastName]))), "contoso.com"))';
+  describe("SelectUniqueValue, Microsoft's UPN example with its three rules", () => {
+    const expression = `SelectUniqueValue(
+        Join("@", NormalizeDiacritics(StripSpaces(Join(".",  [PreferredFirstName], [PreferredLastName]))), "contoso.com"),
+        Join("@", NormalizeDiacritics(StripSpaces(Join(".",  Mid([PreferredFirstName], 1, 1), [PreferredLastName]))), "contoso.com"),
+        Join("@", NormalizeDiacritics(StripSpaces(Join(".",  Mid([PreferredFirstName], 1, 2), [PreferredLastName]))), "contoso.com")
+    )`;
     const source = { PreferredFirstName: "John", PreferredLastName: "Smith" };
-    expect(evaluateExpression(expression, source, { isUniqueValue: (value) => !taken.has(value) })).toBe(
-      "J.Smith@contoso.com",
-    );
-    expect(() => evaluateExpression(expression, source)).toThrow(/only for Workday/);
+
+    test.each([
+      [[], "John.Smith@contoso.com"],
+      [["John.Smith@contoso.com"], "J.Smith@contoso.com"],
+      [["John.Smith@contoso.com", "J.Smith@contoso.com"], "Jo.Smith@contoso.com"],
+    ])("with %j taken it returns %s", (taken, expected) => {
+      expect(
+        evaluateExpression(expression, source, { isUniqueValue: (value) => !taken.includes(value) }),
+      ).toBe(expected);
+    });
+
+    test("when every candidate exists the object is escrowed (the evaluation fails)", () => {
+      expect(() => evaluateExpression(expression, source, { isUniqueValue: () => false })).toThrow(
+        /every candidate value already exists/,
+      );
+    });
+
+    test("without a uniqueness check (every SCIM app) it explains that Entra does not support it", () => {
+      expect(() => evaluateExpression(expression, source)).toThrow(/only for Workday/);
+    });
+  });
+
+  test("Redact(RandomString(6,3,0,0,3)), Microsoft's third Redact example, flows the value and hides it", () => {
+    const result = evaluate("Redact(RandomString(6,3,0,0,3))", {}, { random: seededRandom(3) });
+    expect(result.value).toMatch(/^[0-9a-z]{6}$/);
+    expect(result.redacted).toBe(true);
+    expect(result.trace.every((step) => step.value === "[Redact]")).toBe(true);
   });
 });
 

@@ -1,6 +1,12 @@
 import { describe, expect, test } from "vitest";
 import { FUNCTION_REGISTRY, argumentRange } from "./functions";
-import { ExpressionEvaluationError, ExpressionSyntaxError, evaluate, parseExpression } from "./index";
+import {
+  ExpressionEvaluationError,
+  ExpressionSyntaxError,
+  evaluate,
+  explainExpression,
+  parseExpression,
+} from "./index";
 
 /** mulberry32: a small seeded PRNG, so a failing case can be reproduced from its seed. */
 function prng(seed: number): () => number {
@@ -69,26 +75,44 @@ function randomExpression(random: () => number, depth: number): string {
   return random() < 0.1 ? `${call} = ${randomExpression(random, depth + 1)}` : call;
 }
 
-function expectOnlyDocumentedErrors(expression: string): void {
+type Outcome = "value" | "syntax error" | "evaluation error";
+
+function expectOnlyDocumentedErrors(expression: string, source: Record<string, unknown> = SOURCE): Outcome {
+  const options = { now: new Date("2024-05-01T12:00:00Z"), random: prng(1) };
+  // The live preview must answer for every input evaluate() answers for, without throwing.
+  const explained = explainExpression(expression, source, options);
+  if (!explained.ok) expect(explained.error.message).not.toMatch(/internal error/);
+  let outcome: Outcome;
   try {
-    const result = evaluate(expression, SOURCE, { now: new Date("2024-05-01T12:00:00Z"), random: prng(1) });
+    const result = evaluate(expression, source, options);
     expect(result.trace.length).toBeGreaterThan(0);
+    outcome = "value";
   } catch (error) {
     if (error instanceof ExpressionSyntaxError) {
       expect(error.position.offset).toBeGreaterThanOrEqual(0);
       expect(error.position.offset).toBeLessThanOrEqual(expression.length);
-      return;
-    }
-    if (error instanceof ExpressionEvaluationError) {
+      outcome = "syntax error";
+    } else if (error instanceof ExpressionEvaluationError) {
       expect(error.message).not.toMatch(/internal error/);
-      return;
+      outcome = "evaluation error";
+    } else {
+      throw new Error(`unexpected ${String(error)} for ${JSON.stringify(expression)}`);
     }
-    throw new Error(`unexpected ${String(error)} for ${JSON.stringify(expression)}`);
   }
+  const explainedOutcome = explained.ok ? "value" : `${explained.error.kind} error`;
+  expect({ expression, outcome: explainedOutcome }).toEqual({ expression, outcome });
+  return outcome;
+}
+
+/** Tallies outcomes so a generator that only ever produces syntax errors is noticed. */
+function tally(outcomes: Outcome[]): Record<Outcome, number> {
+  const counts: Record<Outcome, number> = { value: 0, "syntax error": 0, "evaluation error": 0 };
+  for (const outcome of outcomes) counts[outcome]++;
+  return counts;
 }
 
 describe("generated inputs never crash the parser or the evaluator", () => {
-  test("2,000 random strings", () => {
+  test("2,000 random strings through the parser, the evaluator and the preview", () => {
     const random = prng(20261128);
     for (let index = 0; index < 2000; index++) {
       const text = randomText(random, Math.floor(random() * 40));
@@ -98,12 +122,60 @@ describe("generated inputs never crash the parser or the evaluator", () => {
         if (!(error instanceof ExpressionSyntaxError))
           throw new Error(`unexpected ${String(error)} for ${JSON.stringify(text)}`);
       }
+      expectOnlyDocumentedErrors(text);
     }
+  });
+
+  test("random strings wrapped in calls reach the functions", () => {
+    const random = prng(99);
+    const outcomes: Outcome[] = [];
+    for (let index = 0; index < 1000; index++) {
+      const name = NAMES[Math.floor(random() * NAMES.length)] ?? "Append";
+      const spec = FUNCTION_REGISTRY.get(name);
+      const count = spec ? argumentRange(spec).min : 1;
+      const args = Array.from({ length: count }, () =>
+        JSON.stringify(randomText(random, Math.floor(random() * 12))).replace(/\\u[0-9a-f]{4}/g, "?"),
+      );
+      outcomes.push(expectOnlyDocumentedErrors(`${name}(${args.join(", ")})`));
+    }
+    // Most calls must get past the parser, or this test would not be exercising the functions at all.
+    expect(tally(outcomes).value).toBeGreaterThan(500);
+  });
+
+  test("Microsoft's and our examples on 1,000 random source objects", () => {
+    const random = prng(314);
+    const examples = [...FUNCTION_REGISTRY.values()].flatMap((spec) =>
+      spec.examples.map((example) => example.expression),
+    );
+    const randomValue = (): unknown => {
+      const roll = random();
+      if (roll < 0.15) return null;
+      if (roll < 0.3) return Math.floor(random() * 2 ** 40) - 2 ** 20;
+      if (roll < 0.4) return random() < 0.5;
+      if (roll < 0.55) return [randomText(random, 5), randomText(random, 3)];
+      if (roll < 0.6) return [];
+      return randomText(random, Math.floor(random() * 20));
+    };
+    const outcomes: Outcome[] = [];
+    for (let index = 0; index < 1000; index++) {
+      const expression = examples[Math.floor(random() * examples.length)] ?? "";
+      const source: Record<string, unknown> = {};
+      for (const name of parseAttributes(expression)) source[name] = randomValue();
+      outcomes.push(expectOnlyDocumentedErrors(expression, source));
+    }
+    const counts = tally(outcomes);
+    expect(counts["syntax error"]).toBe(0);
+    expect(counts.value).toBeGreaterThan(500);
   });
 
   test("3,000 random nested calls", () => {
     const random = prng(42);
-    for (let index = 0; index < 3000; index++) expectOnlyDocumentedErrors(randomExpression(random, 0));
+    const outcomes: Outcome[] = [];
+    for (let index = 0; index < 3000; index++)
+      outcomes.push(expectOnlyDocumentedErrors(randomExpression(random, 0)));
+    const counts = tally(outcomes);
+    expect(counts.value).toBeGreaterThan(300);
+    expect(counts["evaluation error"]).toBeGreaterThan(0);
   });
 
   test("1,000 random mutations of valid expressions", () => {
@@ -120,3 +192,7 @@ describe("generated inputs never crash the parser or the evaluator", () => {
     }
   });
 });
+
+function parseAttributes(expression: string): string[] {
+  return [...expression.matchAll(/\[([^\]]+)\]/g)].map((match) => match[1] ?? "");
+}

@@ -13,6 +13,7 @@ export {
   type EvaluationResult,
   type TraceStep,
 } from "./evaluator";
+export { explainExpression, type ExplainResult, type ExpressionProblem } from "./explain";
 export type { ExportedValue, ScimComplexValue } from "./values";
 export {
   FUNCTION_REGISTRY,

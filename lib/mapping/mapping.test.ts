@@ -461,6 +461,9 @@ describe("configuration validation reports each problem at its field path", () =
       "users.attributeMappings.1.target",
       "users.scope.groups.0.clauses.0",
     ]);
+    expect(issuesOf(config)[2]?.message).toMatch(
+      /^Scoping filter 1 \("Bad"\), clause 1 on department: unknown operator "Equals" \(Entra spells it "EQUALS"\)/,
+    );
   });
 });
 

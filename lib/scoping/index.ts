@@ -72,9 +72,20 @@ function compileRegex(pattern: string): GuardedRegex {
   return compiled;
 }
 
-function clauseLabel(groupIndex: number, groupName: string, clauseIndex: number | undefined): string {
+/**
+ * "Scoping filter 2 ("Sales"), clause 3 on department": positions match the portal's editor, and the
+ * attribute lets an administrator find the clause without counting rows.
+ */
+function clauseLabel(
+  groupIndex: number,
+  groupName: string,
+  clauseIndex: number | undefined,
+  attribute = "",
+): string {
   const group = `Scoping filter ${groupIndex + 1}${groupName ? ` ("${groupName}")` : ""}`;
-  return clauseIndex === undefined ? group : `${group}, clause ${clauseIndex + 1}`;
+  if (clauseIndex === undefined) return group;
+  const name = attribute.trim();
+  return `${group}, clause ${clauseIndex + 1}${name ? ` on ${name}` : ""}`;
 }
 
 /** Checks a filter the way Entra's editor does; every problem names its filter (group) and clause. */
@@ -98,18 +109,18 @@ export function validateScopeFilter(filter: unknown): { valid: boolean; problems
   }
   const problems: ScopeProblem[] = [];
   parsed.data.groups.forEach((group, groupIndex) => {
-    const report = (clauseIndex: number | undefined, message: string): void => {
+    const report = (clauseIndex: number | undefined, message: string, attribute?: string): void => {
       problems.push({
         groupIndex,
         groupName: group.name,
         clauseIndex,
-        message: `${clauseLabel(groupIndex, group.name, clauseIndex)}: ${message}`,
+        message: `${clauseLabel(groupIndex, group.name, clauseIndex, attribute)}: ${message}`,
       });
     };
     if (group.clauses.length === 0) report(undefined, "a scoping filter needs at least one clause");
     group.clauses.forEach((clause, clauseIndex) => {
       const problem = clauseProblem(clause);
-      if (problem) report(clauseIndex, problem);
+      if (problem) report(clauseIndex, problem, clause.sourceOperandName);
     });
   });
   return { valid: problems.length === 0, problems };

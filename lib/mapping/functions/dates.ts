@@ -34,6 +34,9 @@ function intervalAt(args: Parameters<FunctionSpec["evaluate"]>[0], context: Call
 }
 
 const HIRE_DATE = "2012-03-16-07:00";
+/** Microsoft's "combine DateDiff with IIF" example (written on three lines on its page). */
+const ACTIVE_HIRE_SWITCH =
+  'Switch([Active], , "1", IIF(DateDiff("d", Now(), CDate([StatusHireDate])) > 5, "False", "True"), "0", "False")';
 
 const CDATE: FunctionSpec = {
   name: "CDate",
@@ -188,6 +191,29 @@ const DATE_DIFF: FunctionSpec = {
       origin: "Microsoft",
       note: "Microsoft's expression; the dates are ours.",
     },
+    {
+      expression: ACTIVE_HIRE_SWITCH,
+      source: { Active: "1", StatusHireDate: "2021-08-28" },
+      now: "2021-08-25T17:41:18Z",
+      output: "True",
+      origin: "Microsoft",
+      note: "Hire date within five days: enable. Microsoft's expression; the dates are ours.",
+    },
+    {
+      expression: ACTIVE_HIRE_SWITCH,
+      source: { Active: "1", StatusHireDate: "2021-09-30" },
+      now: "2021-08-25T17:41:18Z",
+      output: "False",
+      origin: "Microsoft",
+      note: "Hire date more than five days away: keep disabled.",
+    },
+    {
+      expression: ACTIVE_HIRE_SWITCH,
+      source: { Active: "0", StatusHireDate: "2021-08-28" },
+      now: "2021-08-25T17:41:18Z",
+      output: "False",
+      origin: "Microsoft",
+    },
   ],
   evaluate(args, context) {
     const interval = intervalAt(args, context);
@@ -244,6 +270,14 @@ const NUM_FROM_DATE: FunctionSpec = {
       output: 132539615990000000,
       origin: "Microsoft",
       note: "Microsoft gives the expression; the output is 2021-01-01T07:59:59Z as FILETIME.",
+    },
+    {
+      expression:
+        'NumFromDate(Join("",FormatDateTime([endDate], ,"M/d/yyyy hh:mm:ss tt","yyyy-MM-dd")," 23:59:59-08:00"))',
+      source: { endDate: "12/31/2020 11:59:59 PM" },
+      output: 132539615990000000,
+      origin: "Microsoft",
+      note: "Microsoft's SuccessFactors expression; the input value is ours.",
     },
     { expression: 'NumFromDate("2012-01-01T23:00:00Z")', output: 129699324000000000, origin: "ours" },
   ],

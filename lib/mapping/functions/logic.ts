@@ -99,6 +99,13 @@ const IGNORE_FLOW_IF_NULL_OR_EMPTY: FunctionSpec = {
     },
     {
       expression: "IgnoreFlowIfNullOrEmpty([department])",
+      source: {},
+      output: undefined,
+      origin: "Microsoft",
+      note: "Microsoft: dropped when null or empty; this is the null case.",
+    },
+    {
+      expression: "IgnoreFlowIfNullOrEmpty([department])",
       source: { department: "Sales" },
       output: "Sales",
       origin: "ours",
@@ -173,6 +180,27 @@ const IIF: FunctionSpec = {
       note: "Unsupported per Microsoft: the check fails on an empty attribute.",
     },
     {
+      expression: 'IIF(IsNullOrEmpty([country]),"Other",[country])',
+      source: { country: "" },
+      output: null,
+      origin: "Microsoft",
+      note: "Unsupported per Microsoft: the condition reads an empty attribute, so the check fails.",
+    },
+    {
+      expression: 'IIF(IsPresent([country]),[country],"Other")',
+      source: {},
+      output: null,
+      origin: "Microsoft",
+      note: "Unsupported per Microsoft: the condition reads a NULL attribute, so the check fails.",
+    },
+    {
+      expression: 'IIF(IsPresent([country]),[country],"Other")',
+      source: { country: "NZ" },
+      output: "NZ",
+      origin: "ours",
+      note: "The same expression works while the attribute has a value.",
+    },
+    {
       expression: 'IIF(DateDiff("d", Now(), CDate([StatusHireDate])) > 5, "False", "True")',
       source: { StatusHireDate: "2021-09-30" },
       now: "2021-08-25T00:00:00Z",
@@ -238,6 +266,10 @@ const IS_NULL_OR_EMPTY: FunctionSpec = {
   evaluate: (args) => isNullOrEmpty(valueAt(args, 0)),
 };
 
+/** Microsoft's IsPresent example, which picks the first manager attribute that is present. */
+const IS_PRESENT_SWITCH =
+  "Switch(IsPresent([directManager]),[directManager], IsPresent([skiplevelManager]),[skiplevelManager], IsPresent([director]),[director])";
+
 const IS_PRESENT: FunctionSpec = {
   name: "IsPresent",
   category: "Logic",
@@ -247,6 +279,20 @@ const IS_PRESENT: FunctionSpec = {
   examples: [
     { expression: "IsPresent([manager])", source: { manager: "cn=Boss" }, output: true, origin: "ours" },
     { expression: "IsPresent([manager])", source: { manager: "" }, output: false, origin: "ours" },
+    {
+      expression: IS_PRESENT_SWITCH,
+      source: { directManager: "Ann", skiplevelManager: "Bob", director: "Cy" },
+      output: "Bob",
+      origin: "Microsoft",
+      note: 'Microsoft gives no output. Read literally, Switch compares "True" with the key IsPresent([skiplevelManager]) = "True", so the skip-level manager wins; Switch\'s own caution says not to nest IsPresent in its source.',
+    },
+    {
+      expression: IS_PRESENT_SWITCH,
+      source: { skiplevelManager: "Bob", director: "Cy" },
+      output: null,
+      origin: "Microsoft",
+      note: 'Source "False" matches no "True" key, so the default [directManager], NULL, is returned.',
+    },
   ],
   evaluate: (args) => !isNullOrEmpty(valueAt(args, 0)),
 };
@@ -321,6 +367,20 @@ const SWITCH: FunctionSpec = {
       source: { BusinessTitle: "Engineer" },
       output: "Engineer",
       origin: "Microsoft",
+    },
+    {
+      expression: 'Switch([companyName], "External", "Company A", "A", "Company B", "B")',
+      source: { companyName: "Company B" },
+      output: "B",
+      origin: "Microsoft",
+      note: 'Microsoft writes it as "switch(" which the case-sensitive syntax rejects; the input is ours.',
+    },
+    {
+      expression: 'IIF([companyName] = "Company A", "A", IIF([companyName] = "Company B", "B", "External"))',
+      source: { companyName: "Contoso" },
+      output: "External",
+      origin: "Microsoft",
+      note: "Microsoft's IIF replacement for that Switch; the input is ours.",
     },
     {
       expression: 'Switch([IsSoftDeleted], , "False", "True", "True", "False")',

@@ -108,6 +108,47 @@ const LEFT: FunctionSpec = {
   },
 };
 
+/**
+ * Microsoft added Len(source) in 2026 without a worked example in the sources we could read, so its
+ * details follow the .NET String.Length and VBA Len it is modelled on: UTF-16 code units, NULL for NULL.
+ */
+const LEN: FunctionSpec = {
+  name: "Len",
+  category: "Text",
+  parameters: [
+    { name: "source", description: "String (usually an attribute) whose characters are counted." },
+  ],
+  summary:
+    'Returns the number of characters in the string, counted as .NET String.Length does (UTF-16 code units, so an emoji counts 2). Useful in IIF conditions such as IIF(Len([userPrincipalName]) > 20, ...). Numbers and Booleans are counted in their text form ("True" is 4). Microsoft added Len in 2026 without a worked example we could check against, so these rules follow .NET String.Length and VBA Len.',
+  nulls: 'NULL gives NULL (as VBA\'s Len does); "" gives 0; a multi-valued attribute counts its first value.',
+  examples: [
+    { expression: 'Len("John Doe")', output: 8, origin: "ours" },
+    { expression: "Len([department])", source: { department: "" }, output: 0, origin: "ours" },
+    { expression: "Len([department])", source: {}, output: null, origin: "ours" },
+    {
+      expression: "Len([proxyAddresses])",
+      source: { proxyAddresses: ["SMTP:a@contoso.com", "smtp:bb@contoso.com"] },
+      output: 18,
+      origin: "ours",
+    },
+    // An emoji case (Len("😀") = 2) is asserted in functions.test.ts: emoji would misalign the generated docs table.
+    {
+      expression: "IIF(Len([userPrincipalName]) > 20, [givenName], [surname])",
+      source: {
+        userPrincipalName: "christopher.columbus@contoso.com",
+        givenName: "Christopher",
+        surname: "Columbus",
+      },
+      output: "Christopher",
+      origin: "ours",
+    },
+  ],
+  evaluate(args) {
+    const source = textAt(args, 0);
+    return source === null ? null : source.length;
+  },
+};
+
 const MID: FunctionSpec = {
   name: "Mid",
   category: "Text",
@@ -437,6 +478,7 @@ export const TEXT_FUNCTIONS: readonly FunctionSpec[] = [
   APPEND,
   JOIN,
   LEFT,
+  LEN,
   MID,
   STRIP_SPACES,
   TO_LOWER,
