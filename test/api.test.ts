@@ -1,0 +1,250 @@
+import os from "node:os";
+import path from "node:path";
+import crypto from "node:crypto";
+import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
+import { resetEnvironmentCache } from "@/lib/config/env";
+import { resetServerContext } from "@/lib/server/context";
+import { ensureSandboxConnection } from "@/lib/server/sandbox-connection";
+import { SecretBox } from "@/lib/crypto/secrets";
+import { JobWorker } from "@/lib/jobs/runner";
+import { createJobHandlers } from "@/lib/server/job-handlers";
+import { startSandbox, type RunningSandbox } from "@/sandbox/main";
+import { SEED_USERS } from "@/sandbox/graph/seed";
+import { createTestDatabase, type TestDatabase } from "./database";
+import * as connectionsRoute from "@/app/api/connections/route";
+import * as connectionRoute from "@/app/api/connections/[connectionId]/route";
+import * as testConnectionRoute from "@/app/api/connections/[connectionId]/test-connection/route";
+import * as onDemandRoute from "@/app/api/connections/[connectionId]/provision-on-demand/route";
+import * as logsRoute from "@/app/api/connections/[connectionId]/logs/route";
+import * as meRoute from "@/app/api/me/route";
+
+/**
+ * The REST API as a client sees it: real bearer tokens from the sandbox OpenID provider, route handlers
+ * running against a real PostgreSQL, and a real worker talking HTTPS to the Graph and Dialpad emulators.
+ */
+let sandbox: RunningSandbox;
+let t: TestDatabase;
+let worker: JobWorker;
+let connectionId: string;
+let tokens: Record<"admin" | "reader" | "norole", string>;
+const secretKey = crypto.randomBytes(32).toString("base64");
+
+beforeAll(async () => {
+  sandbox = await startSandbox({
+    dataDir: os.tmpdir(),
+    portBase: 0,
+    consoleOrigin: "http://localhost:3000",
+    tlsDir: inject("sandboxTlsDir"),
+  });
+  t = await createTestDatabase();
+  Object.assign(process.env, {
+    DATABASE_URL: t.url,
+    SANDBOX: "on",
+    SECRET_KEY: secretKey,
+    DATA_DIR: path.join(os.tmpdir(), "provisioning-api-test"),
+    AUTH_AUTHORITY: sandbox.runtime.identity.authority,
+    AUTH_ISSUER: sandbox.runtime.identity.issuer,
+    AUTH_JWKS_URI: sandbox.runtime.identity.jwksUri,
+    AUTH_API_AUDIENCE: sandbox.runtime.console.apiAudience,
+    LOG_LEVEL: "silent",
+  });
+  resetEnvironmentCache();
+  resetServerContext();
+  connectionId = await ensureSandboxConnection(
+    t.db,
+    new SecretBox(Buffer.from(secretKey, "base64")),
+    sandbox.runtime,
+  );
+  const silent = { info() {}, warn() {}, error() {} };
+  worker = new JobWorker({
+    db: t.db,
+    databaseUrl: t.url,
+    log: silent,
+    pollIntervalMs: 100,
+    handlers: createJobHandlers({ db: t.db, log: silent }),
+  });
+  await worker.start();
+  tokens = {
+    admin: await sandbox.identity.issueAccessTokenForTesting("admin@contoso.example"),
+    reader: await sandbox.identity.issueAccessTokenForTesting("reader@contoso.example"),
+    norole: await sandbox.identity.issueAccessTokenForTesting("norole@contoso.example"),
+  };
+});
+
+afterAll(async () => {
+  await worker?.stop(1_000);
+  await sandbox?.close();
+  await t?.drop();
+});
+
+type Handler = (request: Request, context: { params: Promise<Record<string, string>> }) => Promise<Response>;
+
+async function call(
+  handler: Handler,
+  options: {
+    token?: string;
+    method?: string;
+    path?: string;
+    params?: Record<string, string>;
+    body?: unknown;
+  },
+) {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  const response = await handler(
+    new Request(`http://localhost${options.path ?? "/api/test"}`, {
+      method: options.method ?? "GET",
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    }),
+    { params: Promise.resolve(options.params ?? {}) },
+  );
+  const text = await response.text();
+  return {
+    status: response.status,
+    contentType: response.headers.get("content-type"),
+    text,
+    body: text ? (JSON.parse(text) as Record<string, unknown>) : null,
+  };
+}
+
+describe("authorization", () => {
+  test("no token is a 401 problem, and the response names no secret", async () => {
+    const response = await call(connectionsRoute.GET, {});
+    expect(response.status).toBe(401);
+    expect(response.contentType).toBe("application/problem+json");
+    expect(response.body).toMatchObject({ status: 401, title: "Not signed in" });
+  });
+
+  test("a user without a role is refused even for reading", async () => {
+    expect((await call(meRoute.GET, { token: tokens.norole })).status).toBe(403);
+  });
+
+  test("a Reader reads but cannot change settings", async () => {
+    expect((await call(connectionsRoute.GET, { token: tokens.reader })).status).toBe(200);
+    const patch = await call(connectionRoute.PATCH, {
+      token: tokens.reader,
+      method: "PATCH",
+      params: { connectionId },
+      body: { settings: { notificationEmail: "x@contoso.example" } },
+    });
+    expect(patch.status).toBe(403);
+    expect(patch.body).toMatchObject({ title: "Forbidden" });
+  });
+});
+
+describe("settings", () => {
+  test("an invalid tenant URL is refused by field and nothing else in the request is saved", async () => {
+    const response = await call(connectionRoute.PATCH, {
+      token: tokens.admin,
+      method: "PATCH",
+      params: { connectionId },
+      body: { settings: { tenantUrl: "http://dialpad.com/scim", scheduleIntervalMinutes: 15 } },
+    });
+    expect(response.status).toBe(422);
+    expect(response.body?.errors).toEqual([
+      { field: "tenantUrl", message: "The tenant URL must use https." },
+    ]);
+    const after = await call(connectionRoute.GET, { token: tokens.admin, params: { connectionId } });
+    expect(after.body).toMatchObject({ scheduleIntervalMinutes: 40, tenantUrl: null });
+  });
+
+  test("unknown fields are rejected by name", async () => {
+    const response = await call(connectionRoute.PATCH, {
+      token: tokens.admin,
+      method: "PATCH",
+      params: { connectionId },
+      body: { settings: { tenantURL: "https://dialpad.com/scim" } },
+    });
+    expect(response.status).toBe(422);
+    expect(JSON.stringify(response.body?.errors)).toContain("tenantURL");
+  });
+
+  test("the secret token is stored encrypted and only its last four characters come back", async () => {
+    const key = sandbox.runtime.dialpad.apiKey;
+    const saved = await call(connectionRoute.PATCH, {
+      token: tokens.admin,
+      method: "PATCH",
+      params: { connectionId },
+      body: { settings: { tenantUrl: sandbox.runtime.dialpad.tenantUrl, secretToken: key } },
+    });
+    expect(saved.status).toBe(200);
+    expect(saved.text).not.toContain(key);
+    expect(saved.body?.secretToken).toMatchObject({ isSet: true, last4: key.slice(-4) });
+    const row = await t.db.connection.findUniqueOrThrow({ where: { id: connectionId } });
+    expect(row.secretTokenCipher).not.toContain(key);
+    const audit = await t.db.auditEntry.findMany({ where: { connectionId } });
+    expect(JSON.stringify(audit.map((entry) => entry.changes))).not.toContain(key);
+    expect(audit.map((entry) => entry.activity)).toContain("Update provisioning setting or credentials");
+  });
+});
+
+describe("test connection", () => {
+  test("a wrong key fails with a message naming the 401; the saved key passes", async () => {
+    const wrong = await call(testConnectionRoute.POST, {
+      token: tokens.admin,
+      method: "POST",
+      params: { connectionId },
+      body: { secretToken: "not-the-key" },
+    });
+    expect(wrong.status).toBe(200);
+    expect(wrong.body).toMatchObject({ ok: false });
+    expect(String(wrong.body?.message)).toMatch(/401/);
+    const right = await call(testConnectionRoute.POST, {
+      token: tokens.admin,
+      method: "POST",
+      params: { connectionId },
+      body: {},
+    });
+    expect(right.body).toMatchObject({ ok: true });
+  });
+});
+
+describe("provision on demand", () => {
+  const provision = (objectId: string) =>
+    call(onDemandRoute.POST, {
+      token: tokens.admin,
+      method: "POST",
+      params: { connectionId },
+      body: { subjects: [{ objectId, objectTypeName: "User" }] },
+    });
+
+  test("a user assigned with Default Access only is out of scope, and the step says why", async () => {
+    const response = await provision(SEED_USERS.defaultAccessOnly.id);
+    expect(response.body).toMatchObject({ action: "Other", status: "Skipped" });
+    const steps = response.body?.provisioningSteps as { name: string; description: string }[];
+    expect(steps.find((step) => step.name === "EntrySynchronizationScoping")?.description).toMatch(
+      /Default Access/,
+    );
+    expect(sandbox.dialpad.company.findUserByUserName(SEED_USERS.defaultAccessOnly.upn)).toBeUndefined();
+  });
+
+  test("a new user is created with the mapped attributes; the second run sends no write", async () => {
+    const first = await provision(SEED_USERS.jose.id);
+    expect(first.body).toMatchObject({ action: "Create", status: "Success" });
+    const created = sandbox.dialpad.company.findUserByUserName(SEED_USERS.jose.upn);
+    expect(created).toBeDefined();
+    expect(sandbox.dialpad.company.toScimUser(created!)).toMatchObject({
+      name: { givenName: "José", familyName: "Müller" },
+      active: true,
+    });
+
+    const writesBefore = sandbox.dialpad.requests.filter((request) => request.method !== "GET").length;
+    const second = await provision(SEED_USERS.jose.id);
+    expect(second.body).toMatchObject({
+      action: "Other",
+      status: "Skipped",
+      statusInfo: { errorCode: "RedundantExport" },
+    });
+    expect(sandbox.dialpad.requests.filter((request) => request.method !== "GET").length).toBe(writesBefore);
+
+    const logs = await call(logsRoute.GET, {
+      token: tokens.reader,
+      params: { connectionId },
+      path: `/api/connections/${connectionId}/logs?limit=2`,
+    });
+    const items = logs.body?.items as { action: string; status: string; initiatedBy: string }[];
+    expect(items.map((item) => `${item.action}/${item.status}`)).toEqual(["Other/Skipped", "Create/Success"]);
+    expect(items[0]?.initiatedBy).toBe("admin@contoso.example");
+  });
+});
