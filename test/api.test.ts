@@ -17,6 +17,11 @@ import * as testConnectionRoute from "@/app/api/connections/[connectionId]/test-
 import * as onDemandRoute from "@/app/api/connections/[connectionId]/provision-on-demand/route";
 import * as logsRoute from "@/app/api/connections/[connectionId]/logs/route";
 import * as meRoute from "@/app/api/me/route";
+import * as mappingsRoute from "@/app/api/connections/[connectionId]/mappings/route";
+import * as restoreRoute from "@/app/api/connections/[connectionId]/mappings/restore-defaults/route";
+import * as schemaRoute from "@/app/api/connections/[connectionId]/schema/route";
+import * as auditRoute from "@/app/api/connections/[connectionId]/audit/route";
+import * as exportRoute from "@/app/api/connections/[connectionId]/logs/export/route";
 
 /**
  * The REST API as a client sees it: real bearer tokens from the sandbox OpenID provider, route handlers
@@ -104,7 +109,10 @@ async function call(
     status: response.status,
     contentType: response.headers.get("content-type"),
     text,
-    body: text ? (JSON.parse(text) as Record<string, unknown>) : null,
+    body:
+      text && /json/.test(response.headers.get("content-type") ?? "")
+        ? (JSON.parse(text) as Record<string, unknown>)
+        : null,
   };
 }
 
@@ -246,5 +254,116 @@ describe("provision on demand", () => {
     const items = logs.body?.items as { action: string; status: string; initiatedBy: string }[];
     expect(items.map((item) => `${item.action}/${item.status}`)).toEqual(["Other/Skipped", "Create/Success"]);
     expect(items[0]?.initiatedBy).toBe("admin@contoso.example");
+  });
+});
+
+describe("mappings, schema, audit and export", () => {
+  test("an expression with a syntax error is refused with its field path and position; nothing is saved", async () => {
+    const current = await call(mappingsRoute.GET, { token: tokens.reader, params: { connectionId } });
+    const config = structuredClone(
+      (
+        current.body as {
+          config: { users: { attributeMappings: { target: string; type: string; source: string }[] } };
+        }
+      ).config,
+    );
+    const title = config.users.attributeMappings.find((mapping) => mapping.target === "title")!;
+    title.type = "Expression";
+    title.source = 'Append([jobTitle], "x"';
+    const response = await call(mappingsRoute.PUT, {
+      token: tokens.admin,
+      method: "PUT",
+      params: { connectionId },
+      body: config,
+    });
+    expect(response.status).toBe(422);
+    const errors = response.body?.errors as { field: string; message: string }[];
+    const index = config.users.attributeMappings.indexOf(title);
+    expect(errors[0]?.field).toBe(`users.attributeMappings.${index}.source`);
+    expect(errors[0]?.message).toMatch(/line 1, column \d+/);
+    expect(
+      (await call(mappingsRoute.GET, { token: tokens.reader, params: { connectionId } })).body,
+    ).toMatchObject({ isDefault: true });
+  });
+
+  test("a saved mapping change is audited and a Reader cannot make one", async () => {
+    const current = await call(mappingsRoute.GET, { token: tokens.reader, params: { connectionId } });
+    const config = structuredClone(
+      (
+        current.body as {
+          config: { users: { attributeMappings: { target: string; type: string; source: string }[] } };
+        }
+      ).config,
+    );
+    config.users.attributeMappings.find((mapping) => mapping.target === "title")!.source = "department";
+    expect(
+      (
+        await call(mappingsRoute.PUT, {
+          token: tokens.reader,
+          method: "PUT",
+          params: { connectionId },
+          body: config,
+        })
+      ).status,
+    ).toBe(403);
+    const saved = await call(mappingsRoute.PUT, {
+      token: tokens.admin,
+      method: "PUT",
+      params: { connectionId },
+      body: config,
+    });
+    expect(saved.status).toBe(200);
+    const audit = await call(auditRoute.GET, {
+      token: tokens.reader,
+      params: { connectionId },
+      path: `/api/connections/${connectionId}/audit`,
+    });
+    const latest = (
+      audit.body?.items as { activity: string; actor: { upn: string }; changes: Record<string, unknown> }[]
+    )[0]!;
+    expect(latest).toMatchObject({
+      activity: "Update attribute mappings or scope",
+      actor: { upn: "admin@contoso.example" },
+    });
+    expect(latest.changes["users.title"]).toEqual({
+      before: "Direct: jobTitle",
+      after: "Direct: department",
+    });
+    await call(restoreRoute.POST, { token: tokens.admin, method: "POST", params: { connectionId } });
+    expect(
+      (await call(mappingsRoute.GET, { token: tokens.reader, params: { connectionId } })).body,
+    ).toMatchObject({ isDefault: false });
+  });
+
+  test("Entra's schema JSON exports and imports back to the same configuration", async () => {
+    const exported = await call(schemaRoute.GET, { token: tokens.reader, params: { connectionId } });
+    expect(JSON.stringify(exported.body)).toContain("synchronizationRules");
+    const imported = await call(schemaRoute.PUT, {
+      token: tokens.admin,
+      method: "PUT",
+      params: { connectionId },
+      body: exported.body,
+    });
+    expect(imported.status).toBe(200);
+    const again = await call(schemaRoute.GET, { token: tokens.reader, params: { connectionId } });
+    expect(again.body).toEqual(exported.body);
+  });
+
+  test("the CSV export streams every log entry with a header row", async () => {
+    const response = await call(exportRoute.GET, {
+      token: tokens.reader,
+      params: { connectionId },
+      path: `/api/connections/${connectionId}/logs/export?format=csv`,
+    });
+    expect(response.status).toBe(200);
+    const lines = response.text.trim().split("\r\n");
+    expect(lines[0]).toContain('"Change ID"');
+    expect(lines.length - 1).toBe(await t.db.provisioningLog.count({ where: { connectionId } }));
+    const json = await call(exportRoute.GET, {
+      token: tokens.reader,
+      params: { connectionId },
+      path: `/api/connections/${connectionId}/logs/export?format=json`,
+    });
+    expect(JSON.parse(json.text)).toHaveLength(lines.length - 1);
   });
 });

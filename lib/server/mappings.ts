@@ -1,4 +1,18 @@
-import { defaultDialpadMapping, ZMappingConfig, type TMappingConfig } from "../mapping";
+import { z } from "zod";
+import type { Prisma, PrismaClient } from "../db/generated/client";
+import type { Principal } from "../auth/verify-token";
+import {
+  defaultDialpadMapping,
+  exportEntraSchema,
+  importEntraSchema,
+  ZMappingConfig,
+  type TMappingConfig,
+} from "../mapping";
+import { recordAudit } from "./audit";
+import { getConnection } from "./connections";
+import { validationFailed } from "./errors";
+
+type Actions = { create: boolean; update: boolean; delete: boolean };
 
 /** The connection's stored mapping configuration, or Dialpad's default when none was saved. */
 export function loadMappingConfig(
@@ -8,4 +22,132 @@ export function loadMappingConfig(
   return { ...config, actions: { User: config.users.actions, Group: config.groups.actions } };
 }
 
-type Actions = { create: boolean; update: boolean; delete: boolean };
+export async function getMappings(
+  db: PrismaClient,
+  connectionId: string,
+): Promise<{ isDefault: boolean; config: TMappingConfig }> {
+  const connection = await getConnection(db, connectionId);
+  return { isDefault: !connection.mappings, config: loadMappingConfig(connection.mappings) };
+}
+
+/**
+ * Saves a mapping configuration after validating all of it (every problem reported at its field path,
+ * an expression error with its position). As in Entra, any change re-evaluates every object: the
+ * watermark is cleared so the next cycle is an initial one.
+ */
+export async function saveMappings(
+  db: PrismaClient,
+  principal: Principal,
+  connectionId: string,
+  input: unknown,
+  activity: "Update attribute mappings or scope" = "Update attribute mappings or scope",
+): Promise<TMappingConfig> {
+  const parsed = ZMappingConfig.safeParse(input);
+  if (!parsed.success) {
+    throw validationFailed(
+      parsed.error.issues.map((issue) => {
+        const params = (issue as { params?: { position?: { line: number; column: number } } }).params;
+        const where = params?.position
+          ? ` (line ${params.position.line}, column ${params.position.column})`
+          : "";
+        return { field: issue.path.join(".") || "(mappings)", message: `${issue.message}${where}` };
+      }),
+    );
+  }
+  const before = await getConnection(db, connectionId);
+  await db.$transaction(async (tx) => {
+    await tx.connection.update({
+      where: { id: connectionId },
+      data: {
+        mappings: parsed.data as unknown as Prisma.InputJsonValue,
+        usersDeltaLink: null,
+        groupsDeltaLink: null,
+        version: { increment: 1 },
+      },
+    });
+    await recordAudit(tx, {
+      connectionId,
+      activity,
+      principal,
+      changes: summarizeMappingChange(
+        before.mappings ? ZMappingConfig.parse(before.mappings) : defaultDialpadMapping(),
+        parsed.data,
+      ),
+    });
+  });
+  return parsed.data;
+}
+
+export async function restoreDefaultMappings(
+  db: PrismaClient,
+  principal: Principal,
+  connectionId: string,
+): Promise<TMappingConfig> {
+  return saveMappings(db, principal, connectionId, defaultDialpadMapping());
+}
+
+export async function exportSchema(db: PrismaClient, connectionId: string) {
+  const { config } = await getMappings(db, connectionId);
+  return exportEntraSchema(config);
+}
+
+export async function importSchema(
+  db: PrismaClient,
+  principal: Principal,
+  connectionId: string,
+  document: unknown,
+) {
+  const imported = importEntraSchema(document);
+  if (!imported.success) {
+    throw validationFailed(
+      imported.issues.map((issue) => ({ field: issue.path.join(".") || "(schema)", message: issue.message })),
+    );
+  }
+  const config = await saveMappings(db, principal, connectionId, imported.data);
+  return { config, warnings: imported.warnings };
+}
+
+/** Audit entries say which attribute mappings changed, not the whole document twice. */
+function summarizeMappingChange(
+  before: TMappingConfig,
+  after: TMappingConfig,
+): Record<string, { before: unknown; after: unknown }> {
+  const changes: Record<string, { before: unknown; after: unknown }> = {};
+  for (const objectType of ["users", "groups"] as const) {
+    const describe = (config: TMappingConfig) =>
+      new Map(
+        config[objectType].attributeMappings.map((mapping) => [
+          mapping.target,
+          `${mapping.type}: ${mapping.source}${mapping.matchingPriority ? ` (match ${mapping.matchingPriority})` : ""}${mapping.apply === "OnlyDuringCreation" ? " (on create)" : ""}`,
+        ]),
+      );
+    const old = describe(before);
+    const next = describe(after);
+    for (const target of new Set([...old.keys(), ...next.keys()])) {
+      if (old.get(target) !== next.get(target))
+        changes[`${objectType}.${target}`] = {
+          before: old.get(target) ?? null,
+          after: next.get(target) ?? null,
+        };
+    }
+    for (const field of ["enabled", "actions", "scope"] as const) {
+      const a = JSON.stringify(before[objectType][field]);
+      const b = JSON.stringify(after[objectType][field]);
+      if (a !== b)
+        changes[`${objectType}.${field}`] = {
+          before: before[objectType][field],
+          after: after[objectType][field],
+        };
+    }
+  }
+  return changes;
+}
+
+export const ZPreviewRequest = z
+  .object({
+    expression: z.string().max(10_000),
+    /** A directory user to evaluate against (preferred), or a literal source object. */
+    objectId: z.string().min(1).optional(),
+    source: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
