@@ -9,6 +9,7 @@ import { TextInput } from "@/components/ui/field";
 import { describeProblem, useApi } from "@/lib/client/api";
 import { queryKeys } from "@/lib/client/query-keys";
 import type { ProvisioningLogDto } from "@/lib/server/logs";
+import { ModifiedPropertiesTable } from "./modified-properties";
 import { StepList } from "./step-list";
 
 const STATUS_TONE: Record<string, "success" | "error" | "neutral" | "warning"> = {
@@ -214,35 +215,7 @@ function LogRow({
               <h3 className="text-sm font-semibold">Steps</h3>
               <StepList steps={row.steps} />
             </div>
-            {modified.length > 0 && (
-              <div>
-                <h3 className="text-sm font-semibold">Modified properties</h3>
-                <table className="mt-1 w-full table-fixed text-sm [overflow-wrap:anywhere]">
-                  <thead>
-                    <tr>
-                      <th scope="col" className="pr-4 text-left">
-                        Property
-                      </th>
-                      <th scope="col" className="pr-4 text-left">
-                        Old value
-                      </th>
-                      <th scope="col" className="text-left">
-                        New value
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {modified.map((property) => (
-                      <tr key={property.displayName}>
-                        <td className="pr-4 font-mono text-xs">{property.displayName}</td>
-                        <td className="pr-4">{formatValue(property.oldValue)}</td>
-                        <td>{formatValue(property.newValue)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-            )}
+            <ModifiedPropertiesTable properties={modified} />
             <p className="text-xs text-slate-500">
               Change id {row.changeId}
               {row.cycleId ? ` · cycle id ${row.cycleId}` : ""}
@@ -253,10 +226,4 @@ function LogRow({
       )}
     </>
   );
-}
-
-export function formatValue(value: unknown): string {
-  if (value === null || value === undefined || value === "") return "—";
-  if (typeof value === "string") return value;
-  return JSON.stringify(value);
 }

@@ -10,7 +10,7 @@ import { TextInput } from "@/components/ui/field";
 import { describeProblem, useApi } from "@/lib/client/api";
 import { queryKeys } from "@/lib/client/query-keys";
 import type { OnDemandResult } from "@/lib/sync/on-demand-types";
-import { formatValue } from "./log-table";
+import { ModifiedPropertiesTable } from "./modified-properties";
 import { StepList } from "./step-list";
 
 interface DirectoryUser {
@@ -168,35 +168,7 @@ function OnDemandResultView({ result }: { result: OnDemandResult }) {
         </Alert>
       )}
       <StepList steps={result.provisioningSteps} />
-      {result.modifiedProperties.length > 0 && (
-        <div>
-          <h3 className="text-sm font-semibold">Modified properties</h3>
-          <table className="mt-1 w-full table-fixed text-sm [overflow-wrap:anywhere]">
-            <thead>
-              <tr>
-                <th scope="col" className="pr-4 text-left">
-                  Property
-                </th>
-                <th scope="col" className="pr-4 text-left">
-                  Old value
-                </th>
-                <th scope="col" className="text-left">
-                  New value
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {result.modifiedProperties.map((property) => (
-                <tr key={property.displayName}>
-                  <td className="pr-4 font-mono text-xs">{property.displayName}</td>
-                  <td className="pr-4">{formatValue(property.oldValue)}</td>
-                  <td>{formatValue(property.newValue)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <ModifiedPropertiesTable properties={result.modifiedProperties} />
       <p className="text-xs text-slate-500">Change id {result.changeId}</p>
     </div>
   );

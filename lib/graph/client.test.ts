@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "vitest";
 import { collectAll, createGraphClient, odataString, type GraphTokenProvider } from "./client";
 import { GraphError } from "./errors";
-import { sendJson, startTestServer, type TestHandler, type TestServer } from "./test-http-server";
+import { sendJson, startTestServer, type TestHandler, type TestServer } from "../../test/http-server";
 
 const TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.graph-token-7c1e";
 const servers: TestServer[] = [];

@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import { GraphAuthError, GraphError, type GraphRequestInfo } from "./errors";
-import { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter, sleep, type RetryPolicy } from "./retry";
+import { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter, sleep, type RetryPolicy } from "../net/retry";
 import {
   graphAppRoleAssignmentSchema,
   graphCollectionSchema,

@@ -13,7 +13,7 @@ import { collectAll, createGraphClient, type GraphClient } from "./client";
 import { GraphAuthError } from "./errors";
 import { createHttpsNetworkClient } from "./https-network-client";
 import { createMsalTokenProvider } from "./msal-token-provider";
-import { fetchTrusting, localhostCertificate } from "./test-http-server";
+import { fetchTrusting, localhostCertificate } from "../../test/http-server";
 import type { GraphUser } from "./schemas";
 
 let emulator: Awaited<ReturnType<typeof startGraphEmulator>>;

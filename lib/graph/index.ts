@@ -21,5 +21,5 @@ export {
   toGraphAuthError,
   type MsalTokenProviderOptions,
 } from "./msal-token-provider";
-export { parseRetryAfter, type RetryPolicy } from "./retry";
+export { parseRetryAfter, type RetryPolicy } from "../net/retry";
 export * from "./schemas";

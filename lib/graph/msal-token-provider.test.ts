@@ -9,7 +9,7 @@ import {
   startTestServer,
   type RecordedRequest,
   type TestServer,
-} from "./test-http-server";
+} from "../../test/http-server";
 
 const TENANT = "7a3c1f0e-0000-4000-8000-00000000c0de";
 const CLIENT_ID = "11111111-2222-4333-8444-555555555555";

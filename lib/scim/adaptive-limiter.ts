@@ -1,5 +1,5 @@
 import type { RequestLimiter } from "./limiter";
-import { sleep } from "./retry";
+import { sleep } from "../net/retry";
 
 export interface AdaptiveLimiterOptions {
   /** Ceiling; Dialpad publishes 20 requests/second per company. */

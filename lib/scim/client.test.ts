@@ -9,11 +9,11 @@ import { SCIM_SCHEMAS } from "./schemas";
 import {
   closedPortUrl,
   listResponse,
-  sendJson,
+  sendScim,
   startTestServer,
   type TestHandler,
   type TestServer,
-} from "./test-http-server";
+} from "../../test/http-server";
 
 const TOKEN = "dp-key-5f1c2e9a8b7d6c5e4f3a2b1c0d9e8f7a";
 const fastRetries = { baseDelayMs: 5, maxDelayMs: 20, maxTotalWaitMs: 5_000 };
@@ -55,7 +55,7 @@ const user = (id: string, userName: string) => ({ schemas: [SCIM_SCHEMAS.user], 
 describe("requests on the wire", () => {
   test("a match query sends the SCIM media type, the bearer token and a percent-encoded filter", async () => {
     const server = await serve((_request, response) =>
-      sendJson(response, 200, listResponse([user("u1", 'o"brien@contoso.example')])),
+      sendScim(response, 200, listResponse([user("u1", 'o"brien@contoso.example')])),
     );
     const { client } = clientFor(server);
     const users = await client.findUsers(and(eq("userName", 'o"brien@contoso.example'), eq("active", true)));
@@ -73,10 +73,10 @@ describe("requests on the wire", () => {
   test("create, patch, replace and delete use the right verbs, paths and bodies", async () => {
     const server = await serve((request, response) => {
       if (request.method === "POST")
-        return sendJson(response, 201, { ...JSON.parse(request.body), id: "new-1" });
+        return sendScim(response, 201, { ...JSON.parse(request.body), id: "new-1" });
       if (request.method === "PATCH") return void response.writeHead(204).end();
       if (request.method === "PUT")
-        return sendJson(response, 200, { ...JSON.parse(request.body), id: "new-1" });
+        return sendScim(response, 200, { ...JSON.parse(request.body), id: "new-1" });
       response.writeHead(204).end();
     });
     const { client } = clientFor(server);
@@ -106,8 +106,8 @@ describe("requests on the wire", () => {
   test("group reads ask the target to leave members out", async () => {
     const server = await serve((request, response) =>
       request.url.includes("filter")
-        ? sendJson(response, 200, listResponse([{ id: "g1", displayName: "Sales" }]))
-        : sendJson(response, 200, { id: "g1", displayName: "Sales" }),
+        ? sendScim(response, 200, listResponse([{ id: "g1", displayName: "Sales" }]))
+        : sendScim(response, 200, { id: "g1", displayName: "Sales" }),
     );
     const { client } = clientFor(server);
     await client.findGroups(eq("displayName", "Sales"), { excludeMembers: true });
@@ -122,7 +122,7 @@ describe("requests on the wire", () => {
 
   test("listUsers pages with startIndex/count and accepts a ListResponse without Resources", async () => {
     const server = await serve((_request, response) =>
-      sendJson(response, 200, { schemas: [SCIM_SCHEMAS.listResponse], totalResults: 0 }),
+      sendScim(response, 200, { schemas: [SCIM_SCHEMAS.listResponse], totalResults: 0 }),
     );
     const { client } = clientFor(server);
     const page = await client.listUsers({ startIndex: 101, count: 100 });
@@ -133,7 +133,7 @@ describe("requests on the wire", () => {
 
 describe("testConnection (Entra's probe)", () => {
   test("succeeds on an empty ListResponse for a random userName", async () => {
-    const server = await serve((_request, response) => sendJson(response, 200, listResponse([])));
+    const server = await serve((_request, response) => sendScim(response, 200, listResponse([])));
     const result = await clientFor(server).client.testConnection();
     expect(result).toMatchObject({ ok: true, status: 200 });
     const filter = new URL(server.requests[0]?.url ?? "", server.url).searchParams.get("filter");
@@ -158,7 +158,7 @@ describe("testConnection (Entra's probe)", () => {
     const server = await serve((_request, response) =>
       typeof body === "string"
         ? void response.writeHead(status, { "Content-Type": "text/html" }).end(body)
-        : sendJson(response, status, body),
+        : sendScim(response, status, body),
     );
     const result = await clientFor(server).client.testConnection();
     expect(result.ok).toBe(false);
@@ -181,7 +181,7 @@ describe("testConnection (Entra's probe)", () => {
 
   test("a target that ignores the filter fails the test", async () => {
     const server = await serve((_request, response) =>
-      sendJson(response, 200, listResponse([user("1", "a"), user("2", "b")])),
+      sendScim(response, 200, listResponse([user("1", "a"), user("2", "b")])),
     );
     const result = await clientFor(server).client.testConnection();
     expect(result.ok).toBe(false);
@@ -189,7 +189,7 @@ describe("testConnection (Entra's probe)", () => {
   });
 
   test("a redirect is refused and the token never reaches the other host", async () => {
-    const elsewhere = await serve((_request, response) => sendJson(response, 200, listResponse([])));
+    const elsewhere = await serve((_request, response) => sendScim(response, 200, listResponse([])));
     const server = await serve(
       (_request, response) =>
         void response.writeHead(302, { Location: `${elsewhere.url}/scim/Users?apikey=${TOKEN}` }).end(),
@@ -226,7 +226,7 @@ describe("testConnection (Entra's probe)", () => {
 
   test("an untrusted TLS certificate", async () => {
     const pems = await generate([{ name: "commonName", value: "127.0.0.1" }], { keySize: 2048 });
-    const server = await serve((_request, response) => sendJson(response, 200, listResponse([])), {
+    const server = await serve((_request, response) => sendScim(response, 200, listResponse([])), {
       key: pems.private,
       cert: pems.cert,
     });
@@ -239,7 +239,7 @@ describe("testConnection (Entra's probe)", () => {
 
   test("a slow target times out", async () => {
     const server = await serve(
-      (_request, response) => void setTimeout(() => sendJson(response, 200, listResponse([])), 500),
+      (_request, response) => void setTimeout(() => sendScim(response, 200, listResponse([])), 500),
     );
     const result = await clientFor(server, { timeoutMs: 100 }).client.testConnection();
     expect(result.ok).toBe(false);
@@ -263,8 +263,8 @@ describe("retries", () => {
   test("429 waits for Retry-After (seconds) before retrying", async () => {
     const server = await serve((_request, response, index) =>
       index === 0
-        ? sendJson(response, 429, { detail: "rate limited" }, { "Retry-After": "1" })
-        : sendJson(response, 200, user("u1", "a")),
+        ? sendScim(response, 429, { detail: "rate limited" }, { "Retry-After": "1" })
+        : sendScim(response, 200, user("u1", "a")),
     );
     const started = Date.now();
     const found = await clientFor(server).client.getUser("u1");
@@ -276,8 +276,8 @@ describe("retries", () => {
   test("503 honours Retry-After given as an HTTP date", async () => {
     const server = await serve((_request, response, index) =>
       index === 0
-        ? sendJson(response, 503, "", { "Retry-After": new Date(Date.now() - 1_000).toUTCString() })
-        : sendJson(response, 200, user("u1", "a")),
+        ? sendScim(response, 503, "", { "Retry-After": new Date(Date.now() - 1_000).toUTCString() })
+        : sendScim(response, 200, user("u1", "a")),
     );
     await expect(clientFor(server).client.getUser("u1")).resolves.toMatchObject({ id: "u1" });
     expect(server.requests).toHaveLength(2);
@@ -287,7 +287,7 @@ describe("retries", () => {
     const server = await serve((request, response, index) =>
       index % 2 === 0
         ? void (request && response.destroy())
-        : sendJson(response, 502, { detail: "bad gateway" }),
+        : sendScim(response, 502, { detail: "bad gateway" }),
     );
     const { client, exchanges } = clientFor(server, { maxRetries: 3 });
     const error = await caught(client.getUser("u1"));
@@ -300,7 +300,7 @@ describe("retries", () => {
 
   test("4xx other than 429 is never retried", async () => {
     const server = await serve((_request, response) =>
-      sendJson(response, 400, {
+      sendScim(response, 400, {
         schemas: [SCIM_SCHEMAS.error],
         status: "400",
         scimType: "invalidValue",
@@ -325,8 +325,8 @@ describe("retries", () => {
   test("a timed-out GET is retried", async () => {
     const server = await serve((_request, response, index) =>
       index === 0
-        ? void setTimeout(() => sendJson(response, 200, user("u1", "a")), 400)
-        : sendJson(response, 200, user("u1", "a")),
+        ? void setTimeout(() => sendScim(response, 200, user("u1", "a")), 400)
+        : sendScim(response, 200, user("u1", "a")),
     );
     await expect(clientFor(server, { timeoutMs: 100 }).client.getUser("u1")).resolves.toMatchObject({
       id: "u1",
@@ -335,7 +335,7 @@ describe("retries", () => {
   });
 
   test("a POST that hit a 500 is not repeated (it may have created the user), but a throttled POST is", async () => {
-    const failing = await serve((_request, response) => sendJson(response, 500, { detail: "oops" }));
+    const failing = await serve((_request, response) => sendScim(response, 500, { detail: "oops" }));
     const error = await caught(
       clientFor(failing).client.createUser({ schemas: [SCIM_SCHEMAS.user], userName: "a" }),
     );
@@ -344,8 +344,8 @@ describe("retries", () => {
 
     const throttled = await serve((request, response, index) =>
       index === 0
-        ? sendJson(response, 429, {}, { "Retry-After": "0" })
-        : sendJson(response, 201, { ...JSON.parse(request.body), id: "n1" }),
+        ? sendScim(response, 429, {}, { "Retry-After": "0" })
+        : sendScim(response, 201, { ...JSON.parse(request.body), id: "n1" }),
     );
     await expect(
       clientFor(throttled).client.createUser({ schemas: [SCIM_SCHEMAS.user], userName: "a" }),
@@ -355,7 +355,7 @@ describe("retries", () => {
 
   test("a Retry-After beyond the wait budget is handed back to the caller instead of sleeping", async () => {
     const server = await serve((_request, response) =>
-      sendJson(response, 429, { detail: "quota" }, { "Retry-After": "3600" }),
+      sendScim(response, 429, { detail: "quota" }, { "Retry-After": "3600" }),
     );
     const started = Date.now();
     const error = await caught(clientFor(server).client.getUser("u1"));
@@ -374,8 +374,8 @@ describe("retries", () => {
     };
     const server = await serve((_request, response, index) =>
       index === 0
-        ? sendJson(response, 429, {}, { "Retry-After": "0" })
-        : sendJson(response, 200, user("u1", "a")),
+        ? sendScim(response, 429, {}, { "Retry-After": "0" })
+        : sendScim(response, 200, user("u1", "a")),
     );
     await clientFor(server, { limiter }).client.getUser("u1");
     expect(calls).toEqual(["acquire", "throttled:0", "release", "acquire", "success", "release"]);
@@ -385,8 +385,8 @@ describe("retries", () => {
     const limiter = createAdaptiveLimiter({ ratePerSecond: 50 });
     const server = await serve((_request, response, index) =>
       index === 0
-        ? sendJson(response, 429, {}, { "Retry-After": "0" })
-        : sendJson(response, 200, user("u1", "a")),
+        ? sendScim(response, 429, {}, { "Retry-After": "0" })
+        : sendScim(response, 200, user("u1", "a")),
     );
     await clientFor(server, { limiter }).client.getUser("u1");
     expect(limiter.stats()).toMatchObject({ throttledCount: 1, inFlight: 0 });
@@ -426,14 +426,14 @@ describe("response validation", () => {
     ],
     ["a bare array", [user("u1", "a")]],
   ])("%s → ServiceIncompatible", async (_name, body) => {
-    const server = await serve((_request, response) => sendJson(response, 200, body));
+    const server = await serve((_request, response) => sendScim(response, 200, body));
     const error = await caught(clientFor(server).client.findUsers(eq("userName", "a")));
     expect(error.code).toBe("SystemForCrossDomainIdentityManagementServiceIncompatible");
     expect(error.request.url).toContain("/scim/Users?filter=");
   });
 
   test("created user without an id → ServiceIncompatible", async () => {
-    const server = await serve((_request, response) => sendJson(response, 201, { userName: "a" }));
+    const server = await serve((_request, response) => sendScim(response, 201, { userName: "a" }));
     const error = await caught(
       clientFor(server).client.createUser({ schemas: [SCIM_SCHEMAS.user], userName: "a" }),
     );
@@ -443,7 +443,7 @@ describe("response validation", () => {
 
   test("GET by id answered with a list → MultipleEntriesInResponse", async () => {
     const server = await serve((_request, response) =>
-      sendJson(response, 200, listResponse([user("u1", "a"), user("u2", "b")])),
+      sendScim(response, 200, listResponse([user("u1", "a"), user("u2", "b")])),
     );
     const error = await caught(clientFor(server).client.getUser("u1"));
     expect(error.code).toBe("SystemForCrossDomainIdentityManagementMultipleEntriesInResponse");
@@ -451,7 +451,7 @@ describe("response validation", () => {
 
   test("404 on a linked id is InvalidAnchor; 404 on a query means a non-SCIM endpoint", async () => {
     const server = await serve((_request, response) =>
-      sendJson(response, 404, { schemas: [SCIM_SCHEMAS.error], status: 404, detail: "User not found" }),
+      sendScim(response, 404, { schemas: [SCIM_SCHEMAS.error], status: 404, detail: "User not found" }),
     );
     const { client } = clientFor(server);
     expect(await caught(client.getUser("gone"))).toMatchObject({
@@ -466,7 +466,7 @@ describe("response validation", () => {
 
   test("409 uniqueness → EntryConflict", async () => {
     const server = await serve((_request, response) =>
-      sendJson(response, 409, {
+      sendScim(response, 409, {
         schemas: [SCIM_SCHEMAS.error],
         status: "409",
         scimType: "uniqueness",
@@ -482,17 +482,17 @@ describe("response validation", () => {
   test("discovery endpoints are validated", async () => {
     const server = await serve((request, response) => {
       if (request.url.endsWith("/ServiceProviderConfig"))
-        return sendJson(response, 200, {
+        return sendScim(response, 200, {
           patch: { supported: true },
           filter: { supported: true, maxResults: 100 },
         });
       if (request.url.endsWith("/ResourceTypes"))
-        return sendJson(
+        return sendScim(
           response,
           200,
           listResponse([{ name: "User", endpoint: "/Users", schema: SCIM_SCHEMAS.user }]),
         );
-      sendJson(
+      sendScim(
         response,
         200,
         listResponse([{ id: SCIM_SCHEMAS.user, name: "User", attributes: [{ name: "userName" }] }]),
@@ -520,12 +520,12 @@ describe("the secret token never leaks", () => {
     const server = await serve((request, response) => {
       const echoed = `your header was ${request.headers.authorization}`;
       if (request.url.includes("/Users/ok"))
-        return sendJson(response, 200, { ...user("ok", "a"), note: echoed, apiKey: TOKEN });
+        return sendScim(response, 200, { ...user("ok", "a"), note: echoed, apiKey: TOKEN });
       if (request.url.includes("/Users/moved"))
         return void response.writeHead(301, { Location: `https://evil.example/?apikey=${TOKEN}` }).end();
       if (request.url.includes("/Users/html"))
         return void response.writeHead(200, { "Content-Type": "text/html" }).end(`<html>${echoed}</html>`);
-      sendJson(response, 401, { schemas: [SCIM_SCHEMAS.error], status: "401", detail: echoed });
+      sendScim(response, 401, { schemas: [SCIM_SCHEMAS.error], status: "401", detail: echoed });
     });
     const { client, exchanges } = clientFor(server);
     const thrown: unknown[] = [];

@@ -11,7 +11,7 @@ import {
 import { eq, type ScimFilter } from "./filter";
 import { unlimited, type RequestLimiter } from "./limiter";
 import { redactBody, redactUrl, scrubText } from "./redact";
-import { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter, sleep, type RetryPolicy } from "./retry";
+import { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter, sleep, type RetryPolicy } from "../net/retry";
 import {
   listResponseSchema,
   SCIM_SCHEMAS,

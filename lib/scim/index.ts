@@ -28,5 +28,5 @@ export {
 } from "./errors";
 export { and, eq, type ScimFilter, type ScimFilterValue } from "./filter";
 export { unlimited, type RequestLimiter } from "./limiter";
-export { parseRetryAfter, type RetryPolicy } from "./retry";
+export { parseRetryAfter, type RetryPolicy } from "../net/retry";
 export * from "./schemas";

@@ -1,4 +1,4 @@
-/** Retry timing shared by every SCIM call: Retry-After first, else exponential backoff with jitter. */
+/** Retry timing shared by the SCIM and Graph clients: Retry-After first, else exponential backoff with jitter. */
 
 export interface RetryPolicy {
   /** First backoff step; doubled per attempt. */

@@ -1,6 +1,6 @@
 /**
- * Tiny real HTTP(S) servers for Graph tests; each test scripts the exact wire behaviour it needs.
- * A copy of lib/scim/test-http-server.ts so the two folders stay independent.
+ * Tiny real HTTP(S) servers for client tests (SCIM, Graph): each test scripts the exact wire behaviour
+ * it needs (429 with Retry-After, malformed JSON, redirects, slow responses).
  * Test support only; never imported by production code.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -70,6 +70,26 @@ export function sendJson(
 ): void {
   response.writeHead(status, { "Content-Type": "application/json", ...headers });
   response.end(typeof body === "string" ? body : JSON.stringify(body));
+}
+
+/** As a SCIM service provider answers: the same JSON under SCIM's media type. */
+export function sendScim(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  sendJson(response, status, body, { "Content-Type": "application/scim+json", ...headers });
+}
+
+export function listResponse(resources: unknown[]): unknown {
+  return {
+    schemas: ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+    totalResults: resources.length,
+    startIndex: 1,
+    itemsPerPage: resources.length,
+    Resources: resources,
+  };
 }
 
 /** A port that was just free: connecting to it is refused. */
