@@ -3,7 +3,14 @@ import nextPlugin from "@next/eslint-plugin-next";
 import reactHooks from "eslint-plugin-react-hooks";
 import tseslint from "typescript-eslint";
 
-const domainCore = ["lib/mapping/**", "lib/scoping/**", "lib/scim/**", "lib/graph/**", "lib/net/**", "lib/sync/**"];
+const domainCore = [
+  "lib/mapping/**",
+  "lib/scoping/**",
+  "lib/scim/**",
+  "lib/graph/**",
+  "lib/net/**",
+  "lib/sync/**",
+];
 
 export default tseslint.config(
   {
