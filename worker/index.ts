@@ -3,11 +3,12 @@
  * work through the job table. SIGTERM (or the launcher going away) drains it gracefully.
  */
 import { env } from "../lib/config/env";
-import { createDatabase } from "../lib/db/client";
 import { applyMigrations } from "../lib/db/migrate";
 import { createLogger } from "../lib/log";
-import { JobWorker } from "../lib/jobs/runner";
+import { pruneExpiredData } from "../lib/jobs/maintenance";
+import { finishCycle } from "../lib/jobs/schedule";
 import { createJobHandlers } from "../lib/server/job-handlers";
+import { runWorkerProcess } from "./process";
 
 const settings = env();
 const log = createLogger({ name: process.env.PROCESS_NAME ?? "worker", level: settings.LOG_LEVEL });
@@ -17,27 +18,21 @@ if (!settings.DATABASE_URL) {
 }
 // Idempotent and serialised by an advisory lock: a worker started on its own host brings the schema up too.
 await applyMigrations(settings.DATABASE_URL);
-const db = createDatabase(settings.DATABASE_URL, { poolSize: settings.WORKER_CONCURRENCY + 4 });
-const worker = new JobWorker({
-  db,
+await runWorkerProcess({
   databaseUrl: settings.DATABASE_URL,
-  handlers: createJobHandlers({ db, log }),
   log,
   concurrency: settings.WORKER_CONCURRENCY,
   leaseSeconds: settings.JOB_LEASE_SECONDS,
+  shutdownGraceMs: 20_000,
+  scheduleMaintenance: true,
+  createHandlers: (db) => ({
+    maintenance: (_payload, { signal, log: jobLog }) =>
+      pruneExpiredData(db, { retentionDays: settings.RETENTION_DAYS, signal }).then((pruned) => {
+        jobLog.info({ ...pruned, retentionDays: settings.RETENTION_DAYS }, "expired data pruned");
+        return pruned;
+      }),
+    // Until the engine registers its own finalizer (which records counts and quarantine first).
+    "cycle-finalize": async (payload) => finishCycle(db, payload.cycleId),
+    ...createJobHandlers({ db, log }),
+  }),
 });
-await worker.start();
-log.info({ workerId: worker.id, concurrency: settings.WORKER_CONCURRENCY }, "worker started");
-
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  log.info({ signal }, "worker stopping: no new jobs; finishing or releasing running ones");
-  await worker.stop(20_000);
-  await db.$disconnect();
-  process.exit(0);
-}
-process.on("SIGINT", () => void shutdown("SIGINT"));
-process.on("SIGTERM", () => void shutdown("SIGTERM"));
-process.on("disconnect", () => void shutdown("launcher gone"));

@@ -52,6 +52,9 @@ export const ZEnvironment = z.object({
   SMTP_PASSWORD: z.string().optional(),
   SMTP_FROM: z.string().default("Dialpad provisioning <provisioning-noreply@localhost>"),
 
+  /** Static bearer token Prometheus may present to /api/metrics instead of an Entra access token. */
+  METRICS_TOKEN: z.string().min(16, "METRICS_TOKEN must be at least 16 characters").optional(),
+
   RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });

@@ -11,6 +11,8 @@ export const JOB_KINDS = [
   "export",
   "notification",
   "maintenance",
+  "cycle-unit",
+  "cycle-finalize",
 ] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
@@ -42,6 +44,23 @@ export const ZJobPayloads = {
     })
     .strict(),
   maintenance: z.object({ task: z.enum(["prune"]) }).strict(),
+  /**
+   * One unit (page of objects) of a cycle; enqueued by lib/jobs/cycles.ts `enqueueCycleUnits`, never
+   * directly, because the unit's accounting row is written in the same transaction.
+   */
+  "cycle-unit": z
+    .object({
+      connectionId: z.string().uuid(),
+      cycleId: z.string().uuid(),
+      unitIndex: z.number().int().min(0),
+      /** What the engine does in this unit (e.g. "users", "groups", "references"). */
+      phase: z.string().min(1).max(64),
+      /** Engine-defined input of the unit: a page cursor, a list of object ids, … */
+      input: z.record(z.string(), z.unknown()).default({}),
+    })
+    .strict(),
+  /** Enqueued exactly once, when the last unit of a cycle finished (or Stop cancelled the rest). */
+  "cycle-finalize": z.object({ connectionId: z.string().uuid(), cycleId: z.string().uuid() }).strict(),
 } satisfies Record<JobKind, z.ZodType>;
 
 export type JobPayload<K extends JobKind> = z.infer<(typeof ZJobPayloads)[K]>;

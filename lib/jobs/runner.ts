@@ -9,10 +9,12 @@ import {
   isJobKind,
   parseJobPayload,
 } from "./definitions";
+import { isStopRequested } from "./cycles";
 import {
   type JobRow,
   JOBS_CHANNEL,
   claimJobs,
+  cancelJob,
   completeJob,
   describeError,
   failJob,
@@ -24,6 +26,19 @@ export interface JobLogger {
   info(fields: Record<string, unknown>, message: string): void;
   warn(fields: Record<string, unknown>, message: string): void;
   error(fields: Record<string, unknown>, message: string): void;
+  /** pino's child(): every line the child writes carries `bindings`. */
+  child?(bindings: Record<string, unknown>): JobLogger;
+}
+
+/** A logger whose lines all carry `bindings` (job, connection and cycle ids), with or without pino. */
+export function bindLogger(log: JobLogger, bindings: Record<string, unknown>): JobLogger {
+  if (log.child) return log.child(bindings);
+  return {
+    info: (fields, message) => log.info({ ...bindings, ...fields }, message),
+    warn: (fields, message) => log.warn({ ...bindings, ...fields }, message),
+    error: (fields, message) => log.error({ ...bindings, ...fields }, message),
+    child: (more) => bindLogger(log, { ...bindings, ...more }),
+  };
 }
 
 export interface JobContext {
@@ -31,6 +46,7 @@ export interface JobContext {
   workerId: string;
   /** Aborted when the worker shuts down or loses the job's lease; handlers stop at the next safe point. */
   signal: AbortSignal;
+  /** Bound to the job: its lines carry jobId, kind, connectionId, cycleId and attempt. */
   log: JobLogger;
 }
 
@@ -146,6 +162,9 @@ export class JobWorker {
       workerId: this.id,
       limit: free,
       leaseSeconds: this.#options.leaseSeconds,
+      // Only kinds this worker can run: a worker of an older release, or a test worker, must leave the
+      // others to workers that have their handlers instead of failing them.
+      kinds: Object.keys(this.#options.handlers),
     });
     for (const job of jobs) this.#run(job);
     // A full batch suggests more work is waiting.
@@ -154,22 +173,27 @@ export class JobWorker {
 
   #run(job: JobRow): void {
     const controller = new AbortController();
-    const done = this.#execute(job, controller.signal).finally(() => {
-      this.#running.delete(job.id);
-      this.#wake();
-    });
+    const done = this.#execute(job, controller.signal)
+      // Recording the outcome failed (database gone): the lease expires and another worker retries it.
+      .catch((error: unknown) =>
+        this.#options.log.error({ jobId: job.id, err: describeError(error) }, "recording job outcome failed"),
+      )
+      .finally(() => {
+        this.#running.delete(job.id);
+        this.#wake();
+      });
     this.#running.set(job.id, { job, controller, done });
   }
 
   async #execute(job: JobRow, signal: AbortSignal): Promise<void> {
-    const { db, log } = this.#options;
-    const fields = {
+    const { db } = this.#options;
+    const log = bindLogger(this.#options.log, {
       jobId: job.id,
       kind: job.kind,
       connectionId: job.connectionId,
       cycleId: job.cycleId,
       attempt: job.attempts,
-    };
+    });
     try {
       if (!isJobKind(job.kind)) {
         throw new InvalidPayloadError(job.kind, "unknown job kind (written by a newer or older release?)");
@@ -186,15 +210,22 @@ export class JobWorker {
       if (!handler)
         throw new InvalidPayloadError(job.kind, "no handler registered for this kind in this worker");
       const payload = parseJobPayload(job.kind, job.payload);
-      log.info(fields, "job started");
+      // Stop cancels queued units, but a unit claimed a moment before, or re-queued for a retry, must not
+      // start either: "the running unit finishes, nothing new starts".
+      if (job.kind === "cycle-unit" && job.cycleId && (await isStopRequested(db, job.cycleId))) {
+        const applied = await cancelJob(db, this.id, job.id, "cancelled: provisioning stopped");
+        log.info({ applied }, "unit not started: its cycle is stopping");
+        return;
+      }
+      log.info({}, "job started");
       const result = await handler(payload, { job, workerId: this.id, signal, log });
       if (signal.aborted) return;
       const applied = await completeJob(db, this.id, job.id, result);
-      log.info({ ...fields, applied }, "job succeeded");
+      log.info({ applied }, "job succeeded");
     } catch (error) {
       if (signal.aborted) return;
       const outcome = await failJob(db, this.id, job, error, { retryBaseMs: this.#options.retryBaseMs });
-      log.warn({ ...fields, outcome, err: describeError(error) }, "job failed");
+      log.warn({ outcome, err: describeError(error) }, "job failed");
     }
   }
 

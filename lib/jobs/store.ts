@@ -1,5 +1,6 @@
 import { Prisma, type PrismaClient } from "../db/generated/client";
 import { retryDelayMs } from "./backoff";
+import { recordCycleUnitOutcome, sealCyclePlannedBy } from "./cycles";
 import { type JobKind, type JobPayload, isPermanentError, parseJobPayload } from "./definitions";
 
 export type JobStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
@@ -135,12 +136,7 @@ export async function completeJob(
   jobId: string,
   result: unknown,
 ): Promise<boolean> {
-  const updated = await db.$executeRaw`
-    UPDATE "Job" SET status = 'succeeded', result = ${JSON.stringify(result ?? null)}::jsonb, "finishedAt" = now(),
-      "lockedBy" = NULL, "leaseExpiresAt" = NULL, "updatedAt" = now()
-    WHERE id = ${jobId}::uuid AND "lockedBy" = ${workerId} AND status = 'running'`;
-  if (updated > 0) await db.$executeRaw`SELECT pg_notify(${JOB_DONE_CHANNEL}, ${jobId})`;
-  return updated > 0;
+  return endJob(db, workerId, jobId, "succeeded", { result });
 }
 
 /**
@@ -157,12 +153,7 @@ export async function failJob(
   const message = describeError(error);
   const isFinal = isPermanentError(error) || job.attempts >= job.maxAttempts;
   if (isFinal) {
-    const updated = await db.$executeRaw`
-      UPDATE "Job" SET status = 'failed', "lastError" = ${message}, "finishedAt" = now(), "lockedBy" = NULL,
-        "leaseExpiresAt" = NULL, "updatedAt" = now()
-      WHERE id = ${job.id}::uuid AND "lockedBy" = ${workerId} AND status = 'running'`;
-    if (updated > 0) await db.$executeRaw`SELECT pg_notify(${JOB_DONE_CHANNEL}, ${job.id})`;
-    return updated > 0 ? "failed" : "lost";
+    return (await endJob(db, workerId, job.id, "failed", { error: message })) ? "failed" : "lost";
   }
   const delayMs = retryDelayMs(job.attempts, { baseMs: options.retryBaseMs });
   const updated = await db.$executeRaw`
@@ -170,6 +161,49 @@ export async function failJob(
       "lockedBy" = NULL, "leaseExpiresAt" = NULL, "updatedAt" = now()
     WHERE id = ${job.id}::uuid AND "lockedBy" = ${workerId} AND status = 'running'`;
   return updated > 0 ? "retrying" : "lost";
+}
+
+/** Ends a job this worker holds without running it (its cycle was stopped). */
+export async function cancelJob(
+  db: PrismaClient,
+  workerId: string,
+  jobId: string,
+  reason: string,
+): Promise<boolean> {
+  return endJob(db, workerId, jobId, "cancelled", { error: reason });
+}
+
+/**
+ * Moves a job this worker holds to a final status. Cycle bookkeeping happens in the same transaction:
+ * a unit's outcome is counted into its cycle, and a planner's end seals its cycle's list of units. So a
+ * worker dying between "job done" and "cycle updated" cannot exist, and the cycle's finalizer is
+ * enqueued (exactly once) by whichever transaction ends the cycle's last unit.
+ */
+async function endJob(
+  db: PrismaClient,
+  workerId: string,
+  jobId: string,
+  status: "succeeded" | "failed" | "cancelled",
+  outcome: { result?: unknown; error?: string },
+): Promise<boolean> {
+  const ended = await db.$transaction(async (tx) => {
+    const [job] = await tx.$queryRaw<{ kind: string }[]>`
+      UPDATE "Job" SET status = ${status},
+        result = ${status === "succeeded" ? JSON.stringify(outcome.result ?? null) : null}::jsonb,
+        "lastError" = COALESCE(${outcome.error ?? null}, "lastError"),
+        "finishedAt" = now(), "lockedBy" = NULL, "leaseExpiresAt" = NULL, "updatedAt" = now()
+      WHERE id = ${jobId}::uuid AND "lockedBy" = ${workerId} AND status = 'running'
+      RETURNING kind`;
+    if (!job) return false;
+    if (job.kind === "cycle-unit") {
+      await recordCycleUnitOutcome(tx, jobId, status === "succeeded" ? "completed" : status);
+    } else if (job.kind === "provisioning-cycle") {
+      await sealCyclePlannedBy(tx, jobId, status === "failed" ? outcome.error : undefined);
+    }
+    return true;
+  });
+  if (ended) await db.$executeRaw`SELECT pg_notify(${JOB_DONE_CHANNEL}, ${jobId})`;
+  return ended;
 }
 
 /** Hands a job back untouched (graceful shutdown): the attempt it used is returned too. */

@@ -1,21 +1,41 @@
 import { getDb } from "@/lib/db/client";
 
-/** Liveness for load balancers and monitors: database reachable, and how long since a worker checked in. */
-export async function GET(): Promise<Response> {
+export const dynamic = "force-dynamic";
+
+/** A worker that has not heart-beaten for this long is presumed gone (it beats every lease/3 s). */
+const WORKER_STALE_SECONDS = 120;
+
+/**
+ * Health for load balancers and monitors. 503 when the database is unreachable. Missing workers make
+ * the status "degraded" but keep 200 by default: this endpoint also decides whether the console stays
+ * in a load balancer's rotation, and the console is still useful (and needed, to see what is wrong)
+ * while workers are down. Monitors that should page on missing workers ask `?require=workers`, which
+ * answers 503 when no worker heart-beat within 2 minutes.
+ */
+export async function GET(request: Request): Promise<Response> {
+  const requireWorkers = new URL(request.url).searchParams.get("require") === "workers";
   const started = Date.now();
   try {
     const db = getDb();
-    const rows = await db.$queryRaw<{ newest: Date | null; live: bigint }[]>`
-      SELECT max("lastSeenAt") AS newest, count(*) FILTER (WHERE "stoppedAt" IS NULL AND "lastSeenAt" > now() - interval '2 minutes') AS live
+    const rows = await db.$queryRaw<{ newestAgeSeconds: number | null; live: number }[]>`
+      SELECT extract(epoch FROM now() - max("lastSeenAt") FILTER (WHERE "stoppedAt" IS NULL))::float8 AS "newestAgeSeconds",
+        count(*) FILTER (WHERE "stoppedAt" IS NULL AND "lastSeenAt" > now() - make_interval(secs => ${WORKER_STALE_SECONDS}))::int AS live
       FROM "Worker"`;
-    const newest = rows[0]?.newest ?? null;
-    const workerHeartbeatAgeSeconds = newest ? Math.round((Date.now() - newest.getTime()) / 1000) : null;
+    const live = rows[0]?.live ?? 0;
+    const newest = rows[0]?.newestAgeSeconds ?? null;
     const body = {
-      status: "ok",
+      status: live > 0 ? "ok" : "degraded",
       database: { reachable: true, latencyMs: Date.now() - started },
-      workers: { live: Number(rows[0]?.live ?? 0), newestHeartbeatAgeSeconds: workerHeartbeatAgeSeconds },
+      workers: {
+        live,
+        newestHeartbeatAgeSeconds: newest === null ? null : Math.round(newest),
+        staleAfterSeconds: WORKER_STALE_SECONDS,
+      },
     };
-    return Response.json(body, { headers: { "cache-control": "no-store" } });
+    return Response.json(body, {
+      status: requireWorkers && live === 0 ? 503 : 200,
+      headers: { "cache-control": "no-store" },
+    });
   } catch (error) {
     return Response.json(
       {

@@ -1,0 +1,254 @@
+import { Prisma, type PrismaClient } from "../db/generated/client";
+import { parseJobPayload } from "./definitions";
+import { enqueueJob, notifyWorkers } from "./store";
+
+/**
+ * A provisioning cycle split into units that any worker may run in parallel.
+ *
+ * Life of a cycle:
+ * 1. A `provisioning-cycle` job (the planner) calls `beginCycle`, then `enqueueCycleUnits` once or
+ *    several times. When the planner's job ends (succeeded, failed or cancelled) the store seals the
+ *    cycle's list of units in the same transaction: no `sealCycle` call to forget, and no window in which
+ *    a fast unit could look like the last one while the planner is still adding units.
+ * 2. Each `cycle-unit` job's outcome is counted into the Cycle row by the store in the same transaction
+ *    as the job's own status change (CycleUnit.status makes that idempotent across retries and
+ *    take-overs). A unit may enqueue follow-up units (the next page) before it finishes.
+ * 3. Once the cycle is sealed and every unit has ended, one `cycle-finalize` job is enqueued, exactly
+ *    once: `finalizeQueuedAt IS NULL` is the guard, checked and set under the Cycle row lock.
+ * 4. The finalize handler calls `finishCycle` (schedule.ts), which records the status and queues the
+ *    next cycle.
+ */
+
+type Db = PrismaClient | Prisma.TransactionClient;
+
+export type CycleType = "initial" | "incremental";
+export type CycleStatus = "running" | "succeeded" | "failed" | "stopped";
+export type CycleUnitOutcome = "completed" | "failed" | "cancelled";
+
+export interface CycleRow {
+  id: string;
+  connectionId: string;
+  type: CycleType;
+  status: CycleStatus;
+  stopRequested: boolean;
+  dryRun: boolean;
+  trigger: string;
+  jobId: string | null;
+  startedAt: Date;
+  endedAt: Date | null;
+  completedUnits: number;
+  failedUnits: number;
+  cancelledUnits: number;
+  totalUnits: number;
+  unitsSealed: boolean;
+  finalizeQueuedAt: Date | null;
+  counts: unknown;
+  error: unknown;
+}
+
+export type BeginCycleResult =
+  | { started: true; cycle: CycleRow; resumed: boolean }
+  | {
+      started: false;
+      reason: "paused" | "provisioning-off" | "already-running" | "missing";
+      cycle?: CycleRow;
+    };
+
+/** Thrown by a planner that found another cycle still running; transient, so the job retries later. */
+export class CycleAlreadyRunningError extends Error {
+  constructor(readonly connectionId: string) {
+    super(`A provisioning cycle is still running for connection ${connectionId}; retrying later.`);
+    this.name = "CycleAlreadyRunningError";
+  }
+}
+
+/**
+ * Creates the Cycle row for a planner job. The partial unique index "Cycle_one_running_per_connection"
+ * makes a second running cycle impossible whatever the interleaving; the Connection row lock orders
+ * this against Stop, so a planner claimed just before Stop committed does not start a cycle after it.
+ * A planner job re-run after its worker died gets its own cycle back (`resumed`).
+ */
+export async function beginCycle(
+  db: PrismaClient,
+  options: { connectionId: string; jobId: string; type: CycleType; trigger: string; dryRun?: boolean },
+): Promise<BeginCycleResult> {
+  return db.$transaction(async (tx) => {
+    const [connection] = await tx.$queryRaw<{ paused: boolean; provisioningEnabled: boolean }[]>`
+      SELECT paused, "provisioningEnabled" FROM "Connection" WHERE id = ${options.connectionId}::uuid FOR UPDATE`;
+    if (!connection) return { started: false, reason: "missing" };
+    const [running] = await tx.$queryRaw<CycleRow[]>`
+      SELECT * FROM "Cycle" WHERE "connectionId" = ${options.connectionId}::uuid AND status = 'running'`;
+    if (running) {
+      if (running.jobId === options.jobId) return { started: true, cycle: running, resumed: true };
+      return { started: false, reason: "already-running", cycle: running };
+    }
+    if (connection.paused) return { started: false, reason: "paused" };
+    if (!connection.provisioningEnabled) return { started: false, reason: "provisioning-off" };
+    const [cycle] = await tx.$queryRaw<CycleRow[]>`
+      INSERT INTO "Cycle" (id, "connectionId", type, status, trigger, "dryRun", "jobId")
+      VALUES (gen_random_uuid(), ${options.connectionId}::uuid, ${options.type}, 'running', ${options.trigger},
+              ${options.dryRun ?? false}, ${options.jobId}::uuid)
+      RETURNING *`;
+    await tx.$executeRaw`UPDATE "Connection" SET "lastCycleId" = ${cycle!.id}::uuid WHERE id = ${options.connectionId}::uuid`;
+    return { started: true, cycle: cycle!, resumed: false };
+  });
+}
+
+export interface CycleUnitInput {
+  /** What the engine does in this unit, e.g. "users". */
+  phase: string;
+  /** Engine-defined input (page cursor, object ids, …), stored in the job payload. */
+  input?: Record<string, unknown>;
+  priority?: number;
+}
+
+export type EnqueueUnitsResult =
+  | { accepted: true; unitIndexes: number[]; jobIds: string[]; totalUnits: number }
+  | { accepted: false; reason: "stopped" | "not-running" };
+
+/**
+ * Adds units to a running cycle. Refused once Stop was requested, the cycle ended, or its finalizer was
+ * queued. Taking the Cycle row lock first (the UPDATE) serialises this against Stop and against unit
+ * completions, so `totalUnits` is never behind the jobs that exist.
+ */
+export async function enqueueCycleUnits(
+  db: PrismaClient,
+  cycleId: string,
+  units: readonly CycleUnitInput[],
+  options: { maxAttempts?: number } = {},
+): Promise<EnqueueUnitsResult> {
+  return db.$transaction(async (tx) => {
+    const [cycle] = await tx.$queryRaw<
+      { connectionId: string; totalUnits: number; stopRequested: boolean }[]
+    >`
+      UPDATE "Cycle" SET "totalUnits" = "totalUnits" + ${units.length}
+      WHERE id = ${cycleId}::uuid AND status = 'running' AND NOT "stopRequested" AND "finalizeQueuedAt" IS NULL
+      RETURNING "connectionId", "totalUnits", "stopRequested"`;
+    if (!cycle) {
+      const [existing] = await tx.$queryRaw<{ stopRequested: boolean }[]>`
+        SELECT "stopRequested" FROM "Cycle" WHERE id = ${cycleId}::uuid`;
+      return { accepted: false, reason: existing?.stopRequested ? "stopped" : "not-running" };
+    }
+    if (units.length === 0)
+      return { accepted: true, unitIndexes: [], jobIds: [], totalUnits: cycle.totalUnits };
+    const firstIndex = cycle.totalUnits - units.length;
+    const payloads = units.map((unit, offset) =>
+      JSON.stringify(
+        parseJobPayload("cycle-unit", {
+          connectionId: cycle.connectionId,
+          cycleId,
+          unitIndex: firstIndex + offset,
+          phase: unit.phase,
+          input: unit.input ?? {},
+        }),
+      ),
+    );
+    const priorities = units.map((unit) => unit.priority ?? 0);
+    const jobs = await tx.$queryRaw<{ id: string; unitIndex: number }[]>`
+      INSERT INTO "Job" (id, kind, "connectionId", "cycleId", status, priority, "runAt", "maxAttempts", payload, "updatedAt")
+      SELECT gen_random_uuid(), 'cycle-unit', ${cycle.connectionId}::uuid, ${cycleId}::uuid, 'queued', p.priority, now(),
+             ${options.maxAttempts ?? 5}, p.payload, now()
+      FROM unnest(${payloads}::jsonb[], ${priorities}::int[]) AS p(payload, priority)
+      RETURNING id, (payload->>'unitIndex')::int AS "unitIndex"`;
+    await tx.$executeRaw`
+      INSERT INTO "CycleUnit" ("cycleId", "unitIndex", "jobId")
+      SELECT ${cycleId}::uuid, u."unitIndex", u."jobId"
+      FROM unnest(${jobs.map((job) => job.unitIndex)}::int[], ${jobs.map((job) => job.id)}::uuid[]) AS u("unitIndex", "jobId")`;
+    // Delivered at commit, so no worker wakes up to find the jobs not yet visible.
+    await notifyWorkers(tx);
+    const ordered = [...jobs].sort((a, b) => a.unitIndex - b.unitIndex);
+    return {
+      accepted: true,
+      unitIndexes: ordered.map((job) => job.unitIndex),
+      jobIds: ordered.map((job) => job.id),
+      totalUnits: cycle.totalUnits,
+    };
+  });
+}
+
+/**
+ * Counts a unit's outcome into its cycle. Called by the job store inside the transaction that changes
+ * the unit job's status, so a crash cannot separate the two. The `status = 'pending'` guard makes a
+ * second report of the same unit (retry, take-over, a late worker) count nothing.
+ */
+export async function recordCycleUnitOutcome(
+  tx: Prisma.TransactionClient,
+  jobId: string,
+  outcome: CycleUnitOutcome,
+): Promise<{ cycleId: string; finalizeQueued: boolean } | null> {
+  const column = { completed: "completedUnits", failed: "failedUnits", cancelled: "cancelledUnits" }[outcome];
+  const rows = await tx.$queryRaw<{ id: string }[]>`
+    WITH unit AS (
+      UPDATE "CycleUnit" SET status = ${outcome}, "finishedAt" = now()
+      WHERE "jobId" = ${jobId}::uuid AND status = 'pending'
+      RETURNING "cycleId"
+    )
+    UPDATE "Cycle" AS c SET ${Prisma.raw(`"${column}" = c."${column}" + 1`)}
+    FROM unit WHERE c.id = unit."cycleId"
+    RETURNING c.id`;
+  const cycleId = rows[0]?.id;
+  if (!cycleId) return null;
+  return { cycleId, finalizeQueued: await queueFinalizeIfDone(tx, cycleId) };
+}
+
+/** The planner job ended: its cycle has all the units it will get from the planner. */
+export async function sealCyclePlannedBy(tx: Prisma.TransactionClient, plannerJobId: string, error?: string) {
+  const rows = await tx.$queryRaw<{ id: string }[]>`
+    UPDATE "Cycle" SET "unitsSealed" = true,
+      error = CASE WHEN ${error ?? null}::text IS NULL THEN error ELSE COALESCE(error, jsonb_build_object('message', ${error ?? null}::text)) END
+    WHERE "jobId" = ${plannerJobId}::uuid AND status = 'running' AND NOT "unitsSealed"
+    RETURNING id`;
+  for (const row of rows) await queueFinalizeIfDone(tx, row.id);
+}
+
+/**
+ * Enqueues the cycle's finalizer if the cycle is sealed and every unit ended. The conditional UPDATE
+ * both tests and claims the right to enqueue: of any number of concurrent callers (last units finishing
+ * on different hosts, Stop cancelling the rest) exactly one sees a row come back.
+ */
+export async function queueFinalizeIfDone(tx: Prisma.TransactionClient, cycleId: string): Promise<boolean> {
+  const [cycle] = await tx.$queryRaw<{ connectionId: string }[]>`
+    UPDATE "Cycle" SET "finalizeQueuedAt" = now()
+    WHERE id = ${cycleId}::uuid AND status = 'running' AND "finalizeQueuedAt" IS NULL AND "unitsSealed"
+      AND "completedUnits" + "failedUnits" + "cancelledUnits" >= "totalUnits"
+    RETURNING "connectionId"`;
+  if (!cycle) return false;
+  await enqueueJob(
+    tx,
+    "cycle-finalize",
+    { connectionId: cycle.connectionId, cycleId },
+    { connectionId: cycle.connectionId, cycleId, priority: 10, dedupeKey: `cycle-finalize:${cycleId}` },
+  );
+  return true;
+}
+
+/**
+ * Cancels the cycle's queued units (Stop, Restart). Running units are left to finish: the worker checks
+ * `isStopRequested` before it starts a unit, so a unit claimed in the meantime cancels itself.
+ */
+export async function cancelQueuedUnits(tx: Prisma.TransactionClient, cycleId: string): Promise<number> {
+  const cancelled = await tx.$queryRaw<{ id: string }[]>`
+    UPDATE "Job" SET status = 'cancelled', "lastError" = 'cancelled: provisioning stopped', "finishedAt" = now(),
+      "updatedAt" = now()
+    WHERE "cycleId" = ${cycleId}::uuid AND kind = 'cycle-unit' AND status = 'queued'
+    RETURNING id`;
+  if (cancelled.length === 0) return 0;
+  const ids = cancelled.map((row) => row.id);
+  const units = await tx.$executeRaw`
+    UPDATE "CycleUnit" SET status = 'cancelled', "finishedAt" = now()
+    WHERE "jobId" = ANY(${ids}::uuid[]) AND status = 'pending'`;
+  await tx.$executeRaw`UPDATE "Cycle" SET "cancelledUnits" = "cancelledUnits" + ${units} WHERE id = ${cycleId}::uuid`;
+  return units;
+}
+
+/** True when the cycle's units should not start (Stop or Restart was requested, or the cycle ended). */
+export async function isStopRequested(db: Db, cycleId: string): Promise<boolean> {
+  const [row] = await db.$queryRaw<{ stop: boolean }[]>`
+    SELECT ("stopRequested" OR status <> 'running') AS stop FROM "Cycle" WHERE id = ${cycleId}::uuid`;
+  return row?.stop ?? true;
+}
+
+export async function getCycle(db: Db, cycleId: string): Promise<CycleRow | null> {
+  const [row] = await db.$queryRaw<CycleRow[]>`SELECT * FROM "Cycle" WHERE id = ${cycleId}::uuid`;
+  return row ?? null;
+}

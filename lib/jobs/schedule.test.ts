@@ -1,0 +1,266 @@
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../../test/database";
+import { claimJobById, runPlanner, waitFor } from "../../test/processes/fixtures";
+import { beginCycle, enqueueCycleUnits, getCycle } from "./cycles";
+import { JobWorker, type JobLogger } from "./runner";
+import {
+  finishCycle,
+  getProvisioningState,
+  restartProvisioning,
+  scheduleNextCycle,
+  startProvisioning,
+  stopProvisioning,
+} from "./schedule";
+import { completeJob, enqueueJob, failJob } from "./store";
+
+const silent: JobLogger = { info() {}, warn() {}, error() {} };
+let t: TestDatabase;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+});
+afterAll(async () => t.drop());
+
+async function newConnection(data: { scheduleIntervalMinutes?: number; provisioningEnabled?: boolean } = {}) {
+  return (await t.db.connection.create({ data: { name: "schedule test", ...data } })).id;
+}
+
+async function queuedCycleJobs(connectionId: string) {
+  return t.db.job.findMany({ where: { kind: "provisioning-cycle", connectionId, status: "queued" } });
+}
+
+describe("cycles and schedule", () => {
+  test("concurrent Start requests for one connection start one cycle", async () => {
+    const connectionId = await newConnection();
+    const results = await Promise.all([1, 2, 3, 4].map(() => startProvisioning(t.db, connectionId)));
+    const jobs = await queuedCycleJobs(connectionId);
+    expect(jobs).toHaveLength(1);
+    expect(results.every((result) => "job" in result && result.job.id === jobs[0]!.id)).toBe(true);
+
+    // Even two planners racing (say a duplicate job written by hand) begin one cycle.
+    const begun = await Promise.all(
+      [jobs[0]!.id, crypto.randomUUID()].map((jobId) =>
+        beginCycle(t.db, { connectionId, jobId, type: "initial", trigger: "start" }),
+      ),
+    );
+    expect(begun.filter((result) => result.started)).toHaveLength(1);
+    expect(await t.db.cycle.count({ where: { connectionId } })).toBe(1);
+    // Start while it runs changes nothing.
+    expect(await startProvisioning(t.db, connectionId)).toMatchObject({ outcome: "already-running" });
+  });
+
+  test("Stop during a cycle: the running unit finishes, queued units are cancelled, nothing is scheduled until Start", async () => {
+    const connectionId = await newConnection();
+    const started: number[] = [];
+    const worker = new JobWorker({
+      db: t.db,
+      databaseUrl: t.url,
+      log: silent,
+      concurrency: 1,
+      pollIntervalMs: 50,
+      handlers: {
+        "cycle-unit": async (payload) => {
+          started.push(payload.unitIndex);
+          await new Promise((resolve) => setTimeout(resolve, 300));
+        },
+        "cycle-finalize": async (payload) => finishCycle(t.db, payload.cycleId),
+      },
+    });
+    await worker.start();
+    try {
+      const { cycleId } = await runPlanner(
+        t.db,
+        connectionId,
+        Array.from({ length: 5 }, () => ({ phase: "users" })),
+      );
+      await waitFor(async () => started.length === 1, { what: "the first unit to start" });
+      const stop = await stopProvisioning(t.db, connectionId);
+      expect(stop).toMatchObject({ found: true, stoppingCycleId: cycleId, cancelledUnits: 4 });
+
+      await waitFor(async () => (await getCycle(t.db, cycleId))?.status === "stopped", {
+        what: "the cycle to stop",
+      });
+      expect(started).toEqual([0]);
+      expect(await getCycle(t.db, cycleId)).toMatchObject({
+        completedUnits: 1,
+        cancelledUnits: 4,
+        totalUnits: 5,
+        stopRequested: true,
+      });
+      const state = await getProvisioningState(t.db, connectionId);
+      expect(state).toMatchObject({ paused: true, nextCycleAt: null, currentCycle: { status: "stopped" } });
+      expect(await queuedCycleJobs(connectionId)).toHaveLength(0);
+      expect(await scheduleNextCycle(t.db, connectionId)).toEqual({ scheduled: false, reason: "paused" });
+
+      const restarted = await startProvisioning(t.db, connectionId);
+      expect(restarted).toMatchObject({ outcome: "queued" });
+      expect((await getProvisioningState(t.db, connectionId))?.paused).toBe(false);
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  test("a unit claimed after Stop is cancelled instead of run", async () => {
+    const connectionId = await newConnection();
+    const { cycleId, unitJobIds } = await runPlanner(t.db, connectionId, [
+      { phase: "users" },
+      { phase: "users" },
+    ]);
+    // Claimed before Stop commits: Stop cannot cancel a running job…
+    const claimed = await claimJobById(t.db, unitJobIds[0]!, "early");
+    await stopProvisioning(t.db, connectionId);
+    // …and the worker that claimed it re-queues it after a transient failure; the next claim must not run it.
+    expect(await failJob(t.db, "early", claimed, new Error("503"), { retryBaseMs: 1 })).toBe("retrying");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    let ran = 0;
+    const worker = new JobWorker({
+      db: t.db,
+      databaseUrl: t.url,
+      log: silent,
+      pollIntervalMs: 50,
+      handlers: {
+        "cycle-unit": async () => {
+          ran += 1;
+        },
+        "cycle-finalize": async (payload) => finishCycle(t.db, payload.cycleId),
+      },
+    });
+    await worker.start();
+    await waitFor(async () => (await getCycle(t.db, cycleId))?.status === "stopped", { what: "stopped" });
+    await worker.stop();
+    expect(ran).toBe(0);
+    expect(await getCycle(t.db, cycleId)).toMatchObject({ completedUnits: 0, cancelledUnits: 2 });
+  });
+
+  test("units finishing concurrently are counted once each and enqueue exactly one finalizer", async () => {
+    const connectionId = await newConnection();
+    const { cycleId, unitJobIds } = await runPlanner(
+      t.db,
+      connectionId,
+      Array.from({ length: 20 }, () => ({ phase: "users" })),
+    );
+    const units = await Promise.all(unitJobIds.map((jobId, index) => claimJobById(t.db, jobId, `w${index}`)));
+    expect(units).toHaveLength(20);
+    await Promise.all(
+      units.map((job, index) =>
+        index === 0
+          ? failJob(t.db, job.lockedBy!, job, Object.assign(new Error("bad data"), { permanent: true }))
+          : completeJob(t.db, job.lockedBy!, job.id, null),
+      ),
+    );
+    // A late report from a worker that lost its lease counts nothing.
+    expect(await completeJob(t.db, units[1]!.lockedBy!, units[1]!.id, null)).toBe(false);
+
+    expect(await getCycle(t.db, cycleId)).toMatchObject({
+      completedUnits: 19,
+      failedUnits: 1,
+      totalUnits: 20,
+    });
+    expect(await t.db.job.count({ where: { kind: "cycle-finalize", cycleId } })).toBe(1);
+  });
+
+  test("the last unit is not last while the planner may still add units", async () => {
+    const connectionId = await newConnection();
+    const start = await startProvisioning(t.db, connectionId);
+    if (!("job" in start)) throw new Error("no cycle job");
+    const planner = await claimJobById(t.db, start.job.id, "p");
+    const begun = await beginCycle(t.db, {
+      connectionId,
+      jobId: planner!.id,
+      type: "initial",
+      trigger: "start",
+    });
+    if (!begun.started) throw new Error("not started");
+    const first = await enqueueCycleUnits(t.db, begun.cycle.id, [{ phase: "users" }]);
+    const unit = await claimJobById(t.db, first.accepted ? first.jobIds[0]! : "", "u");
+    await completeJob(t.db, "u", unit.id, null);
+    expect(await t.db.job.count({ where: { kind: "cycle-finalize", cycleId: begun.cycle.id } })).toBe(0);
+    const more = await enqueueCycleUnits(t.db, begun.cycle.id, [{ phase: "groups" }]);
+    expect(more).toMatchObject({ accepted: true, unitIndexes: [1], totalUnits: 2 });
+    await completeJob(t.db, "p", planner.id, null);
+    expect(await t.db.job.count({ where: { kind: "cycle-finalize", cycleId: begun.cycle.id } })).toBe(0);
+    const second = await claimJobById(t.db, more.accepted ? more.jobIds[0]! : "", "u");
+    await completeJob(t.db, "u", second.id, null);
+    expect(await t.db.job.count({ where: { kind: "cycle-finalize", cycleId: begun.cycle.id } })).toBe(1);
+  });
+
+  test("the next cycle follows the interval, quarantine only delays it, and Off or paused schedules nothing", async () => {
+    const connectionId = await newConnection({ scheduleIntervalMinutes: 10, provisioningEnabled: true });
+    const before = Date.now();
+    const result = await scheduleNextCycle(t.db, connectionId);
+    if (!result.scheduled) throw new Error("not scheduled");
+    expect(result.job.runAt.getTime()).toBeGreaterThanOrEqual(before + 10 * 60_000);
+    expect(result.job.runAt.getTime()).toBeLessThan(before + 11 * 60_000);
+
+    // Quarantine's next attempt in 2 h wins over the interval; one in 1 min does not speed it up.
+    await t.db.job.deleteMany({ where: { connectionId } });
+    const quarantined = await scheduleNextCycle(t.db, connectionId, {
+      notBefore: new Date(before + 2 * 3_600_000),
+      trigger: "quarantine-retry",
+    });
+    expect(quarantined.scheduled && quarantined.job.runAt.getTime()).toBe(before + 2 * 3_600_000);
+    await t.db.job.deleteMany({ where: { connectionId } });
+    const early = await scheduleNextCycle(t.db, connectionId, { notBefore: new Date(before + 60_000) });
+    expect(early.scheduled && early.job.runAt.getTime()).toBeGreaterThanOrEqual(before + 10 * 60_000);
+
+    // Start moves the queued cycle to now instead of adding one.
+    const moved = await startProvisioning(t.db, connectionId);
+    expect(moved).toMatchObject({ outcome: "moved-to-now" });
+    expect((await queuedCycleJobs(connectionId))[0]!.runAt.getTime()).toBeLessThanOrEqual(Date.now());
+
+    await t.db.job.deleteMany({ where: { connectionId } });
+    await t.db.connection.update({ where: { id: connectionId }, data: { provisioningEnabled: false } });
+    expect(await scheduleNextCycle(t.db, connectionId)).toEqual({
+      scheduled: false,
+      reason: "provisioning-off",
+    });
+  });
+
+  test("Restart stops the running cycle, clears what it is asked to, and queues a cycle now", async () => {
+    const connectionId = await newConnection();
+    await t.db.connection.update({
+      where: { id: connectionId },
+      data: {
+        usersDeltaLink: "https://graph/delta?token=1",
+        quarantineReason: "EncounteredQuarantineException",
+      },
+    });
+    await t.db.escrow.create({
+      data: { connectionId, objectType: "User", sourceId: "u1", nextRetryAt: new Date() },
+    });
+    const { cycleId } = await runPlanner(t.db, connectionId, [{ phase: "users" }, { phase: "users" }]);
+    const restarted = await restartProvisioning(t.db, connectionId, {
+      clearDeltaLinks: true,
+      clearEscrows: true,
+    });
+    expect(restarted).toMatchObject({ outcome: "queued", job: { payload: { trigger: "restart" } } });
+    expect(await getCycle(t.db, cycleId)).toMatchObject({ stopRequested: true, cancelledUnits: 2 });
+    const connection = await t.db.connection.findUniqueOrThrow({ where: { id: connectionId } });
+    expect(connection).toMatchObject({
+      usersDeltaLink: null,
+      paused: false,
+      quarantineReason: "EncounteredQuarantineException",
+    });
+    expect(await t.db.escrow.count({ where: { connectionId } })).toBe(0);
+  });
+
+  test("a planner that fails ends its cycle as failed once its units are done", async () => {
+    const connectionId = await newConnection();
+    const { job } = await enqueueJob(
+      t.db,
+      "provisioning-cycle",
+      { connectionId, trigger: "start", dryRun: false },
+      { connectionId },
+    );
+    await t.db.connection.update({ where: { id: connectionId }, data: { provisioningEnabled: true } });
+    const planner = await claimJobById(t.db, job.id, "p");
+    const begun = await beginCycle(t.db, { connectionId, jobId: job.id, type: "initial", trigger: "start" });
+    if (!begun.started) throw new Error("not started");
+    await failJob(t.db, "p", planner, Object.assign(new Error("Graph said 401"), { permanent: true }));
+    expect(await t.db.job.count({ where: { kind: "cycle-finalize", cycleId: begun.cycle.id } })).toBe(1);
+    const finished = await finishCycle(t.db, begun.cycle.id);
+    expect(finished).toMatchObject({ finished: true, status: "failed", next: { scheduled: true } });
+    expect(await getCycle(t.db, begun.cycle.id)).toMatchObject({ error: { message: "Graph said 401" } });
+    expect(await finishCycle(t.db, begun.cycle.id)).toEqual({ finished: false });
+  });
+});

@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../../test/database";
+import { collectMetrics } from "./collect";
+import { flushScimExchanges, recordScimExchange } from "./scim-exchanges";
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase();
+});
+afterAll(async () => t.drop());
+
+test("metrics report jobs, cycles, SCIM answers recorded by workers, escrow and quarantine from the database", async () => {
+  const { id } = await t.db.connection.create({
+    data: { name: "metrics", quarantineReason: "EncounteredQuarantineException" },
+  });
+  await t.db.escrow.createMany({
+    data: ["a", "b"].map((sourceId) => ({
+      connectionId: id,
+      objectType: "User",
+      sourceId,
+      nextRetryAt: new Date(),
+    })),
+  });
+  await t.db.job.create({ data: { kind: "on-demand", status: "queued", payload: {} } });
+  const startedAt = new Date(Date.now() - 90_000);
+  await t.db.cycle.create({
+    data: {
+      connectionId: id,
+      type: "initial",
+      status: "succeeded",
+      trigger: "start",
+      startedAt,
+      endedAt: new Date(),
+    },
+  });
+  for (const status of [200, 200, 429, undefined]) recordScimExchange(id, { status, durationMs: 100 });
+  await flushScimExchanges(t.db);
+  recordScimExchange(id, { status: 429, durationMs: 100 });
+  await flushScimExchanges(t.db);
+
+  const text = await collectMetrics(t.db);
+  expect(text).toContain('provisioning_jobs{kind="on-demand",status="queued"} 1');
+  expect(text).toContain(`provisioning_scim_requests_total{connection_id="${id}",status_code="200"} 2`);
+  expect(text).toContain(`provisioning_scim_requests_total{connection_id="${id}",status_code="none"} 1`);
+  expect(text).toContain(`provisioning_scim_throttled_total{connection_id="${id}"} 2`);
+  expect(text).toContain(`provisioning_escrow_objects{connection_id="${id}"} 2`);
+  expect(text).toContain(`provisioning_connection_quarantined{connection_id="${id}"} 1`);
+  // A 90 s cycle lands in the 120 s bucket, not the 60 s one.
+  expect(text).toContain(
+    `provisioning_cycle_duration_seconds_bucket{connection_id="${id}",status="succeeded",le="60"} 0`,
+  );
+  expect(text).toContain(
+    `provisioning_cycle_duration_seconds_bucket{connection_id="${id}",status="succeeded",le="120"} 1`,
+  );
+  expect(text).toContain(
+    `provisioning_cycle_duration_seconds_count{connection_id="${id}",status="succeeded"} 1`,
+  );
+});
