@@ -2,6 +2,7 @@
  * The web process: Next.js served by a plain Node HTTP server, so that it can follow the launcher's
  * lifecycle (exit when the launcher's IPC channel closes) and shut down gracefully on SIGTERM.
  */
+import crypto from "node:crypto";
 import http from "node:http";
 import next from "next";
 import { env } from "../lib/config/env";
@@ -13,12 +14,13 @@ const app = next({ dev: isDev, hostname: settings.HOST, port: settings.PORT, dir
 const handle = app.getRequestHandler();
 
 await app.prepare();
-const headers = securityHeaders({
-  authority: settings.AUTH_AUTHORITY,
-  isDev,
-  isHttps: (settings.PUBLIC_URL ?? "").startsWith("https://"),
-});
+const isHttps = (settings.PUBLIC_URL ?? "").startsWith("https://");
 const server = http.createServer((req, res) => {
+  // A fresh nonce per response. Next.js reads it from the request's CSP header and stamps it on the
+  // inline scripts it renders, so the policy needs no 'unsafe-inline' for scripts.
+  const nonce = crypto.randomBytes(16).toString("base64");
+  const headers = securityHeaders({ authority: settings.AUTH_AUTHORITY, isDev, isHttps, nonce });
+  req.headers["content-security-policy"] = headers["Content-Security-Policy"];
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
   void handle(req, res);
 });

@@ -7,6 +7,8 @@ export function securityHeaders(options: {
   authority?: string;
   isDev: boolean;
   isHttps: boolean;
+  /** Per-response nonce: only scripts carrying it run (Next.js adds it to its own inline scripts). */
+  nonce?: string;
 }): Record<string, string> {
   let authorityOrigin = "";
   try {
@@ -16,8 +18,11 @@ export function securityHeaders(options: {
   }
   const csp = [
     "default-src 'self'",
-    // Next.js App Router inlines its bootstrap scripts; per-request nonces come with the security work.
-    `script-src 'self' 'unsafe-inline'${options.isDev ? " 'unsafe-eval'" : ""}`,
+    // With a nonce, 'strict-dynamic' lets the nonce-carrying bootstrap load the bundles it needs and
+    // nothing else; 'unsafe-inline' is then ignored by browsers (kept only for the nonce-less fallback).
+    options.nonce
+      ? `script-src 'nonce-${options.nonce}' 'strict-dynamic'${options.isDev ? " 'unsafe-eval'" : ""}`
+      : `script-src 'self' 'unsafe-inline'${options.isDev ? " 'unsafe-eval'" : ""}`,
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data:",
     "font-src 'self'",
