@@ -11,6 +11,11 @@ test("an admin connects Dialpad, provisions a user on demand and reads the log",
   page,
   request,
 }) => {
+  // The console runs under a strict, nonce-based CSP: anything it blocks would break a screen silently.
+  const policyViolations: string[] = [];
+  page.on("console", (message) => {
+    if (/Content Security Policy/i.test(message.text())) policyViolations.push(message.text());
+  });
   await signIn(page, ADMIN);
   await snapshot(page, "01-connections");
 
@@ -86,4 +91,5 @@ test("an admin connects Dialpad, provisions a user on demand and reads the log",
       expect.objectContaining({ type: "work", value: "zoe.angstrom@contoso.example" }),
     ]),
   );
+  expect(policyViolations).toEqual([]);
 });
