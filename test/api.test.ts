@@ -22,6 +22,9 @@ import * as restoreRoute from "@/app/api/connections/[connectionId]/mappings/res
 import * as schemaRoute from "@/app/api/connections/[connectionId]/schema/route";
 import * as auditRoute from "@/app/api/connections/[connectionId]/audit/route";
 import * as exportRoute from "@/app/api/connections/[connectionId]/logs/export/route";
+import * as statusRoute from "@/app/api/connections/[connectionId]/status/route";
+import * as startRoute from "@/app/api/connections/[connectionId]/start/route";
+import * as stopRoute from "@/app/api/connections/[connectionId]/stop/route";
 
 /**
  * The REST API as a client sees it: real bearer tokens from the sandbox OpenID provider, route handlers
@@ -365,5 +368,42 @@ describe("mappings, schema, audit and export", () => {
       path: `/api/connections/${connectionId}/logs/export?format=json`,
     });
     expect(JSON.parse(json.text)).toHaveLength(lines.length - 1);
+  });
+});
+
+describe("start, stop and status", () => {
+  test("start queues a cycle and turns provisioning on; stop pauses and leaves nothing queued", async () => {
+    const before = await call(statusRoute.GET, { token: tokens.reader, params: { connectionId } });
+    expect(before.body).toMatchObject({ code: "NotRun", provisioningEnabled: false });
+
+    expect(
+      (await call(startRoute.POST, { token: tokens.reader, method: "POST", params: { connectionId } }))
+        .status,
+    ).toBe(403);
+    const started = await call(startRoute.POST, {
+      token: tokens.admin,
+      method: "POST",
+      params: { connectionId },
+    });
+    expect(started.status).toBe(200);
+    expect(["queued", "moved-to-now", "already-running"]).toContain(started.body?.outcome);
+    const stopped = await call(stopRoute.POST, {
+      token: tokens.admin,
+      method: "POST",
+      params: { connectionId },
+    });
+    expect(stopped.status).toBe(200);
+
+    const after = await call(statusRoute.GET, { token: tokens.reader, params: { connectionId } });
+    expect(after.body).toMatchObject({ paused: true, provisioningEnabled: true, nextCycleAt: null });
+    const activities = (
+      await t.db.auditEntry.findMany({ where: { connectionId }, orderBy: { seq: "asc" } })
+    ).map((entry) => entry.activity);
+    expect(activities).toEqual(
+      expect.arrayContaining([
+        "Enable/start provisioning configuration",
+        "Disable/pause provisioning configuration",
+      ]),
+    );
   });
 });
