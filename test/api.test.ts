@@ -25,6 +25,7 @@ import * as exportRoute from "@/app/api/connections/[connectionId]/logs/export/r
 import * as statusRoute from "@/app/api/connections/[connectionId]/status/route";
 import * as startRoute from "@/app/api/connections/[connectionId]/start/route";
 import * as stopRoute from "@/app/api/connections/[connectionId]/stop/route";
+import * as metricsRoute from "@/app/api/metrics/route";
 
 /**
  * The REST API as a client sees it: real bearer tokens from the sandbox OpenID provider, route handlers
@@ -405,5 +406,16 @@ describe("start, stop and status", () => {
         "Disable/pause provisioning configuration",
       ]),
     );
+  });
+});
+
+describe("metrics", () => {
+  test("Prometheus text with job and quarantine gauges, for Readers only", async () => {
+    expect((await call(metricsRoute.GET, {})).status).toBe(401);
+    const response = await call(metricsRoute.GET, { token: tokens.reader });
+    expect(response.status).toBe(200);
+    expect(response.contentType).toMatch(/^text\/plain/);
+    expect(response.text).toMatch(/^# HELP provisioning_jobs/m);
+    expect(response.text).toContain(`connection_id="${connectionId}"`);
   });
 });
