@@ -1,6 +1,7 @@
+import { API } from "@/lib/server/api-definitions";
 import { apiRoute } from "@/lib/server/http";
 
-export const GET = apiRoute({ access: "read" }, async ({ principal }) => ({
+export const GET = apiRoute(API.me, async ({ principal }) => ({
   objectId: principal.objectId,
   upn: principal.upn,
   name: principal.name,

@@ -1,12 +1,9 @@
-import { z } from "zod";
+import { API } from "@/lib/server/api-definitions";
 import { apiRoute } from "@/lib/server/http";
 import { getConnection } from "@/lib/server/connections";
-import { listLogs, ZLogQuery } from "@/lib/server/logs";
+import { listLogs } from "@/lib/server/logs";
 
-export const GET = apiRoute(
-  { access: "read", params: z.object({ connectionId: z.uuid() }), query: ZLogQuery },
-  async ({ context, params, query }) => {
-    await getConnection(context.db, params.connectionId);
-    return listLogs(context.db, params.connectionId, query);
-  },
-);
+export const GET = apiRoute(API.listLogs, async ({ context, params, query }) => {
+  await getConnection(context.db, params.connectionId);
+  return listLogs(context.db, params.connectionId, query);
+});

@@ -1,18 +1,27 @@
-import { z } from "zod";
+import { API } from "@/lib/server/api-definitions";
 import { apiRoute } from "@/lib/server/http";
 import { getMappings, saveMappings } from "@/lib/server/mappings";
 
-const ZParams = z.object({ connectionId: z.uuid() });
-
-export const GET = apiRoute({ access: "read", params: ZParams }, async ({ context, params }) =>
+export const GET = apiRoute(API.getMappings, async ({ context, params }) =>
   getMappings(context.db, params.connectionId),
 );
 
-/** Replaces the whole mapping configuration; every problem comes back with its field path. */
+/**
+ * Replaces the whole mapping configuration. The body is validated by saveMappings rather than the route
+ * wrapper so that an invalid expression is reported with its line and column.
+ */
 export const PUT = apiRoute(
-  { access: "write", params: ZParams, body: z.unknown() },
-  async ({ context, principal, params, body }) => ({
+  { ...API.putMappings, body: undefined },
+  async ({ context, principal, params, request }) => ({
     isDefault: false,
-    config: await saveMappings(context.db, principal, params.connectionId, body),
+    config: await saveMappings(context.db, principal, params.connectionId, await readBody(request)),
   }),
 );
+
+async function readBody(request: Request): Promise<unknown> {
+  try {
+    return await request.json();
+  } catch {
+    return null;
+  }
+}

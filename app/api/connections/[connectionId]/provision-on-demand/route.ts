@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { API } from "@/lib/server/api-definitions";
 import { apiRoute } from "@/lib/server/http";
 import { getConnection } from "@/lib/server/connections";
 import { AppError } from "@/lib/server/errors";
@@ -11,46 +11,33 @@ import type { OnDemandResult } from "@/lib/sync/on-demand-types";
  * Entra's provisionOnDemand: one user now, outside the schedule. It runs on a worker (the same code
  * path as a cycle, with the worker's rate budget) while this request waits for the result.
  */
-export const POST = apiRoute(
-  {
-    access: "write",
-    params: z.object({ connectionId: z.uuid() }),
-    body: z
-      .object({
-        subjects: z
-          .array(z.object({ objectId: z.string().trim().min(1), objectTypeName: z.enum(["User"]) }).strict())
-          .length(1, "provision one user at a time"),
-      })
-      .strict(),
-  },
-  async ({ context, principal, params, body }) => {
-    const connection = await getConnection(context.db, params.connectionId);
-    const { job } = await enqueueJob(
-      context.db,
-      "on-demand",
-      { connectionId: connection.id, subjects: body.subjects, initiatedBy: principal.upn },
-      { connectionId: connection.id, priority: 100, maxAttempts: 1 },
+export const POST = apiRoute(API.provisionOnDemand, async ({ context, principal, params, body }) => {
+  const connection = await getConnection(context.db, params.connectionId);
+  const { job } = await enqueueJob(
+    context.db,
+    "on-demand",
+    { connectionId: connection.id, subjects: body.subjects, initiatedBy: principal.upn },
+    { connectionId: connection.id, priority: 100, maxAttempts: 1 },
+  );
+  await recordAudit(context.db, {
+    connectionId: connection.id,
+    activity: "Provision on demand",
+    principal,
+    changes: { subjects: { before: null, after: body.subjects.map((subject) => subject.objectId) } },
+  });
+  let finished;
+  try {
+    finished = await waitForJob(context.db, job.id, { timeoutMs: 90_000, signal: undefined });
+  } catch (error) {
+    if (error instanceof JobWaitTimeoutError) throw new AppError("worker_unavailable", error.message);
+    throw error;
+  }
+  if (finished.status !== "succeeded") {
+    throw new AppError(
+      "upstream_failed",
+      `On-demand provisioning did not complete: ${finished.lastError ?? finished.status}`,
     );
-    await recordAudit(context.db, {
-      connectionId: connection.id,
-      activity: "Provision on demand",
-      principal,
-      changes: { subjects: { before: null, after: body.subjects.map((subject) => subject.objectId) } },
-    });
-    let finished;
-    try {
-      finished = await waitForJob(context.db, job.id, { timeoutMs: 90_000, signal: undefined });
-    } catch (error) {
-      if (error instanceof JobWaitTimeoutError) throw new AppError("worker_unavailable", error.message);
-      throw error;
-    }
-    if (finished.status !== "succeeded") {
-      throw new AppError(
-        "upstream_failed",
-        `On-demand provisioning did not complete: ${finished.lastError ?? finished.status}`,
-      );
-    }
-    const result = (finished.result as { results: OnDemandResult[] }).results[0];
-    return { ...result, jobId: job.id };
-  },
-);
+  }
+  const result = (finished.result as { results: OnDemandResult[] }).results[0];
+  return { ...result, jobId: job.id };
+});

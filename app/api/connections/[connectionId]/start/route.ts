@@ -1,8 +1,7 @@
-import { z } from "zod";
+import { API } from "@/lib/server/api-definitions";
 import { apiRoute } from "@/lib/server/http";
 import { start } from "@/lib/server/control";
 
-export const POST = apiRoute(
-  { access: "write", params: z.object({ connectionId: z.uuid() }) },
-  async ({ context, principal, params }) => start(context.db, principal, params.connectionId),
+export const POST = apiRoute(API.start, async ({ context, principal, params }) =>
+  start(context.db, principal, params.connectionId),
 );

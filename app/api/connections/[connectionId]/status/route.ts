@@ -1,8 +1,7 @@
-import { z } from "zod";
+import { API } from "@/lib/server/api-definitions";
 import { apiRoute } from "@/lib/server/http";
 import { getStatus } from "@/lib/server/control";
 
-export const GET = apiRoute(
-  { access: "read", params: z.object({ connectionId: z.uuid() }) },
-  async ({ context, params }) => getStatus(context.db, params.connectionId),
+export const GET = apiRoute(API.getStatus, async ({ context, params }) =>
+  getStatus(context.db, params.connectionId),
 );

@@ -1,0 +1,248 @@
+import { z } from "zod";
+import { ZMappingConfig } from "../mapping";
+import { ZAuditQuery } from "./audit-log";
+import { ZConnectionSettings, ZCreateConnection } from "./connections";
+import { ZLogQuery } from "./logs";
+import { ZPreviewRequest } from "./mappings";
+
+/**
+ * Every /api route's contract in one place: the route handlers parse with these schemas and the OpenAPI
+ * document is generated from them, so the two cannot drift apart.
+ */
+export interface ApiDefinition {
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  path: string;
+  summary: string;
+  access: "read" | "write" | "public";
+  params?: z.ZodType;
+  query?: z.ZodType;
+  body?: z.ZodType;
+  /** Successful response: status, description, media type (JSON unless said otherwise). */
+  success: { status: number; description: string; contentType?: string };
+}
+
+const ZConnectionParams = z.object({ connectionId: z.uuid("is not a connection id") }).strict();
+const withConnection = { params: ZConnectionParams } as const;
+
+export const ZUpdateConnection = z
+  .object({
+    settings: ZConnectionSettings,
+    /** The `version` the client loaded; a newer one on the server means someone else saved meanwhile. */
+    expectedVersion: z.number().int().optional(),
+  })
+  .strict();
+
+export const ZTestConnection = z
+  .object({ tenantUrl: z.string().trim().min(1).optional(), secretToken: z.string().min(1).optional() })
+  .strict();
+
+export const ZProvisionOnDemand = z
+  .object({
+    subjects: z
+      .array(z.object({ objectId: z.string().trim().min(1), objectTypeName: z.enum(["User"]) }).strict())
+      .length(1, "provision one user at a time"),
+  })
+  .strict();
+
+export const ZDirectorySearch = z
+  .object({ search: z.string().trim().min(1, "type at least one character").max(100) })
+  .strict();
+
+export const ZLogExportQuery = ZLogQuery.omit({ cursor: true, limit: true })
+  .extend({ format: z.enum(["json", "csv"]).default("csv") })
+  .strict();
+
+const json = (status: number, description: string) => ({ status, description });
+
+export const API = {
+  health: {
+    method: "GET",
+    path: "/api/health",
+    summary: "Liveness: database reachable, newest worker heartbeat",
+    access: "public",
+    success: json(200, "Health report"),
+  },
+  metrics: {
+    method: "GET",
+    path: "/api/metrics",
+    summary: "Prometheus metrics (Reader token or METRICS_TOKEN)",
+    access: "read",
+    success: { status: 200, description: "Prometheus text exposition", contentType: "text/plain" },
+  },
+  me: {
+    method: "GET",
+    path: "/api/me",
+    summary: "The signed-in principal and roles",
+    access: "read",
+    success: json(200, "Principal"),
+  },
+  listConnections: {
+    method: "GET",
+    path: "/api/connections",
+    summary: "List connections",
+    access: "read",
+    success: json(200, "Connections (secrets never included)"),
+  },
+  createConnection: {
+    method: "POST",
+    path: "/api/connections",
+    summary: "Create a connection",
+    access: "write",
+    body: ZCreateConnection,
+    success: json(201, "The created connection"),
+  },
+  getConnection: {
+    method: "GET",
+    path: "/api/connections/{connectionId}",
+    summary: "Read a connection's settings",
+    access: "read",
+    ...withConnection,
+    success: json(200, "Connection (secrets as last four characters only)"),
+  },
+  updateConnection: {
+    method: "PATCH",
+    path: "/api/connections/{connectionId}",
+    summary: "Change settings and credentials (secrets are write-only)",
+    access: "write",
+    ...withConnection,
+    body: ZUpdateConnection,
+    success: json(200, "The updated connection"),
+  },
+  deleteConnection: {
+    method: "DELETE",
+    path: "/api/connections/{connectionId}",
+    summary: "Delete a connection and its history",
+    access: "write",
+    ...withConnection,
+    success: { status: 204, description: "Deleted" },
+  },
+  testConnection: {
+    method: "POST",
+    path: "/api/connections/{connectionId}/test-connection",
+    summary: "Test Connection (typed values, else the saved ones)",
+    access: "write",
+    ...withConnection,
+    body: ZTestConnection,
+    success: json(200, "{ ok, status, message, detail }"),
+  },
+  searchDirectoryUsers: {
+    method: "GET",
+    path: "/api/connections/{connectionId}/directory/users",
+    summary: "Search Entra users by name, UPN or mail",
+    access: "read",
+    ...withConnection,
+    query: ZDirectorySearch,
+    success: json(200, "Matching users"),
+  },
+  provisionOnDemand: {
+    method: "POST",
+    path: "/api/connections/{connectionId}/provision-on-demand",
+    summary: "Provision one user now (Entra's provisionOnDemand)",
+    access: "write",
+    ...withConnection,
+    body: ZProvisionOnDemand,
+    success: json(200, "Steps, modified properties and status, as Entra's provisionOnDemand"),
+  },
+  getStatus: {
+    method: "GET",
+    path: "/api/connections/{connectionId}/status",
+    summary: "Provisioning status, progress, quarantine and last execution",
+    access: "read",
+    ...withConnection,
+    success: json(200, "Status"),
+  },
+  start: {
+    method: "POST",
+    path: "/api/connections/{connectionId}/start",
+    summary: "Start provisioning (queues a cycle now)",
+    access: "write",
+    ...withConnection,
+    success: json(200, "Outcome"),
+  },
+  stop: {
+    method: "POST",
+    path: "/api/connections/{connectionId}/stop",
+    summary: "Stop provisioning (the running unit finishes)",
+    access: "write",
+    ...withConnection,
+    success: json(200, "Outcome"),
+  },
+  getMappings: {
+    method: "GET",
+    path: "/api/connections/{connectionId}/mappings",
+    summary: "Attribute mappings and scoping filters",
+    access: "read",
+    ...withConnection,
+    success: json(200, "Mapping configuration"),
+  },
+  putMappings: {
+    method: "PUT",
+    path: "/api/connections/{connectionId}/mappings",
+    summary: "Replace attribute mappings and scoping filters",
+    access: "write",
+    ...withConnection,
+    body: ZMappingConfig,
+    success: json(200, "Saved configuration"),
+  },
+  restoreDefaultMappings: {
+    method: "POST",
+    path: "/api/connections/{connectionId}/mappings/restore-defaults",
+    summary: "Restore Dialpad's default mappings",
+    access: "write",
+    ...withConnection,
+    success: json(200, "Default configuration"),
+  },
+  previewExpression: {
+    method: "POST",
+    path: "/api/connections/{connectionId}/mappings/preview",
+    summary: "Evaluate an expression against a directory user",
+    access: "read",
+    ...withConnection,
+    body: ZPreviewRequest,
+    success: json(200, "Value and trace, or the error position"),
+  },
+  exportSchema: {
+    method: "GET",
+    path: "/api/connections/{connectionId}/schema",
+    summary: "Export Entra's provisioning schema JSON",
+    access: "read",
+    ...withConnection,
+    success: json(200, "synchronizationRules[].objectMappings[]"),
+  },
+  importSchema: {
+    method: "PUT",
+    path: "/api/connections/{connectionId}/schema",
+    summary: "Import Entra's provisioning schema JSON",
+    access: "write",
+    ...withConnection,
+    body: z.record(z.string(), z.unknown()),
+    success: json(200, "Imported configuration and warnings"),
+  },
+  listLogs: {
+    method: "GET",
+    path: "/api/connections/{connectionId}/logs",
+    summary: "Provisioning logs, newest first (keyset pagination)",
+    access: "read",
+    ...withConnection,
+    query: ZLogQuery,
+    success: json(200, "{ items, nextCursor }"),
+  },
+  exportLogs: {
+    method: "GET",
+    path: "/api/connections/{connectionId}/logs/export",
+    summary: "Download provisioning logs as CSV or JSON (streamed)",
+    access: "read",
+    ...withConnection,
+    query: ZLogExportQuery,
+    success: { status: 200, description: "CSV or JSON file", contentType: "text/csv" },
+  },
+  listAudit: {
+    method: "GET",
+    path: "/api/connections/{connectionId}/audit",
+    summary: "Audit log: who changed what, when",
+    access: "read",
+    ...withConnection,
+    query: ZAuditQuery,
+    success: json(200, "{ items, nextCursor }"),
+  },
+} satisfies Record<string, ApiDefinition>;

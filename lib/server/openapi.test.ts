@@ -1,0 +1,76 @@
+import fs from "node:fs";
+import path from "node:path";
+import { expect, test } from "vitest";
+import { buildOpenApiDocument } from "./openapi";
+
+const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
+
+/** Every route file under app/api, with the HTTP methods it exports, as OpenAPI paths. */
+async function implementedRoutes(): Promise<string[]> {
+  const root = path.resolve("app/api");
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.name === "route.ts") files.push(full);
+    }
+  };
+  walk(root);
+  const routes: string[] = [];
+  for (const file of files) {
+    const route = "/api/" + path.relative(root, path.dirname(file)).replace(/\[(\w+)\]/g, "{$1}");
+    if (route === "/api/openapi.json") continue;
+    const source = fs.readFileSync(file, "utf8");
+    for (const method of HTTP_METHODS) {
+      if (new RegExp(`export (const|async function|function) ${method}\\b`).test(source))
+        routes.push(`${method} ${route}`);
+    }
+  }
+  return routes.sort();
+}
+
+test("the OpenAPI document lists every implemented route and nothing else", async () => {
+  const document = buildOpenApiDocument() as { paths: Record<string, Record<string, unknown>> };
+  const documented = Object.entries(document.paths)
+    .flatMap(([route, operations]) =>
+      Object.keys(operations).map((method) => `${method.toUpperCase()} ${route}`),
+    )
+    .sort();
+  expect(documented).toEqual(await implementedRoutes());
+});
+
+test("the document is OpenAPI 3.1 with unique operation ids, declared path parameters and problem responses", () => {
+  const document = buildOpenApiDocument("https://provisioning.contoso.example") as {
+    openapi: string;
+    servers: { url: string }[];
+    paths: Record<
+      string,
+      Record<
+        string,
+        {
+          operationId: string;
+          parameters: { name: string; in: string }[];
+          responses: Record<string, unknown>;
+        }
+      >
+    >;
+  };
+  expect(document.openapi).toBe("3.1.0");
+  expect(document.servers[0]?.url).toBe("https://provisioning.contoso.example");
+  const ids = new Set<string>();
+  for (const [route, operations] of Object.entries(document.paths)) {
+    const pathParams = [...route.matchAll(/\{(\w+)\}/g)].map((match) => match[1]);
+    for (const operation of Object.values(operations)) {
+      expect(ids.has(operation.operationId)).toBe(false);
+      ids.add(operation.operationId);
+      const declared = operation.parameters
+        .filter((parameter) => parameter.in === "path")
+        .map((parameter) => parameter.name);
+      expect(declared.sort()).toEqual([...pathParams].sort());
+    }
+  }
+  const patch = document.paths["/api/connections/{connectionId}"]!.patch!;
+  expect(Object.keys(patch.responses)).toEqual(expect.arrayContaining(["200", "401", "403", "404", "422"]));
+  expect(JSON.stringify(patch)).toContain("secretToken");
+});
