@@ -21,9 +21,23 @@ export class MappingEvaluationError extends Error {
 }
 
 /** The engine's view of one object mapping, backed by lib/mapping and lib/scoping. */
-export function mappingEngineFor(config: TMappingConfig, objectType: "User" | "Group"): ObjectMappingEngine {
+export function mappingEngineFor(
+  config: TMappingConfig,
+  objectType: "User" | "Group",
+  options: { withoutReferences?: boolean } = {},
+): ObjectMappingEngine {
   const kind = objectType === "User" ? "user" : "group";
-  const objectMapping = objectType === "User" ? config.users : config.groups;
+  const fullMapping = objectType === "User" ? config.users : config.groups;
+  // A cycle provisions group members in its references phase, after the users exist; the group's own
+  // create, hash and PATCH must then ignore them, or every membership change would look like a rename.
+  const objectMapping = options.withoutReferences
+    ? {
+        ...fullMapping,
+        attributeMappings: fullMapping.attributeMappings.filter(
+          (mapping) => !isReferenceMapping(mapping.target),
+        ),
+      }
+    : fullMapping;
   const attributes = sourceAttributesFor(config, kind);
   return {
     sourceAttributes: () => attributes,
@@ -66,4 +80,11 @@ export function mappingEngineFor(config: TMappingConfig, objectType: "User" | "G
     },
     desiredHash: (source) => desiredStateHash(objectMapping, source),
   };
+}
+
+const REFERENCE_TARGETS = new Set(["members", "manager"]);
+
+/** Whether a target attribute holds references to other provisioned objects (resolved after them). */
+export function isReferenceMapping(target: string): boolean {
+  return REFERENCE_TARGETS.has(target.trim().toLowerCase());
 }

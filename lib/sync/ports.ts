@@ -1,4 +1,4 @@
-import type { ScimPatchOperation, ScimResourceInput, ScimUser } from "../scim";
+import type { ScimPatchOperation, ScimResourceInput } from "../scim";
 import type { ModifiedProperty } from "./on-demand-types";
 
 /** What the engine needs from the mapping and scoping module for one object type. */
@@ -15,7 +15,7 @@ export interface ObjectMappingEngine {
   };
   patch(
     source: Record<string, unknown>,
-    current: ScimUser,
+    current: Readonly<Record<string, unknown>>,
   ): { operations: ScimPatchOperation[]; modified: ModifiedProperty[] };
   /** Stable hash of what would be exported: equal hash means nothing to send. */
   desiredHash(source: Record<string, unknown>): string;

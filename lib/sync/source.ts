@@ -85,3 +85,25 @@ export function toEntraUser(
   if (computed.appRoleAssignments) source.appRoleAssignments = computed.appRoleAssignments;
   return source;
 }
+
+/** Graph properties to `$select` for groups: members come from /members, never inline. */
+export function graphGroupSelectFor(entraAttributes: Iterable<string>): string[] {
+  const select = new Set(["id", "displayName"]);
+  for (const attribute of entraAttributes) {
+    if (COMPUTED.has(attribute) || attribute === "members") continue;
+    const graphName =
+      attribute === "objectId" ? "id" : /^[A-Za-z][A-Za-z0-9_]*$/.test(attribute) ? attribute : undefined;
+    if (graphName) select.add(graphName);
+  }
+  return [...select].sort();
+}
+
+/** The source object group mappings see (Graph and Entra share the group property names but the id). */
+export function toEntraGroup(group: Record<string, unknown> & { id: string }): Record<string, unknown> {
+  const source: Record<string, unknown> = { objectId: group.id, IsSoftDeleted: false };
+  for (const [key, value] of Object.entries(group)) {
+    if (key === "id" || key.startsWith("@") || key.endsWith("@delta")) continue;
+    if (value !== null && value !== undefined) source[key] = value;
+  }
+  return source;
+}

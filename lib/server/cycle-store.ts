@@ -1,0 +1,219 @@
+import type { Prisma, PrismaClient } from "../db/generated/client";
+import { isStopRequested } from "../jobs/cycles";
+import { updateJobProgress } from "../jobs/store";
+import type { CycleLogEntry, CycleStore, EscrowRecord, HeldChangeRecord } from "../sync/cycle-ports";
+import { escrowRetryAt, type ObjectType } from "../sync/plan";
+import type { ObjectLinkRecord } from "../sync/ports";
+
+/**
+ * Group memberships exported to Dialpad are kept as ObjectLink rows of this type (sourceId
+ * "<groupId>|<userId>", targetId the Dialpad user id), so an unchanged group costs no request and a
+ * removed member can be removed without reading the group's members from Dialpad.
+ * TODO(schema): a dedicated GroupMembership table would be cleaner; ObjectLink works without a migration.
+ */
+export const MEMBERSHIP_LINK_TYPE = "GroupMember";
+const OBJECT_TYPES = ["User", "Group"];
+
+export function prismaCycleStore(
+  db: PrismaClient,
+  scope: { connectionId: string; cycleId: string | null; jobId: string | null; initiatedBy?: string },
+): CycleStore {
+  const { connectionId } = scope;
+  return {
+    async loadLinks() {
+      const rows = await db.objectLink.findMany({
+        where: { connectionId, objectType: { in: OBJECT_TYPES } },
+      });
+      return rows.map((row): ObjectLinkRecord => ({
+        objectType: row.objectType as ObjectType,
+        sourceId: row.sourceId,
+        targetId: row.targetId,
+        displayName: row.displayName,
+        exportedHash: row.exportedHash,
+        active: row.active,
+      }));
+    },
+    async saveLink(link) {
+      const data = {
+        targetId: link.targetId,
+        displayName: link.displayName,
+        exportedHash: link.exportedHash,
+        active: link.active,
+        lastExportedAt: new Date(),
+      };
+      await db.objectLink.upsert({
+        where: {
+          connectionId_objectType_sourceId: {
+            connectionId,
+            objectType: link.objectType,
+            sourceId: link.sourceId,
+          },
+        },
+        create: { connectionId, objectType: link.objectType, sourceId: link.sourceId, ...data },
+        update: data,
+      });
+    },
+    async removeLink(objectType, sourceId) {
+      await db.objectLink.deleteMany({ where: { connectionId, objectType, sourceId } });
+    },
+    async loadMemberships() {
+      const rows = await db.objectLink.findMany({
+        where: { connectionId, objectType: MEMBERSHIP_LINK_TYPE },
+        select: { sourceId: true },
+      });
+      return rows.flatMap((row) => {
+        const [groupSourceId, userSourceId] = row.sourceId.split("|");
+        return groupSourceId && userSourceId ? [{ groupSourceId, userSourceId }] : [];
+      });
+    },
+    async addMemberships(groupSourceId, members) {
+      await db.objectLink.createMany({
+        data: members.map((member) => ({
+          connectionId,
+          objectType: MEMBERSHIP_LINK_TYPE,
+          sourceId: `${groupSourceId}|${member.userSourceId}`,
+          targetId: member.userTargetId,
+          lastExportedAt: new Date(),
+        })),
+        skipDuplicates: true,
+      });
+    },
+    async removeMemberships(groupSourceId, userSourceIds) {
+      await db.objectLink.deleteMany({
+        where: {
+          connectionId,
+          objectType: MEMBERSHIP_LINK_TYPE,
+          sourceId: { in: userSourceIds.map((userSourceId) => `${groupSourceId}|${userSourceId}`) },
+        },
+      });
+    },
+    async removeMembershipsOf(objectType, sourceId) {
+      await db.objectLink.deleteMany({
+        where: {
+          connectionId,
+          objectType: MEMBERSHIP_LINK_TYPE,
+          sourceId: objectType === "Group" ? { startsWith: `${sourceId}|` } : { endsWith: `|${sourceId}` },
+        },
+      });
+    },
+    async loadEscrows() {
+      const rows = await db.escrow.findMany({ where: { connectionId } });
+      return rows.map((row): EscrowRecord => ({
+        objectType: row.objectType as ObjectType,
+        sourceId: row.sourceId,
+        kind: row.kind === "reference" ? "reference" : "object",
+        attempts: row.attempts,
+        nextRetryAt: row.nextRetryAt,
+      }));
+    },
+    async escrow(entry) {
+      const now = new Date();
+      const key = {
+        connectionId_objectType_sourceId_kind: {
+          connectionId,
+          objectType: entry.objectType,
+          sourceId: entry.sourceId,
+          kind: entry.kind,
+        },
+      };
+      const row = await db.escrow.upsert({
+        where: key,
+        create: {
+          connectionId,
+          objectType: entry.objectType,
+          sourceId: entry.sourceId,
+          kind: entry.kind,
+          attempts: 1,
+          nextRetryAt: escrowRetryAt(1, now),
+          lastErrorCode: entry.errorCode,
+          lastError: entry.error.slice(0, 4000),
+        },
+        update: {
+          attempts: { increment: 1 },
+          lastErrorCode: entry.errorCode,
+          lastError: entry.error.slice(0, 4000),
+        },
+      });
+      if (row.attempts > 1)
+        await db.escrow.update({ where: key, data: { nextRetryAt: escrowRetryAt(row.attempts, now) } });
+      return row.attempts;
+    },
+    async clearEscrow(objectType, sourceId, kind) {
+      await db.escrow.deleteMany({ where: { connectionId, objectType, sourceId, kind } });
+    },
+    async loadHeldChanges() {
+      const rows = await db.heldChange.findMany({ where: { connectionId }, orderBy: { createdAt: "asc" } });
+      return rows.map(toHeldRecord);
+    },
+    async replaceHeldChanges(held) {
+      const cycleId = scope.cycleId;
+      await db.$transaction(async (tx) => {
+        await tx.heldChange.deleteMany({ where: { connectionId } });
+        if (held.length && cycleId) {
+          await tx.heldChange.createMany({
+            data: held.map((change) => ({ connectionId, cycleId, ...change })),
+          });
+        }
+      });
+    },
+    async writeLogs(entries) {
+      await writeProvisioningLogs(db, scope, entries);
+    },
+    async progress(completedUnits, totalUnits) {
+      if (scope.cycleId)
+        await db.cycle.update({ where: { id: scope.cycleId }, data: { completedUnits, totalUnits } });
+      if (scope.jobId)
+        await updateJobProgress(db, scope.jobId, { completedUnits, totalUnits, units: "pages" });
+    },
+    async stopRequested() {
+      return scope.cycleId ? isStopRequested(db, scope.cycleId) : false;
+    },
+  };
+}
+
+export function toHeldRecord(row: {
+  objectType: string;
+  sourceId: string;
+  targetId: string;
+  action: string;
+  displayName: string | null;
+}): HeldChangeRecord {
+  return {
+    objectType: row.objectType as ObjectType,
+    sourceId: row.sourceId,
+    targetId: row.targetId,
+    action: row.action === "Delete" ? "Delete" : "Disable",
+    displayName: row.displayName,
+  };
+}
+
+export async function writeProvisioningLogs(
+  db: PrismaClient,
+  scope: { connectionId: string; cycleId: string | null; jobId: string | null; initiatedBy?: string },
+  entries: readonly CycleLogEntry[],
+): Promise<void> {
+  if (entries.length === 0) return;
+  await db.provisioningLog.createMany({
+    data: entries.map((entry) => ({
+      connectionId: scope.connectionId,
+      cycleId: scope.cycleId,
+      jobId: scope.jobId,
+      changeId: entry.changeId,
+      action: entry.action,
+      status: entry.status,
+      objectType: entry.objectType,
+      sourceId: entry.sourceId,
+      sourceDisplayName: entry.sourceDisplayName,
+      targetId: entry.targetId,
+      targetDisplayName: entry.targetDisplayName,
+      modifiedProperties: entry.modifiedProperties as unknown as Prisma.InputJsonValue,
+      steps: entry.steps as unknown as Prisma.InputJsonValue,
+      errorCode: entry.errorCode ?? null,
+      errorCategory: entry.errorCategory ?? null,
+      errorReason: entry.errorReason ?? null,
+      recommendedAction: entry.recommendedAction ?? null,
+      durationMs: entry.durationMs,
+      initiatedBy: scope.initiatedBy ?? "System",
+    })),
+  });
+}

@@ -1,0 +1,717 @@
+import crypto from "node:crypto";
+import { Prisma, type Connection, type PrismaClient } from "../db/generated/client";
+import { env } from "../config/env";
+import { SecretBox, loadSecretKey } from "../crypto/secrets";
+import { beginCycle, CycleAlreadyRunningError } from "../jobs/cycles";
+import { finishCycle } from "../jobs/schedule";
+import type { Mailer } from "../notify/mailer";
+import { mailerFromEnvironment, sendNotification } from "../notify/notifications";
+import { createAdaptiveLimiter, type RequestLimiter } from "../scim";
+import {
+  executeHeldChanges,
+  QuarantineException,
+  runCycle,
+  type CycleCounts,
+  type CycleOutcome,
+} from "../sync/cycle";
+import { mappingEngineFor, isReferenceMapping } from "../sync/mapping-adapter";
+import type { PlannedMembership, PlannedOperation } from "../sync/plan";
+import {
+  escrowQuarantineReason,
+  ENTRA_ESCROW_THRESHOLDS,
+  nextQuarantineState,
+  type EscrowThresholds,
+  type QuarantineReason,
+} from "../sync/quarantine";
+import { recordAudit } from "./audit";
+import { getConnection } from "./connections";
+import { MEMBERSHIP_LINK_TYPE, prismaCycleStore, toHeldRecord } from "./cycle-store";
+import { loadMappingConfig } from "./mappings";
+import { graphClientFor, scimClientFor } from "./peers";
+
+/**
+ * The provisioning cycle as a service: one "provisioning-cycle" job runs a whole cycle (lib/sync/cycle.ts)
+ * and applies what Entra applies around it: the watermark, escrow and deletion thresholds, quarantine
+ * and its e-mail, and the schedule of the next cycle.
+ */
+
+const SYSTEM = { objectId: "00000000-0000-0000-0000-000000000000", upn: "System" };
+const PLAN_RESULT_LIMIT = 1_000;
+
+export interface RunCycleInput {
+  connectionId: string;
+  /** The provisioning-cycle job; it plans the cycle and owns its Cycle row. */
+  jobId: string | null;
+  trigger: string;
+  dryRun: boolean;
+}
+
+export interface RunCycleOptions {
+  /** null: no e-mail. Default: from SMTP_* settings. */
+  mailer?: Mailer | null;
+  /** Dialpad requests per second for this cycle (Dialpad publishes 20 per company). */
+  requestsPerSecond?: number;
+  escrowThresholds?: EscrowThresholds;
+  now?: () => Date;
+  log?: {
+    info(fields: Record<string, unknown>, message: string): void;
+    warn(fields: Record<string, unknown>, message: string): void;
+  };
+}
+
+export interface CycleSummary {
+  cycleId: string | null;
+  status: "succeeded" | "failed" | "stopped" | "skipped";
+  /** Why no cycle ran (paused, provisioning off). */
+  skippedBecause?: string;
+  type?: "initial" | "incremental";
+  dryRun: boolean;
+  counts?: CycleCounts;
+  quarantine: { reason: string; nextAttempt: Date | null } | null;
+  error?: { code: string; message: string };
+  /** Dry run only: the plan (first PLAN_RESULT_LIMIT operations) and the member changes. */
+  plan?: { operations: PlanItem[]; memberships: PlannedMembership[]; truncated: boolean };
+}
+
+type PlanItem = Pick<
+  PlannedOperation,
+  | "kind"
+  | "action"
+  | "objectType"
+  | "sourceId"
+  | "displayName"
+  | "targetId"
+  | "reason"
+  | "operations"
+  | "modifiedProperties"
+>;
+
+/**
+ * The limiter of one cycle's Dialpad client. TODO(budget): the shared PostgreSQL request budget
+ * (lib/jobs/request-budget.ts) replaces this once cycle units run on several workers at once.
+ */
+function limiterFor(options: RunCycleOptions): RequestLimiter {
+  return createAdaptiveLimiter({ ratePerSecond: options.requestsPerSecond ?? 20 });
+}
+
+export async function runProvisioningCycle(
+  db: PrismaClient,
+  box: SecretBox,
+  input: RunCycleInput,
+  options: RunCycleOptions = {},
+): Promise<CycleSummary> {
+  const now = options.now ?? (() => new Date());
+  const connection = await getConnection(db, input.connectionId);
+  const type = connection.usersDeltaLink || connection.groupsDeltaLink ? "incremental" : "initial";
+  const begun = await beginCycle(db, {
+    connectionId: connection.id,
+    // A cycle started outside a job (tests, scripts) still needs an owner id for the Cycle row.
+    jobId: input.jobId ?? crypto.randomUUID(),
+    type,
+    trigger: input.trigger,
+    dryRun: input.dryRun,
+  });
+  if (!begun.started) {
+    if (begun.reason === "already-running") throw new CycleAlreadyRunningError(connection.id);
+    return {
+      cycleId: null,
+      status: "skipped",
+      skippedBecause: begun.reason,
+      dryRun: input.dryRun,
+      quarantine: null,
+    };
+  }
+  const cycle = begun.cycle;
+  // Inside a provisioning-cycle job the cycle-finalize job ends the cycle (the planner's job still holds
+  // the connection's one live cycle-job slot, so only the finalizer can queue the next cycle).
+  const finalizedByJob = input.jobId !== null;
+  if (begun.resumed) await db.cycle.update({ where: { id: cycle.id }, data: { error: Prisma.DbNull } });
+  const config = loadMappingConfig(connection.mappings);
+  const mailer = options.mailer === undefined ? mailerFromEnvironment() : options.mailer;
+  const store = prismaCycleStore(db, { connectionId: connection.id, cycleId: cycle.id, jobId: input.jobId });
+
+  let outcome: CycleOutcome;
+  try {
+    outcome = await runCycle({
+      graph: graphClientFor(connection, box),
+      scim: scimClientFor(connection, box, { limiter: limiterFor(options) }),
+      store,
+      users: {
+        enabled: config.users.enabled,
+        engine: mappingEngineFor(config, "User"),
+        actions: config.actions.User,
+      },
+      groups: {
+        enabled: config.groups.enabled,
+        engine: mappingEngineFor(config, "Group", { withoutReferences: true }),
+        actions: config.actions.Group,
+        provisionMembers: config.groups.attributeMappings.some((mapping) =>
+          isReferenceMapping(mapping.target),
+        ),
+      },
+      scope: connection.scope === "All" ? "All" : "AssignedOnly",
+      servicePrincipalId: connection.graphServicePrincipalId,
+      cycleType: type,
+      dryRun: input.dryRun,
+      watermark: { usersDeltaLink: connection.usersDeltaLink, groupsDeltaLink: connection.groupsDeltaLink },
+      deletion: {
+        preventAccidentalDeletes: connection.preventAccidentalDeletes,
+        deletionThreshold: connection.deletionThreshold,
+      },
+      now,
+      log: options.log,
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof QuarantineException && !input.dryRun) {
+      const quarantine = await applyQuarantine(db, connection, "EncounteredQuarantineException", {
+        now: now(),
+        detail: `${error.system}: ${message}`,
+        mailer,
+        cycleId: cycle.id,
+        log: options.log,
+      });
+      const errorJson = { code: error.errorCode, message, system: error.system };
+      await endCycle(db, cycle.id, {
+        status: "failed",
+        error: errorJson,
+        nextAttemptAt: quarantine?.nextAttempt ?? undefined,
+        finalizedByJob,
+      });
+      return {
+        cycleId: cycle.id,
+        status: "failed",
+        type,
+        dryRun: false,
+        quarantine,
+        error: { code: error.errorCode, message },
+      };
+    }
+    await endCycle(db, cycle.id, {
+      status: "failed",
+      error: { code: error instanceof QuarantineException ? error.errorCode : "CycleFailed", message },
+      dryRun: input.dryRun,
+      finalizedByJob,
+    });
+    throw error;
+  }
+
+  if (input.dryRun) {
+    // A dry run changes nothing but its own Cycle row: no links, escrows, logs, watermark or quarantine.
+    // The plan goes to the job result (the API shows it); the provisioning log only records real changes.
+    await endCycle(db, cycle.id, {
+      status: "succeeded",
+      counts: {
+        ...outcome.counts,
+        dryRun: true,
+        planned: { ...outcome.planned },
+        plannedMembershipChanges: outcome.memberships.length,
+      },
+      dryRun: true,
+      finalizedByJob,
+    });
+    const operations = outcome.plan
+      .filter((operation) => operation.kind !== "skip" || operation.log)
+      .map((operation): PlanItem => ({
+        kind: operation.kind,
+        action: operation.action,
+        objectType: operation.objectType,
+        sourceId: operation.sourceId,
+        displayName: operation.displayName,
+        targetId: operation.targetId,
+        reason: operation.reason,
+        operations: operation.operations,
+        modifiedProperties: operation.modifiedProperties,
+      }));
+    return {
+      cycleId: cycle.id,
+      status: "succeeded",
+      type: outcome.cycleType,
+      dryRun: true,
+      counts: outcome.counts,
+      quarantine: connection.quarantineReason
+        ? { reason: connection.quarantineReason, nextAttempt: connection.quarantineNextAttempt }
+        : null,
+      plan: {
+        operations: operations.slice(0, PLAN_RESULT_LIMIT),
+        memberships: outcome.memberships.slice(0, PLAN_RESULT_LIMIT),
+        truncated: operations.length > PLAN_RESULT_LIMIT || outcome.memberships.length > PLAN_RESULT_LIMIT,
+      },
+    };
+  }
+
+  if (outcome.watermark) {
+    await db.connection.update({
+      where: { id: connection.id },
+      data: {
+        usersDeltaLink: outcome.watermark.usersDeltaLink,
+        groupsDeltaLink: outcome.watermark.groupsDeltaLink,
+      },
+    });
+  }
+
+  const escrowCounts = await db.escrow.groupBy({
+    by: ["kind"],
+    where: { connectionId: connection.id },
+    _count: true,
+  });
+  const objectFailures = escrowCounts.find((row) => row.kind === "object")?._count ?? 0;
+  const referenceFailures = escrowCounts.find((row) => row.kind === "reference")?._count ?? 0;
+  const counts = outcome.counts;
+  const events = counts.countExported + counts.failed;
+  const reason: QuarantineReason | null = outcome.held.length
+    ? "TooManyDeletes"
+    : escrowQuarantineReason(
+        { objectFailures, referenceFailures, cycleEvents: events, cycleFailures: counts.failed },
+        options.escrowThresholds ?? ENTRA_ESCROW_THRESHOLDS,
+      );
+  const quarantine = await applyQuarantine(db, connection, reason, {
+    now: now(),
+    detail:
+      reason === "TooManyDeletes"
+        ? `${outcome.held.length} disable/delete operations exceed the threshold of ${connection.deletionThreshold}.`
+        : reason
+          ? `${objectFailures} objects and ${referenceFailures} references are failing.`
+          : undefined,
+    held: outcome.held.length
+      ? {
+          count: outcome.held.length,
+          threshold: connection.deletionThreshold,
+          sample: outcome.held
+            .slice(0, 10)
+            .map((operation) => `${operation.action} ${operation.displayName ?? operation.sourceId}`),
+        }
+      : undefined,
+    mailer,
+    cycleId: cycle.id,
+    log: options.log,
+  });
+
+  if (connection.notifyOnFailure && counts.failed > 0) {
+    const failed = outcome.plan.filter((operation) => operation.kind === "fail").slice(0, 10);
+    await sendNotification(
+      mailer,
+      connection.notificationEmail,
+      "failure",
+      {
+        connectionName: connection.name,
+        connectionId: connection.id,
+        cycleId: cycle.id,
+        failures: {
+          count: counts.failed,
+          sample: failed.map((operation) => operation.displayName ?? operation.sourceId),
+        },
+      },
+      options.log,
+    );
+  }
+
+  const finished = await endCycle(db, cycle.id, {
+    status: "succeeded",
+    counts: { ...counts, escrowsOutstanding: objectFailures, referenceEscrowsOutstanding: referenceFailures },
+    nextAttemptAt: quarantine?.nextAttempt ?? undefined,
+    finalizedByJob,
+  });
+  return {
+    cycleId: cycle.id,
+    status: finished,
+    type: outcome.cycleType,
+    dryRun: false,
+    counts,
+    quarantine,
+  };
+}
+
+/**
+ * Ends the Cycle row, or (inside a job) records its outcome for the cycle-finalize job. A real cycle ends
+ * through lib/jobs `finishCycle`, which also queues the next one (no earlier than a quarantine's next
+ * attempt); a dry run only ends its row, since it was asked for once.
+ * TODO(units): when cycles fan out into cycle-unit jobs, the units add to these counts and the finalizer
+ * alone decides the status.
+ */
+async function endCycle(
+  db: PrismaClient,
+  cycleId: string,
+  options: {
+    status: "succeeded" | "failed";
+    counts?: Prisma.InputJsonValue;
+    error?: Prisma.InputJsonValue;
+    nextAttemptAt?: Date;
+    dryRun?: boolean;
+    finalizedByJob: boolean;
+  },
+): Promise<"succeeded" | "failed" | "stopped"> {
+  if (options.finalizedByJob) {
+    // Every unit of work is done: with completed = total the store queues the finalizer once the job ends.
+    await db.$executeRaw`
+      UPDATE "Cycle" SET "completedUnits" = GREATEST("completedUnits", "totalUnits"),
+        "totalUnits" = GREATEST("completedUnits", "totalUnits"),
+        counts = COALESCE(${options.counts === undefined ? null : JSON.stringify(options.counts)}::jsonb, counts),
+        error = COALESCE(${options.error === undefined ? null : JSON.stringify(options.error)}::jsonb, error)
+      WHERE id = ${cycleId}::uuid AND status = 'running'`;
+    return options.status;
+  }
+  if (options.dryRun) return endDryRun(db, cycleId, options);
+  const result = await finishCycle(db, cycleId, {
+    status: options.status,
+    ...(options.counts !== undefined ? { counts: options.counts } : {}),
+    ...(options.error !== undefined ? { error: options.error } : {}),
+    ...(options.nextAttemptAt ? { nextAttemptAt: options.nextAttemptAt } : {}),
+  });
+  return result.finished ? result.status : options.status;
+}
+
+async function endDryRun(
+  db: PrismaClient,
+  cycleId: string,
+  options: { status: "succeeded" | "failed"; counts?: Prisma.InputJsonValue; error?: Prisma.InputJsonValue },
+): Promise<"succeeded" | "failed" | "stopped"> {
+  const stop = await db.cycle.findUnique({ where: { id: cycleId }, select: { stopRequested: true } });
+  const status = stop?.stopRequested ? "stopped" : options.status;
+  await db.cycle.updateMany({
+    where: { id: cycleId, status: "running" },
+    data: {
+      status,
+      endedAt: new Date(),
+      ...(options.counts !== undefined ? { counts: options.counts } : {}),
+      ...(options.error !== undefined ? { error: options.error } : {}),
+    },
+  });
+  return status;
+}
+
+/**
+ * The cycle-finalize job of a provisioning cycle: ends the cycle with the outcome its planner recorded
+ * and queues the next cycle, no earlier than the quarantine's next attempt. A dry run queues nothing.
+ */
+export async function finalizeProvisioningCycle(db: PrismaClient, cycleId: string) {
+  const cycle = await db.cycle.findUnique({ where: { id: cycleId } });
+  if (!cycle || cycle.status !== "running") return { finished: false as const };
+  const status = cycle.error === null ? "succeeded" : "failed";
+  if (cycle.dryRun) return { finished: true as const, status: await endDryRun(db, cycleId, { status }) };
+  const connection = await db.connection.findUnique({
+    where: { id: cycle.connectionId },
+    select: { quarantineReason: true, quarantineNextAttempt: true },
+  });
+  const nextAttemptAt = connection?.quarantineReason
+    ? (connection.quarantineNextAttempt ?? undefined)
+    : undefined;
+  return finishCycle(db, cycleId, { status, ...(nextAttemptAt ? { nextAttemptAt } : {}) });
+}
+
+/**
+ * Moves the connection's quarantine to what this cycle implies (reason null ends it), sends the one
+ * e-mail per quarantine and per change of reason, and turns provisioning off after four weeks.
+ */
+async function applyQuarantine(
+  db: PrismaClient,
+  connection: Connection,
+  reason: QuarantineReason | null,
+  context: {
+    now: Date;
+    detail?: string;
+    held?: { count: number; threshold: number; sample: string[] };
+    mailer: Mailer | null;
+    cycleId: string;
+    log?: RunCycleOptions["log"];
+  },
+): Promise<{ reason: string; nextAttempt: Date | null } | null> {
+  if (reason === null && connection.quarantineReason === null) return null;
+  const decision = nextQuarantineState(
+    {
+      reason: connection.quarantineReason,
+      seriesBegan: connection.quarantineSeriesBegan,
+      currentBegan: connection.quarantineCurrentBegan,
+      nextAttempt: connection.quarantineNextAttempt,
+      seriesCount: connection.quarantineSeriesCount,
+      notifiedReason: connection.quarantineNotifiedReason,
+    },
+    reason,
+    context.now,
+  );
+  let notifiedReason = decision.state.notifiedReason;
+  if (decision.notify && reason) {
+    const sent = await sendNotification(
+      context.mailer,
+      connection.notificationEmail,
+      "quarantine",
+      {
+        connectionName: connection.name,
+        connectionId: connection.id,
+        cycleId: context.cycleId,
+        reason,
+        detail: context.detail,
+        nextAttempt: decision.state.nextAttempt,
+        held: context.held,
+      },
+      context.log,
+    );
+    if (sent) notifiedReason = reason;
+  }
+  await db.$transaction(async (tx) => {
+    await tx.connection.update({
+      where: { id: connection.id },
+      data: {
+        quarantineReason: decision.state.reason,
+        quarantineSeriesBegan: decision.state.seriesBegan,
+        quarantineCurrentBegan: decision.state.currentBegan,
+        quarantineNextAttempt: decision.state.nextAttempt,
+        quarantineSeriesCount: decision.state.seriesCount,
+        quarantineError: reason
+          ? { reason, detail: context.detail ?? null, cycleId: context.cycleId }
+          : Prisma.DbNull,
+        quarantineNotifiedReason: notifiedReason,
+        ...(decision.disableProvisioning ? { provisioningEnabled: false } : {}),
+      },
+    });
+    if (reason !== connection.quarantineReason) {
+      await recordAudit(tx, {
+        connectionId: connection.id,
+        activity: "Quarantine",
+        principal: SYSTEM,
+        result: reason ? "failure" : "success",
+        changes: { quarantineReason: { before: connection.quarantineReason, after: reason } },
+      });
+    }
+    if (decision.disableProvisioning) {
+      await recordAudit(tx, {
+        connectionId: connection.id,
+        activity: "Disable/pause provisioning configuration",
+        principal: SYSTEM,
+        changes: {
+          provisioningEnabled: { before: true, after: false },
+          why: { before: null, after: "In quarantine for 28 days" },
+        },
+      });
+    }
+  });
+  return reason ? { reason, nextAttempt: decision.state.nextAttempt } : null;
+}
+
+function defaultBox(): SecretBox {
+  const settings = env();
+  return new SecretBox(loadSecretKey({ secretKey: settings.SECRET_KEY, dataDir: settings.DATA_DIR }));
+}
+
+/**
+ * "Allow deletes": runs the disables and deletes held by accidental-deletions prevention, then leaves the
+ * TooManyDeletes quarantine. Failures are escrowed and retried by the next cycle like any other.
+ */
+export async function allowDeletes(
+  db: PrismaClient,
+  connectionId: string,
+  options: {
+    box?: SecretBox;
+    initiatedBy?: { objectId: string; upn: string };
+    requestsPerSecond?: number;
+  } = {},
+): Promise<{ executed: number; failed: number }> {
+  const connection = await getConnection(db, connectionId);
+  const rows = await db.heldChange.findMany({ where: { connectionId }, orderBy: { createdAt: "asc" } });
+  if (rows.length === 0) return { executed: 0, failed: 0 };
+  const actor = options.initiatedBy ?? SYSTEM;
+  const store = prismaCycleStore(db, {
+    connectionId,
+    cycleId: rows[0]!.cycleId,
+    jobId: null,
+    initiatedBy: actor.upn,
+  });
+  const scim = scimClientFor(connection, options.box ?? defaultBox(), {
+    limiter: createAdaptiveLimiter({ ratePerSecond: options.requestsPerSecond ?? 20 }),
+  });
+  const { counts, logs } = await executeHeldChanges({ scim, store }, rows.map(toHeldRecord));
+  await store.writeLogs(logs);
+  await db.$transaction(async (tx) => {
+    await tx.heldChange.deleteMany({ where: { connectionId, id: { in: rows.map((row) => row.id) } } });
+    if (connection.quarantineReason === "TooManyDeletes") {
+      await tx.connection.update({ where: { id: connectionId }, data: clearedQuarantine() });
+    }
+    await recordAudit(tx, {
+      connectionId,
+      activity: "Allow deletes",
+      principal: actor,
+      result: counts.failed ? "failure" : "success",
+      changes: { held: { before: rows.length, after: 0 }, failed: { before: null, after: counts.failed } },
+    });
+  });
+  return { executed: counts.disabled + counts.deleted, failed: counts.failed };
+}
+
+function clearedQuarantine() {
+  return {
+    quarantineReason: null,
+    quarantineSeriesBegan: null,
+    quarantineCurrentBegan: null,
+    quarantineNextAttempt: null,
+    quarantineSeriesCount: 0,
+    quarantineError: Prisma.DbNull,
+    quarantineNotifiedReason: null,
+  };
+}
+
+export type RestartCriterion = "Watermark" | "Escrows" | "QuarantineState" | "Full" | "ForceDeletes";
+
+/**
+ * Entra's restart criteria (synchronizationJobRestartCriteria). Empty = the portal's Restart: clear the
+ * watermark, escrows and quarantine, keep the links. Full also breaks the links (every object is matched
+ * again). ForceDeletes runs the held deletions; any other restart discards them, so the next cycle
+ * evaluates them afresh. Queuing the cycle itself is lib/jobs `restartProvisioning`'s job.
+ */
+export async function applyRestartCriteria(
+  db: PrismaClient,
+  connectionId: string,
+  criteria: readonly RestartCriterion[],
+  options: { box?: SecretBox; initiatedBy?: { objectId: string; upn: string } } = {},
+): Promise<{
+  applied: RestartCriterion[];
+  deletesExecuted: number;
+  heldDiscarded: number;
+  linksRemoved: number;
+}> {
+  await getConnection(db, connectionId);
+  const wanted = new Set<RestartCriterion>(
+    criteria.length ? criteria : ["Watermark", "Escrows", "QuarantineState"],
+  );
+  if (wanted.has("Full"))
+    for (const implied of ["Watermark", "Escrows", "QuarantineState"] as const) wanted.add(implied);
+  let deletesExecuted = 0;
+  if (wanted.has("ForceDeletes")) deletesExecuted = (await allowDeletes(db, connectionId, options)).executed;
+  return db.$transaction(async (tx) => {
+    const discarded = await tx.heldChange.deleteMany({ where: { connectionId } });
+    let linksRemoved = 0;
+    if (wanted.has("Full"))
+      linksRemoved = (await tx.objectLink.deleteMany({ where: { connectionId } })).count;
+    if (wanted.has("Escrows")) await tx.escrow.deleteMany({ where: { connectionId } });
+    await tx.connection.update({
+      where: { id: connectionId },
+      data: {
+        ...(wanted.has("Watermark") ? { usersDeltaLink: null, groupsDeltaLink: null } : {}),
+        ...(wanted.has("QuarantineState") ? clearedQuarantine() : {}),
+      },
+    });
+    await recordAudit(tx, {
+      connectionId,
+      activity: "Enable/restart provisioning configuration",
+      principal: options.initiatedBy ?? SYSTEM,
+      changes: { criteria: { before: null, after: [...wanted].join(",") } },
+    });
+    return { applied: [...wanted], deletesExecuted, heldDiscarded: discarded.count, linksRemoved };
+  });
+}
+
+export interface ProvisioningStatus {
+  /** Graph synchronizationStatus.code. */
+  code: "NotConfigured" | "NotRun" | "Active" | "Paused" | "Quarantine";
+  quarantine: {
+    reason: string;
+    currentBegan: Date | null;
+    seriesBegan: Date | null;
+    nextAttempt: Date | null;
+    seriesCount: number;
+    error: unknown;
+  } | null;
+  lastCycle: {
+    id: string;
+    type: string;
+    status: string;
+    dryRun: boolean;
+    trigger: string;
+    startedAt: Date;
+    endedAt: Date | null;
+    completedUnits: number;
+    totalUnits: number;
+    counts: unknown;
+    error: unknown;
+  } | null;
+  lastSuccessfulCycle: { id: string; endedAt: Date | null; counts: unknown } | null;
+  heldChanges: {
+    count: number;
+    sample: { objectType: string; sourceId: string; action: string; displayName: string | null }[];
+  };
+  escrows: { objects: number; references: number };
+  /** Objects linked to Dialpad, by type (Entra's synchronizedEntryCountByType). */
+  synchronizedEntryCountByType: { User: number; Group: number };
+}
+
+/** What the console shows for a connection's provisioning (Entra's "Current status"). */
+export async function getProvisioningStatus(
+  db: PrismaClient,
+  connectionId: string,
+): Promise<ProvisioningStatus> {
+  const connection = await getConnection(db, connectionId);
+  const [lastCycle, lastSuccessful, heldCount, heldSample, escrows, links] = await Promise.all([
+    db.cycle.findFirst({ where: { connectionId, dryRun: false }, orderBy: { startedAt: "desc" } }),
+    db.cycle.findFirst({
+      where: { connectionId, dryRun: false, status: "succeeded" },
+      orderBy: { startedAt: "desc" },
+    }),
+    db.heldChange.count({ where: { connectionId } }),
+    db.heldChange.findMany({ where: { connectionId }, take: 50, orderBy: { createdAt: "asc" } }),
+    db.escrow.groupBy({ by: ["kind"], where: { connectionId }, _count: true }),
+    db.objectLink.groupBy({
+      by: ["objectType"],
+      where: { connectionId, objectType: { not: MEMBERSHIP_LINK_TYPE } },
+      _count: true,
+    }),
+  ]);
+  const configured = Boolean(
+    connection.tenantUrl && connection.secretTokenCipher && connection.graphClientId,
+  );
+  const code: ProvisioningStatus["code"] = !configured
+    ? "NotConfigured"
+    : connection.quarantineReason
+      ? "Quarantine"
+      : connection.paused || !connection.provisioningEnabled
+        ? "Paused"
+        : lastCycle
+          ? "Active"
+          : "NotRun";
+  return {
+    code,
+    quarantine: connection.quarantineReason
+      ? {
+          reason: connection.quarantineReason,
+          currentBegan: connection.quarantineCurrentBegan,
+          seriesBegan: connection.quarantineSeriesBegan,
+          nextAttempt: connection.quarantineNextAttempt,
+          seriesCount: connection.quarantineSeriesCount,
+          error: connection.quarantineError,
+        }
+      : null,
+    lastCycle: lastCycle
+      ? {
+          id: lastCycle.id,
+          type: lastCycle.type,
+          status: lastCycle.status,
+          dryRun: lastCycle.dryRun,
+          trigger: lastCycle.trigger,
+          startedAt: lastCycle.startedAt,
+          endedAt: lastCycle.endedAt,
+          completedUnits: lastCycle.completedUnits,
+          totalUnits: lastCycle.totalUnits,
+          counts: lastCycle.counts,
+          error: lastCycle.error,
+        }
+      : null,
+    lastSuccessfulCycle: lastSuccessful
+      ? { id: lastSuccessful.id, endedAt: lastSuccessful.endedAt, counts: lastSuccessful.counts }
+      : null,
+    heldChanges: {
+      count: heldCount,
+      sample: heldSample.map((row) => ({
+        objectType: row.objectType,
+        sourceId: row.sourceId,
+        action: row.action,
+        displayName: row.displayName,
+      })),
+    },
+    escrows: {
+      objects: escrows.find((row) => row.kind === "object")?._count ?? 0,
+      references: escrows.find((row) => row.kind === "reference")?._count ?? 0,
+    },
+    synchronizedEntryCountByType: {
+      User: links.find((row) => row.objectType === "User")?._count ?? 0,
+      Group: links.find((row) => row.objectType === "Group")?._count ?? 0,
+    },
+  };
+}

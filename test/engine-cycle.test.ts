@@ -1,0 +1,358 @@
+import os from "node:os";
+import path from "node:path";
+import crypto from "node:crypto";
+import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
+import { resetEnvironmentCache } from "@/lib/config/env";
+import { SecretBox, lastFour } from "@/lib/crypto/secrets";
+import { buildPatch, defaultDialpadMapping } from "@/lib/mapping";
+import type { GraphUser } from "@/lib/graph";
+import { ensureSandboxConnection } from "@/lib/server/sandbox-connection";
+import { runProvisioningCycle, getProvisioningStatus } from "@/lib/server/provisioning-cycle";
+import { createJobHandlers } from "@/lib/server/job-handlers";
+import { JobWorker } from "@/lib/jobs/runner";
+import { startProvisioning } from "@/lib/jobs/schedule";
+import { waitForJob } from "@/lib/jobs/wait";
+import { toEntraUser } from "@/lib/sync/source";
+import { startSandbox, type RunningSandbox } from "@/sandbox/main";
+import { DIALPAD_USER_ROLE_ID } from "@/sandbox/graph/directory";
+import { SEED_GROUPS, SEED_USERS, describeSeed } from "@/sandbox/graph/seed";
+import { createTestDatabase, type TestDatabase } from "./database";
+
+/**
+ * Whole provisioning cycles over real HTTPS against the Graph and Dialpad emulators and a real
+ * PostgreSQL: the initial cycle converges, and each kind of change in Entra produces exactly the
+ * Dialpad requests Entra would send, and nothing else.
+ */
+let sandbox: RunningSandbox;
+let t: TestDatabase;
+let connectionId: string;
+const secretKey = crypto.randomBytes(32);
+const box = new SecretBox(secretKey);
+
+beforeAll(async () => {
+  sandbox = await startSandbox({
+    dataDir: os.tmpdir(),
+    portBase: 0,
+    consoleOrigin: "http://localhost:3000",
+    tlsDir: inject("sandboxTlsDir"),
+  });
+  t = await createTestDatabase();
+  Object.assign(process.env, {
+    SECRET_KEY: secretKey.toString("base64"),
+    DATA_DIR: path.join(os.tmpdir(), "provisioning-engine-test"),
+    LOG_LEVEL: "silent",
+  });
+  resetEnvironmentCache();
+  connectionId = await ensureSandboxConnection(t.db, box, sandbox.runtime);
+  const key = sandbox.runtime.dialpad.apiKey;
+  await t.db.connection.update({
+    where: { id: connectionId },
+    data: {
+      tenantUrl: sandbox.runtime.dialpad.tenantUrl,
+      secretTokenCipher: box.seal(key, `${connectionId}:secretToken`),
+      secretTokenLast4: lastFour(key),
+      provisioningEnabled: true,
+    },
+  });
+  // The emulator's own 20 requests/second would make the 250-user seed take 15 s; pacing is tested in
+  // engine-safety.test.ts.
+  sandbox.dialpad.configure({ rateLimit: null });
+});
+
+afterAll(async () => {
+  await sandbox?.close();
+  await t?.drop();
+});
+
+const runCycle = () =>
+  runProvisioningCycle(
+    t.db,
+    box,
+    { connectionId, jobId: null, trigger: "start", dryRun: false },
+    { mailer: null, requestsPerSecond: 1_000 },
+  );
+
+const writesFrom = (start: number) =>
+  sandbox.dialpad.requests.slice(start).filter((request) => request.method !== "GET");
+
+const dialpadUser = (upn: string) => sandbox.dialpad.company.findUserByUserName(upn);
+const dialpadGroup = (displayName: string) =>
+  [...sandbox.dialpad.company.groups.values()].find((group) => group.displayName === displayName);
+
+async function logsOf(cycleId: string | null) {
+  return t.db.provisioningLog.findMany({ where: { cycleId: cycleId! }, orderBy: { seq: "asc" } });
+}
+
+describe("provisioning cycle", () => {
+  test("the initial cycle provisions exactly the in-scope users and assigned groups", async () => {
+    const summary = await runCycle();
+    expect(summary).toMatchObject({ status: "succeeded", type: "initial" });
+    expect(summary.counts?.failed).toBe(0);
+
+    const directory = sandbox.graph.directory;
+    const seed = describeSeed(directory);
+    const mapping = defaultDialpadMapping().users;
+    for (const id of seed.inScopeUserIds) {
+      const user = directory.getUser(id)!;
+      const found = dialpadUser(user.userPrincipalName);
+      expect(found, user.userPrincipalName).toBeDefined();
+      const source = toEntraUser(user as unknown as GraphUser, {
+        isSoftDeleted: user.accountEnabled === false,
+      });
+      // The mapping's own diff between Entra and Dialpad must be empty: Dialpad holds the mapping's output.
+      const patch = buildPatch(mapping, source, sandbox.dialpad.company.toScimUser(found!));
+      expect(patch.operations, user.userPrincipalName).toEqual([]);
+    }
+    for (const id of seed.outOfScopeUserIds) {
+      expect(dialpadUser(directory.getUser(id)!.userPrincipalName), id).toBeUndefined();
+    }
+    expect(dialpadUser(SEED_USERS.defaultAccessOnly.upn)).toBeUndefined();
+    expect(dialpadUser(SEED_USERS.nestedOnly.upn)).toBeUndefined();
+    expect(dialpadUser(SEED_USERS.softDeleted.upn)).toBeUndefined();
+    expect(sandbox.dialpad.company.users.size).toBe(seed.inScopeUserIds.length);
+    const zoe = sandbox.dialpad.company.toScimUser(dialpadUser(SEED_USERS.zoe.upn)!);
+    expect(zoe).toMatchObject({ name: { givenName: "Zoë", familyName: "Ångström" }, active: true });
+    expect(sandbox.dialpad.company.toScimUser(dialpadUser(SEED_USERS.disabled.upn)!)).toMatchObject({
+      active: false,
+    });
+
+    // Assigned groups (not Default Access, not merely nested) exist with their direct in-scope members.
+    const assigned = [SEED_GROUPS.dialpadUsers, SEED_GROUPS.dialpadAdmins, SEED_GROUPS.dialpadSupport];
+    expect([...sandbox.dialpad.company.groups.values()].map((group) => group.displayName).sort()).toEqual(
+      assigned.map((group) => group.displayName).sort(),
+    );
+    let members = 0;
+    for (const group of assigned) {
+      const expected = directory
+        .listMembers(group.id)
+        .filter((member) => member.type === "user" && seed.inScopeUserIds.includes(member.id))
+        .map((member) => dialpadUser(directory.getUser(member.id)!.userPrincipalName)!.id)
+        .sort();
+      expect([...dialpadGroup(group.displayName)!.members].sort(), group.displayName).toEqual(expected);
+      members += expected.length;
+    }
+    expect(members).toBeGreaterThan(10);
+    expect([...dialpadGroup("Dialpad Users")!.members]).toContain(dialpadUser(SEED_USERS.jose.upn)!.id);
+    expect([...dialpadGroup("Dialpad Support")!.members]).not.toContain(
+      dialpadUser(SEED_USERS.nestedOnly.upn)?.id ?? "none",
+    );
+
+    expect(summary.counts).toMatchObject({ created: seed.inScopeUserIds.length + assigned.length });
+    const logs = await logsOf(summary.cycleId);
+    expect(logs.filter((log) => log.action === "Create" && log.status === "Success")).toHaveLength(
+      seed.inScopeUserIds.length + assigned.length,
+    );
+    // Default Access users are explained in the log; merely unassigned ones are not logged at all.
+    expect(logs.find((log) => log.sourceId === SEED_USERS.defaultAccessOnly.id)).toMatchObject({
+      status: "Skipped",
+      action: "Other",
+    });
+    expect(logs.find((log) => log.sourceId === SEED_USERS.unassigned.id)).toBeUndefined();
+    const connection = await t.db.connection.findUniqueOrThrow({ where: { id: connectionId } });
+    expect(connection.usersDeltaLink).toBeTruthy();
+    expect(connection.groupsDeltaLink).toBeTruthy();
+    const cycle = await t.db.cycle.findUniqueOrThrow({ where: { id: summary.cycleId! } });
+    expect(cycle.status).toBe("succeeded");
+    expect(cycle.completedUnits).toBe(cycle.totalUnits);
+    expect(cycle.counts).toMatchObject({ countEntitled: seed.inScopeUserIds.length + assigned.length });
+  });
+
+  test("a cycle with no change in Entra sends no write to Dialpad", async () => {
+    const start = sandbox.dialpad.requests.length;
+    const summary = await runCycle();
+    expect(summary).toMatchObject({ status: "succeeded", type: "incremental" });
+    expect(writesFrom(start)).toEqual([]);
+    // Not even a read per user: the probe is the only request.
+    expect(sandbox.dialpad.requests.length - start).toBe(1);
+    expect(summary.counts).toMatchObject({ countExported: 0, failed: 0 });
+  });
+
+  test("one changed attribute is one PATCH with that attribute only", async () => {
+    const oldTitle = sandbox.graph.directory.getUser(SEED_USERS.zoe.id)!.jobTitle;
+    sandbox.graph.directory.updateUser(SEED_USERS.zoe.id, { jobTitle: "Head of Diacritics" });
+    const start = sandbox.dialpad.requests.length;
+    const summary = await runCycle();
+    const writes = writesFrom(start);
+    const zoeId = dialpadUser(SEED_USERS.zoe.upn)!.id;
+    expect(writes).toHaveLength(1);
+    expect(writes[0]).toMatchObject({ method: "PATCH", path: expect.stringContaining(`/Users/${zoeId}`) });
+    expect((writes[0]!.body as { Operations: unknown[] }).Operations).toEqual([
+      { op: "Replace", path: "title", value: "Head of Diacritics" },
+    ]);
+    const log = (await logsOf(summary.cycleId)).find((entry) => entry.sourceId === SEED_USERS.zoe.id);
+    expect(log).toMatchObject({ action: "Update", status: "Success", initiatedBy: "System" });
+    expect(log?.modifiedProperties).toEqual([
+      { displayName: "title", oldValue: oldTitle, newValue: "Head of Diacritics" },
+    ]);
+  });
+
+  test("a user assigned without any directory change is created (assignments are not in delta)", async () => {
+    const upn = SEED_USERS.unassigned.upn;
+    expect(dialpadUser(upn)).toBeUndefined();
+    sandbox.graph.directory.assign(SEED_USERS.unassigned.id, DIALPAD_USER_ROLE_ID);
+    const start = sandbox.dialpad.requests.length;
+    await runCycle();
+    expect(writesFrom(start).map((request) => request.method)).toEqual(["POST"]);
+    expect(dialpadUser(upn)).toBeDefined();
+  });
+
+  test("unassigning a user disables it with PATCH active false", async () => {
+    sandbox.graph.directory.unassign(SEED_USERS.zoe.id);
+    const start = sandbox.dialpad.requests.length;
+    const summary = await runCycle();
+    const writes = writesFrom(start);
+    expect(writes).toHaveLength(1);
+    expect((writes[0]!.body as { Operations: unknown[] }).Operations).toEqual([
+      { op: "Replace", path: "active", value: false },
+    ]);
+    expect(sandbox.dialpad.company.toScimUser(dialpadUser(SEED_USERS.zoe.upn)!)).toMatchObject({
+      active: false,
+    });
+    expect(
+      (await logsOf(summary.cycleId)).find((entry) => entry.sourceId === SEED_USERS.zoe.id),
+    ).toMatchObject({
+      action: "Disable",
+      status: "Success",
+    });
+    // Disabled once is enough: the next cycle leaves it alone.
+    const again = sandbox.dialpad.requests.length;
+    await runCycle();
+    expect(writesFrom(again)).toEqual([]);
+  });
+
+  test("a hard delete in Entra is a DELETE in Dialpad", async () => {
+    const dialpadId = dialpadUser(SEED_USERS.admin.upn)!.id;
+    sandbox.graph.directory.hardDeleteUser(SEED_USERS.admin.id);
+    const start = sandbox.dialpad.requests.length;
+    const summary = await runCycle();
+    expect(writesFrom(start)).toMatchObject([
+      { method: "DELETE", path: expect.stringContaining(`/Users/${dialpadId}`) },
+    ]);
+    expect(dialpadUser(SEED_USERS.admin.upn)).toBeUndefined();
+    expect(await t.db.objectLink.count({ where: { connectionId, sourceId: SEED_USERS.admin.id } })).toBe(0);
+    expect(
+      (await logsOf(summary.cycleId)).find((entry) => entry.sourceId === SEED_USERS.admin.id),
+    ).toMatchObject({
+      action: "Delete",
+      status: "Success",
+    });
+  });
+
+  test("a member added to an assigned group is one PATCH Add on the group", async () => {
+    const group = dialpadGroup(SEED_GROUPS.dialpadAdmins.displayName)!;
+    const member = dialpadUser(SEED_USERS.noMail.upn)!;
+    expect(group.members.has(member.id)).toBe(false);
+    sandbox.graph.directory.addMember(SEED_GROUPS.dialpadAdmins.id, SEED_USERS.noMail.id);
+    const start = sandbox.dialpad.requests.length;
+    await runCycle();
+    const writes = writesFrom(start);
+    expect(writes).toHaveLength(1);
+    expect(writes[0]).toMatchObject({
+      method: "PATCH",
+      path: expect.stringContaining(`/Groups/${group.id}`),
+    });
+    expect((writes[0]!.body as { Operations: unknown[] }).Operations).toEqual([
+      { op: "Add", path: "members", value: [{ $ref: null, value: member.id }] },
+    ]);
+    expect(group.members.has(member.id)).toBe(true);
+
+    sandbox.graph.directory.removeMember(SEED_GROUPS.dialpadAdmins.id, SEED_USERS.noMail.id);
+    const removal = sandbox.dialpad.requests.length;
+    await runCycle();
+    expect((writesFrom(removal)[0]?.body as { Operations: unknown[] }).Operations).toEqual([
+      { op: "Remove", path: "members", value: [{ $ref: null, value: member.id }] },
+    ]);
+    expect(group.members.has(member.id)).toBe(false);
+  });
+
+  test("a group renamed in Entra is not renamed in Dialpad, and the log says why", async () => {
+    sandbox.graph.directory.renameGroup(SEED_GROUPS.dialpadSupport.id, "Customer Support");
+    const start = sandbox.dialpad.requests.length;
+    const summary = await runCycle();
+    expect(writesFrom(start)).toEqual([]);
+    expect(dialpadGroup(SEED_GROUPS.dialpadSupport.displayName)).toBeDefined();
+    const log = (await logsOf(summary.cycleId)).find(
+      (entry) => entry.sourceId === SEED_GROUPS.dialpadSupport.id,
+    );
+    expect(log).toMatchObject({ action: "Other", status: "Skipped", errorCode: "GroupRenameNotSupported" });
+    expect(log?.errorReason).toMatch(/does not support renaming groups.*Customer Support/);
+    // Reported once, not every cycle.
+    const next = await runCycle();
+    expect(
+      (await logsOf(next.cycleId)).find((entry) => entry.sourceId === SEED_GROUPS.dialpadSupport.id),
+    ).toBeUndefined();
+  });
+
+  test("a dry run plans without writing anything, and the status reports the last real cycle", async () => {
+    sandbox.graph.directory.updateUser(SEED_USERS.jose.id, { jobTitle: "Planner" });
+    const start = sandbox.dialpad.requests.length;
+    const before = await t.db.connection.findUniqueOrThrow({ where: { id: connectionId } });
+    const dry = await runProvisioningCycle(
+      t.db,
+      box,
+      { connectionId, jobId: null, trigger: "start", dryRun: true },
+      { mailer: null, requestsPerSecond: 1_000 },
+    );
+    expect(writesFrom(start)).toEqual([]);
+    expect(dry.plan?.operations).toContainEqual(
+      expect.objectContaining({
+        kind: "update",
+        sourceId: SEED_USERS.jose.id,
+        operations: [{ op: "Replace", path: "title", value: "Planner" }],
+      }),
+    );
+    expect(await logsOf(dry.cycleId)).toEqual([]);
+    const after = await t.db.connection.findUniqueOrThrow({ where: { id: connectionId } });
+    expect(after.usersDeltaLink).toBe(before.usersDeltaLink);
+    const status = await getProvisioningStatus(t.db, connectionId);
+    expect(status.lastCycle?.dryRun).toBe(false);
+    expect(status.synchronizedEntryCountByType.Group).toBe(3);
+
+    // The change the dry run saw is still there for the real cycle.
+    const real = await runCycle();
+    expect(real.counts?.updated).toBe(1);
+  });
+
+  test("through a worker: the job runs the cycle, its finalizer ends it and queues the next one", async () => {
+    sandbox.graph.directory.updateUser(SEED_USERS.jose.id, { jobTitle: "Worker Title" });
+    const silent = { info() {}, warn() {}, error() {} };
+    const worker = new JobWorker({
+      db: t.db,
+      databaseUrl: t.url,
+      log: silent,
+      pollIntervalMs: 50,
+      handlers: createJobHandlers({
+        db: t.db,
+        log: silent,
+        cycle: { mailer: null, requestsPerSecond: 1_000 },
+      }),
+    });
+    await worker.start();
+    try {
+      const started = await startProvisioning(t.db, connectionId);
+      if (!("job" in started)) throw new Error(`no cycle job: ${started.outcome}`);
+      const job = await waitForJob(t.db, started.job.id, { timeoutMs: 20_000 });
+      expect(job.status).toBe("succeeded");
+      const cycleId = (job.result as { cycleId: string }).cycleId;
+      let cycle = await t.db.cycle.findUniqueOrThrow({ where: { id: cycleId } });
+      for (let i = 0; i < 100 && cycle.status === "running"; i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        cycle = await t.db.cycle.findUniqueOrThrow({ where: { id: cycleId } });
+      }
+      expect(cycle).toMatchObject({
+        status: "succeeded",
+        jobId: job.id,
+        counts: expect.objectContaining({ updated: 1 }),
+      });
+      const next = await t.db.job.findFirstOrThrow({
+        where: { connectionId, kind: "provisioning-cycle", status: "queued" },
+      });
+      expect(next.runAt.getTime() - Date.now()).toBeGreaterThan(35 * 60_000);
+    } finally {
+      await worker.stop(1_000);
+    }
+    expect(sandbox.dialpad.company.toScimUser(dialpadUser(SEED_USERS.jose.upn)!)).toMatchObject({
+      title: "Worker Title",
+    });
+  });
+});
