@@ -26,6 +26,8 @@ import * as statusRoute from "@/app/api/connections/[connectionId]/status/route"
 import * as startRoute from "@/app/api/connections/[connectionId]/start/route";
 import * as stopRoute from "@/app/api/connections/[connectionId]/stop/route";
 import * as metricsRoute from "@/app/api/metrics/route";
+import * as restartRoute from "@/app/api/connections/[connectionId]/restart/route";
+import * as allowDeletesRoute from "@/app/api/connections/[connectionId]/allow-deletes/route";
 
 /**
  * The REST API as a client sees it: real bearer tokens from the sandbox OpenID provider, route handlers
@@ -417,5 +419,41 @@ describe("metrics", () => {
     expect(response.contentType).toMatch(/^text\/plain/);
     expect(response.text).toMatch(/^# HELP provisioning_jobs/m);
     expect(response.text).toContain(`connection_id="${connectionId}"`);
+  });
+});
+
+describe("restart and allow deletes", () => {
+  test("restart applies the reset criteria and is audited; allow deletes with nothing held does nothing", async () => {
+    const invalid = await call(restartRoute.POST, {
+      token: tokens.admin,
+      method: "POST",
+      params: { connectionId },
+      body: { criteria: ["Everything"] },
+    });
+    expect(invalid.status).toBe(422);
+    expect(JSON.stringify(invalid.body?.errors)).toContain("criteria.0");
+
+    const restarted = await call(restartRoute.POST, {
+      token: tokens.admin,
+      method: "POST",
+      params: { connectionId },
+      body: { criteria: ["Watermark", "Escrows"] },
+    });
+    expect(restarted.status).toBe(200);
+    expect(restarted.body?.applied).toEqual(expect.arrayContaining(["Watermark", "Escrows"]));
+    const connection = await t.db.connection.findUniqueOrThrow({ where: { id: connectionId } });
+    expect(connection.usersDeltaLink).toBeNull();
+
+    const allowed = await call(allowDeletesRoute.POST, {
+      token: tokens.admin,
+      method: "POST",
+      params: { connectionId },
+    });
+    expect(allowed.body).toEqual({ executed: 0, failed: 0 });
+    expect(
+      (await call(allowDeletesRoute.POST, { token: tokens.reader, method: "POST", params: { connectionId } }))
+        .status,
+    ).toBe(403);
+    await call(stopRoute.POST, { token: tokens.admin, method: "POST", params: { connectionId } });
   });
 });

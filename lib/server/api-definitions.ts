@@ -52,6 +52,19 @@ export const ZLogExportQuery = ZLogQuery.omit({ cursor: true, limit: true })
   .extend({ format: z.enum(["json", "csv"]).default("csv") })
   .strict();
 
+export const ZRestart = z
+  .object({
+    /**
+     * Entra's reset criteria. Empty (the portal's Restart): clear the watermark, escrows and quarantine,
+     * keep the links. Full also breaks links; ForceDeletes executes deletions held by the threshold.
+     */
+    criteria: z
+      .array(z.enum(["Watermark", "Escrows", "QuarantineState", "Full", "ForceDeletes"]))
+      .max(5)
+      .default([]),
+  })
+  .strict();
+
 const json = (status: number, description: string) => ({ status, description });
 
 export const API = {
@@ -166,6 +179,23 @@ export const API = {
     access: "write",
     ...withConnection,
     success: json(200, "Outcome"),
+  },
+  restart: {
+    method: "POST",
+    path: "/api/connections/{connectionId}/restart",
+    summary: "Restart provisioning with Entra's reset criteria, then queue a cycle",
+    access: "write",
+    ...withConnection,
+    body: ZRestart,
+    success: json(200, "What was reset and the queued cycle"),
+  },
+  allowDeletes: {
+    method: "POST",
+    path: "/api/connections/{connectionId}/allow-deletes",
+    summary: "Execute the disables and deletes held by accidental-deletion prevention",
+    access: "write",
+    ...withConnection,
+    success: json(200, "{ executed, failed }"),
   },
   getMappings: {
     method: "GET",

@@ -1,6 +1,18 @@
 import type { PrismaClient } from "../db/generated/client";
 import type { Principal } from "../auth/verify-token";
-import { getProvisioningState, startProvisioning, stopProvisioning } from "../jobs/schedule";
+import {
+  getProvisioningState,
+  restartProvisioning,
+  startProvisioning,
+  stopProvisioning,
+} from "../jobs/schedule";
+import type { SecretBox } from "../crypto/secrets";
+import {
+  allowDeletes as executeHeldDeletes,
+  applyRestartCriteria,
+  getProvisioningStatus,
+  type RestartCriterion,
+} from "./provisioning-cycle";
 import { recordAudit } from "./audit";
 import { getConnection } from "./connections";
 import { AppError } from "./errors";
@@ -8,30 +20,24 @@ import { AppError } from "./errors";
 /** Graph's synchronizationStatus.code, which admins know from Entra. */
 export type StatusCode = "NotConfigured" | "NotRun" | "Active" | "Paused" | "Quarantine";
 
+/**
+ * Entra's "Current status": the engine's status (quarantine, last cycles, held changes, escrows, counts
+ * by type) plus what the job store knows (the cycle running now with its progress, the next one).
+ */
 export async function getStatus(db: PrismaClient, connectionId: string) {
   const connection = await getConnection(db, connectionId);
-  const state = await getProvisioningState(db, connectionId);
-  const lastCycle = await db.cycle.findFirst({ where: { connectionId }, orderBy: { startedAt: "desc" } });
-  const lastFinished = await db.cycle.findFirst({
-    where: { connectionId, endedAt: { not: null } },
-    orderBy: { startedAt: "desc" },
-  });
-  const isConfigured = Boolean(connection.tenantUrl && connection.secretTokenCipher);
-  const code: StatusCode = !isConfigured
-    ? "NotConfigured"
-    : connection.quarantineReason
-      ? "Quarantine"
-      : !connection.provisioningEnabled || connection.paused
-        ? lastCycle
-          ? "Paused"
-          : "NotRun"
-        : lastCycle
-          ? "Active"
-          : "NotRun";
-  const current = state?.currentCycle?.status === "running" ? state.currentCycle : null;
-  const running = current ? await db.cycle.findUnique({ where: { id: current.id } }) : null;
-  const heldChanges = await db.heldChange.count({ where: { connectionId } });
+  const [status, state] = await Promise.all([
+    getProvisioningStatus(db, connectionId),
+    getProvisioningState(db, connectionId),
+  ]);
+  const running =
+    state?.currentCycle?.status === "running"
+      ? await db.cycle.findUnique({ where: { id: state.currentCycle.id } })
+      : null;
+  // Before the first Start there is nothing to pause: Graph calls that state NotRun.
+  const code: StatusCode = status.code === "Paused" && !status.lastCycle ? "NotRun" : status.code;
   return {
+    ...status,
     code,
     provisioningEnabled: connection.provisioningEnabled,
     paused: connection.paused,
@@ -48,31 +54,12 @@ export async function getStatus(db: PrismaClient, connectionId: string) {
           },
         }
       : null,
-    lastExecution: lastFinished
-      ? {
-          cycleId: lastFinished.id,
-          type: lastFinished.type,
-          state: lastFinished.status,
-          timeBegan: lastFinished.startedAt.toISOString(),
-          timeEnded: lastFinished.endedAt?.toISOString() ?? null,
-          counts: lastFinished.counts,
-          error: lastFinished.error,
-        }
-      : null,
     nextCycleAt: state?.nextCycleAt?.toISOString() ?? null,
-    quarantine: connection.quarantineReason
-      ? {
-          reason: connection.quarantineReason,
-          seriesBegan: connection.quarantineSeriesBegan?.toISOString() ?? null,
-          currentBegan: connection.quarantineCurrentBegan?.toISOString() ?? null,
-          nextAttempt: connection.quarantineNextAttempt?.toISOString() ?? null,
-          seriesCount: connection.quarantineSeriesCount,
-          error: connection.quarantineError,
-        }
+    jobId: status.lastCycle
+      ? ((await db.cycle.findUnique({ where: { id: status.lastCycle.id }, select: { jobId: true } }))
+          ?.jobId ?? null)
       : null,
-    heldDeletions: heldChanges,
-    jobId: lastCycle?.jobId ?? null,
-    cycleId: lastCycle?.id ?? null,
+    cycleId: status.lastCycle?.id ?? null,
   };
 }
 
@@ -106,4 +93,27 @@ export async function stop(db: PrismaClient, principal: Principal, connectionId:
     changes: { stoppingCycleId: { before: null, after: result.stoppingCycleId } },
   });
   return { stoppingCycleId: result.stoppingCycleId, cancelledUnits: result.cancelledUnits };
+}
+
+export async function restart(
+  db: PrismaClient,
+  box: SecretBox,
+  principal: Principal,
+  connectionId: string,
+  criteria: RestartCriterion[],
+) {
+  await getConnection(db, connectionId);
+  const reset = await applyRestartCriteria(db, connectionId, criteria, { box, initiatedBy: principal });
+  const queued = await restartProvisioning(db, connectionId);
+  return { ...reset, outcome: queued.outcome };
+}
+
+export async function allowDeletes(
+  db: PrismaClient,
+  box: SecretBox,
+  principal: Principal,
+  connectionId: string,
+) {
+  await getConnection(db, connectionId);
+  return executeHeldDeletes(db, connectionId, { box, initiatedBy: principal });
 }

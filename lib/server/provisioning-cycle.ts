@@ -6,7 +6,9 @@ import { beginCycle, CycleAlreadyRunningError } from "../jobs/cycles";
 import { finishCycle } from "../jobs/schedule";
 import type { Mailer } from "../notify/mailer";
 import { mailerFromEnvironment, sendNotification } from "../notify/notifications";
-import { createAdaptiveLimiter, type RequestLimiter } from "../scim";
+import { createAdaptiveLimiter, type RequestLimiter, type ScimExchange } from "../scim";
+import { SharedRequestBudget } from "../jobs/request-budget";
+import { recordScimExchange } from "../metrics/scim-exchanges";
 import {
   executeHeldChanges,
   QuarantineException,
@@ -87,11 +89,23 @@ type PlanItem = Pick<
 >;
 
 /**
- * The limiter of one cycle's Dialpad client. TODO(budget): the shared PostgreSQL request budget
- * (lib/jobs/request-budget.ts) replaces this once cycle units run on several workers at once.
+ * The limiter of a Dialpad client. By default the connection's request budget is shared through
+ * PostgreSQL by every worker on every host (Dialpad's 20 requests/second are per company); a test may
+ * ask for an in-process limiter at its own rate.
  */
-function limiterFor(options: RunCycleOptions): RequestLimiter {
-  return createAdaptiveLimiter({ ratePerSecond: options.requestsPerSecond ?? 20 });
+function limiterFor(
+  db: PrismaClient,
+  connectionId: string,
+  options: { requestsPerSecond?: number },
+): RequestLimiter {
+  if (options.requestsPerSecond !== undefined)
+    return createAdaptiveLimiter({ ratePerSecond: options.requestsPerSecond });
+  return new SharedRequestBudget({ db, connectionId });
+}
+
+/** Every SCIM exchange counts towards the per-status request metrics. */
+function metricsFor(connectionId: string) {
+  return (exchange: ScimExchange) => recordScimExchange(connectionId, exchange);
 }
 
 export async function runProvisioningCycle(
@@ -134,7 +148,10 @@ export async function runProvisioningCycle(
   try {
     outcome = await runCycle({
       graph: graphClientFor(connection, box),
-      scim: scimClientFor(connection, box, { limiter: limiterFor(options) }),
+      scim: scimClientFor(connection, box, {
+        limiter: limiterFor(db, connection.id, options),
+        onExchange: metricsFor(connection.id),
+      }),
       store,
       users: {
         enabled: config.users.enabled,
@@ -517,7 +534,8 @@ export async function allowDeletes(
     initiatedBy: actor.upn,
   });
   const scim = scimClientFor(connection, options.box ?? defaultBox(), {
-    limiter: createAdaptiveLimiter({ ratePerSecond: options.requestsPerSecond ?? 20 }),
+    limiter: limiterFor(db, connectionId, options),
+    onExchange: metricsFor(connectionId),
   });
   const { counts, logs } = await executeHeldChanges({ scim, store }, rows.map(toHeldRecord));
   await store.writeLogs(logs);
