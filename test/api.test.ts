@@ -338,7 +338,7 @@ describe("mappings, schema, audit and export", () => {
     await call(restoreRoute.POST, { token: tokens.admin, method: "POST", params: { connectionId } });
     expect(
       (await call(mappingsRoute.GET, { token: tokens.reader, params: { connectionId } })).body,
-    ).toMatchObject({ isDefault: false });
+    ).toMatchObject({ isDefault: true });
   });
 
   test("Entra's schema JSON exports and imports back to the same configuration", async () => {

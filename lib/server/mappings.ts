@@ -27,7 +27,12 @@ export async function getMappings(
   connectionId: string,
 ): Promise<{ isDefault: boolean; config: TMappingConfig }> {
   const connection = await getConnection(db, connectionId);
-  return { isDefault: !connection.mappings, config: loadMappingConfig(connection.mappings) };
+  const config = loadMappingConfig(connection.mappings);
+  // Restoring the defaults stores them; the console still calls that configuration the default one.
+  const isDefault =
+    !connection.mappings ||
+    canonical(ZMappingConfig.parse(connection.mappings)) === canonical(defaultDialpadMapping());
+  return { isDefault, config };
 }
 
 /**
@@ -105,6 +110,10 @@ export async function importSchema(
   }
   const config = await saveMappings(db, principal, connectionId, imported.data);
   return { config, warnings: imported.warnings };
+}
+
+function canonical(config: TMappingConfig): string {
+  return JSON.stringify(config);
 }
 
 /** Audit entries say which attribute mappings changed, not the whole document twice. */
