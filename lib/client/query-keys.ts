@@ -9,5 +9,9 @@ export const queryKeys = {
       [...queryKeys.connections.all, id, "logs", filters] as const,
     directoryUsers: (id: string, search: string) =>
       [...queryKeys.connections.all, id, "directory-users", search] as const,
+    mappings: (id: string) => [...queryKeys.connections.all, id, "mappings"] as const,
+    mappingPreview: (id: string, expression: string, objectId: string | null) =>
+      [...queryKeys.connections.all, id, "mapping-preview", { expression, objectId }] as const,
+    audit: (id: string) => [...queryKeys.connections.all, id, "audit"] as const,
   },
 };

@@ -10,8 +10,10 @@ import { useConnection } from "@/lib/client/use-connection";
 const TABS = [
   { segment: "", label: "Overview" },
   { segment: "/settings", label: "Provisioning settings" },
+  { segment: "/mappings", label: "Mappings" },
   { segment: "/on-demand", label: "Provision on demand" },
   { segment: "/logs", label: "Provisioning logs" },
+  { segment: "/audit", label: "Audit log" },
 ];
 
 export default function ConnectionLayout({ children }: { children: ReactNode }) {

@@ -1,0 +1,210 @@
+"use client";
+
+import { useInfiniteQuery } from "@tanstack/react-query";
+import { Alert } from "@/components/ui/alert";
+import { Badge } from "@/components/ui/badge";
+import { Button } from "@/components/ui/button";
+import { describeProblem, useApi } from "@/lib/client/api";
+import { queryKeys } from "@/lib/client/query-keys";
+
+export interface AuditEntryDto {
+  id: string;
+  at: string;
+  activity: string;
+  actor: { objectId: string; upn: string };
+  result: string;
+  changes: unknown;
+}
+
+interface AuditPage {
+  items: AuditEntryDto[];
+  nextCursor: string | null;
+}
+
+interface ScopeShape {
+  groups: {
+    clauses: { sourceOperandName: string; operatorName: string; targetOperand?: { values?: string[] } }[];
+  }[];
+}
+
+function isScope(value: unknown): value is ScopeShape {
+  return Boolean(value && typeof value === "object" && Array.isArray((value as ScopeShape).groups));
+}
+
+/** Scoping filters and target object actions read as an admin would write them, not as JSON. */
+function formatChangeValue(field: string, value: unknown): string {
+  if (field.endsWith(".scope")) {
+    if (value === null || value === undefined) return "No scoping filter";
+    if (isScope(value)) {
+      return value.groups
+        .map(
+          (group) =>
+            `(${group.clauses
+              .map((clause) =>
+                [
+                  clause.sourceOperandName,
+                  clause.operatorName,
+                  ...(clause.targetOperand?.values ?? []).map((v) => `"${v}"`),
+                ].join(" "),
+              )
+              .join(" AND ")})`,
+        )
+        .join(" OR ");
+    }
+  }
+  if (field.endsWith(".actions") && value && typeof value === "object") {
+    const on = Object.entries(value as Record<string, unknown>)
+      .filter(([, enabled]) => enabled === true)
+      .map(([action]) => action.charAt(0).toUpperCase() + action.slice(1));
+    return on.length ? on.join(", ") : "None";
+  }
+  if (value === null || value === undefined || value === "") return "—";
+  if (typeof value === "string") return value;
+  return JSON.stringify(value);
+}
+
+/**
+ * Entries record `{ field: { before, after } }` for settings and mappings, but other activities store
+ * plain values (a test result, a count); those show as an "after" with no "before".
+ */
+function changeRows(changes: unknown): { field: string; before: unknown; after: unknown }[] {
+  if (!changes || typeof changes !== "object" || Array.isArray(changes)) return [];
+  return Object.entries(changes as Record<string, unknown>).map(([field, value]) => {
+    if (
+      value &&
+      typeof value === "object" &&
+      !Array.isArray(value) &&
+      ("before" in value || "after" in value)
+    ) {
+      const pair = value as { before?: unknown; after?: unknown };
+      return { field, before: pair.before, after: pair.after };
+    }
+    return { field, before: undefined, after: value };
+  });
+}
+
+export function AuditLog({ connectionId }: { connectionId: string }) {
+  const api = useApi();
+  const audit = useInfiniteQuery({
+    queryKey: queryKeys.connections.audit(connectionId),
+    initialPageParam: "",
+    queryFn: ({ pageParam, signal }) =>
+      api<AuditPage>(
+        `/api/connections/${connectionId}/audit${pageParam ? `?cursor=${encodeURIComponent(pageParam)}` : ""}`,
+        { signal },
+      ),
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
+  });
+  const rows = audit.data?.pages.flatMap((page) => page.items) ?? [];
+
+  return (
+    <div className="space-y-4">
+      <div className="flex flex-wrap items-center justify-between gap-2">
+        <p className="text-sm text-slate-600 dark:text-slate-400">
+          Who changed this connection&apos;s configuration, when, and what changed — newest first.
+        </p>
+        <Button variant="ghost" onClick={() => void audit.refetch()} disabled={audit.isFetching}>
+          {audit.isFetching && !audit.isFetchingNextPage ? "Refreshing…" : "Refresh"}
+        </Button>
+      </div>
+      {audit.error && (
+        <Alert tone="error" title="Could not load the audit log">
+          {describeProblem(audit.error)}
+        </Alert>
+      )}
+      {audit.isPending && <p role="status">Loading the audit log…</p>}
+      {audit.isSuccess && rows.length === 0 && <p>No configuration changes have been recorded yet.</p>}
+      {rows.length > 0 && (
+        <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
+          <table className="min-w-full text-left text-sm">
+            <caption className="sr-only">Audit log entries, newest first</caption>
+            <thead className="bg-slate-100 text-xs text-slate-700 uppercase dark:bg-slate-800 dark:text-slate-300">
+              <tr>
+                <th scope="col" className="px-3 py-2">
+                  Date
+                </th>
+                <th scope="col" className="px-3 py-2">
+                  Initiated by
+                </th>
+                <th scope="col" className="px-3 py-2">
+                  Activity
+                </th>
+                <th scope="col" className="px-3 py-2">
+                  Result
+                </th>
+                <th scope="col" className="px-3 py-2">
+                  Changes
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((row) => (
+                <tr key={row.id} className="border-t border-slate-200 align-top dark:border-slate-800">
+                  <td className="px-3 py-2 whitespace-nowrap">
+                    <time dateTime={row.at}>{new Date(row.at).toLocaleString()}</time>
+                  </td>
+                  <td className="min-w-[11rem] px-3 py-2 [overflow-wrap:anywhere]">{row.actor.upn}</td>
+                  <td className="min-w-[10rem] px-3 py-2">{row.activity}</td>
+                  <td className="px-3 py-2">
+                    <Badge tone={row.result === "success" ? "success" : "error"}>
+                      {row.result === "success"
+                        ? "Success"
+                        : row.result === "failure"
+                          ? "Failure"
+                          : row.result}
+                    </Badge>
+                  </td>
+                  <td className="px-3 py-2">
+                    <ChangesTable changes={row.changes} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {audit.hasNextPage && (
+        <Button
+          variant="secondary"
+          onClick={() => void audit.fetchNextPage()}
+          disabled={audit.isFetchingNextPage}
+        >
+          {audit.isFetchingNextPage ? "Loading…" : "Load more"}
+        </Button>
+      )}
+    </div>
+  );
+}
+
+function ChangesTable({ changes }: { changes: unknown }) {
+  const rows = changeRows(changes);
+  if (rows.length === 0) return <span className="text-slate-500">No field changes</span>;
+  return (
+    <table className="w-full min-w-[22rem] table-fixed text-xs [overflow-wrap:anywhere]">
+      <thead>
+        <tr className="text-slate-600 dark:text-slate-400">
+          <th scope="col" className="w-1/3 pr-3 text-left font-medium">
+            Field
+          </th>
+          <th scope="col" className="pr-3 text-left font-medium">
+            Before
+          </th>
+          <th scope="col" className="text-left font-medium">
+            After
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((row) => (
+          <tr key={row.field} className="border-t border-slate-100 align-top dark:border-slate-800">
+            <td className="py-0.5 pr-3 font-mono">{row.field}</td>
+            <td className="py-0.5 pr-3 text-slate-600 dark:text-slate-400">
+              {formatChangeValue(row.field, row.before)}
+            </td>
+            <td className="py-0.5">{formatChangeValue(row.field, row.after)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
