@@ -16,15 +16,23 @@ export const REDACTED_KEYS = [
   "secret",
 ];
 
-export function createLogger(options: { name: string; level?: string }): Logger {
-  return pino({
-    name: options.name,
-    level: options.level ?? process.env.LOG_LEVEL ?? "info",
-    redact: {
-      paths: REDACTED_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `headers.${key}`]),
-      censor: "[redacted]",
+export function createLogger(options: {
+  name: string;
+  level?: string;
+  /** Where lines go; stdout by default (tests capture them to scan for secrets). */
+  destination?: pino.DestinationStream;
+}): Logger {
+  return pino(
+    {
+      name: options.name,
+      level: options.level ?? process.env.LOG_LEVEL ?? "info",
+      redact: {
+        paths: REDACTED_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `headers.${key}`]),
+        censor: "[redacted]",
+      },
+      base: { process: options.name, pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
     },
-    base: { process: options.name, pid: process.pid },
-    timestamp: pino.stdTimeFunctions.isoTime,
-  });
+    options.destination,
+  );
 }

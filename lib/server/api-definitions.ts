@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ZMappingConfig } from "../mapping";
 import { ZAuditQuery } from "./audit-log";
-import { ZConnectionSettings, ZCreateConnection } from "./connections";
+import { ZConnectionSettings, ZCreateConnection, ZRotateSecretToken } from "./connections";
 import { ZLogQuery } from "./logs";
 import { ZPreviewRequest } from "./mappings";
 
@@ -128,6 +128,15 @@ export const API = {
     access: "write",
     ...withConnection,
     success: { status: 204, description: "Deleted" },
+  },
+  rotateSecretToken: {
+    method: "POST",
+    path: "/api/connections/{connectionId}/rotate-secret-token",
+    summary: "Rotate the Dialpad secret token (and its expiry date) in one audited call",
+    access: "write",
+    ...withConnection,
+    body: ZRotateSecretToken,
+    success: json(200, "The updated connection (the new key as last four characters only)"),
   },
   testConnection: {
     method: "POST",

@@ -3,7 +3,7 @@ import type { Connection, PrismaClient } from "../db/generated/client";
 import { lastFour, type SecretBox } from "../crypto/secrets";
 import type { Principal } from "../auth/verify-token";
 import { AppError, validationFailed, type FieldError } from "./errors";
-import { checkTenantUrl, type TenantUrlPolicy } from "./tenant-url";
+import { checkTenantUrlResolved, type HostResolver, type TenantUrlPolicy } from "./tenant-url";
 import { recordAudit } from "./audit";
 
 const SECRET_EXPIRY_WARNING_DAYS = 14;
@@ -130,13 +130,19 @@ interface WriteContext {
   box: SecretBox;
   policy: TenantUrlPolicy;
   principal: Principal;
+  /** Tests inject a resolver; by default the system's DNS. */
+  resolve?: HostResolver;
 }
 
 /** Cross-field checks zod cannot express; every problem is reported, each naming its field. */
-function checkSettings(input: ConnectionSettingsInput, policy: TenantUrlPolicy): FieldError[] {
+async function checkSettings(
+  input: ConnectionSettingsInput,
+  policy: TenantUrlPolicy,
+  resolve?: HostResolver,
+): Promise<FieldError[]> {
   const errors: FieldError[] = [];
   if (input.tenantUrl) {
-    const problem = checkTenantUrl(input.tenantUrl, policy);
+    const problem = await checkTenantUrlResolved(input.tenantUrl, policy, resolve);
     if (problem) errors.push({ field: "tenantUrl", message: `The tenant URL ${problem}.` });
   }
   for (const field of ["graphAuthorityHost", "graphBaseUrl"] as const) {
@@ -150,7 +156,7 @@ export async function createConnection(
   context: WriteContext,
   input: z.infer<typeof ZCreateConnection>,
 ): Promise<ConnectionDto> {
-  const errors = checkSettings(input, context.policy);
+  const errors = await checkSettings(input, context.policy, context.resolve);
   if (errors.length) throw validationFailed(errors);
   const created = await context.db.$transaction(async (tx) => {
     const row = await tx.connection.create({ data: { name: input.name } });
@@ -180,7 +186,7 @@ export async function updateConnection(
   input: ConnectionSettingsInput,
   expectedVersion?: number,
 ): Promise<ConnectionDto> {
-  const errors = checkSettings(input, context.policy);
+  const errors = await checkSettings(input, context.policy, context.resolve);
   if (errors.length) throw validationFailed(errors);
   const updated = await context.db.$transaction(async (tx) => {
     const before = await tx.connection.findUnique({ where: { id } });
@@ -255,6 +261,48 @@ function describeChanges(
       changes[field] = { before: oldValue ?? null, after: newValue ?? null };
   }
   return changes;
+}
+
+export const ZRotateSecretToken = z
+  .object({
+    secretToken: z.string().min(1, "must not be empty").max(4096),
+    /** The new key's expiry; omitted keeps the saved date, null clears it. */
+    expiresAt: z.iso.datetime({ offset: true }).nullable().optional(),
+  })
+  .strict();
+
+/**
+ * Rotating the Dialpad key in one call: the new key replaces the old one (sealed, last four kept),
+ * optionally with its expiry date, and the audit entry says a rotation happened, keys masked.
+ */
+export async function rotateSecretToken(
+  context: Omit<WriteContext, "policy" | "resolve">,
+  id: string,
+  input: z.infer<typeof ZRotateSecretToken>,
+): Promise<ConnectionDto> {
+  const settings: ConnectionSettingsInput = {
+    secretToken: input.secretToken,
+    ...(input.expiresAt !== undefined ? { secretTokenExpiresAt: input.expiresAt } : {}),
+  };
+  const updated = await context.db.$transaction(async (tx) => {
+    const before = await tx.connection.findUnique({ where: { id } });
+    if (!before) throw new AppError("not_found", `No connection with id ${id}.`);
+    const after = await tx.connection.update({
+      where: { id },
+      data: { ...settingsToData(id, settings, context.box), version: { increment: 1 } },
+    });
+    await recordAudit(tx, {
+      connectionId: id,
+      activity: "Update provisioning setting or credentials",
+      principal: context.principal,
+      changes: {
+        operation: { before: null, after: "Rotate secret token" },
+        ...describeChanges(before, after, settings),
+      },
+    });
+    return after;
+  });
+  return toConnectionDto(updated);
 }
 
 /** The decrypted Dialpad key, for the engine and Test Connection only. */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { checkTenantUrl } from "./tenant-url";
+import { checkTenantUrl, checkTenantUrlResolved, type HostResolver } from "./tenant-url";
 
 const production = { allowLoopbackHttp: false, allowPrivateAddresses: false };
 const sandbox = { allowLoopbackHttp: true, allowPrivateAddresses: false };
@@ -25,5 +25,41 @@ describe("tenant URL policy", () => {
     ["https://10.0.0.5/scim", operatorAllowsPrivate, null],
   ])("%s", (url, policy, expected) => {
     expect(checkTenantUrl(url, policy)).toEqual(expected);
+  });
+});
+
+describe("tenant URL policy with DNS", () => {
+  const dns: Record<string, string[]> = {
+    "dialpad.com": ["34.117.1.1"],
+    "loop.attacker.example": ["127.0.0.1"],
+    "intranet.attacker.example": ["93.184.216.34", "10.0.0.5"],
+    "metadata.attacker.example": ["169.254.169.254"],
+    "v6.attacker.example": ["fd00::1"],
+  };
+  const resolve: HostResolver = async (host) => {
+    const addresses = dns[host];
+    if (!addresses) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: "ENOTFOUND" });
+    return addresses.map((address) => ({ address, family: address.includes(":") ? 6 : 4 }));
+  };
+
+  test.each([
+    ["https://dialpad.com/scim", production, null],
+    ["https://loop.attacker.example/scim", production, expect.stringContaining("resolves to a private")],
+    ["https://intranet.attacker.example/scim", production, expect.stringContaining("resolves to a private")],
+    ["https://metadata.attacker.example/", production, expect.stringContaining("link-local")],
+    ["https://v6.attacker.example/scim", production, expect.stringContaining("resolves to a private")],
+    ["https://localhost:3103/scim", production, expect.stringContaining("loopback")],
+    ["https://loop.attacker.example/scim", sandbox, null],
+    ["https://intranet.attacker.example/scim", sandbox, expect.stringContaining("resolves to a private")],
+    ["https://intranet.attacker.example/scim", operatorAllowsPrivate, null],
+    ["https://unknown.example/scim", production, null],
+    ["http://loop.attacker.example/scim", sandbox, "must use https"],
+  ])("%s", async (url, policy, expected) => {
+    expect(await checkTenantUrlResolved(url, policy, resolve)).toEqual(expected);
+  });
+
+  test("the system resolver refuses localhost by name in production", async () => {
+    expect(await checkTenantUrlResolved("https://localhost/scim", production)).toMatch(/loopback/);
+    expect(await checkTenantUrlResolved("https://app.localhost/scim", production)).toMatch(/loopback/);
   });
 });

@@ -1,4 +1,5 @@
 import net from "node:net";
+import { lookup } from "node:dns/promises";
 
 export interface TenantUrlPolicy {
   /** Sandbox mode: plain http is accepted for loopback hosts. */
@@ -66,4 +67,41 @@ export function isInternalAddress(host: string): boolean {
     );
   }
   return false;
+}
+
+/** Resolves a host name to every address it has (A and AAAA); injectable so tests need no DNS. */
+export type HostResolver = (host: string) => Promise<{ address: string; family: number }[]>;
+
+export const systemResolver: HostResolver = (host) => lookup(host, { all: true, verbatim: true });
+
+const PRIVATE_ADDRESS_MESSAGE =
+  "resolves to a private, loopback or link-local address; an operator must allow that (ALLOW_PRIVATE_TENANT_URLS)";
+
+/**
+ * checkTenantUrl plus DNS: a public-looking name that resolves into the service's own network
+ * (127.0.0.1, 10.x, 169.254.169.254 …) is refused like the literal address would be. Used when the URL
+ * is saved and again right before connecting to it. A name that does not resolve is left to the
+ * connection attempt to report (it fails anyway, and saving offline must stay possible).
+ * In sandbox mode a name resolving only to loopback is accepted, like the literal loopback host.
+ */
+export async function checkTenantUrlResolved(
+  value: string,
+  policy: TenantUrlPolicy,
+  resolve: HostResolver = systemResolver,
+): Promise<string | null> {
+  const problem = checkTenantUrl(value, policy);
+  if (problem) return problem;
+  if (policy.allowPrivateAddresses) return null;
+  const host = new URL(value).hostname.replace(/^\[|\]$/g, "");
+  if (net.isIP(host) || isLoopbackHost(host)) return null; // literals were judged by checkTenantUrl
+  let addresses: { address: string }[];
+  try {
+    addresses = await resolve(host);
+  } catch {
+    return null;
+  }
+  const internal = addresses.filter((entry) => isInternalAddress(entry.address));
+  if (!internal.length) return null;
+  if (policy.allowLoopbackHttp && internal.every((entry) => isLoopbackHost(entry.address))) return null;
+  return PRIVATE_ADDRESS_MESSAGE;
 }

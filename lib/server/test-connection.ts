@@ -3,7 +3,7 @@ import type { Principal } from "../auth/verify-token";
 import type { ServerContext } from "./context";
 import { getConnection, openSecretToken } from "./connections";
 import { validationFailed } from "./errors";
-import { checkTenantUrl } from "./tenant-url";
+import { checkTenantUrlResolved } from "./tenant-url";
 import { recordAudit } from "./audit";
 
 /**
@@ -21,7 +21,7 @@ export async function testConnection(
   const tenantUrl = input.tenantUrl ?? connection.tenantUrl;
   const token = input.secretToken ?? openSecretToken(connection, context.box);
   if (!tenantUrl) throw validationFailed([{ field: "tenantUrl", message: "Enter the tenant URL first." }]);
-  const urlProblem = checkTenantUrl(tenantUrl, tenantUrlPolicy(context));
+  const urlProblem = await checkTenantUrlResolved(tenantUrl, tenantUrlPolicy(context));
   if (urlProblem) throw validationFailed([{ field: "tenantUrl", message: `The tenant URL ${urlProblem}.` }]);
   if (!token) throw validationFailed([{ field: "secretToken", message: "Enter the secret token first." }]);
 

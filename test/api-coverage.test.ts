@@ -1,0 +1,173 @@
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { API, type ApiDefinition } from "@/lib/server/api-definitions";
+import { SEED_USERS } from "@/sandbox/graph/seed";
+import {
+  callOperation,
+  startHarness,
+  type ApiResponse,
+  type Harness,
+  type OperationId,
+} from "./security-harness";
+
+/**
+ * The documented API, operation by operation, generated from `API` (the source of the OpenAPI
+ * document): every non-public route refuses a missing token (401) and a token without a role (403),
+ * every write route refuses a Reader (403), each as problem+json with no-store; and every documented
+ * operation is called once with valid input and answers its documented success status.
+ */
+let h: Harness;
+const operations = Object.entries(API) as [OperationId, ApiDefinition][];
+const writes = operations.filter(([, definition]) => definition.access === "write");
+const protectedOperations = operations.filter(([, definition]) => definition.access !== "public");
+
+beforeAll(async () => {
+  h = await startHarness("api-coverage-test");
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+function expectProblem(response: ApiResponse, status: number) {
+  expect(response.status).toBe(status);
+  expect(response.contentType).toBe("application/problem+json");
+  expect(response.cacheControl).toBe("no-store");
+  expect(response.body).toMatchObject({ status, type: expect.stringMatching(/^urn:problem:/) });
+}
+
+describe("authorization of every documented route", () => {
+  test("the write routes are the ones expected (a new write route lands in the loops below)", () => {
+    expect(writes.length).toBeGreaterThanOrEqual(13);
+    expect(writes.map(([id]) => id)).toContain("rotateSecretToken");
+  });
+
+  test.each(writes)("a Reader gets 403 problem+json from %s and changes nothing", async (operationId) => {
+    const auditBefore = await h.t.db.auditEntry.count();
+    const connectionBefore = await h.t.db.connection.findUniqueOrThrow({ where: { id: h.connectionId } });
+    const response = await callOperation(operationId, {
+      token: h.tokens.reader,
+      params: { connectionId: h.connectionId },
+      body: {},
+    });
+    expectProblem(response, 403);
+    expect(response.body).toMatchObject({ title: "Forbidden" });
+    expect(String(response.body?.detail)).toMatch(/Provisioning\.Admin/);
+    expect(await h.t.db.auditEntry.count()).toBe(auditBefore);
+    expect(await h.t.db.job.count()).toBe(0);
+    const connectionAfter = await h.t.db.connection.findUniqueOrThrow({ where: { id: h.connectionId } });
+    expect(connectionAfter.version).toBe(connectionBefore.version);
+  });
+
+  test.each(protectedOperations)("%s: no token is 401, no role is 403", async (operationId) => {
+    const params = { connectionId: h.connectionId };
+    const anonymous = await callOperation(operationId, { params });
+    expectProblem(anonymous, 401);
+    const forged = await callOperation(operationId, { params, token: `${h.tokens.admin.slice(0, -4)}AAAA` });
+    expectProblem(forged, 401);
+    expect(forged.text).not.toContain(h.tokens.admin.split(".")[2]!);
+    expectProblem(await callOperation(operationId, { params, token: h.tokens.norole }), 403);
+  });
+});
+
+describe("each documented route, called once", () => {
+  const exercised = new Set<OperationId>();
+  let created: string;
+  let mappingConfig: unknown;
+  let schema: unknown;
+
+  /** Calls an operation with valid input and checks the documented success status and media type. */
+  async function exercise(
+    operationId: OperationId,
+    options: { admin?: boolean; query?: string; body?: unknown; connectionId?: string } = {},
+  ): Promise<ApiResponse> {
+    const definition: ApiDefinition = API[operationId];
+    const response = await callOperation(operationId, {
+      token: options.admin || definition.access === "write" ? h.tokens.admin : h.tokens.reader,
+      params: { connectionId: options.connectionId ?? h.connectionId },
+      query: options.query,
+      body: options.body,
+    });
+    expect(response.status, `${operationId}: ${response.text.slice(0, 300)}`).toBe(definition.success.status);
+    expect(response.cacheControl, operationId).toBe("no-store");
+    if (definition.success.status !== 204) {
+      expect(response.contentType, operationId).toContain(
+        definition.success.contentType ?? "application/json",
+      );
+    }
+    exercised.add(operationId);
+    return response;
+  }
+
+  test("every operation in the OpenAPI document answers its documented success", async () => {
+    const { sandbox } = h;
+    await exercise("health");
+    await exercise("me");
+    await exercise("listConnections");
+    created = String((await exercise("createConnection", { body: { name: "Coverage" } })).body?.id);
+    await exercise("getConnection");
+    await exercise("updateConnection", {
+      body: { settings: { tenantUrl: sandbox.runtime.dialpad.tenantUrl, scheduleIntervalMinutes: 30 } },
+    });
+    const rotated = await exercise("rotateSecretToken", {
+      body: { secretToken: sandbox.runtime.dialpad.apiKey, expiresAt: "2099-01-01T00:00:00Z" },
+    });
+    expect(rotated.body?.secretToken).toMatchObject({
+      isSet: true,
+      last4: sandbox.runtime.dialpad.apiKey.slice(-4),
+      expiresAt: "2099-01-01T00:00:00.000Z",
+    });
+    expect((await exercise("testConnection", { body: {} })).body).toMatchObject({ ok: true });
+    await exercise("searchDirectoryUsers", { query: "search=Jos" });
+    const onDemand = await exercise("provisionOnDemand", {
+      body: { subjects: [{ objectId: SEED_USERS.jose.id, objectTypeName: "User" }] },
+    });
+    expect(onDemand.body).toMatchObject({ action: "Create", status: "Success" });
+    await exercise("getStatus");
+    mappingConfig = (await exercise("getMappings")).body?.config;
+    await exercise("putMappings", { body: mappingConfig });
+    await exercise("restoreDefaultMappings");
+    await exercise("previewExpression", {
+      body: { expression: 'Join(" ", [givenName], [surname])', objectId: SEED_USERS.jose.id },
+    });
+    schema = (await exercise("exportSchema")).body;
+    await exercise("importSchema", { body: schema });
+    await exercise("listLogs", { query: "limit=5" });
+    await exercise("exportLogs", { query: "format=csv" });
+    await exercise("listAudit");
+    await exercise("metrics");
+    await exercise("start");
+    await exercise("stop");
+    await exercise("restart", { body: { criteria: ["Watermark"] } });
+    await exercise("allowDeletes");
+    await exercise("stop");
+    await exercise("deleteConnection", { connectionId: created });
+
+    expect([...exercised].sort()).toEqual(Object.keys(API).sort());
+  });
+
+  test("rotating the key is audited with the key masked", async () => {
+    const entries = await h.t.db.auditEntry.findMany({ where: { connectionId: h.connectionId } });
+    const rotation = entries.find((entry) => JSON.stringify(entry.changes).includes("Rotate secret token"));
+    expect(rotation).toMatchObject({
+      activity: "Update provisioning setting or credentials",
+      actorUpn: "admin@contoso.example",
+    });
+    const key = h.sandbox.runtime.dialpad.apiKey;
+    expect(rotation?.changes).toMatchObject({
+      secretToken: { before: "(not set)", after: `••••${key.slice(-4)}` },
+      secretTokenExpiresAt: { after: "2099-01-01T00:00:00.000Z" },
+    });
+    expect(JSON.stringify(entries.map((entry) => entry.changes))).not.toContain(key);
+  });
+
+  test("a rotation with an unknown field or an empty key is refused by field", async () => {
+    const response = await callOperation("rotateSecretToken", {
+      token: h.tokens.admin,
+      params: { connectionId: h.connectionId },
+      body: { secretToken: "", apiKey: "x" },
+    });
+    expectProblem(response, 422);
+    const fields = (response.body?.errors as { field: string }[]).map((error) => error.field);
+    expect(fields).toEqual(expect.arrayContaining(["secretToken", "apiKey"]));
+  });
+});
