@@ -1,16 +1,23 @@
 import type { PrismaClient } from "../db/generated/client";
 import { env } from "../config/env";
 import { SecretBox, loadSecretKey } from "../crypto/secrets";
+import { PermanentJobError } from "../jobs/definitions";
 import type { JobHandlers, JobLogger } from "../jobs/runner";
 import { runOnDemand } from "./on-demand";
-import { finalizeProvisioningCycle, runProvisioningCycle, type RunCycleOptions } from "./provisioning-cycle";
+import type { PlannedOperation } from "../sync/plan";
+import {
+  finalizeProvisioningCycle,
+  runCycleUnit,
+  runProvisioningCycle,
+  type RunCycleOptions,
+} from "./provisioning-cycle";
 
 /** The handlers a worker process registers, one per job kind it can run. */
 export function createJobHandlers(options: {
   db: PrismaClient;
   log: JobLogger;
   /** Overrides for cycles (tests: a faster request rate, a mail catcher). */
-  cycle?: Pick<RunCycleOptions, "mailer" | "requestsPerSecond">;
+  cycle?: Pick<RunCycleOptions, "mailer" | "requestsPerSecond" | "unitPageSize">;
 }): JobHandlers {
   const settings = env();
   const box = new SecretBox(loadSecretKey({ secretKey: settings.SECRET_KEY, dataDir: settings.DATA_DIR }));
@@ -29,8 +36,8 @@ export function createJobHandlers(options: {
       }
       return { results };
     },
-    // TODO(units): this job runs the whole cycle; the fan-out into cycle-unit jobs (one per page of
-    // objects, then references) goes here, with lib/sync's phases as the units' bodies.
+    // The planner: imports and plans the cycle, and runs it whole when it is small; otherwise it fans the
+    // user operations out into cycle-unit jobs (pages of RunCycleOptions.unitPageSize) and returns.
     "provisioning-cycle": async (payload, { job, log }) =>
       runProvisioningCycle(
         options.db,
@@ -43,7 +50,27 @@ export function createJobHandlers(options: {
         },
         { log, ...options.cycle },
       ),
-    // Ends the cycle with the counts and quarantine its planner recorded, then queues the next one.
-    "cycle-finalize": async (payload) => finalizeProvisioningCycle(options.db, payload.cycleId),
+    // One page of a fanned-out cycle's user operations, on any worker.
+    "cycle-unit": async (payload, { job, workerId, log }) => {
+      if (payload.phase !== "users")
+        throw new PermanentJobError(`unknown cycle unit phase "${payload.phase}"`);
+      return runCycleUnit(
+        options.db,
+        box,
+        {
+          connectionId: payload.connectionId,
+          cycleId: payload.cycleId,
+          jobId: job.id,
+          attempt: job.attempts,
+          workerId,
+          operations: (payload.input.operations ?? []) as PlannedOperation[],
+        },
+        { log, ...options.cycle },
+      );
+    },
+    // Runs once after the last unit: the references of a fanned-out cycle, counts, quarantine, watermark;
+    // ends the cycle and queues the next one.
+    "cycle-finalize": async (payload, { log }) =>
+      finalizeProvisioningCycle(options.db, payload.cycleId, { box, options: { log, ...options.cycle } }),
   };
 }

@@ -2,7 +2,8 @@ import crypto from "node:crypto";
 import { Prisma, type Connection, type PrismaClient } from "../db/generated/client";
 import { env } from "../config/env";
 import { SecretBox, loadSecretKey } from "../crypto/secrets";
-import { beginCycle, CycleAlreadyRunningError } from "../jobs/cycles";
+import { beginCycle, CycleAlreadyRunningError, enqueueCycleUnits } from "../jobs/cycles";
+import { PermanentJobError } from "../jobs/definitions";
 import { finishCycle } from "../jobs/schedule";
 import type { Mailer } from "../notify/mailer";
 import { mailerFromEnvironment, sendNotification } from "../notify/notifications";
@@ -10,11 +11,16 @@ import { createAdaptiveLimiter, type RequestLimiter, type ScimExchange } from ".
 import { SharedRequestBudget } from "../jobs/request-budget";
 import { recordScimExchange } from "../metrics/scim-exchanges";
 import {
+  addCounts,
+  emptyCounts,
+  executeDeferredReferences,
   executeHeldChanges,
+  executeUnit,
   QuarantineException,
   runCycle,
   type CycleCounts,
   type CycleOutcome,
+  type DeferredReferences,
 } from "../sync/cycle";
 import { mappingEngineFor, isReferenceMapping } from "../sync/mapping-adapter";
 import type { PlannedMembership, PlannedOperation } from "../sync/plan";
@@ -32,9 +38,12 @@ import { loadMappingConfig } from "./mappings";
 import { graphClientFor, scimClientFor } from "./peers";
 
 /**
- * The provisioning cycle as a service: one "provisioning-cycle" job runs a whole cycle (lib/sync/cycle.ts)
- * and applies what Entra applies around it: the watermark, escrow and deletion thresholds, quarantine
- * and its e-mail, and the schedule of the next cycle.
+ * The provisioning cycle as a service: a "provisioning-cycle" job imports and plans a cycle
+ * (lib/sync/cycle.ts) and applies what Entra applies around it: the watermark, escrow and deletion
+ * thresholds, quarantine and its e-mail, and the schedule of the next cycle. A small cycle runs whole in
+ * that job; one with more than a page of user operations fans out into cycle-unit jobs (`runCycleUnit`,
+ * any worker, the connection's shared request budget), and its cycle-finalize job runs the groups and
+ * members and concludes it once, after the last unit.
  */
 
 const SYSTEM = { objectId: "00000000-0000-0000-0000-000000000000", upn: "System" };
@@ -54,6 +63,11 @@ export interface RunCycleOptions {
   /** Dialpad requests per second for this cycle (Dialpad publishes 20 per company). */
   requestsPerSecond?: number;
   escrowThresholds?: EscrowThresholds;
+  /**
+   * User operations per cycle unit. Inside a provisioning-cycle job, a cycle with more than one page of
+   * user operations fans out into cycle-unit jobs that any worker runs; default 100.
+   */
+  unitPageSize?: number;
   now?: () => Date;
   log?: {
     info(fields: Record<string, unknown>, message: string): void;
@@ -73,7 +87,24 @@ export interface CycleSummary {
   error?: { code: string; message: string };
   /** Dry run only: the plan (first PLAN_RESULT_LIMIT operations) and the member changes. */
   plan?: { operations: PlanItem[]; memberships: PlannedMembership[]; truncated: boolean };
+  /**
+   * The cycle fanned out into cycle units: it is still running, and its finalizer reads this (from the
+   * planner job's result) to run the references and end the cycle.
+   */
+  fanOut?: FanOutState;
 }
+
+/** What the planner of a fanned-out cycle hands to its finalizer. */
+export interface FanOutState {
+  cycleType: "initial" | "incremental";
+  /** Counts of import and planning (the units and the references add theirs). */
+  counts: CycleCounts;
+  watermark: { usersDeltaLink: string | null; groupsDeltaLink: string | null } | null;
+  held: { count: number; sample: string[] };
+  deferred: DeferredReferences;
+}
+
+const DEFAULT_UNIT_PAGE_SIZE = 100;
 
 type PlanItem = Pick<
   PlannedOperation,
@@ -139,7 +170,13 @@ export async function runProvisioningCycle(
   // Inside a provisioning-cycle job the cycle-finalize job ends the cycle (the planner's job still holds
   // the connection's one live cycle-job slot, so only the finalizer can queue the next cycle).
   const finalizedByJob = input.jobId !== null;
-  if (begun.resumed) await db.cycle.update({ where: { id: cycle.id }, data: { error: Prisma.DbNull } });
+  if (begun.resumed) {
+    // A planner that died after handing out units cannot rebuild what it gave its finalizer: the cycle
+    // ends failed once its units did, and the next cycle picks up what is left.
+    if ((await db.cycleUnit.count({ where: { cycleId: cycle.id } })) > 0)
+      throw new PermanentJobError("The cycle's planner stopped after fanning out; the cycle ends failed.");
+    await db.cycle.update({ where: { id: cycle.id }, data: { error: Prisma.DbNull } });
+  }
   const config = loadMappingConfig(connection.mappings);
   const mailer = options.mailer === undefined ? mailerFromEnvironment() : options.mailer;
   const store = prismaCycleStore(db, { connectionId: connection.id, cycleId: cycle.id, jobId: input.jobId });
@@ -175,6 +212,25 @@ export async function runProvisioningCycle(
         preventAccidentalDeletes: connection.preventAccidentalDeletes,
         deletionThreshold: connection.deletionThreshold,
       },
+      ...(finalizedByJob && !input.dryRun
+        ? {
+            fanOut: {
+              pageSize: options.unitPageSize ?? DEFAULT_UNIT_PAGE_SIZE,
+              enqueue: async (pages) => {
+                // Progress is in units from here on: the planner's own progress does not count.
+                await db.$executeRaw`
+                  UPDATE "Cycle" SET "completedUnits" = 0, "totalUnits" = 0
+                  WHERE id = ${cycle.id}::uuid AND status = 'running'`;
+                const result = await enqueueCycleUnits(
+                  db,
+                  cycle.id,
+                  pages.map((operations) => ({ phase: "users", input: { operations } })),
+                );
+                return result.accepted;
+              },
+            },
+          }
+        : {}),
       now,
       log: options.log,
     });
@@ -257,12 +313,87 @@ export async function runProvisioningCycle(
     };
   }
 
-  if (outcome.watermark) {
+  if (outcome.deferred) {
+    return {
+      cycleId: cycle.id,
+      status: "succeeded",
+      type: outcome.cycleType,
+      dryRun: false,
+      counts: outcome.counts,
+      quarantine: null,
+      fanOut: {
+        cycleType: outcome.cycleType,
+        counts: outcome.counts,
+        watermark: outcome.watermark,
+        held: heldInfo(outcome.held),
+        deferred: outcome.deferred,
+      },
+    };
+  }
+
+  const failedSample = outcome.plan
+    .filter((operation) => operation.kind === "fail")
+    .slice(0, 10)
+    .map((operation) => operation.displayName ?? operation.sourceId);
+  const concluded = await concludeCycle(db, connection, cycle.id, {
+    counts: outcome.counts,
+    watermark: outcome.watermark,
+    held: heldInfo(outcome.held),
+    failedSample,
+    finalizedByJob,
+    mailer,
+    now,
+    options,
+  });
+  return {
+    cycleId: cycle.id,
+    status: concluded.status,
+    type: outcome.cycleType,
+    dryRun: false,
+    counts: outcome.counts,
+    quarantine: concluded.quarantine,
+  };
+}
+
+function heldInfo(held: readonly PlannedOperation[]): FanOutState["held"] {
+  return {
+    count: held.length,
+    sample: held
+      .slice(0, 10)
+      .map((operation) => `${operation.action} ${operation.displayName ?? operation.sourceId}`),
+  };
+}
+
+/**
+ * What follows a cycle's changes, on either path (one job, or the finalizer of a fanned-out cycle): the
+ * watermark, escrow and deletion-threshold quarantine, the failure e-mail, and the end of the cycle.
+ */
+async function concludeCycle(
+  db: PrismaClient,
+  connection: Connection,
+  cycleId: string,
+  input: {
+    counts: CycleCounts;
+    watermark: { usersDeltaLink: string | null; groupsDeltaLink: string | null } | null;
+    held: FanOutState["held"];
+    failedSample: string[];
+    finalizedByJob: boolean;
+    mailer: Mailer | null;
+    now: () => Date;
+    options: RunCycleOptions;
+  },
+): Promise<{
+  status: "succeeded" | "failed" | "stopped";
+  quarantine: { reason: string; nextAttempt: Date | null } | null;
+}> {
+  const { options, mailer, now } = input;
+  const cycle = { id: cycleId };
+  if (input.watermark) {
     await db.connection.update({
       where: { id: connection.id },
       data: {
-        usersDeltaLink: outcome.watermark.usersDeltaLink,
-        groupsDeltaLink: outcome.watermark.groupsDeltaLink,
+        usersDeltaLink: input.watermark.usersDeltaLink,
+        groupsDeltaLink: input.watermark.groupsDeltaLink,
       },
     });
   }
@@ -274,9 +405,9 @@ export async function runProvisioningCycle(
   });
   const objectFailures = escrowCounts.find((row) => row.kind === "object")?._count ?? 0;
   const referenceFailures = escrowCounts.find((row) => row.kind === "reference")?._count ?? 0;
-  const counts = outcome.counts;
+  const counts = input.counts;
   const events = counts.countExported + counts.failed;
-  const reason: QuarantineReason | null = outcome.held.length
+  const reason: QuarantineReason | null = input.held.count
     ? "TooManyDeletes"
     : escrowQuarantineReason(
         { objectFailures, referenceFailures, cycleEvents: events, cycleFailures: counts.failed },
@@ -286,18 +417,12 @@ export async function runProvisioningCycle(
     now: now(),
     detail:
       reason === "TooManyDeletes"
-        ? `${outcome.held.length} disable/delete operations exceed the threshold of ${connection.deletionThreshold}.`
+        ? `${input.held.count} disable/delete operations exceed the threshold of ${connection.deletionThreshold}.`
         : reason
           ? `${objectFailures} objects and ${referenceFailures} references are failing.`
           : undefined,
-    held: outcome.held.length
-      ? {
-          count: outcome.held.length,
-          threshold: connection.deletionThreshold,
-          sample: outcome.held
-            .slice(0, 10)
-            .map((operation) => `${operation.action} ${operation.displayName ?? operation.sourceId}`),
-        }
+    held: input.held.count
+      ? { count: input.held.count, threshold: connection.deletionThreshold, sample: input.held.sample }
       : undefined,
     mailer,
     cycleId: cycle.id,
@@ -305,7 +430,6 @@ export async function runProvisioningCycle(
   });
 
   if (connection.notifyOnFailure && counts.failed > 0) {
-    const failed = outcome.plan.filter((operation) => operation.kind === "fail").slice(0, 10);
     await sendNotification(
       mailer,
       connection.notificationEmail,
@@ -316,7 +440,7 @@ export async function runProvisioningCycle(
         cycleId: cycle.id,
         failures: {
           count: counts.failed,
-          sample: failed.map((operation) => operation.displayName ?? operation.sourceId),
+          sample: input.failedSample,
         },
       },
       options.log,
@@ -327,24 +451,17 @@ export async function runProvisioningCycle(
     status: "succeeded",
     counts: { ...counts, escrowsOutstanding: objectFailures, referenceEscrowsOutstanding: referenceFailures },
     nextAttemptAt: quarantine?.nextAttempt ?? undefined,
-    finalizedByJob,
+    finalizedByJob: input.finalizedByJob,
   });
-  return {
-    cycleId: cycle.id,
-    status: finished,
-    type: outcome.cycleType,
-    dryRun: false,
-    counts,
-    quarantine,
-  };
+  return { status: finished, quarantine };
 }
 
 /**
  * Ends the Cycle row, or (inside a job) records its outcome for the cycle-finalize job. A real cycle ends
  * through lib/jobs `finishCycle`, which also queues the next one (no earlier than a quarantine's next
  * attempt); a dry run only ends its row, since it was asked for once.
- * TODO(units): when cycles fan out into cycle-unit jobs, the units add to these counts and the finalizer
- * alone decides the status.
+ * A fanned-out cycle does not come here from its planner: its finalizer adds up the units' counts and
+ * concludes it (finalizeFannedOutCycle).
  */
 async function endCycle(
   db: PrismaClient,
@@ -401,9 +518,18 @@ async function endDryRun(
  * The cycle-finalize job of a provisioning cycle: ends the cycle with the outcome its planner recorded
  * and queues the next cycle, no earlier than the quarantine's next attempt. A dry run queues nothing.
  */
-export async function finalizeProvisioningCycle(db: PrismaClient, cycleId: string) {
+export async function finalizeProvisioningCycle(
+  db: PrismaClient,
+  cycleId: string,
+  fannedOut?: { box: SecretBox; options?: RunCycleOptions },
+) {
   const cycle = await db.cycle.findUnique({ where: { id: cycleId } });
   if (!cycle || cycle.status !== "running") return { finished: false as const };
+  if (fannedOut && !cycle.dryRun && cycle.jobId) {
+    const planner = await db.job.findUnique({ where: { id: cycle.jobId }, select: { result: true } });
+    const state = (planner?.result as { fanOut?: FanOutState } | null)?.fanOut;
+    if (state) return finalizeFannedOutCycle(db, cycle, state, fannedOut.box, fannedOut.options ?? {});
+  }
   const status = cycle.error === null ? "succeeded" : "failed";
   if (cycle.dryRun) return { finished: true as const, status: await endDryRun(db, cycleId, { status }) };
   const connection = await db.connection.findUnique({
@@ -414,6 +540,183 @@ export async function finalizeProvisioningCycle(db: PrismaClient, cycleId: strin
     ? (connection.quarantineNextAttempt ?? undefined)
     : undefined;
   return finishCycle(db, cycleId, { status, ...(nextAttemptAt ? { nextAttemptAt } : {}) });
+}
+
+/**
+ * The finalizer of a fanned-out cycle, run once after its last unit: adds up the units' counts, runs the
+ * groups and their members (the references need every user to exist), then concludes the cycle as the
+ * single-job path does. A unit that hit a quarantine condition, or failed for good, fails the cycle and
+ * keeps the watermark, so the next cycle sees the same changes again.
+ */
+async function finalizeFannedOutCycle(
+  db: PrismaClient,
+  cycle: { id: string; connectionId: string; stopRequested: boolean; error: unknown },
+  state: FanOutState,
+  box: SecretBox,
+  options: RunCycleOptions,
+) {
+  const now = options.now ?? (() => new Date());
+  const mailer = options.mailer === undefined ? mailerFromEnvironment() : options.mailer;
+  const connection = await getConnection(db, cycle.connectionId);
+  const units = await db.job.findMany({
+    where: { cycleId: cycle.id, kind: "cycle-unit" },
+    select: { status: true, result: true },
+  });
+  let counts = state.counts;
+  for (const unit of units) {
+    const result = unit.result as { counts?: Partial<CycleCounts> } | null;
+    if (unit.status === "succeeded" && result?.counts) counts = addCounts(counts, result.counts);
+  }
+  const unitError = cycle.error as {
+    code?: string;
+    message?: string;
+    system?: string;
+    quarantine?: boolean;
+  } | null;
+  if (unitError?.quarantine) {
+    const quarantine = await applyQuarantine(db, connection, "EncounteredQuarantineException", {
+      now: now(),
+      detail: `${unitError.system}: ${unitError.message}`,
+      mailer,
+      cycleId: cycle.id,
+      log: options.log,
+    });
+    return finishCycle(db, cycle.id, {
+      status: "failed",
+      counts: counts as unknown as Prisma.InputJsonValue,
+      ...(quarantine?.nextAttempt ? { nextAttemptAt: quarantine.nextAttempt } : {}),
+    });
+  }
+  const failedUnits = units.filter((unit) => unit.status === "failed").length;
+  if (failedUnits > 0 || cycle.error) {
+    return finishCycle(db, cycle.id, {
+      status: "failed",
+      counts: counts as unknown as Prisma.InputJsonValue,
+      ...(cycle.error
+        ? {}
+        : { error: { code: "CycleUnitsFailed", message: `${failedUnits} cycle unit(s) failed.` } }),
+    });
+  }
+  const stopped =
+    cycle.stopRequested || units.some((unit) => (unit.result as { stopped?: boolean } | null)?.stopped);
+  if (!stopped) {
+    const store = prismaCycleStore(db, { connectionId: connection.id, cycleId: cycle.id, jobId: null });
+    const scim = scimClientFor(connection, box, {
+      limiter: limiterFor(db, connection.id, options),
+      onExchange: metricsFor(connection.id),
+    });
+    try {
+      const references = await executeDeferredReferences({ scim, store }, state.deferred);
+      counts = addCounts(counts, references.counts);
+    } catch (error) {
+      if (!(error instanceof QuarantineException)) throw error;
+      const quarantine = await applyQuarantine(db, connection, "EncounteredQuarantineException", {
+        now: now(),
+        detail: `${error.system}: ${error.message}`,
+        mailer,
+        cycleId: cycle.id,
+        log: options.log,
+      });
+      return finishCycle(db, cycle.id, {
+        status: "failed",
+        counts: counts as unknown as Prisma.InputJsonValue,
+        error: { code: error.errorCode, message: error.message, system: error.system },
+        ...(quarantine?.nextAttempt ? { nextAttemptAt: quarantine.nextAttempt } : {}),
+      });
+    }
+  }
+  const failed = counts.failed
+    ? await db.provisioningLog.findMany({
+        where: { cycleId: cycle.id, status: "Failure" },
+        select: { sourceDisplayName: true, sourceId: true },
+        take: 10,
+      })
+    : [];
+  const concluded = await concludeCycle(db, connection, cycle.id, {
+    counts,
+    watermark: stopped ? null : state.watermark,
+    held: state.held,
+    failedSample: failed.map((row) => row.sourceDisplayName ?? row.sourceId ?? ""),
+    finalizedByJob: false,
+    mailer,
+    now,
+    options,
+  });
+  return { finished: true as const, status: concluded.status };
+}
+
+/**
+ * One cycle unit: a page of the planned user operations, on whichever worker claimed it, through the
+ * connection's shared request budget. Stops before the next object once Stop was requested or another
+ * unit hit a quarantine condition; that condition is recorded on the Cycle for the finalizer.
+ */
+export async function runCycleUnit(
+  db: PrismaClient,
+  box: SecretBox,
+  input: {
+    connectionId: string;
+    cycleId: string;
+    jobId: string;
+    attempt: number;
+    workerId: string;
+    operations: PlannedOperation[];
+  },
+  options: RunCycleOptions = {},
+): Promise<{ counts: CycleCounts; executed: number; stopped: boolean; workerId: string }> {
+  const connection = await getConnection(db, input.connectionId);
+  let operations = input.operations;
+  if (input.attempt > 1) {
+    // An earlier attempt may have created some of these users before its worker died: not twice.
+    const cycle = await db.cycle.findUniqueOrThrow({
+      where: { id: input.cycleId },
+      select: { startedAt: true },
+    });
+    const done = await db.objectLink.findMany({
+      where: {
+        connectionId: connection.id,
+        objectType: "User",
+        sourceId: { in: operations.filter((op) => op.kind === "create").map((op) => op.sourceId) },
+        lastExportedAt: { gte: cycle.startedAt },
+      },
+      select: { sourceId: true },
+    });
+    const skip = new Set(done.map((row) => row.sourceId));
+    operations = operations.filter((op) => !(op.kind === "create" && skip.has(op.sourceId)));
+  }
+  const base = prismaCycleStore(db, {
+    connectionId: connection.id,
+    cycleId: input.cycleId,
+    jobId: input.jobId,
+  });
+  const store = {
+    ...base,
+    async stopRequested() {
+      const [row] = await db.$queryRaw<{ stop: boolean }[]>`
+        SELECT ("stopRequested" OR status <> 'running' OR error IS NOT NULL) AS stop
+        FROM "Cycle" WHERE id = ${input.cycleId}::uuid`;
+      return row?.stop ?? true;
+    },
+  };
+  const scim = scimClientFor(connection, box, {
+    limiter: limiterFor(db, connection.id, options),
+    onExchange: metricsFor(connection.id),
+  });
+  try {
+    const result = await executeUnit({ scim, store }, operations);
+    return { ...result, workerId: input.workerId };
+  } catch (error) {
+    if (!(error instanceof QuarantineException)) throw error;
+    const errorJson = {
+      code: error.errorCode,
+      message: error.message,
+      system: error.system,
+      quarantine: true,
+    };
+    await db.$executeRaw`
+      UPDATE "Cycle" SET error = COALESCE(error, ${JSON.stringify(errorJson)}::jsonb)
+      WHERE id = ${input.cycleId}::uuid AND status = 'running'`;
+    return { counts: emptyCounts(), executed: 0, stopped: true, workerId: input.workerId };
+  }
 }
 
 /**

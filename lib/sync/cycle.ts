@@ -23,6 +23,7 @@ import {
   type Entitlement,
   type Evaluation,
   type LookupRequest,
+  type MembershipGroup,
   type ObjectType,
   type PlannedMembership,
   type PlannedOperation,
@@ -60,6 +61,12 @@ export interface CycleEngineContext {
   now?: () => Date;
   /** Objects per progress unit of the execute phase. */
   unitSize?: number;
+  /**
+   * Fan-out of the execute phase into cycle units (lib/jobs/cycles.ts): when more than `pageSize` user
+   * operations are planned, `enqueue` receives them in pages (false: refused, the cycle is stopping) and
+   * the cycle returns `deferred`, the group operations and members its finalizer runs once every unit ended.
+   */
+  fanOut?: { pageSize: number; enqueue(pages: PlannedOperation[][]): Promise<boolean> };
   log?: {
     info(fields: Record<string, unknown>, message: string): void;
     warn(fields: Record<string, unknown>, message: string): void;
@@ -94,6 +101,17 @@ export interface CycleOutcome {
   /** The next watermark; null when it must not move (dry run, stopped). */
   watermark: { usersDeltaLink: string | null; groupsDeltaLink: string | null } | null;
   stopped: boolean;
+  /** Set when the user operations went to cycle units: what the finalizer still has to run. */
+  deferred?: DeferredReferences;
+}
+
+/** What a fanned-out cycle's finalizer runs after its units: groups, then their members (references). */
+export interface DeferredReferences {
+  units: number;
+  groupOperations: PlannedOperation[];
+  /** Groups whose members are provisioned, with their direct user members; null: members are not provisioned. */
+  membershipGroups: MembershipGroup[] | null;
+  provisionedUsers: string[];
 }
 
 /** The credentials or the target are unusable: Entra quarantines at once ("EncounteredQuarantineException"). */
@@ -116,7 +134,7 @@ const NO_ENTITLEMENT: Entitlement = {
   defaultAccessOnly: false,
 };
 
-function emptyCounts(): CycleCounts {
+export function emptyCounts(): CycleCounts {
   return {
     countImported: 0,
     countImportedDeltas: 0,
@@ -414,6 +432,41 @@ export async function runCycle(context: CycleEngineContext): Promise<CycleOutcom
         "If these removals are intended, select Allow deletes; otherwise fix the assignments or scoping, then restart provisioning.",
       durationMs: 0,
     });
+  }
+
+  const userOperations = toExecute.filter((operation) => operation.objectType === "User");
+  if (context.fanOut && userOperations.length > context.fanOut.pageSize) {
+    const pageSize = Math.max(1, context.fanOut.pageSize);
+    const pages: PlannedOperation[][] = [];
+    for (let offset = 0; offset < userOperations.length; offset += pageSize)
+      pages.push(userOperations.slice(offset, offset + pageSize));
+    const membershipGroupsInput = membershipGroups
+      ? await membershipInput(context, groupsInScope, entitlements)
+      : null;
+    await flushLogs();
+    const accepted = await context.fanOut.enqueue(pages);
+    return {
+      cycleType,
+      counts,
+      planned: summarizePlan(plan),
+      plan,
+      memberships: [],
+      held: heldOperations,
+      watermark: accepted
+        ? { usersDeltaLink: userImport.deltaLink, groupsDeltaLink: groupImport.deltaLink }
+        : null,
+      stopped: !accepted,
+      ...(accepted
+        ? {
+            deferred: {
+              units: pages.length,
+              groupOperations: toExecute.filter((operation) => operation.objectType === "Group"),
+              membershipGroups: membershipGroupsInput,
+              provisionedUsers: [...provisionedUsers],
+            },
+          }
+        : {}),
+    };
   }
 
   let stopped = false;
@@ -982,7 +1035,7 @@ const MEMBERS_PER_PATCH = 100;
 
 /** Adds and removes one group's members with PATCH; members whose user is not in Dialpad are escrowed as references. */
 async function executeMembership(
-  context: CycleEngineContext,
+  context: ExecutionPorts,
   membership: PlannedMembership,
   links: Map<string, ObjectLinkRecord>,
   counts: CycleCounts,
@@ -1184,4 +1237,81 @@ export async function executeHeldChanges(
     if (entry) logs.push(entry);
   }
   return { counts, logs };
+}
+
+export function addCounts(total: CycleCounts, more: Partial<CycleCounts>): CycleCounts {
+  const sum = { ...total };
+  for (const key of Object.keys(sum) as (keyof CycleCounts)[]) sum[key] += Number(more[key] ?? 0);
+  return sum;
+}
+
+/**
+ * One cycle unit: a page of planned user operations, run in order. Stops before the next object once
+ * `store.stopRequested()` says so; the log entries of whatever ran are written even when it throws.
+ */
+export async function executeUnit(
+  ports: ExecutionPorts,
+  operations: readonly PlannedOperation[],
+): Promise<{ counts: CycleCounts; executed: number; stopped: boolean }> {
+  const counts = emptyCounts();
+  const links = new Map<string, ObjectLinkRecord>();
+  const logs: CycleLogEntry[] = [];
+  let executed = 0;
+  let stopped = false;
+  try {
+    for (const operation of operations) {
+      if (await ports.store.stopRequested()) {
+        stopped = true;
+        break;
+      }
+      const entry = await executeOperation(ports, operation, links, counts);
+      executed += 1;
+      if (entry) logs.push(entry);
+    }
+  } finally {
+    await ports.store.writeLogs(logs);
+  }
+  return { counts, executed, stopped };
+}
+
+/**
+ * The tail of a fanned-out cycle, run by its finalizer once every unit ended: the group operations,
+ * then the members of the groups (planned against the links the units saved).
+ */
+export async function executeDeferredReferences(
+  ports: ExecutionPorts,
+  deferred: DeferredReferences,
+): Promise<{ counts: CycleCounts; memberships: PlannedMembership[] }> {
+  const { store } = ports;
+  const counts = emptyCounts();
+  const links = new Map<string, ObjectLinkRecord>();
+  for (const link of await store.loadLinks()) links.set(linkKey(link.objectType, link.sourceId), link);
+  const groupLogs = new Map<string, CycleLogEntry>();
+  let memberships: PlannedMembership[] = [];
+  try {
+    for (const operation of deferred.groupOperations) {
+      const entry = await executeOperation(ports, operation, links, counts);
+      if (entry) groupLogs.set(operation.sourceId, entry);
+    }
+    if (deferred.membershipGroups) {
+      memberships = planMemberships({
+        groups: deferred.membershipGroups,
+        exported: groupedMemberships(await store.loadMemberships()),
+        provisionedUsers: new Set(deferred.provisionedUsers),
+      });
+      for (const membership of memberships) {
+        const entry = await executeMembership(
+          ports,
+          membership,
+          links,
+          counts,
+          groupLogs.get(membership.groupSourceId),
+        );
+        if (entry) groupLogs.set(membership.groupSourceId, entry);
+      }
+    }
+  } finally {
+    await store.writeLogs([...groupLogs.values()]);
+  }
+  return { counts, memberships };
 }
