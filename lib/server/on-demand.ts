@@ -24,7 +24,7 @@ export async function runOnDemand(
   const started = Date.now();
   const result = await processUser(input.objectId, {
     graph: graphClientFor(connection, box),
-    scim: scimClientFor(connection, box),
+    scim: await scimClientFor(connection, box),
     links: prismaLinkStore(db, connection.id),
     mapping: mappingEngineFor(config, "User"),
     servicePrincipalId: connection.graphServicePrincipalId,

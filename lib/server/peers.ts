@@ -7,7 +7,9 @@ import {
   type GraphTokenProvider,
 } from "../graph";
 import { createScimClient, type RequestLimiter, type ScimClient, type ScimExchange } from "../scim";
+import { env, isSandboxEnabled } from "../config/env";
 import { AppError } from "./errors";
+import { checkTenantUrlResolved } from "./tenant-url";
 import { openGraphClientSecret, openSecretToken } from "./connections";
 
 const DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com";
@@ -52,11 +54,16 @@ export function graphClientFor(connection: Connection, box: SecretBox): GraphCli
   return createGraphClient({ baseUrl: graphBaseUrl, tokenProvider });
 }
 
-export function scimClientFor(
+/**
+ * The Dialpad client of a connection. The tenant URL's host is resolved again here, not only when it
+ * was saved: a name that has started to point into the private network is refused before the key
+ * travels to it.
+ */
+export async function scimClientFor(
   connection: Connection,
   box: SecretBox,
   options: { limiter?: RequestLimiter; onExchange?: (exchange: ScimExchange) => void } = {},
-): ScimClient {
+): Promise<ScimClient> {
   const token = openSecretToken(connection, box);
   if (!connection.tenantUrl || !token) {
     throw new AppError(
@@ -64,6 +71,12 @@ export function scimClientFor(
       "Dialpad is not configured: enter the tenant URL and secret token, then test the connection.",
     );
   }
+  const settings = env();
+  const problem = await checkTenantUrlResolved(connection.tenantUrl, {
+    allowLoopbackHttp: isSandboxEnabled(settings),
+    allowPrivateAddresses: settings.ALLOW_PRIVATE_TENANT_URLS,
+  });
+  if (problem) throw new AppError("not_configured", `The tenant URL ${problem}.`);
   return createScimClient({
     baseUrl: connection.tenantUrl,
     token,

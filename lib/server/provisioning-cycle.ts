@@ -185,7 +185,7 @@ export async function runProvisioningCycle(
   try {
     outcome = await runCycle({
       graph: graphClientFor(connection, box),
-      scim: scimClientFor(connection, box, {
+      scim: await scimClientFor(connection, box, {
         limiter: limiterFor(db, connection.id, options),
         onExchange: metricsFor(connection.id),
       }),
@@ -601,7 +601,7 @@ async function finalizeFannedOutCycle(
     cycle.stopRequested || units.some((unit) => (unit.result as { stopped?: boolean } | null)?.stopped);
   if (!stopped) {
     const store = prismaCycleStore(db, { connectionId: connection.id, cycleId: cycle.id, jobId: null });
-    const scim = scimClientFor(connection, box, {
+    const scim = await scimClientFor(connection, box, {
       limiter: limiterFor(db, connection.id, options),
       onExchange: metricsFor(connection.id),
     });
@@ -697,7 +697,7 @@ export async function runCycleUnit(
       return row?.stop ?? true;
     },
   };
-  const scim = scimClientFor(connection, box, {
+  const scim = await scimClientFor(connection, box, {
     limiter: limiterFor(db, connection.id, options),
     onExchange: metricsFor(connection.id),
   });
@@ -836,7 +836,7 @@ export async function allowDeletes(
     jobId: null,
     initiatedBy: actor.upn,
   });
-  const scim = scimClientFor(connection, options.box ?? defaultBox(), {
+  const scim = await scimClientFor(connection, options.box ?? defaultBox(), {
     limiter: limiterFor(db, connectionId, options),
     onExchange: metricsFor(connectionId),
   });
