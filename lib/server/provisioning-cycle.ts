@@ -7,7 +7,8 @@ import { PermanentJobError } from "../jobs/definitions";
 import { finishCycle } from "../jobs/schedule";
 import type { Mailer } from "../notify/mailer";
 import { mailerFromEnvironment, sendNotification } from "../notify/notifications";
-import { createAdaptiveLimiter, type RequestLimiter, type ScimExchange } from "../scim";
+import { createAdaptiveLimiter, eq, type RequestLimiter, type ScimClient, type ScimExchange } from "../scim";
+import type { CycleLogEntry } from "../sync/cycle-ports";
 import { SharedRequestBudget } from "../jobs/request-budget";
 import { recordScimExchange } from "../metrics/scim-exchanges";
 import {
@@ -646,6 +647,93 @@ async function finalizeFannedOutCycle(
 }
 
 /**
+ * A unit retried after its worker died may find some of its creates already done: the user exists in
+ * Dialpad (the POST succeeded but its answer or its log was lost with the worker), with or without a
+ * link. Those users are not created twice, and each gets the Create log entry the dead attempt could not
+ * write, so the provisioning log stays complete. What remains runs normally.
+ */
+async function recoverInterruptedCreates(
+  db: PrismaClient,
+  store: ReturnType<typeof prismaCycleStore>,
+  scim: ScimClient,
+  connectionId: string,
+  cycleId: string,
+  operations: PlannedOperation[],
+): Promise<{ remaining: PlannedOperation[]; count: number }> {
+  const creates = operations.filter((op) => op.kind === "create" && op.objectType === "User");
+  if (creates.length === 0) return { remaining: operations, count: 0 };
+  const cycle = await db.cycle.findUniqueOrThrow({ where: { id: cycleId }, select: { startedAt: true } });
+  const sourceIds = creates.map((op) => op.sourceId);
+  const [linked, logged] = await Promise.all([
+    db.objectLink.findMany({
+      where: {
+        connectionId,
+        objectType: "User",
+        sourceId: { in: sourceIds },
+        lastExportedAt: { gte: cycle.startedAt },
+      },
+      select: { sourceId: true, targetId: true },
+    }),
+    db.provisioningLog.findMany({
+      where: { cycleId, objectType: "User", action: "Create", sourceId: { in: sourceIds } },
+      select: { sourceId: true },
+    }),
+  ]);
+  const linkedTarget = new Map(linked.map((row) => [row.sourceId, row.targetId]));
+  const hasLog = new Set(logged.map((row) => row.sourceId));
+  const done = new Set<string>();
+  const entries: CycleLogEntry[] = [];
+  for (const op of creates) {
+    let targetId = linkedTarget.get(op.sourceId) ?? null;
+    if (!targetId) {
+      // Not linked: the POST may still have reached Dialpad. Look before creating again.
+      const userName = typeof op.resource?.userName === "string" ? op.resource.userName : null;
+      const found = userName ? await scim.findUsers(eq("userName", userName)) : [];
+      if (found.length !== 1) continue;
+      targetId = found[0]!.id;
+      await store.saveLink({
+        objectType: "User",
+        sourceId: op.sourceId,
+        targetId,
+        displayName: op.displayName,
+        exportedHash: op.link?.exportedHash ?? null,
+        active: true,
+      });
+    }
+    done.add(op.sourceId);
+    if (hasLog.has(op.sourceId)) continue;
+    entries.push({
+      changeId: crypto.randomUUID(),
+      action: "Create",
+      status: "Success",
+      objectType: "User",
+      sourceId: op.sourceId,
+      sourceDisplayName: op.displayName,
+      targetId,
+      targetDisplayName: op.displayName,
+      modifiedProperties: op.modifiedProperties,
+      steps: [
+        ...op.steps,
+        {
+          name: "EntryExportAdd",
+          type: "Export",
+          status: "success",
+          description: `Created in Dialpad (id ${targetId}) by an earlier attempt whose worker stopped before recording it`,
+          timestamp: new Date().toISOString(),
+          details: {},
+        },
+      ],
+      durationMs: 0,
+    });
+  }
+  if (entries.length) await store.writeLogs(entries);
+  return {
+    remaining: operations.filter((op) => !(op.kind === "create" && done.has(op.sourceId))),
+    count: entries.length,
+  };
+}
+
+/**
  * One cycle unit: a page of the planned user operations, on whichever worker claimed it, through the
  * connection's shared request budget. Stops before the next object once Stop was requested or another
  * unit hit a quarantine condition; that condition is recorded on the Cycle for the finalizer.
@@ -665,29 +753,29 @@ export async function runCycleUnit(
 ): Promise<{ counts: CycleCounts; executed: number; stopped: boolean; workerId: string }> {
   const connection = await getConnection(db, input.connectionId);
   let operations = input.operations;
-  if (input.attempt > 1) {
-    // An earlier attempt may have created some of these users before its worker died: not twice.
-    const cycle = await db.cycle.findUniqueOrThrow({
-      where: { id: input.cycleId },
-      select: { startedAt: true },
-    });
-    const done = await db.objectLink.findMany({
-      where: {
-        connectionId: connection.id,
-        objectType: "User",
-        sourceId: { in: operations.filter((op) => op.kind === "create").map((op) => op.sourceId) },
-        lastExportedAt: { gte: cycle.startedAt },
-      },
-      select: { sourceId: true },
-    });
-    const skip = new Set(done.map((row) => row.sourceId));
-    operations = operations.filter((op) => !(op.kind === "create" && skip.has(op.sourceId)));
-  }
   const base = prismaCycleStore(db, {
     connectionId: connection.id,
     cycleId: input.cycleId,
     jobId: input.jobId,
   });
+  const scim = await scimClientFor(connection, box, {
+    limiter: limiterFor(db, connection.id, options),
+    onExchange: metricsFor(connection.id),
+  });
+  let recoveredCreates = 0;
+  if (input.attempt > 1) {
+    const recovered = await recoverInterruptedCreates(
+      db,
+      base,
+      scim,
+      connection.id,
+      input.cycleId,
+      operations,
+    );
+    operations = recovered.remaining;
+    recoveredCreates = recovered.count;
+  }
+
   const store = {
     ...base,
     async stopRequested() {
@@ -697,12 +785,9 @@ export async function runCycleUnit(
       return row?.stop ?? true;
     },
   };
-  const scim = await scimClientFor(connection, box, {
-    limiter: limiterFor(db, connection.id, options),
-    onExchange: metricsFor(connection.id),
-  });
   try {
     const result = await executeUnit({ scim, store }, operations);
+    result.counts.created += recoveredCreates;
     return { ...result, workerId: input.workerId };
   } catch (error) {
     if (!(error instanceof QuarantineException)) throw error;
