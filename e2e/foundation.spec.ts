@@ -66,6 +66,7 @@ test("an admin connects Dialpad, provisions a user on demand and reads the log",
   await expect(row).toContainText("Success");
   await expect(row).toContainText(ADMIN.username);
   await row.getByRole("button", { name: "Details" }).click();
+  await page.getByRole("tab", { name: "Modified properties" }).click();
   await expect(
     page.getByRole("row", {
       name: 'emails[type eq "work"].value — zoe.angstrom@contoso.example',

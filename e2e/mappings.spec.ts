@@ -115,6 +115,17 @@ test("an admin edits a mapping with live preview, adds a scoping filter, exports
       .first(),
   ).toBeVisible();
   await snapshot(page, "mappings-05-audit");
+
+  // Leave the connection as the other journeys expect it: Dialpad's default mappings, no scoping filter.
+  await page.getByRole("link", { name: "Mappings", exact: true }).click();
+  await page.getByRole("button", { name: "Restore default mappings" }).click();
+  await page
+    .getByRole("dialog", { name: "Restore default mappings?" })
+    .getByRole("button", { name: "Restore defaults" })
+    .click();
+  await expect(
+    page.getByText("All users in the provisioning scope are synchronized (no scoping filter)."),
+  ).toBeVisible();
 });
 
 test("a reader sees the mappings read-only", async ({ page }) => {

@@ -1,16 +1,17 @@
 "use client";
 
+import { useMsal } from "@azure/msal-react";
 import { useInfiniteQuery } from "@tanstack/react-query";
-import { useState } from "react";
+import { type FormEvent, useState } from "react";
+import { useConsoleConfig } from "@/components/providers";
 import { Alert } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { TextInput } from "@/components/ui/field";
-import { describeProblem, useApi } from "@/lib/client/api";
+import { ApiProblem, describeProblem, useApi } from "@/lib/client/api";
 import { queryKeys } from "@/lib/client/query-keys";
 import type { ProvisioningLogDto } from "@/lib/server/logs";
-import { ModifiedPropertiesTable } from "./modified-properties";
-import { StepList } from "./step-list";
+import { LogDrawer } from "./log-drawer";
 
 const STATUS_TONE: Record<string, "success" | "error" | "neutral" | "warning"> = {
   Success: "success",
@@ -18,70 +19,185 @@ const STATUS_TONE: Record<string, "success" | "error" | "neutral" | "warning"> =
   Skipped: "neutral",
   Warning: "warning",
 };
+const STATUSES = ["Success", "Failure", "Skipped", "Warning"];
+const ACTIONS = ["Create", "Update", "Delete", "Disable", "StagedDelete", "Other"];
+const PRESETS = [
+  { value: "", label: "Any time", hours: 0 },
+  { value: "24h", label: "Last 24 hours", hours: 24 },
+  { value: "7d", label: "Last 7 days", hours: 24 * 7 },
+  { value: "30d", label: "Last 30 days", hours: 24 * 30 },
+  { value: "custom", label: "Custom range", hours: 0 },
+];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const SELECT =
+  "rounded-md border border-slate-300 bg-white px-3 py-2 text-sm dark:border-slate-700 dark:bg-slate-900";
+
+interface Draft {
+  preset: string;
+  customFrom: string;
+  customTo: string;
+  status: string;
+  action: string;
+  identity: string;
+  cycleId: string;
+  changeId: string;
+}
+type Filters = Record<
+  "from" | "to" | "status" | "action" | "identity" | "cycleId" | "changeId",
+  string | undefined
+>;
+
+const EMPTY: Draft = {
+  preset: "",
+  customFrom: "",
+  customTo: "",
+  status: "",
+  action: "",
+  identity: "",
+  cycleId: "",
+  changeId: "",
+};
+
+/**
+ * The draft as the API's query: presets become an absolute `from` at the moment they are applied, so the
+ * query key stays stable (a moving "now" would refetch on every render); datetime-local values are the
+ * admin's local time and are sent as ISO instants.
+ */
+function toFilters(draft: Draft): Filters {
+  const preset = PRESETS.find((p) => p.value === draft.preset);
+  const local = (value: string) => (value ? new Date(value).toISOString() : undefined);
+  return {
+    from:
+      draft.preset === "custom"
+        ? local(draft.customFrom)
+        : preset?.hours
+          ? new Date(Date.now() - preset.hours * 3_600_000).toISOString()
+          : undefined,
+    to: draft.preset === "custom" ? local(draft.customTo) : undefined,
+    status: draft.status || undefined,
+    action: draft.action || undefined,
+    identity: draft.identity.trim() || undefined,
+    cycleId: draft.cycleId.trim() || undefined,
+    changeId: draft.changeId.trim() || undefined,
+  };
+}
+
+function toParams(values: Record<string, string | undefined>): URLSearchParams {
+  return new URLSearchParams(
+    Object.entries(values).filter((entry): entry is [string, string] => Boolean(entry[1])),
+  );
+}
 
 export function LogTable({ connectionId }: { connectionId: string }) {
   const api = useApi();
-  const [status, setStatus] = useState("");
-  const [action, setAction] = useState("");
-  const [identity, setIdentity] = useState("");
-  const [appliedIdentity, setAppliedIdentity] = useState("");
+  const [draft, setDraft] = useState<Draft>(EMPTY);
+  const [filters, setFilters] = useState<Filters>(() => toFilters(EMPTY));
   const [openId, setOpenId] = useState<string | null>(null);
-  const filters = {
-    status: status || undefined,
-    action: action || undefined,
-    identity: appliedIdentity || undefined,
-  };
+  const [draftError, setDraftError] = useState<string | null>(null);
+  const download = useLogDownload(connectionId);
 
   const logs = useInfiniteQuery({
     queryKey: queryKeys.connections.logs(connectionId, filters),
     initialPageParam: "",
-    queryFn: ({ pageParam, signal }) => {
-      const params = new URLSearchParams(
-        Object.entries({ ...filters, cursor: pageParam || undefined }).filter(
-          (entry): entry is [string, string] => Boolean(entry[1]),
-        ),
-      );
-      return api<{ items: ProvisioningLogDto[]; nextCursor: string | null }>(
-        `/api/connections/${connectionId}/logs?${params}`,
+    queryFn: ({ pageParam, signal }) =>
+      api<{ items: ProvisioningLogDto[]; nextCursor: string | null }>(
+        `/api/connections/${connectionId}/logs?${toParams({ ...filters, cursor: pageParam || undefined })}`,
         { signal },
-      );
-    },
+      ),
     getNextPageParam: (last) => last.nextCursor ?? undefined,
   });
   const rows = logs.data?.pages.flatMap((page) => page.items) ?? [];
+  const openEntry = rows.find((row) => row.id === openId) ?? null;
+
+  const apply = (next: Draft) => {
+    for (const [field, label] of [
+      ["cycleId", "Cycle ID"],
+      ["changeId", "Change ID"],
+    ] as const) {
+      const value = next[field].trim();
+      if (value && !UUID.test(value)) {
+        setDraftError(`${label} must be a GUID such as 1b2c3d4e-0000-4000-8000-000000000000.`);
+        return;
+      }
+    }
+    if (next.preset === "custom" && next.customFrom && next.customTo && next.customFrom > next.customTo) {
+      setDraftError("The start of the custom range must be before its end.");
+      return;
+    }
+    setDraftError(null);
+    setFilters(toFilters(next));
+  };
+  // Selects filter at once (as in Entra); typed fields wait for Apply so each keystroke is not a request.
+  const choose = (patch: Partial<Draft>) => {
+    const next = { ...draft, ...patch };
+    setDraft(next);
+    if (patch.preset !== "custom") apply(next);
+  };
 
   return (
     <div className="space-y-4">
       <form
         className="flex flex-wrap items-end gap-3"
-        onSubmit={(event) => {
+        onSubmit={(event: FormEvent) => {
           event.preventDefault();
-          setAppliedIdentity(identity.trim());
+          apply(draft);
         }}
       >
         <div>
-          <label htmlFor="log-identity" className="block text-sm font-medium">
-            Identity
+          <label htmlFor="log-date" className="block text-sm font-medium">
+            Date
           </label>
-          <TextInput
-            id="log-identity"
-            value={identity}
-            onChange={(e) => setIdentity(e.target.value)}
-            placeholder="Name or object id"
-          />
+          <select
+            id="log-date"
+            value={draft.preset}
+            onChange={(e) => choose({ preset: e.target.value })}
+            className={SELECT}
+          >
+            {PRESETS.map((preset) => (
+              <option key={preset.value} value={preset.value}>
+                {preset.label}
+              </option>
+            ))}
+          </select>
         </div>
+        {draft.preset === "custom" && (
+          <>
+            <div>
+              <label htmlFor="log-from" className="block text-sm font-medium">
+                From
+              </label>
+              <TextInput
+                id="log-from"
+                type="datetime-local"
+                value={draft.customFrom}
+                onChange={(e) => setDraft({ ...draft, customFrom: e.target.value })}
+              />
+            </div>
+            <div>
+              <label htmlFor="log-to" className="block text-sm font-medium">
+                To
+              </label>
+              <TextInput
+                id="log-to"
+                type="datetime-local"
+                value={draft.customTo}
+                onChange={(e) => setDraft({ ...draft, customTo: e.target.value })}
+              />
+            </div>
+          </>
+        )}
         <div>
           <label htmlFor="log-status" className="block text-sm font-medium">
             Status
           </label>
           <select
             id="log-status"
-            value={status}
-            onChange={(e) => setStatus(e.target.value)}
-            className="rounded-md border border-slate-300 bg-white px-3 py-2 text-sm dark:border-slate-700 dark:bg-slate-900"
+            value={draft.status}
+            onChange={(e) => choose({ status: e.target.value })}
+            className={SELECT}
           >
             <option value="">All</option>
-            {["Success", "Failure", "Skipped", "Warning"].map((value) => (
+            {STATUSES.map((value) => (
               <option key={value}>{value}</option>
             ))}
           </select>
@@ -92,23 +208,95 @@ export function LogTable({ connectionId }: { connectionId: string }) {
           </label>
           <select
             id="log-action"
-            value={action}
-            onChange={(e) => setAction(e.target.value)}
-            className="rounded-md border border-slate-300 bg-white px-3 py-2 text-sm dark:border-slate-700 dark:bg-slate-900"
+            value={draft.action}
+            onChange={(e) => choose({ action: e.target.value })}
+            className={SELECT}
           >
             <option value="">All</option>
-            {["Create", "Update", "Delete", "Disable", "StagedDelete", "Other"].map((value) => (
+            {ACTIONS.map((value) => (
               <option key={value}>{value}</option>
             ))}
           </select>
         </div>
+        <div>
+          <label htmlFor="log-identity" className="block text-sm font-medium">
+            Identity
+          </label>
+          <TextInput
+            id="log-identity"
+            value={draft.identity}
+            onChange={(e) => setDraft({ ...draft, identity: e.target.value })}
+            placeholder="Name or object id"
+          />
+        </div>
+        <div>
+          <label htmlFor="log-cycle" className="block text-sm font-medium">
+            Cycle ID
+          </label>
+          <TextInput
+            id="log-cycle"
+            className="w-72 font-mono"
+            value={draft.cycleId}
+            onChange={(e) => setDraft({ ...draft, cycleId: e.target.value })}
+          />
+        </div>
+        <div>
+          <label htmlFor="log-change" className="block text-sm font-medium">
+            Change ID
+          </label>
+          <TextInput
+            id="log-change"
+            className="w-72 font-mono"
+            value={draft.changeId}
+            onChange={(e) => setDraft({ ...draft, changeId: e.target.value })}
+          />
+        </div>
         <Button type="submit" variant="secondary">
           Apply
+        </Button>
+        <Button
+          variant="ghost"
+          onClick={() => {
+            setDraft(EMPTY);
+            apply(EMPTY);
+          }}
+        >
+          Reset filters
         </Button>
         <Button variant="ghost" onClick={() => void logs.refetch()}>
           Refresh
         </Button>
       </form>
+      {draftError && (
+        <Alert tone="error" title="Check the filters">
+          {draftError}
+        </Alert>
+      )}
+
+      <div className="flex flex-wrap items-center gap-2">
+        <Button
+          variant="secondary"
+          onClick={() => void download.run("csv", filters)}
+          disabled={download.busy !== null}
+        >
+          {download.busy === "csv" ? "Preparing CSV…" : "Download CSV"}
+        </Button>
+        <Button
+          variant="secondary"
+          onClick={() => void download.run("json", filters)}
+          disabled={download.busy !== null}
+        >
+          {download.busy === "json" ? "Preparing JSON…" : "Download JSON"}
+        </Button>
+        <span className="text-xs text-slate-600 dark:text-slate-400">
+          Downloads every entry matching the filters above.
+        </span>
+      </div>
+      {download.error && (
+        <Alert tone="error" title="The download failed">
+          {download.error}
+        </Alert>
+      )}
 
       {logs.error && (
         <Alert tone="error" title="Could not load the logs">
@@ -116,28 +304,20 @@ export function LogTable({ connectionId }: { connectionId: string }) {
         </Alert>
       )}
       {logs.isPending && <p role="status">Loading logs…</p>}
-      {!logs.isPending && rows.length === 0 && <p>No provisioning log entries match these filters.</p>}
+      {!logs.isPending && !logs.error && rows.length === 0 && (
+        <p>No provisioning log entries match these filters.</p>
+      )}
       {rows.length > 0 && (
         <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
           <table className="min-w-full text-left text-sm">
             <caption className="sr-only">Provisioning log entries, newest first</caption>
             <thead className="bg-slate-100 text-xs text-slate-700 uppercase dark:bg-slate-800 dark:text-slate-300">
               <tr>
-                <th scope="col" className="px-3 py-2">
-                  Date
-                </th>
-                <th scope="col" className="px-3 py-2">
-                  Identity
-                </th>
-                <th scope="col" className="px-3 py-2">
-                  Action
-                </th>
-                <th scope="col" className="px-3 py-2">
-                  Status
-                </th>
-                <th scope="col" className="px-3 py-2">
-                  Initiated by
-                </th>
+                {["Date", "Identity", "Action", "Status", "Initiated by"].map((heading) => (
+                  <th key={heading} scope="col" className="px-3 py-2">
+                    {heading}
+                  </th>
+                ))}
                 <th scope="col" className="px-3 py-2">
                   <span className="sr-only">Details</span>
                 </th>
@@ -145,12 +325,30 @@ export function LogTable({ connectionId }: { connectionId: string }) {
             </thead>
             <tbody>
               {rows.map((row) => (
-                <LogRow
-                  key={row.id}
-                  row={row}
-                  isOpen={openId === row.id}
-                  onToggle={() => setOpenId(openId === row.id ? null : row.id)}
-                />
+                <tr key={row.id} className="border-t border-slate-200 dark:border-slate-800">
+                  <td className="px-3 py-2 whitespace-nowrap">
+                    {new Date(row.activityDateTime).toLocaleString()}
+                  </td>
+                  <td className="px-3 py-2">
+                    <div>{row.sourceIdentity.displayName ?? row.sourceIdentity.id ?? "—"}</div>
+                    <div className="text-xs text-slate-500">{row.objectType}</div>
+                  </td>
+                  <td className="px-3 py-2">{row.action}</td>
+                  <td className="px-3 py-2">
+                    <Badge tone={STATUS_TONE[row.status] ?? "neutral"}>{row.status}</Badge>
+                  </td>
+                  <td className="px-3 py-2">{row.initiatedBy}</td>
+                  <td className="px-3 py-2">
+                    <Button
+                      variant="ghost"
+                      aria-haspopup="dialog"
+                      aria-label={`Details of ${row.action} ${row.sourceIdentity.displayName ?? row.sourceIdentity.id ?? ""}`.trim()}
+                      onClick={() => setOpenId(row.id)}
+                    >
+                      Details
+                    </Button>
+                  </td>
+                </tr>
               ))}
             </tbody>
           </table>
@@ -165,65 +363,53 @@ export function LogTable({ connectionId }: { connectionId: string }) {
           {logs.isFetchingNextPage ? "Loading…" : "Load more"}
         </Button>
       )}
+      {openEntry && <LogDrawer key={openEntry.id} entry={openEntry} onClose={() => setOpenId(null)} />}
     </div>
   );
 }
 
-function LogRow({
-  row,
-  isOpen,
-  onToggle,
-}: {
-  row: ProvisioningLogDto;
-  isOpen: boolean;
-  onToggle: () => void;
-}) {
-  const modified = Array.isArray(row.modifiedProperties)
-    ? (row.modifiedProperties as { displayName: string; oldValue: unknown; newValue: unknown }[])
-    : [];
-  return (
-    <>
-      <tr className="border-t border-slate-200 dark:border-slate-800">
-        <td className="px-3 py-2 whitespace-nowrap">{new Date(row.activityDateTime).toLocaleString()}</td>
-        <td className="px-3 py-2">
-          <div>{row.sourceIdentity.displayName ?? row.sourceIdentity.id ?? "—"}</div>
-          <div className="text-xs text-slate-500">{row.objectType}</div>
-        </td>
-        <td className="px-3 py-2">{row.action}</td>
-        <td className="px-3 py-2">
-          <Badge tone={STATUS_TONE[row.status] ?? "neutral"}>{row.status}</Badge>
-        </td>
-        <td className="px-3 py-2">{row.initiatedBy}</td>
-        <td className="px-3 py-2">
-          <Button variant="ghost" onClick={onToggle} aria-expanded={isOpen}>
-            {isOpen ? "Hide" : "Details"}
-          </Button>
-        </td>
-      </tr>
-      {isOpen && (
-        <tr className="border-t border-slate-100 bg-slate-50 dark:border-slate-800 dark:bg-slate-950">
-          <td colSpan={6} className="space-y-4 px-3 py-3">
-            {row.error && (
-              <Alert tone="error" title={row.error.code ?? "Error"}>
-                <p>{row.error.reason}</p>
-                {row.error.recommendedAction && (
-                  <p className="mt-1">Recommended action: {row.error.recommendedAction}</p>
-                )}
-              </Alert>
-            )}
-            <div>
-              <h3 className="text-sm font-semibold">Steps</h3>
-              <StepList steps={row.steps} />
-            </div>
-            <ModifiedPropertiesTable properties={modified} />
-            <p className="text-xs text-slate-500">
-              Change id {row.changeId}
-              {row.cycleId ? ` · cycle id ${row.cycleId}` : ""}
-              {row.jobId ? ` · job id ${row.jobId}` : ""} · {row.durationMs} ms
-            </p>
-          </td>
-        </tr>
-      )}
-    </>
-  );
+/**
+ * The export is a file, not JSON, so useApi (which parses bodies) cannot carry it. This takes the
+ * same bearer token the same way (silent MSAL acquisition for the console's API scope), fetches the
+ * export with the current filters, and saves it through a Blob and a temporary <a download>.
+ */
+function useLogDownload(connectionId: string) {
+  const { instance } = useMsal();
+  const { auth } = useConsoleConfig();
+  const [busy, setBusy] = useState<"csv" | "json" | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const run = async (format: "csv" | "json", filters: Filters) => {
+    setBusy(format);
+    setError(null);
+    try {
+      const account = instance.getActiveAccount() ?? instance.getAllAccounts()[0];
+      if (!account) throw new ApiProblem(401, "Not signed in", "Your session ended. Sign in again.");
+      const { accessToken } = await instance.acquireTokenSilent({ scopes: [auth.apiScope], account });
+      const response = await fetch(
+        `/api/connections/${connectionId}/logs/export?${toParams({ ...filters, format })}`,
+        { headers: { authorization: `Bearer ${accessToken}` } },
+      );
+      if (!response.ok) {
+        const problem = (await response.json().catch(() => ({}))) as { detail?: string; title?: string };
+        throw new ApiProblem(response.status, problem.title ?? response.statusText, problem.detail ?? "");
+      }
+      const blob = await response.blob();
+      const disposition = response.headers.get("content-disposition") ?? "";
+      const filename = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `ProvisioningLogs.${format}`;
+      const url = URL.createObjectURL(blob);
+      const link = document.createElement("a");
+      link.href = url;
+      link.download = filename;
+      document.body.append(link);
+      link.click();
+      link.remove();
+      // Revoke after the click has been handled; revoking synchronously can cancel the download.
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (caught) {
+      setError(describeProblem(caught));
+    } finally {
+      setBusy(null);
+    }
+  };
+  return { run, busy, error };
 }

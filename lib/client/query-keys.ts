@@ -13,5 +13,8 @@ export const queryKeys = {
     mappingPreview: (id: string, expression: string, objectId: string | null) =>
       [...queryKeys.connections.all, id, "mapping-preview", { expression, objectId }] as const,
     audit: (id: string) => [...queryKeys.connections.all, id, "audit"] as const,
+    /** Every log page and filter combination of one connection (prefix for invalidation). */
+    logsAll: (id: string) => [...queryKeys.connections.all, id, "logs"] as const,
+    status: (id: string) => [...queryKeys.connections.all, id, "status"] as const,
   },
 };
