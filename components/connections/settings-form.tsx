@@ -30,6 +30,15 @@ export function SettingsForm({ connection, canWrite }: { connection: ConnectionD
   const [threshold, setThreshold] = useState(String(connection.deletionThreshold));
   const [scope, setScope] = useState(connection.scope);
   const [interval, setInterval] = useState(String(connection.scheduleIntervalMinutes));
+  const [provisioningEnabled, setProvisioningEnabled] = useState(connection.provisioningEnabled);
+  const [graphAuthorityHost, setGraphAuthorityHost] = useState(connection.graph.authorityHost ?? "");
+  const [graphBaseUrl, setGraphBaseUrl] = useState(connection.graph.baseUrl ?? "");
+  const [graphTenantId, setGraphTenantId] = useState(connection.graph.tenantId ?? "");
+  const [graphClientId, setGraphClientId] = useState(connection.graph.clientId ?? "");
+  const [graphClientSecret, setGraphClientSecret] = useState("");
+  const [graphServicePrincipalId, setGraphServicePrincipalId] = useState(
+    connection.graph.servicePrincipalId ?? "",
+  );
   const readOnlyReason = canWrite
     ? undefined
     : "Read-only: your role (Provisioning.Reader) cannot change settings.";
@@ -48,21 +57,46 @@ export function SettingsForm({ connection, canWrite }: { connection: ConnectionD
         method: "PATCH",
         body: {
           expectedVersion: connection.version,
-          settings: {
-            tenantUrl: tenantUrl.trim() || null,
-            ...(secretToken ? { secretToken } : {}),
-            secretTokenExpiresAt: expiresAt ? new Date(`${expiresAt}T00:00:00Z`).toISOString() : null,
-            notificationEmail: notificationEmail.trim() || null,
-            notifyOnFailure,
-            preventAccidentalDeletes: preventDeletes,
-            deletionThreshold: Number(threshold),
-            scope,
-            scheduleIntervalMinutes: Number(interval),
-          },
+          settings: changedSettings(
+            {
+              tenantUrl: connection.tenantUrl,
+              secretTokenExpiresAt: connection.secretToken.expiresAt,
+              notificationEmail: connection.notificationEmail,
+              notifyOnFailure: connection.notifyOnFailure,
+              preventAccidentalDeletes: connection.preventAccidentalDeletes,
+              deletionThreshold: connection.deletionThreshold,
+              scope: connection.scope,
+              scheduleIntervalMinutes: connection.scheduleIntervalMinutes,
+              provisioningEnabled: connection.provisioningEnabled,
+              graphAuthorityHost: connection.graph.authorityHost,
+              graphBaseUrl: connection.graph.baseUrl,
+              graphTenantId: connection.graph.tenantId,
+              graphClientId: connection.graph.clientId,
+              graphServicePrincipalId: connection.graph.servicePrincipalId,
+            },
+            {
+              tenantUrl: tenantUrl.trim() || null,
+              secretTokenExpiresAt: expiresAt ? new Date(`${expiresAt}T00:00:00Z`).toISOString() : null,
+              notificationEmail: notificationEmail.trim() || null,
+              notifyOnFailure,
+              preventAccidentalDeletes: preventDeletes,
+              deletionThreshold: Number(threshold),
+              scope,
+              scheduleIntervalMinutes: Number(interval),
+              provisioningEnabled,
+              graphAuthorityHost: graphAuthorityHost.trim() || null,
+              graphBaseUrl: graphBaseUrl.trim() || null,
+              graphTenantId: graphTenantId.trim() || null,
+              graphClientId: graphClientId.trim() || null,
+              graphServicePrincipalId: graphServicePrincipalId.trim() || null,
+            },
+            { ...(secretToken ? { secretToken } : {}), ...(graphClientSecret ? { graphClientSecret } : {}) },
+          ),
         },
       }),
     onSuccess: (updated) => {
       setSecretToken("");
+      setGraphClientSecret("");
       queryClient.setQueryData(queryKeys.connections.detail(connection.id), updated);
       void queryClient.invalidateQueries({ queryKey: queryKeys.connections.list() });
     },
@@ -185,8 +219,95 @@ export function SettingsForm({ connection, canWrite }: { connection: ConnectionD
         </fieldset>
       </Card>
 
+      <Card
+        title="Source: Microsoft Entra ID"
+        description="The app registration this service reads the directory with (Microsoft Graph application permissions User.Read.All, Group.Read.All, Application.Read.All), and the Dialpad enterprise app whose assignments define the scope."
+      >
+        <fieldset disabled={!canWrite} className="grid gap-4 md:grid-cols-2">
+          <Field id="graphTenantId" label="Directory (tenant) ID" error={fieldError("graphTenantId")}>
+            <TextInput
+              id="graphTenantId"
+              value={graphTenantId}
+              onChange={(e) => setGraphTenantId(e.target.value)}
+            />
+          </Field>
+          <Field id="graphClientId" label="Application (client) ID" error={fieldError("graphClientId")}>
+            <TextInput
+              id="graphClientId"
+              value={graphClientId}
+              onChange={(e) => setGraphClientId(e.target.value)}
+            />
+          </Field>
+          <Field
+            id="graphClientSecret"
+            label="Client secret"
+            error={fieldError("graphClientSecret")}
+            hint={
+              connection.graph.clientSecret.isSet
+                ? `A secret ending in ${connection.graph.clientSecret.last4 || "…"} is saved. Type a new one to replace it.`
+                : "No client secret saved yet."
+            }
+          >
+            <TextInput
+              id="graphClientSecret"
+              type="password"
+              autoComplete="off"
+              value={graphClientSecret}
+              onChange={(e) => setGraphClientSecret(e.target.value)}
+            />
+          </Field>
+          <Field
+            id="graphServicePrincipalId"
+            label="Dialpad enterprise app (service principal) object ID"
+            error={fieldError("graphServicePrincipalId")}
+          >
+            <TextInput
+              id="graphServicePrincipalId"
+              value={graphServicePrincipalId}
+              onChange={(e) => setGraphServicePrincipalId(e.target.value)}
+            />
+          </Field>
+          <Field
+            id="graphAuthorityHost"
+            label="Sign-in authority"
+            error={fieldError("graphAuthorityHost")}
+            hint="https://login.microsoftonline.com unless you use a national cloud."
+          >
+            <TextInput
+              id="graphAuthorityHost"
+              value={graphAuthorityHost}
+              onChange={(e) => setGraphAuthorityHost(e.target.value)}
+            />
+          </Field>
+          <Field
+            id="graphBaseUrl"
+            label="Microsoft Graph URL"
+            error={fieldError("graphBaseUrl")}
+            hint="https://graph.microsoft.com/v1.0"
+          >
+            <TextInput
+              id="graphBaseUrl"
+              value={graphBaseUrl}
+              onChange={(e) => setGraphBaseUrl(e.target.value)}
+            />
+          </Field>
+        </fieldset>
+      </Card>
+
       <Card title="Settings">
         <fieldset disabled={!canWrite} className="grid gap-4 md:grid-cols-2">
+          <div className="flex items-center gap-2 md:col-span-2">
+            <input
+              id="provisioningEnabled"
+              type="checkbox"
+              checked={provisioningEnabled}
+              onChange={(e) => setProvisioningEnabled(e.target.checked)}
+            />
+            <label htmlFor="provisioningEnabled" className="text-sm">
+              Provisioning status: {provisioningEnabled ? "On" : "Off"} (Off stops scheduled cycles; on-demand
+              still works)
+            </label>
+          </div>
           <Field
             id="notificationEmail"
             label="Notification email"
@@ -277,4 +398,19 @@ export function SettingsForm({ connection, canWrite }: { connection: ConnectionD
       </Button>
     </form>
   );
+}
+
+/**
+ * PATCH sends only what the admin changed (plus any typed secret), so saving one field never writes
+ * back values that changed elsewhere meanwhile (Start turning provisioning On, say).
+ */
+function changedSettings(
+  loaded: Record<string, unknown>,
+  edited: Record<string, unknown>,
+  secrets: Record<string, string>,
+): Record<string, unknown> {
+  const changed = Object.fromEntries(
+    Object.entries(edited).filter(([key, value]) => value !== (loaded[key] ?? null)),
+  );
+  return { ...changed, ...secrets };
 }
