@@ -1,22 +1,19 @@
-import os from "node:os";
-import path from "node:path";
 import crypto from "node:crypto";
-import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Prisma } from "@/lib/db/generated/client";
-import { resetEnvironmentCache } from "@/lib/config/env";
-import { SecretBox, lastFour } from "@/lib/crypto/secrets";
+import { SecretBox } from "@/lib/crypto/secrets";
 import { defaultDialpadMapping } from "@/lib/mapping";
 import { createMailer } from "@/lib/notify/mailer";
-import { ensureSandboxConnection } from "@/lib/server/sandbox-connection";
 import { saveMappings } from "@/lib/server/mappings";
 import { runOnDemand } from "@/lib/server/on-demand";
 import { createJobHandlers } from "@/lib/server/job-handlers";
 import { JobWorker } from "@/lib/jobs/runner";
 import { startProvisioning } from "@/lib/jobs/schedule";
 import { waitForJob } from "@/lib/jobs/wait";
-import { startSandbox, type RunningSandbox } from "@/sandbox/main";
+import { type RunningSandbox } from "@/sandbox/main";
 import { SEED_USERS } from "@/sandbox/graph/seed";
-import { createTestDatabase, type TestDatabase } from "./database";
+import type { TestDatabase } from "./database";
+import { startEngineHarness } from "./engine-harness";
 
 /**
  * Acceptance points of the engine: on demand for an out-of-scope user names the failing scoping clause,
@@ -39,31 +36,7 @@ const admin = {
 } as unknown as Parameters<typeof saveMappings>[1];
 
 beforeAll(async () => {
-  sandbox = await startSandbox({
-    dataDir: os.tmpdir(),
-    portBase: 0,
-    consoleOrigin: "http://localhost:3000",
-    tlsDir: inject("sandboxTlsDir"),
-  });
-  t = await createTestDatabase();
-  Object.assign(process.env, {
-    SECRET_KEY: secretKey.toString("base64"),
-    DATA_DIR: path.join(os.tmpdir(), "provisioning-engine-acceptance-test"),
-    LOG_LEVEL: "silent",
-  });
-  resetEnvironmentCache();
-  connectionId = await ensureSandboxConnection(t.db, box, sandbox.runtime);
-  const key = sandbox.runtime.dialpad.apiKey;
-  await t.db.connection.update({
-    where: { id: connectionId },
-    data: {
-      tenantUrl: sandbox.runtime.dialpad.tenantUrl,
-      secretTokenCipher: box.seal(key, `${connectionId}:secretToken`),
-      secretTokenLast4: lastFour(key),
-      provisioningEnabled: true,
-    },
-  });
-  sandbox.dialpad.configure({ rateLimit: null });
+  ({ sandbox, t, connectionId } = await startEngineHarness({ name: "engine-acceptance", secretKey }));
   const silent = { info() {}, warn() {}, error() {} };
   worker = new JobWorker({
     db: t.db,

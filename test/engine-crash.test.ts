@@ -1,15 +1,12 @@
-import os from "node:os";
 import path from "node:path";
 import crypto from "node:crypto";
 import { type ChildProcess, spawn } from "node:child_process";
-import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import { resetEnvironmentCache } from "@/lib/config/env";
-import { SecretBox, lastFour } from "@/lib/crypto/secrets";
-import { ensureSandboxConnection } from "@/lib/server/sandbox-connection";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startProvisioning } from "@/lib/jobs/schedule";
-import { startSandbox, type RunningSandbox } from "@/sandbox/main";
+import { type RunningSandbox } from "@/sandbox/main";
 import { describeSeed } from "@/sandbox/graph/seed";
-import { createTestDatabase, type TestDatabase } from "./database";
+import type { TestDatabase } from "./database";
+import { startEngineHarness } from "./engine-harness";
 import { waitFor } from "./processes/fixtures";
 
 /**
@@ -22,7 +19,6 @@ let sandbox: RunningSandbox;
 let t: TestDatabase;
 let connectionId: string;
 const secretKey = crypto.randomBytes(32);
-const box = new SecretBox(secretKey);
 const PAGE_SIZE = 10;
 const script = path.join(import.meta.dirname, "processes", "engine-worker.ts");
 
@@ -64,32 +60,9 @@ function spawnEngineWorker(name: string): EngineWorker {
 const alive = (worker: EngineWorker) => worker.child.exitCode === null && worker.child.signalCode === null;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({
-    dataDir: os.tmpdir(),
-    portBase: 0,
-    consoleOrigin: "http://localhost:3000",
-    tlsDir: inject("sandboxTlsDir"),
-  });
-  t = await createTestDatabase();
-  Object.assign(process.env, {
-    SECRET_KEY: secretKey.toString("base64"),
-    DATA_DIR: path.join(os.tmpdir(), "provisioning-engine-crash-test"),
-    LOG_LEVEL: "silent",
-  });
-  resetEnvironmentCache();
-  connectionId = await ensureSandboxConnection(t.db, box, sandbox.runtime);
-  const key = sandbox.runtime.dialpad.apiKey;
-  await t.db.connection.update({
-    where: { id: connectionId },
-    data: {
-      tenantUrl: sandbox.runtime.dialpad.tenantUrl,
-      secretTokenCipher: box.seal(key, `${connectionId}:secretToken`),
-      secretTokenLast4: lastFour(key),
-      provisioningEnabled: true,
-    },
-  });
+  ({ sandbox, t, connectionId } = await startEngineHarness({ name: "engine-crash", secretKey }));
   // Slow enough that a cycle of ~25 units of 10 users lasts a few seconds on two workers.
-  sandbox.dialpad.configure({ rateLimit: null, latencyMs: 30 });
+  sandbox.dialpad.configure({ latencyMs: 30 });
 });
 
 afterAll(async () => {

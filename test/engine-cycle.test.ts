@@ -1,22 +1,19 @@
-import os from "node:os";
-import path from "node:path";
 import crypto from "node:crypto";
-import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import { resetEnvironmentCache } from "@/lib/config/env";
-import { SecretBox, lastFour } from "@/lib/crypto/secrets";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { SecretBox } from "@/lib/crypto/secrets";
 import { buildPatch, defaultDialpadMapping } from "@/lib/mapping";
 import type { GraphUser } from "@/lib/graph";
-import { ensureSandboxConnection } from "@/lib/server/sandbox-connection";
 import { runProvisioningCycle, getProvisioningStatus } from "@/lib/server/provisioning-cycle";
 import { createJobHandlers } from "@/lib/server/job-handlers";
 import { JobWorker } from "@/lib/jobs/runner";
 import { startProvisioning } from "@/lib/jobs/schedule";
 import { waitForJob } from "@/lib/jobs/wait";
 import { toEntraUser } from "@/lib/sync/source";
-import { startSandbox, type RunningSandbox } from "@/sandbox/main";
+import { type RunningSandbox } from "@/sandbox/main";
 import { DIALPAD_USER_ROLE_ID } from "@/sandbox/graph/directory";
 import { SEED_GROUPS, SEED_USERS, describeSeed } from "@/sandbox/graph/seed";
-import { createTestDatabase, type TestDatabase } from "./database";
+import type { TestDatabase } from "./database";
+import { startEngineHarness } from "./engine-harness";
 
 /**
  * Whole provisioning cycles over real HTTPS against the Graph and Dialpad emulators and a real
@@ -30,33 +27,7 @@ const secretKey = crypto.randomBytes(32);
 const box = new SecretBox(secretKey);
 
 beforeAll(async () => {
-  sandbox = await startSandbox({
-    dataDir: os.tmpdir(),
-    portBase: 0,
-    consoleOrigin: "http://localhost:3000",
-    tlsDir: inject("sandboxTlsDir"),
-  });
-  t = await createTestDatabase();
-  Object.assign(process.env, {
-    SECRET_KEY: secretKey.toString("base64"),
-    DATA_DIR: path.join(os.tmpdir(), "provisioning-engine-test"),
-    LOG_LEVEL: "silent",
-  });
-  resetEnvironmentCache();
-  connectionId = await ensureSandboxConnection(t.db, box, sandbox.runtime);
-  const key = sandbox.runtime.dialpad.apiKey;
-  await t.db.connection.update({
-    where: { id: connectionId },
-    data: {
-      tenantUrl: sandbox.runtime.dialpad.tenantUrl,
-      secretTokenCipher: box.seal(key, `${connectionId}:secretToken`),
-      secretTokenLast4: lastFour(key),
-      provisioningEnabled: true,
-    },
-  });
-  // The emulator's own 20 requests/second would make the 250-user seed take 15 s; pacing is tested in
-  // engine-safety.test.ts.
-  sandbox.dialpad.configure({ rateLimit: null });
+  ({ sandbox, t, connectionId } = await startEngineHarness({ name: "engine", secretKey }));
 });
 
 afterAll(async () => {

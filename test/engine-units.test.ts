@@ -1,20 +1,16 @@
-import os from "node:os";
-import path from "node:path";
 import crypto from "node:crypto";
-import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import { resetEnvironmentCache } from "@/lib/config/env";
-import { SecretBox, lastFour } from "@/lib/crypto/secrets";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { buildPatch, defaultDialpadMapping } from "@/lib/mapping";
 import type { GraphUser } from "@/lib/graph";
-import { ensureSandboxConnection } from "@/lib/server/sandbox-connection";
 import { createJobHandlers } from "@/lib/server/job-handlers";
 import { JobWorker } from "@/lib/jobs/runner";
 import { startProvisioning, stopProvisioning } from "@/lib/jobs/schedule";
 import { waitForJob } from "@/lib/jobs/wait";
 import { toEntraUser } from "@/lib/sync/source";
-import { startSandbox, type RunningSandbox } from "@/sandbox/main";
+import { type RunningSandbox } from "@/sandbox/main";
 import { SEED_GROUPS, describeSeed } from "@/sandbox/graph/seed";
-import { createTestDatabase, type TestDatabase } from "./database";
+import type { TestDatabase } from "./database";
+import { startEngineHarness } from "./engine-harness";
 
 /**
  * A cycle fanned out into cycle units (pages of 20 user operations) that three in-process workers run in
@@ -26,36 +22,14 @@ let t: TestDatabase;
 let connectionId: string;
 let workers: JobWorker[] = [];
 const secretKey = crypto.randomBytes(32);
-const box = new SecretBox(secretKey);
 const PAGE_SIZE = 20;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({
-    dataDir: os.tmpdir(),
-    portBase: 0,
-    consoleOrigin: "http://localhost:3000",
-    tlsDir: inject("sandboxTlsDir"),
-  });
-  t = await createTestDatabase();
-  Object.assign(process.env, {
-    SECRET_KEY: secretKey.toString("base64"),
-    DATA_DIR: path.join(os.tmpdir(), "provisioning-engine-units-test"),
-    LOG_LEVEL: "silent",
-  });
-  resetEnvironmentCache();
-  connectionId = await ensureSandboxConnection(t.db, box, sandbox.runtime);
-  const key = sandbox.runtime.dialpad.apiKey;
-  await t.db.connection.update({
-    where: { id: connectionId },
-    data: {
-      tenantUrl: sandbox.runtime.dialpad.tenantUrl,
-      secretTokenCipher: box.seal(key, `${connectionId}:secretToken`),
-      secretTokenLast4: lastFour(key),
-      provisioningEnabled: true,
-      deletionThreshold: 3,
-    },
-  });
-  sandbox.dialpad.configure({ rateLimit: null });
+  ({ sandbox, t, connectionId } = await startEngineHarness({
+    name: "engine-units",
+    secretKey,
+    connection: { deletionThreshold: 3 },
+  }));
   const silent = { info() {}, warn() {}, error() {} };
   workers = ["worker-a", "worker-b", "worker-c"].map(
     (workerId) =>

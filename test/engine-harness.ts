@@ -1,0 +1,62 @@
+import os from "node:os";
+import path from "node:path";
+import { inject } from "vitest";
+import { resetEnvironmentCache } from "@/lib/config/env";
+import { SecretBox, lastFour } from "@/lib/crypto/secrets";
+import type { Prisma } from "@/lib/db/generated/client";
+import { ensureSandboxConnection } from "@/lib/server/sandbox-connection";
+import { startSandbox, type RunningSandbox } from "@/sandbox/main";
+import { createTestDatabase, type TestDatabase } from "./database";
+
+export interface EngineHarness {
+  sandbox: RunningSandbox;
+  t: TestDatabase;
+  connectionId: string;
+}
+
+/**
+ * What the engine tests share: the sandbox on free ports, a fresh database, the settings the engine
+ * reads from the environment, and the sandbox connection pointed at the emulated Dialpad with its key
+ * sealed by `secretKey`. The emulator's own 20 requests/second is lifted unless a test asks for it:
+ * pacing has tests of its own, and the 250-user seed would otherwise take 15 s per cycle.
+ */
+export async function startEngineHarness(options: {
+  name: string;
+  secretKey: Buffer;
+  /** false: leave tenant URL and key unset (a test sets its own). */
+  connectDialpad?: boolean;
+  connection?: Prisma.ConnectionUpdateInput;
+}): Promise<EngineHarness> {
+  const sandbox = await startSandbox({
+    dataDir: os.tmpdir(),
+    portBase: 0,
+    consoleOrigin: "http://localhost:3000",
+    tlsDir: inject("sandboxTlsDir"),
+  });
+  const t = await createTestDatabase();
+  Object.assign(process.env, {
+    SECRET_KEY: options.secretKey.toString("base64"),
+    DATA_DIR: path.join(os.tmpdir(), `provisioning-${options.name}-test`),
+    LOG_LEVEL: "silent",
+  });
+  resetEnvironmentCache();
+  const box = new SecretBox(options.secretKey);
+  const connectionId = await ensureSandboxConnection(t.db, box, sandbox.runtime);
+  const key = sandbox.runtime.dialpad.apiKey;
+  await t.db.connection.update({
+    where: { id: connectionId },
+    data: {
+      ...(options.connectDialpad === false
+        ? {}
+        : {
+            tenantUrl: sandbox.runtime.dialpad.tenantUrl,
+            secretTokenCipher: box.seal(key, `${connectionId}:secretToken`),
+            secretTokenLast4: lastFour(key),
+          }),
+      provisioningEnabled: true,
+      ...options.connection,
+    },
+  });
+  sandbox.dialpad.configure({ rateLimit: null });
+  return { sandbox, t, connectionId };
+}
