@@ -4,6 +4,7 @@ import { updateJobProgress } from "../jobs/store";
 import type { CycleLogEntry, CycleStore, EscrowRecord, HeldChangeRecord } from "../sync/cycle-ports";
 import { escrowRetryAt, type ObjectType } from "../sync/plan";
 import type { ObjectLinkRecord } from "../sync/ports";
+import { prismaLinkStore } from "./link-store";
 
 /**
  * Group memberships exported to Dialpad are kept as ObjectLink rows of this type (sourceId
@@ -19,6 +20,7 @@ export function prismaCycleStore(
   scope: { connectionId: string; cycleId: string | null; jobId: string | null; initiatedBy?: string },
 ): CycleStore {
   const { connectionId } = scope;
+  const links = prismaLinkStore(db, connectionId);
   return {
     async loadLinks() {
       const rows = await db.objectLink.findMany({
@@ -33,29 +35,8 @@ export function prismaCycleStore(
         active: row.active,
       }));
     },
-    async saveLink(link) {
-      const data = {
-        targetId: link.targetId,
-        displayName: link.displayName,
-        exportedHash: link.exportedHash,
-        active: link.active,
-        lastExportedAt: new Date(),
-      };
-      await db.objectLink.upsert({
-        where: {
-          connectionId_objectType_sourceId: {
-            connectionId,
-            objectType: link.objectType,
-            sourceId: link.sourceId,
-          },
-        },
-        create: { connectionId, objectType: link.objectType, sourceId: link.sourceId, ...data },
-        update: data,
-      });
-    },
-    async removeLink(objectType, sourceId) {
-      await db.objectLink.deleteMany({ where: { connectionId, objectType, sourceId } });
-    },
+    saveLink: (link) => links.save(link),
+    removeLink: (objectType, sourceId) => links.remove(objectType, sourceId),
     async loadMemberships() {
       const rows = await db.objectLink.findMany({
         where: { connectionId, objectType: MEMBERSHIP_LINK_TYPE },
