@@ -8,12 +8,10 @@ import { saveMappings } from "@/lib/server/mappings";
 import { runOnDemand } from "@/lib/server/on-demand";
 import { createJobHandlers } from "@/lib/server/job-handlers";
 import { JobWorker } from "@/lib/jobs/runner";
-import { startProvisioning } from "@/lib/jobs/schedule";
-import { waitForJob } from "@/lib/jobs/wait";
 import { type RunningSandbox } from "@/sandbox/main";
 import { SEED_USERS } from "@/sandbox/graph/seed";
 import type { TestDatabase } from "./database";
-import { startEngineHarness } from "./engine-harness";
+import { startCycleAndWaitForEnd, startEngineHarness } from "./engine-harness";
 
 /**
  * Acceptance points of the engine: on demand for an out-of-scope user names the failing scoping clause,
@@ -71,16 +69,7 @@ afterAll(async () => {
 
 /** Starts a cycle through the worker and waits until it ended (finalized, when it fanned out). */
 async function cycleThroughWorker() {
-  const started = await startProvisioning(t.db, connectionId);
-  if (!("job" in started)) throw new Error(`no cycle job: ${started.outcome}`);
-  const planner = await waitForJob(t.db, started.job.id, { timeoutMs: 30_000 });
-  expect(planner.status).toBe("succeeded");
-  const cycleId = (planner.result as { cycleId: string }).cycleId;
-  let cycle = await t.db.cycle.findUniqueOrThrow({ where: { id: cycleId } });
-  for (let i = 0; i < 600 && cycle.status === "running"; i += 1) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    cycle = await t.db.cycle.findUniqueOrThrow({ where: { id: cycleId } });
-  }
+  const { cycle } = await startCycleAndWaitForEnd(t.db, connectionId);
   // Stop the chain of scheduled cycles so the next test starts its own.
   await t.db.job.deleteMany({ where: { connectionId, kind: "provisioning-cycle", status: "queued" } });
   return cycle;

@@ -6,14 +6,12 @@ import type { GraphUser } from "@/lib/graph";
 import { runProvisioningCycle, getProvisioningStatus } from "@/lib/server/provisioning-cycle";
 import { createJobHandlers } from "@/lib/server/job-handlers";
 import { JobWorker } from "@/lib/jobs/runner";
-import { startProvisioning } from "@/lib/jobs/schedule";
-import { waitForJob } from "@/lib/jobs/wait";
 import { toEntraUser } from "@/lib/sync/source";
 import { type RunningSandbox } from "@/sandbox/main";
 import { DIALPAD_USER_ROLE_ID } from "@/sandbox/graph/directory";
 import { SEED_GROUPS, SEED_USERS, describeSeed } from "@/sandbox/graph/seed";
 import type { TestDatabase } from "./database";
-import { startEngineHarness } from "./engine-harness";
+import { startCycleAndWaitForEnd, startEngineHarness } from "./engine-harness";
 
 /**
  * Whole provisioning cycles over real HTTPS against the Graph and Dialpad emulators and a real
@@ -300,16 +298,7 @@ describe("provisioning cycle", () => {
     });
     await worker.start();
     try {
-      const started = await startProvisioning(t.db, connectionId);
-      if (!("job" in started)) throw new Error(`no cycle job: ${started.outcome}`);
-      const job = await waitForJob(t.db, started.job.id, { timeoutMs: 20_000 });
-      expect(job.status).toBe("succeeded");
-      const cycleId = (job.result as { cycleId: string }).cycleId;
-      let cycle = await t.db.cycle.findUniqueOrThrow({ where: { id: cycleId } });
-      for (let i = 0; i < 100 && cycle.status === "running"; i += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        cycle = await t.db.cycle.findUniqueOrThrow({ where: { id: cycleId } });
-      }
+      const { planner: job, cycle } = await startCycleAndWaitForEnd(t.db, connectionId, 20_000);
       expect(cycle).toMatchObject({
         status: "succeeded",
         jobId: job.id,

@@ -1,9 +1,12 @@
 import os from "node:os";
 import path from "node:path";
-import { inject } from "vitest";
+import { expect, inject } from "vitest";
 import { resetEnvironmentCache } from "@/lib/config/env";
 import { SecretBox, lastFour } from "@/lib/crypto/secrets";
-import type { Prisma } from "@/lib/db/generated/client";
+import type { Cycle, Prisma } from "@/lib/db/generated/client";
+import { startProvisioning } from "@/lib/jobs/schedule";
+import type { JobRow } from "@/lib/jobs/store";
+import { waitForJob } from "@/lib/jobs/wait";
 import { ensureSandboxConnection } from "@/lib/server/sandbox-connection";
 import { startSandbox, type RunningSandbox } from "@/sandbox/main";
 import { createTestDatabase, type TestDatabase } from "./database";
@@ -59,4 +62,27 @@ export async function startEngineHarness(options: {
   });
   sandbox.dialpad.configure({ rateLimit: null });
   return { sandbox, t, connectionId };
+}
+
+/**
+ * Starts a cycle the way the console does (a provisioning-cycle job for the workers) and waits until it
+ * ended: the planner job succeeded and, when the cycle fanned out into units, its finalizer ran.
+ */
+export async function startCycleAndWaitForEnd(
+  db: TestDatabase["db"],
+  connectionId: string,
+  timeoutMs = 30_000,
+): Promise<{ planner: JobRow; cycle: Cycle }> {
+  const started = await startProvisioning(db, connectionId);
+  if (!("job" in started)) throw new Error(`no cycle job: ${started.outcome}`);
+  const planner = await waitForJob(db, started.job.id, { timeoutMs });
+  expect(planner.status).toBe("succeeded");
+  const cycleId = (planner.result as { cycleId: string }).cycleId;
+  const deadline = Date.now() + timeoutMs;
+  let cycle = await db.cycle.findUniqueOrThrow({ where: { id: cycleId } });
+  while (cycle.status === "running" && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    cycle = await db.cycle.findUniqueOrThrow({ where: { id: cycleId } });
+  }
+  return { planner, cycle };
 }

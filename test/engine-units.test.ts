@@ -5,12 +5,11 @@ import type { GraphUser } from "@/lib/graph";
 import { createJobHandlers } from "@/lib/server/job-handlers";
 import { JobWorker } from "@/lib/jobs/runner";
 import { startProvisioning, stopProvisioning } from "@/lib/jobs/schedule";
-import { waitForJob } from "@/lib/jobs/wait";
 import { toEntraUser } from "@/lib/sync/source";
 import { type RunningSandbox } from "@/sandbox/main";
 import { SEED_GROUPS, describeSeed } from "@/sandbox/graph/seed";
 import type { TestDatabase } from "./database";
-import { startEngineHarness } from "./engine-harness";
+import { startCycleAndWaitForEnd, startEngineHarness } from "./engine-harness";
 
 /**
  * A cycle fanned out into cycle units (pages of 20 user operations) that three in-process workers run in
@@ -64,16 +63,8 @@ const dialpadGroup = (displayName: string) =>
 
 /** Starts a cycle through the workers and waits until its finalizer ended it. */
 async function cycleThroughWorkers() {
-  const started = await startProvisioning(t.db, connectionId);
-  if (!("job" in started)) throw new Error(`no cycle job: ${started.outcome}`);
-  const planner = await waitForJob(t.db, started.job.id, { timeoutMs: 30_000 });
-  expect(planner.status).toBe("succeeded");
-  const cycleId = (planner.result as { cycleId: string }).cycleId;
-  let cycle = await t.db.cycle.findUniqueOrThrow({ where: { id: cycleId } });
-  for (let i = 0; i < 600 && cycle.status === "running"; i += 1) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    cycle = await t.db.cycle.findUniqueOrThrow({ where: { id: cycleId } });
-  }
+  const { planner, cycle } = await startCycleAndWaitForEnd(t.db, connectionId);
+  const cycleId = cycle.id;
   const units = await t.db.job.findMany({ where: { cycleId, kind: "cycle-unit" } });
   const finalizers = await t.db.job.findMany({ where: { cycleId, kind: "cycle-finalize" } });
   const queuedNext = await t.db.job.findMany({
