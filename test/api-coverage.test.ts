@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { API, type ApiDefinition } from "@/lib/server/api-definitions";
-import { SEED_USERS } from "@/sandbox/graph/seed";
+import { SEED_GROUPS, SEED_USERS } from "@/sandbox/graph/seed";
 import {
   callOperation,
   startHarness,
@@ -78,12 +78,18 @@ describe("each documented route, called once", () => {
   /** Calls an operation with valid input and checks the documented success status and media type. */
   async function exercise(
     operationId: OperationId,
-    options: { admin?: boolean; query?: string; body?: unknown; connectionId?: string } = {},
+    options: {
+      admin?: boolean;
+      query?: string;
+      body?: unknown;
+      connectionId?: string;
+      params?: Record<string, string>;
+    } = {},
   ): Promise<ApiResponse> {
     const definition: ApiDefinition = API[operationId];
     const response = await callOperation(operationId, {
       token: options.admin || definition.access === "write" ? h.tokens.admin : h.tokens.reader,
-      params: { connectionId: options.connectionId ?? h.connectionId },
+      params: { connectionId: options.connectionId ?? h.connectionId, ...options.params },
       query: options.query,
       body: options.body,
     });
@@ -118,6 +124,17 @@ describe("each documented route, called once", () => {
     });
     expect((await exercise("testConnection", { body: {} })).body).toMatchObject({ ok: true });
     await exercise("searchDirectoryUsers", { query: "search=Jos" });
+    const groups = await exercise("searchDirectoryGroups", { query: "search=Dialpad%20U" });
+    expect(groups.body?.groups).toEqual([expect.objectContaining({ id: SEED_GROUPS.dialpadUsers.id })]);
+    const members = await exercise("listDirectoryGroupMembers", {
+      params: { groupId: SEED_GROUPS.dialpadUsers.id },
+      query: "search=jose",
+    });
+    expect(members.body).toMatchObject({
+      members: [expect.objectContaining({ id: SEED_USERS.jose.id, userPrincipalName: SEED_USERS.jose.upn })],
+      total: 1,
+      complete: true,
+    });
     const onDemand = await exercise("provisionOnDemand", {
       body: { subjects: [{ objectId: SEED_USERS.jose.id, objectTypeName: "User" }] },
     });

@@ -9,7 +9,7 @@ import { SecretBox } from "@/lib/crypto/secrets";
 import { JobWorker } from "@/lib/jobs/runner";
 import { createJobHandlers } from "@/lib/server/job-handlers";
 import { startSandbox, type RunningSandbox } from "@/sandbox/main";
-import { SEED_USERS } from "@/sandbox/graph/seed";
+import { SEED_GROUPS, SEED_USERS } from "@/sandbox/graph/seed";
 import { createTestDatabase, type TestDatabase } from "./database";
 import * as connectionsRoute from "@/app/api/connections/route";
 import * as connectionRoute from "@/app/api/connections/[connectionId]/route";
@@ -260,6 +260,78 @@ describe("provision on demand", () => {
     const items = logs.body?.items as { action: string; status: string; initiatedBy: string }[];
     expect(items.map((item) => `${item.action}/${item.status}`)).toEqual(["Other/Skipped", "Create/Success"]);
     expect(items[0]?.initiatedBy).toBe("admin@contoso.example");
+  });
+
+  test("a group with its chosen members: one answer with the group's steps and each member's result", async () => {
+    const response = await call(onDemandRoute.POST, {
+      token: tokens.admin,
+      method: "POST",
+      params: { connectionId },
+      body: {
+        subjects: [
+          {
+            objectId: SEED_GROUPS.dialpadUsers.id,
+            objectTypeName: "Group",
+            links: {
+              members: [
+                { objectId: SEED_USERS.jose.id, objectTypeName: "User" },
+                { objectId: SEED_USERS.directAndGroup.id, objectTypeName: "User" },
+              ],
+            },
+          },
+        ],
+      },
+    });
+    expect(response.status, response.text).toBe(200);
+    expect(response.body).toMatchObject({
+      action: "Create",
+      status: "Success",
+      sourceIdentity: { id: SEED_GROUPS.dialpadUsers.id, type: "Group" },
+      members: [
+        // José was provisioned on his own above; Gabe is new.
+        { action: "Other", status: "Skipped", sourceIdentity: { id: SEED_USERS.jose.id } },
+        { action: "Create", status: "Success", sourceIdentity: { id: SEED_USERS.directAndGroup.id } },
+      ],
+    });
+    const group = sandbox.dialpad.company.listGroups({
+      filter: `displayName eq "${SEED_GROUPS.dialpadUsers.displayName}"`,
+    }).resources[0];
+    const memberIds = [SEED_USERS.jose.upn, SEED_USERS.directAndGroup.upn].map(
+      (upn) => sandbox.dialpad.company.findUserByUserName(upn)!.id,
+    );
+    expect([...group!.members].sort()).toEqual(memberIds.sort());
+  });
+
+  test("more than five members, or a member twice, is refused field by field and nothing runs", async () => {
+    const jobsBefore = await t.db.job.count();
+    const members = (count: number, id?: string) =>
+      Array.from({ length: count }, (_, index) => ({
+        objectId: id ?? `10000000-0000-4000-8000-0000000001${String(index).padStart(2, "0")}`,
+        objectTypeName: "User",
+      }));
+    const refuse = async (subject: unknown) => {
+      const response = await call(onDemandRoute.POST, {
+        token: tokens.admin,
+        method: "POST",
+        params: { connectionId },
+        body: { subjects: [subject] },
+      });
+      expect(response.status).toBe(422);
+      return (response.body?.errors as { field: string; message: string }[])[0];
+    };
+    const group = { objectId: SEED_GROUPS.dialpadUsers.id, objectTypeName: "Group" };
+    expect(await refuse({ ...group, links: { members: members(6) } })).toEqual({
+      field: "subjects.0.links.members",
+      message: expect.stringMatching(/at most 5 members/),
+    });
+    expect(await refuse({ ...group, links: { members: members(2, SEED_USERS.jose.id) } })).toMatchObject({
+      field: "subjects.0.links.members",
+      message: expect.stringMatching(/once/),
+    });
+    expect(
+      await refuse({ objectId: SEED_USERS.jose.id, objectTypeName: "User", links: { members: [] } }),
+    ).toMatchObject({ field: "subjects.0" });
+    expect(await t.db.job.count()).toBe(jobsBefore);
   });
 });
 

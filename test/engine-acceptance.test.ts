@@ -101,7 +101,7 @@ describe("on demand", () => {
     const requestsBefore = sandbox.dialpad.requests.length;
     const result = await runOnDemand(t.db, box, {
       connectionId,
-      objectId: SEED_USERS.zoe.id,
+      subject: { objectId: SEED_USERS.zoe.id, objectTypeName: "User" },
       initiatedBy: admin.upn,
       jobId: null,
     });

@@ -373,6 +373,37 @@ describe("OData escaping and search", () => {
     expect(url.searchParams.get("$top")).toBe("5");
   });
 
+  test("searchGroups filters by prefix on display name and mail", async () => {
+    const server = await serve((_request, response) =>
+      sendJson(response, 200, { value: [{ id: "g1", displayName: "Sales" }] }),
+    );
+    const groups = await graphFor(server).searchGroups("Sa'les", { select: ["id", "displayName"] });
+    expect(groups.map((group) => group.id)).toEqual(["g1"]);
+    const url = query(server, 0);
+    expect(url.searchParams.get("$filter")).toBe(
+      "startswith(displayName,'Sa''les') or startswith(mail,'Sa''les')",
+    );
+    expect(url.searchParams.get("$top")).toBe("25");
+  });
+
+  test("listGroupUserMembers reads the user cast of the members collection, page by page", async () => {
+    const server = await serve((request, response) =>
+      request.url?.includes("$skiptoken")
+        ? sendJson(response, 200, { value: [{ id: "u2" }] })
+        : sendJson(response, 200, {
+            value: [{ id: "u1" }],
+            "@odata.nextLink": `${server.url}/v1.0/groups/g%201/members/microsoft.graph.user?$skiptoken=2`,
+          }),
+    );
+    const ids: string[] = [];
+    for await (const page of graphFor(server).listGroupUserMembers("g 1", ["id"]))
+      ids.push(...page.value.map((user) => user.id));
+    expect(ids).toEqual(["u1", "u2"]);
+    expect(server.requests[0]?.url).toBe(
+      "/v1.0/groups/g%201/members/microsoft.graph.user?$select=id&$top=999",
+    );
+  });
+
   test("guest UPNs with #EXT# are path-encoded", async () => {
     const server = await serve((_request, response) => sendJson(response, 200, { id: "g" }));
     await graphFor(server).getUser("ada_fabrikam.example#EXT#@contoso.onmicrosoft.com", ["id"]);

@@ -70,6 +70,15 @@ export interface GraphClient {
   groupsDelta(options?: DeltaOptions): AsyncIterable<GraphPage<GraphGroup>>;
   /** Prefix search on display name, UPN and mail (on-demand provisioning's user picker). */
   searchUsers(text: string, options?: { select?: readonly string[]; top?: number }): Promise<GraphUser[]>;
+  /** Prefix search on display name and mail (on-demand provisioning's group picker). */
+  searchGroups(text: string, options?: { select?: readonly string[]; top?: number }): Promise<GraphGroup[]>;
+  /** Direct members that are users (Graph's microsoft.graph.user cast of the members collection). */
+  listGroupUserMembers(groupId: string, select?: readonly string[]): AsyncIterable<GraphPage<GraphUser>>;
+}
+
+function prefixFilter(properties: readonly string[], text: string): string {
+  const literal = odataString(text);
+  return properties.map((property) => `startswith(${property},${literal})`).join(" or ");
 }
 
 /** An OData string literal: single quotes doubled, as OData requires. */
@@ -349,18 +358,32 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
     usersDelta: (deltaOptions) => delta("users", graphUserSchema, deltaOptions),
     groupsDelta: (deltaOptions) => delta("groups", graphGroupSchema, deltaOptions),
     async searchUsers(text, searchOptions = {}) {
-      const literal = odataString(text);
-      const filter = ["displayName", "userPrincipalName", "mail"]
-        .map((property) => `startswith(${property},${literal})`)
-        .join(" or ");
       const url = buildUrl("/users", {
-        $filter: filter,
+        $filter: prefixFilter(["displayName", "userPrincipalName", "mail"], text),
         $select: selectParam(searchOptions.select),
         $top: searchOptions.top ?? 25,
       });
       const page = validate(graphCollectionSchema(graphUserSchema), await getJson(url), url, "users page");
       return page.value;
     },
+    async searchGroups(text, searchOptions = {}) {
+      const url = buildUrl("/groups", {
+        $filter: prefixFilter(["displayName", "mail"], text),
+        $select: selectParam(searchOptions.select),
+        $top: searchOptions.top ?? 25,
+      });
+      const page = validate(graphCollectionSchema(graphGroupSchema), await getJson(url), url, "groups page");
+      return page.value;
+    },
+    listGroupUserMembers: (groupId, select) =>
+      pages(
+        buildUrl(`/groups/${segment(groupId)}/members/microsoft.graph.user`, {
+          $select: selectParam(select),
+          $top: 999,
+        }),
+        graphUserSchema,
+        "user members page",
+      ),
   };
 }
 

@@ -28,9 +28,25 @@ export const ZJobPayloads = {
     .object({
       connectionId: z.string().uuid(),
       subjects: z
-        .array(z.object({ objectId: z.string().min(1), objectTypeName: z.enum(["User", "Group"]) }).strict())
-        .min(1)
-        .max(6),
+        .array(
+          z
+            .object({
+              objectId: z.string().min(1),
+              objectTypeName: z.enum(["User", "Group"]),
+              links: z
+                .object({
+                  members: z
+                    .array(
+                      z.object({ objectId: z.string().min(1), objectTypeName: z.literal("User") }).strict(),
+                    )
+                    .max(5),
+                })
+                .strict()
+                .optional(),
+            })
+            .strict(),
+        )
+        .length(1),
       initiatedBy: z.string().min(1),
     })
     .strict(),

@@ -36,17 +36,42 @@ export const ZTestConnection = z
   .object({ tenantUrl: z.string().trim().min(1).optional(), secretToken: z.string().min(1).optional() })
   .strict();
 
+const ZObjectId = z.string().trim().min(1, "give the object id");
+
+/** Entra's provisionOnDemand subject: a user, or a group with (at most five of) its members in `links`. */
+export const ZOnDemandSubject = z.discriminatedUnion("objectTypeName", [
+  z.object({ objectId: ZObjectId, objectTypeName: z.literal("User") }).strict(),
+  z
+    .object({
+      objectId: ZObjectId,
+      objectTypeName: z.literal("Group"),
+      links: z
+        .object({
+          members: z
+            .array(z.object({ objectId: ZObjectId, objectTypeName: z.literal("User") }).strict())
+            .max(5, "provision at most 5 members with a group")
+            .refine(
+              (members) => new Set(members.map((member) => member.objectId)).size === members.length,
+              "each member can be picked once",
+            ),
+        })
+        .strict()
+        .optional(),
+    })
+    .strict(),
+]);
+
 export const ZProvisionOnDemand = z
   .object({
-    subjects: z
-      .array(z.object({ objectId: z.string().trim().min(1), objectTypeName: z.enum(["User"]) }).strict())
-      .length(1, "provision one user at a time"),
+    subjects: z.array(ZOnDemandSubject).length(1, "provision one user, or one group, at a time"),
   })
   .strict();
 
 export const ZDirectorySearch = z
   .object({ search: z.string().trim().min(1, "type at least one character").max(100) })
   .strict();
+
+export const ZGroupMemberSearch = z.object({ search: z.string().trim().max(100).optional() }).strict();
 
 export const ZLogExportQuery = ZLogQuery.omit({ cursor: true, limit: true })
   .extend({ format: z.enum(["json", "csv"]).default("csv") })
@@ -156,10 +181,28 @@ export const API = {
     query: ZDirectorySearch,
     success: json(200, "Matching users"),
   },
+  searchDirectoryGroups: {
+    method: "GET",
+    path: "/api/connections/{connectionId}/directory/groups",
+    summary: "Search Entra groups by name or mail",
+    access: "read",
+    ...withConnection,
+    query: ZDirectorySearch,
+    success: json(200, "Matching groups"),
+  },
+  listDirectoryGroupMembers: {
+    method: "GET",
+    path: "/api/connections/{connectionId}/directory/groups/{groupId}/members",
+    summary: "Direct user members of an Entra group, to pick up to 5 for on-demand provisioning",
+    access: "read",
+    params: ZConnectionParams.extend({ groupId: z.string().trim().min(1).max(200) }).strict(),
+    query: ZGroupMemberSearch,
+    success: json(200, "Direct user members (at most 50), with how many the group has"),
+  },
   provisionOnDemand: {
     method: "POST",
     path: "/api/connections/{connectionId}/provision-on-demand",
-    summary: "Provision one user now (Entra's provisionOnDemand)",
+    summary: "Provision one user, or one group with up to 5 members, now (Entra's provisionOnDemand)",
     access: "write",
     ...withConnection,
     body: ZProvisionOnDemand,

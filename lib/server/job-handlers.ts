@@ -28,7 +28,7 @@ export function createJobHandlers(options: {
         results.push(
           await runOnDemand(options.db, box, {
             connectionId: payload.connectionId,
-            objectId: subject.objectId,
+            subject,
             initiatedBy: payload.initiatedBy,
             jobId: job.id,
           }),

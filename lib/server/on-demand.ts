@@ -1,45 +1,105 @@
 import crypto from "node:crypto";
 import type { Prisma, PrismaClient } from "../db/generated/client";
 import type { SecretBox } from "../crypto/secrets";
-import { processUser } from "../sync/process-user";
+import { isReferenceMapping, mappingEngineFor } from "../sync/mapping-adapter";
 import type { OnDemandResult } from "../sync/on-demand-types";
-import { mappingEngineFor } from "../sync/mapping-adapter";
+import { NOT_A_DIRECT_MEMBER, processGroup } from "../sync/process-group";
+import { processUser } from "../sync/process-user";
 import { getConnection } from "./connections";
+import { prismaCycleStore } from "./cycle-store";
 import { prismaLinkStore } from "./link-store";
-import { graphClientFor, scimClientFor } from "./peers";
 import { loadMappingConfig } from "./mappings";
+import { graphClientFor, scimClientFor } from "./peers";
+
+export interface OnDemandSubject {
+  objectId: string;
+  objectTypeName: "User" | "Group";
+  /** For a group: the members (at most five) to provision with it, as Entra's `links.members`. */
+  links?: { members: { objectId: string; objectTypeName: "User" }[] };
+}
+
+/** A user's result, or a group's with the results of the members provisioned with it. */
+export type OnDemandResponse = OnDemandResult & { members?: OnDemandResult[] };
 
 /**
- * Runs on a worker: provisions the requested user now, outside the schedule, through the same
- * per-object pipeline a cycle uses, and records it in the provisioning log like any other change.
+ * Runs on a worker: provisions the requested user, or group with up to five members, now, outside the
+ * schedule, through the same per-object pipeline a cycle uses, and records every object it touched in the
+ * provisioning log like any other change.
  */
 export async function runOnDemand(
   db: PrismaClient,
   box: SecretBox,
-  input: { connectionId: string; objectId: string; initiatedBy: string; jobId: string | null },
-): Promise<OnDemandResult> {
+  input: { connectionId: string; subject: OnDemandSubject; initiatedBy: string; jobId: string | null },
+): Promise<OnDemandResponse> {
   const connection = await getConnection(db, input.connectionId);
   const config = loadMappingConfig(connection.mappings);
-  const changeId = crypto.randomUUID();
-  const started = Date.now();
-  const result = await processUser(input.objectId, {
-    graph: graphClientFor(connection, box),
-    scim: await scimClientFor(connection, box),
-    links: prismaLinkStore(db, connection.id),
-    mapping: mappingEngineFor(config, "User"),
-    servicePrincipalId: connection.graphServicePrincipalId,
-    scope: connection.scope === "All" ? "All" : "AssignedOnly",
-    actions: config.actions.User,
-    changeId,
+  const graph = graphClientFor(connection, box);
+  const scim = await scimClientFor(connection, box);
+  const links = prismaLinkStore(db, connection.id);
+  const scope = connection.scope === "All" ? "All" : "AssignedOnly";
+  const record = async (result: OnDemandResult, started: number) => ({
+    ...result,
+    logId: await writeLog(db, input, result, Date.now() - started),
   });
+  const provisionUser = async (
+    objectId: string,
+    assignments?: Parameters<typeof processUser>[1]["assignments"],
+  ) => {
+    const started = Date.now();
+    const result = await processUser(objectId, {
+      graph,
+      scim,
+      links,
+      mapping: mappingEngineFor(config, "User"),
+      servicePrincipalId: connection.graphServicePrincipalId,
+      scope,
+      actions: config.actions.User,
+      assignments,
+      changeId: crypto.randomUUID(),
+    });
+    return record(result, started);
+  };
+
+  if (input.subject.objectTypeName === "User") return provisionUser(input.subject.objectId);
+
+  const started = Date.now();
+  const { group, members } = await processGroup(
+    input.subject.objectId,
+    (input.subject.links?.members ?? []).map((member) => member.objectId),
+    {
+      graph,
+      scim,
+      links,
+      memberships: prismaCycleStore(db, { connectionId: connection.id, cycleId: null, jobId: input.jobId }),
+      mapping: mappingEngineFor(config, "Group", { withoutReferences: true }),
+      enabled: config.groups.enabled,
+      actions: config.actions.Group,
+      provisionMembers: config.groups.attributeMappings.some((mapping) => isReferenceMapping(mapping.target)),
+      servicePrincipalId: connection.graphServicePrincipalId,
+      scope,
+      changeId: crypto.randomUUID(),
+      provisionMember: provisionUser,
+    },
+  );
+  return { ...(await record(group, started)), members };
+}
+
+async function writeLog(
+  db: PrismaClient,
+  input: { connectionId: string; initiatedBy: string; jobId: string | null },
+  result: OnDemandResult,
+  durationMs: number,
+): Promise<string | null> {
+  // A picked user who is not a direct member was not provisioned: nothing happened worth a log entry.
+  if (result.statusInfo.errorCode === NOT_A_DIRECT_MEMBER) return null;
   const log = await db.provisioningLog.create({
     data: {
-      connectionId: connection.id,
-      changeId,
+      connectionId: input.connectionId,
+      changeId: result.changeId,
       jobId: input.jobId,
       action: result.action,
       status: result.status,
-      objectType: "User",
+      objectType: result.sourceIdentity.type,
       sourceId: result.sourceIdentity.id,
       sourceDisplayName: result.sourceIdentity.displayName,
       targetId: result.targetIdentity.id,
@@ -50,10 +110,10 @@ export async function runOnDemand(
       errorCategory: result.statusInfo.errorCategory ?? null,
       errorReason: result.statusInfo.reason ?? null,
       recommendedAction: result.statusInfo.recommendedAction ?? null,
-      durationMs: Date.now() - started,
+      durationMs,
       initiatedBy: input.initiatedBy,
     },
     select: { id: true },
   });
-  return { ...result, logId: log.id };
+  return log.id;
 }

@@ -9,14 +9,8 @@ import {
   type ScimUser,
 } from "../scim";
 import { indexAssignments, userEntitlement, type AssignmentIndex } from "./assignment";
-import type {
-  ModifiedProperty,
-  OnDemandResult,
-  ProvisioningAction,
-  ProvisioningStatus,
-  ProvisioningStep,
-  StatusInfo,
-} from "./on-demand-types";
+import type { OnDemandResult } from "./on-demand-types";
+import { OnDemandRecorder } from "./on-demand-result";
 import type { LinkStore, ObjectMappingEngine } from "./ports";
 import { MappingEvaluationError } from "./mapping-adapter";
 import { graphSelectFor, toEntraUser } from "./source";
@@ -36,9 +30,6 @@ export interface ProcessUserContext {
   now?: () => Date;
 }
 
-const SOURCE_SYSTEM = { name: "Microsoft Entra ID" };
-const TARGET_SYSTEM = { name: "Dialpad" };
-
 /**
  * Provisions one user the way Entra's provisioning service does, step by step: import from Graph,
  * determine scope (assignment, role, scoping filter), match in Dialpad (linked id first, then each
@@ -47,35 +38,9 @@ const TARGET_SYSTEM = { name: "Dialpad" };
  */
 export async function processUser(objectId: string, context: ProcessUserContext): Promise<OnDemandResult> {
   const now = context.now ?? (() => new Date());
-  const startTime = now().toISOString();
-  const steps: ProvisioningStep[] = [];
-  const step = (entry: Omit<ProvisioningStep, "timestamp">) =>
-    steps.push({ ...entry, timestamp: now().toISOString() });
-  let sourceIdentity: OnDemandResult["sourceIdentity"] = { id: objectId, type: "User", displayName: null };
-  let targetIdentity: OnDemandResult["targetIdentity"] = { id: null, type: "User", displayName: null };
-  let modifiedProperties: ModifiedProperty[] = [];
-
-  const finish = (
-    action: ProvisioningAction,
-    status: ProvisioningStatus,
-    statusInfo: Omit<StatusInfo, "status"> = {},
-  ): OnDemandResult => ({
-    action,
-    status,
-    changeId: context.changeId,
-    logId: null,
-    startTime,
-    endTime: now().toISOString(),
-    reportableIdentifier:
-      (sourceIdentity.details?.userPrincipalName as string | undefined) ?? sourceIdentity.displayName,
-    sourceIdentity,
-    targetIdentity,
-    sourceSystem: SOURCE_SYSTEM,
-    targetSystem: TARGET_SYSTEM,
-    modifiedProperties,
-    provisioningSteps: steps,
-    statusInfo: { status, ...statusInfo },
-  });
+  const record = new OnDemandRecorder("User", objectId, context.changeId, now);
+  const step = record.step.bind(record);
+  const finish = record.finish.bind(record);
 
   // 1. Import
   let graphUser: GraphUser;
@@ -101,7 +66,7 @@ export async function processUser(objectId: string, context: ProcessUserContext)
         : "Check the Microsoft Graph credentials in Provisioning settings and try again.",
     });
   }
-  sourceIdentity = {
+  record.sourceIdentity = {
     id: graphUser.id,
     type: "User",
     displayName: graphUser.displayName ?? graphUser.userPrincipalName ?? null,
@@ -124,7 +89,7 @@ export async function processUser(objectId: string, context: ProcessUserContext)
     name: "EntryImport",
     type: "Import",
     status: "success",
-    description: `Retrieved ${sourceIdentity.displayName ?? graphUser.id} from Microsoft Entra ID`,
+    description: `Retrieved ${record.sourceIdentity.displayName ?? graphUser.id} from Microsoft Entra ID`,
     details: source,
   });
   const scopeResult = context.mapping.scope(source);
@@ -197,7 +162,7 @@ export async function processUser(objectId: string, context: ProcessUserContext)
           "Give the user a value for the matching attribute (usually userPrincipalName), or change the matching attributes in Mappings.",
       });
     }
-    targetIdentity = {
+    record.targetIdentity = {
       id: current?.id ?? null,
       type: "User",
       displayName: current ? String(current.userName ?? current.displayName ?? current.id) : null,
@@ -212,7 +177,9 @@ export async function processUser(objectId: string, context: ProcessUserContext)
       details: {
         "Matching attributes":
           matchingValues.map((value) => `${value.targetAttribute} = ${value.value}`).join("; ") || "—",
-        ...(current ? { "Matched user id": current.id, "Matched user": targetIdentity.displayName } : {}),
+        ...(current
+          ? { "Matched user id": current.id, "Matched user": record.targetIdentity.displayName }
+          : {}),
       },
     });
 
@@ -263,12 +230,12 @@ export async function processUser(objectId: string, context: ProcessUserContext)
         });
       }
       await context.scim.patchUser(current.id, [{ op: "Replace", path: "active", value: false }]);
-      modifiedProperties = [{ displayName: "active", oldValue: true, newValue: false }];
+      record.modifiedProperties = [{ displayName: "active", oldValue: true, newValue: false }];
       await context.links.save({
         objectType: "User",
         sourceId: graphUser.id,
         targetId: current.id,
-        displayName: sourceIdentity.displayName,
+        displayName: record.sourceIdentity.displayName,
         exportedHash: null,
         active: false,
       });
@@ -299,13 +266,17 @@ export async function processUser(objectId: string, context: ProcessUserContext)
       }
       const { resource, exported } = context.mapping.createResource(source);
       const created = await context.scim.createUser(resource);
-      modifiedProperties = exported;
-      targetIdentity = { id: created.id, type: "User", displayName: String(created.userName ?? created.id) };
+      record.modifiedProperties = exported;
+      record.targetIdentity = {
+        id: created.id,
+        type: "User",
+        displayName: String(created.userName ?? created.id),
+      };
       await context.links.save({
         objectType: "User",
         sourceId: graphUser.id,
         targetId: created.id,
-        displayName: sourceIdentity.displayName,
+        displayName: record.sourceIdentity.displayName,
         exportedHash: context.mapping.desiredHash(source),
         active: true,
       });
@@ -320,13 +291,18 @@ export async function processUser(objectId: string, context: ProcessUserContext)
     }
 
     const { operations, modified } = context.mapping.patch(source, current);
+    // A user disabled in Entra stays in scope: the mapping sends active false, which is a Disable.
+    const disables = operations.some(
+      (operation) =>
+        operation.path === "active" && (operation.value === false || operation.value === "False"),
+    );
     await context.links.save({
       objectType: "User",
       sourceId: graphUser.id,
       targetId: current.id,
-      displayName: sourceIdentity.displayName,
+      displayName: record.sourceIdentity.displayName,
       exportedHash: context.mapping.desiredHash(source),
-      active: true,
+      active: isActive,
     });
     if (operations.length === 0) {
       step({
@@ -357,15 +333,17 @@ export async function processUser(objectId: string, context: ProcessUserContext)
       });
     }
     await context.scim.patchUser(current.id, operations);
-    modifiedProperties = modified;
+    record.modifiedProperties = modified;
     step({
-      name: "EntryExportUpdate",
+      name: disables ? "EntryExportUpdateSoftDelete" : "EntryExportUpdate",
       type: "Export",
       status: "success",
-      description: `Updated ${modified.length} attribute(s) of the user in Dialpad`,
+      description: disables
+        ? "Disabled the user in Dialpad because it is disabled in Microsoft Entra ID"
+        : `Updated ${modified.length} attribute(s) of the user in Dialpad`,
       details: Object.fromEntries(modified.map((property) => [property.displayName, property.newValue])),
     });
-    return finish("Update", "Success");
+    return finish(disables ? "Disable" : "Update", "Success");
   } catch (error) {
     if (error instanceof MappingEvaluationError) {
       step({
@@ -375,7 +353,7 @@ export async function processUser(objectId: string, context: ProcessUserContext)
         description: "An attribute mapping could not be evaluated for this user",
         details: Object.fromEntries(error.problems.map((problem) => [problem.target, problem.message])),
       });
-      return finish(targetIdentity.id ? "Update" : "Create", "Failure", {
+      return finish(record.targetIdentity.id ? "Update" : "Create", "Failure", {
         errorCode: "AttributeMappingFailed",
         errorCategory: "nonServiceFailure",
         reason: error.message,
@@ -396,7 +374,7 @@ export async function processUser(objectId: string, context: ProcessUserContext)
           : {}),
       },
     });
-    return finish(targetIdentity.id ? "Update" : "Create", "Failure", {
+    return finish(record.targetIdentity.id ? "Update" : "Create", "Failure", {
       errorCode: described.errorCode,
       errorCategory: described.errorCategory,
       reason: described.reason,
@@ -405,7 +383,9 @@ export async function processUser(objectId: string, context: ProcessUserContext)
   }
 }
 
-async function loadAssignments(context: ProcessUserContext): Promise<AssignmentIndex | undefined> {
+export async function loadAssignments(
+  context: Pick<ProcessUserContext, "scope" | "servicePrincipalId" | "graph">,
+): Promise<AssignmentIndex | undefined> {
   if (context.scope === "All" || !context.servicePrincipalId) return undefined;
   const assignments = [];
   for await (const page of context.graph.listAppRoleAssignedTo(context.servicePrincipalId))

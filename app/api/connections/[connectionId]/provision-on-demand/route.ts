@@ -5,10 +5,10 @@ import { AppError } from "@/lib/server/errors";
 import { enqueueJob } from "@/lib/jobs/store";
 import { JobWaitTimeoutError, waitForJob } from "@/lib/jobs/wait";
 import { recordAudit } from "@/lib/server/audit";
-import type { OnDemandResult } from "@/lib/sync/on-demand-types";
+import type { OnDemandResponse } from "@/lib/server/on-demand";
 
 /**
- * Entra's provisionOnDemand: one user now, outside the schedule. It runs on a worker (the same code
+ * Entra's provisionOnDemand: one user, or one group with up to five members, now, outside the schedule. It runs on a worker (the same code
  * path as a cycle, with the worker's rate budget) while this request waits for the result.
  */
 export const POST = apiRoute(API.provisionOnDemand, async ({ context, principal, params, body }) => {
@@ -23,7 +23,16 @@ export const POST = apiRoute(API.provisionOnDemand, async ({ context, principal,
     connectionId: connection.id,
     activity: "Provision on demand",
     principal,
-    changes: { subjects: { before: null, after: body.subjects.map((subject) => subject.objectId) } },
+    changes: {
+      subjects: {
+        before: null,
+        after: body.subjects.map((subject) =>
+          subject.objectTypeName === "Group"
+            ? `group ${subject.objectId} with ${subject.links?.members.length ?? 0} member(s)`
+            : subject.objectId,
+        ),
+      },
+    },
   });
   let finished;
   try {
@@ -38,6 +47,6 @@ export const POST = apiRoute(API.provisionOnDemand, async ({ context, principal,
       `On-demand provisioning did not complete: ${finished.lastError ?? finished.status}`,
     );
   }
-  const result = (finished.result as { results: OnDemandResult[] }).results[0];
+  const result = (finished.result as { results: OnDemandResponse[] }).results[0];
   return { ...result, jobId: job.id };
 });

@@ -1,0 +1,64 @@
+import type {
+  Identity,
+  ModifiedProperty,
+  OnDemandResult,
+  ProvisioningAction,
+  ProvisioningStatus,
+  ProvisioningStep,
+  StatusInfo,
+} from "./on-demand-types";
+
+const SOURCE_SYSTEM = { name: "Microsoft Entra ID" };
+const TARGET_SYSTEM = { name: "Dialpad" };
+
+/**
+ * Collects what happens to one object during on-demand provisioning (steps, identities, modified
+ * properties) and turns it into Entra's provisionOnDemand result when the object is done.
+ */
+export class OnDemandRecorder {
+  readonly steps: ProvisioningStep[] = [];
+  sourceIdentity: Identity;
+  targetIdentity: Identity;
+  modifiedProperties: ModifiedProperty[] = [];
+  private readonly startTime: string;
+
+  constructor(
+    objectType: Identity["type"],
+    objectId: string,
+    private readonly changeId: string,
+    private readonly now: () => Date,
+  ) {
+    this.startTime = now().toISOString();
+    this.sourceIdentity = { id: objectId, type: objectType, displayName: null };
+    this.targetIdentity = { id: null, type: objectType, displayName: null };
+  }
+
+  step(entry: Omit<ProvisioningStep, "timestamp">): void {
+    this.steps.push({ ...entry, timestamp: this.now().toISOString() });
+  }
+
+  finish(
+    action: ProvisioningAction,
+    status: ProvisioningStatus,
+    statusInfo: Omit<StatusInfo, "status"> = {},
+  ): OnDemandResult {
+    return {
+      action,
+      status,
+      changeId: this.changeId,
+      logId: null,
+      startTime: this.startTime,
+      endTime: this.now().toISOString(),
+      reportableIdentifier:
+        (this.sourceIdentity.details?.userPrincipalName as string | undefined) ??
+        this.sourceIdentity.displayName,
+      sourceIdentity: this.sourceIdentity,
+      targetIdentity: this.targetIdentity,
+      sourceSystem: SOURCE_SYSTEM,
+      targetSystem: TARGET_SYSTEM,
+      modifiedProperties: this.modifiedProperties,
+      provisioningSteps: this.steps,
+      statusInfo: { status, ...statusInfo },
+    };
+  }
+}
