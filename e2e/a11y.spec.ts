@@ -40,6 +40,14 @@ test("no serious or critical accessibility violations on any screen", async ({ p
     await expect(page.getByRole("status").filter({ hasText: /^Loading/ })).toHaveCount(0);
     found[name] = await seriousViolations(page);
   }
+  // The on-demand screen's group mode: group search, member checkboxes and the member results.
+  await page.getByRole("link", { name: "Provision on demand", exact: true }).click();
+  await page.getByText("A group", { exact: true }).click();
+  await page.getByLabel("Search groups").fill("Dialpad");
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.getByRole("radio", { name: /Dialpad Users/ }).check();
+  await expect(page.getByRole("checkbox").first()).toBeVisible();
+  found["on-demand-group"] = await seriousViolations(page);
   expect(Object.fromEntries(Object.entries(found).filter(([, violations]) => violations.length > 0))).toEqual(
     {},
   );

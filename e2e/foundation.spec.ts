@@ -60,6 +60,25 @@ test("an admin connects Dialpad, provisions a user on demand and reads the log",
   await expect(page.getByText("The user is in scope")).toBeVisible();
   await snapshot(page, "03-on-demand-result");
 
+  // A group with one of its members, as Entra allows (up to five): the group is created in Dialpad and
+  // the member is provisioned and added to it.
+  await page.getByText("A group", { exact: true }).click();
+  await page.getByLabel("Search groups").fill("Dialpad Us");
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.getByRole("radio", { name: /Dialpad Users/ }).check();
+  await page.getByLabel("Filter members").fill("gabe");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await page.getByRole("checkbox", { name: /gabe\.both@contoso\.example/ }).check();
+  await expect(page.getByText("(1 of 5 chosen)")).toBeVisible();
+  await page.getByRole("button", { name: "Provision group and 1 member" }).click();
+  await expect(page.getByText("Created the group in Dialpad", { exact: false })).toBeVisible();
+  await expect(page.getByText("Added 1 and removed 0 member(s) of the Dialpad group")).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Members provisioned with the group" })).toBeVisible();
+  await expect(
+    page.locator("details summary").filter({ hasText: /Success\s*Create\s*Gabe Both/ }),
+  ).toHaveCount(1);
+  await snapshot(page, "03b-on-demand-group-result");
+
   await page.getByRole("link", { name: "Provisioning logs" }).click();
   const row = page.getByRole("row").filter({ hasText: "Zoë Ångström" });
   await expect(row).toContainText("Create");

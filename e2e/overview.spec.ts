@@ -39,6 +39,11 @@ test("an admin starts provisioning, reads the logs, and allows held deletions", 
     })
     .toBeGreaterThan(0);
   await expect(page.getByTestId("status-badge")).toHaveText("Active");
+  // The progress bar stays once the cycle ended, as in Entra: an initial cycle that succeeded is 100 %.
+  const progress = page.getByRole("progressbar", { name: "Cycle progress" });
+  await expect(progress).toHaveAttribute("aria-valuenow", "100");
+  await expect(page.getByTestId("finished-cycle")).toContainText("Initial cycle completed");
+  await expect(page.getByText(/^100 % complete/)).toBeVisible();
   await snapshot(page, "overview-01-after-first-cycle");
 
   await page.getByRole("link", { name: "Provisioning logs", exact: true }).click();

@@ -11,8 +11,8 @@ import { AttributeDialog, newAttributeMapping } from "./attribute-dialog";
 import { type ObjectKey, READ_ONLY_REASON } from "./catalog";
 import { ConfirmDialog } from "./confirm-dialog";
 import { ObjectMappingSection } from "./object-mapping-section";
+import type { DirectoryUser } from "@/lib/client/use-directory";
 import {
-  type DirectoryUser,
   useExportSchema,
   useImportSchema,
   useMappings,

@@ -1,13 +1,12 @@
 "use client";
 
-import { useState } from "react";
 import { Alert } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
-import { Button } from "@/components/ui/button";
-import { TextInput } from "@/components/ui/field";
 import { describeProblem } from "@/lib/client/api";
 import type { ExportedValue } from "@/lib/mapping";
-import { type DirectoryUser, type PreviewResponse, useDirectoryUsers } from "./use-mappings";
+import { UserPicker } from "@/components/directory/directory-picker";
+import type { DirectoryUser } from "@/lib/client/use-directory";
+import type { PreviewResponse } from "./use-mappings";
 
 export function formatExported(value: ExportedValue | undefined): string {
   if (value === undefined) return "";
@@ -26,74 +25,15 @@ export function PreviewUserPicker({
   selected: DirectoryUser | null;
   onSelect: (user: DirectoryUser | null) => void;
 }) {
-  const [search, setSearch] = useState("");
-  const [submitted, setSubmitted] = useState("");
-  const users = useDirectoryUsers(connectionId, submitted);
-  // Not a <form>: the picker lives inside the mapping dialog's form, and forms cannot nest.
-  const run = () => setSubmitted(search.trim());
   return (
-    <div>
-      <div className="flex gap-2">
-        <label htmlFor="preview-user-search" className="sr-only">
-          Search a user to preview with
-        </label>
-        <TextInput
-          id="preview-user-search"
-          value={search}
-          onChange={(event) => setSearch(event.target.value)}
-          onKeyDown={(event) => {
-            if (event.key === "Enter") {
-              event.preventDefault();
-              run();
-            }
-          }}
-          placeholder="Name, user principal name or mail"
-        />
-        <Button variant="secondary" onClick={run}>
-          Search
-        </Button>
-      </div>
-      {users.isFetching && (
-        <p className="mt-2 text-sm" role="status">
-          Searching…
-        </p>
-      )}
-      {users.error && (
-        <Alert tone="error" className="mt-2" title="Search failed">
-          {describeProblem(users.error)}
-        </Alert>
-      )}
-      {users.data && users.data.users.length === 0 && (
-        <p className="mt-2 text-sm">No users match “{submitted}”.</p>
-      )}
-      {users.data && users.data.users.length > 0 && (
-        <fieldset className="mt-2">
-          <legend className="sr-only">Preview with user</legend>
-          <ul className="max-h-40 divide-y divide-slate-200 overflow-y-auto rounded-md border border-slate-200 dark:divide-slate-800 dark:border-slate-800">
-            {users.data.users.map((user) => (
-              <li key={user.id}>
-                <label className="flex cursor-pointer items-center gap-3 px-3 py-1.5">
-                  <input
-                    type="radio"
-                    name="preview-user"
-                    checked={selected?.id === user.id}
-                    onChange={() => onSelect(user)}
-                  />
-                  <span className="min-w-0">
-                    <span className="block truncate text-sm font-medium">
-                      {user.displayName ?? user.userPrincipalName}
-                    </span>
-                    <span className="block truncate text-xs text-slate-600 dark:text-slate-400">
-                      {user.userPrincipalName}
-                    </span>
-                  </span>
-                </label>
-              </li>
-            ))}
-          </ul>
-        </fieldset>
-      )}
-    </div>
+    <UserPicker
+      connectionId={connectionId}
+      id="preview-user"
+      label="Search a user to preview with"
+      placeholder="Name, user principal name or mail"
+      selectedId={selected?.id ?? null}
+      onSelect={onSelect}
+    />
   );
 }
 

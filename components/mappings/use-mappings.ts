@@ -11,13 +11,6 @@ export interface MappingsResponse {
   config: TMappingConfig;
 }
 
-export interface DirectoryUser {
-  id: string;
-  displayName: string | null;
-  userPrincipalName: string | null;
-  mail: string | null;
-}
-
 export interface PreviewResponse {
   source: Record<string, unknown>;
   result: ExplainResult;
@@ -94,19 +87,6 @@ export function useExportSchema(connectionId: string) {
   const api = useApi();
   return useMutation({
     mutationFn: () => api<unknown>(`/api/connections/${connectionId}/schema`),
-  });
-}
-
-export function useDirectoryUsers(connectionId: string, search: string) {
-  const api = useApi();
-  return useQuery({
-    queryKey: queryKeys.connections.directoryUsers(connectionId, search),
-    queryFn: ({ signal }) =>
-      api<{ users: DirectoryUser[] }>(
-        `/api/connections/${connectionId}/directory/users?search=${encodeURIComponent(search)}`,
-        { signal },
-      ),
-    enabled: search.length > 0,
   });
 }
 

@@ -456,41 +456,47 @@ function HeldDeletions({
 function CurrentCycle({ status }: { status: ReturnType<typeof useStatus> }) {
   const data = status.data;
   const cycle = runningCycle(data);
-  const total = cycle?.progress.totalUnits ?? 0;
-  const done = cycle?.progress.completedUnits ?? 0;
-  const percent = total > 0 ? Math.min(100, Math.round((done / total) * 100)) : null;
+  const last = data?.lastCycle;
+  // As Entra's overview does, the bar stays after a cycle: a cycle that succeeded reads 100 % complete.
+  const finished = !cycle && last && last.status !== "running" ? last : null;
   return (
-    <Card title="Current cycle">
+    <Card title={cycle ? "Current cycle" : "Cycle status"}>
       <div className="min-h-24 space-y-2 text-sm">
-        {cycle ? (
+        {cycle && (
           <>
             <p>
               {cycle.type === "initial" ? "Initial cycle" : "Incremental cycle"} started{" "}
               {formatDate(cycle.startedAt)}
               {cycle.stopRequested && " — stopping after the current page"}
             </p>
-            <div
-              role="progressbar"
-              aria-label="Cycle progress"
-              aria-valuemin={0}
-              aria-valuemax={100}
-              aria-valuenow={percent ?? undefined}
-              aria-valuetext={
-                percent === null
-                  ? "Counting pages"
-                  : `${done} of ${total} ${cycle.progress.units} (${percent} %)`
-              }
-              className="h-3 w-full overflow-hidden rounded-full bg-slate-200 dark:bg-slate-800"
-            >
-              <div className="h-full bg-blue-700 transition-[width]" style={{ width: `${percent ?? 0}%` }} />
-            </div>
-            <p className="text-xs text-slate-600 dark:text-slate-400">
-              {percent === null
-                ? "Counting the pages to process…"
-                : `${percent} % complete: ${done} of ${total} ${cycle.progress.units} (pages of users and groups, not single users).`}
-            </p>
+            <CycleProgressBar
+              done={cycle.progress.completedUnits ?? 0}
+              total={cycle.progress.totalUnits ?? 0}
+              units={cycle.progress.units}
+              complete={false}
+            />
           </>
-        ) : (
+        )}
+        {finished && (
+          <>
+            <p data-testid="finished-cycle">
+              {finished.type === "initial" ? "Initial cycle" : "Incremental cycle"}{" "}
+              {finished.status === "succeeded"
+                ? "completed"
+                : finished.status === "stopped"
+                  ? "stopped"
+                  : "ended with an error"}{" "}
+              {formatDate(finished.endedAt)}.
+            </p>
+            <CycleProgressBar
+              done={finished.completedUnits ?? 0}
+              total={finished.totalUnits ?? 0}
+              units="pages"
+              complete={finished.status === "succeeded"}
+            />
+          </>
+        )}
+        {!cycle && (
           <p>
             {status.isPending ? "Loading…" : "No cycle is running."}{" "}
             {data && (
@@ -509,6 +515,44 @@ function CurrentCycle({ status }: { status: ReturnType<typeof useStatus> }) {
         </Button>
       </div>
     </Card>
+  );
+}
+
+function CycleProgressBar({
+  done,
+  total,
+  units,
+  complete,
+}: {
+  done: number;
+  total: number;
+  units: string;
+  complete: boolean;
+}) {
+  const percent = complete ? 100 : total > 0 ? Math.min(100, Math.round((done / total) * 100)) : null;
+  // A finished cycle counts every page done, including pages that ended with failed objects in escrow.
+  if (complete) done = total;
+  return (
+    <>
+      <div
+        role="progressbar"
+        aria-label="Cycle progress"
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={percent ?? undefined}
+        aria-valuetext={percent === null ? "Counting pages" : `${done} of ${total} ${units} (${percent} %)`}
+        className="h-3 w-full overflow-hidden rounded-full bg-slate-200 dark:bg-slate-800"
+      >
+        <div className="h-full bg-blue-700 transition-[width]" style={{ width: `${percent ?? 0}%` }} />
+      </div>
+      <p className="text-xs text-slate-600 dark:text-slate-400">
+        {percent === null
+          ? "Counting the pages to process…"
+          : total === 0
+            ? `${percent} % complete.`
+            : `${percent} % complete: ${done} of ${total} ${units} (pages of users and groups, not single users).`}
+      </p>
+    </>
   );
 }
 

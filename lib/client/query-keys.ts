@@ -7,8 +7,9 @@ export const queryKeys = {
     detail: (id: string) => [...queryKeys.connections.all, id] as const,
     logs: (id: string, filters: Record<string, string | undefined>) =>
       [...queryKeys.connections.all, id, "logs", filters] as const,
-    directoryUsers: (id: string, search: string) =>
-      [...queryKeys.connections.all, id, "directory-users", search] as const,
+    /** Directory reads for pickers: users, groups, or one group's members, by search text. */
+    directory: (id: string, collection: string, search: string) =>
+      [...queryKeys.connections.all, id, "directory", collection, search] as const,
     mappings: (id: string) => [...queryKeys.connections.all, id, "mappings"] as const,
     mappingPreview: (id: string, expression: string, objectId: string | null) =>
       [...queryKeys.connections.all, id, "mapping-preview", { expression, objectId }] as const,
