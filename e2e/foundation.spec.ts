@@ -79,6 +79,21 @@ test("an admin connects Dialpad, provisions a user on demand and reads the log",
   ).toHaveCount(1);
   await snapshot(page, "03b-on-demand-group-result");
 
+  // "Why?" for a user not yet provisioned: the decision and every mapping, with nothing written.
+  await page.getByText("A user", { exact: true }).click();
+  await page.getByLabel("Search users").fill("José");
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.getByRole("radio", { name: /José Müller/ }).check();
+  await page.getByRole("button", { name: "Why? (changes nothing)" }).click();
+  await expect(page.getByTestId("explain-decision")).toHaveText(
+    "The next provisioning of this user would create the user in Dialpad.",
+  );
+  const mappings = page.getByRole("table", { name: /Attribute mappings, evaluated for this user/ });
+  await expect(
+    mappings.getByRole("row", { name: /^userName \[userPrincipalName\] jose\.muller@contoso\.example sent/ }),
+  ).toBeVisible();
+  await snapshot(page, "03c-explain-user");
+
   await page.getByRole("link", { name: "Provisioning logs" }).click();
   const row = page.getByRole("row").filter({ hasText: "Zoë Ångström" });
   await expect(row).toContainText("Create");

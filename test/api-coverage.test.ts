@@ -135,6 +135,8 @@ describe("each documented route, called once", () => {
       total: 1,
       complete: true,
     });
+    const why = await exercise("explainUser", { params: { objectId: SEED_USERS.zoe.id } });
+    expect(why.body).toMatchObject({ operation: "create", decision: { action: "Create" } });
     const onDemand = await exercise("provisionOnDemand", {
       body: { subjects: [{ objectId: SEED_USERS.jose.id, objectTypeName: "User" }] },
     });

@@ -19,6 +19,33 @@ import { StepList } from "./step-list";
 const MEMBER_LIMIT = 5;
 
 type OnDemandResponse = OnDemandResult & { members?: OnDemandResult[] };
+
+interface AttributeExplanation {
+  target: string;
+  type: string;
+  source: string;
+  apply: string;
+  matchingPriority: number;
+  outcome: "exports" | "null" | "ignored" | "notOnUpdate" | "error";
+  value?: unknown;
+  usedDefault: boolean;
+  message?: string;
+}
+
+interface UserExplanation {
+  source: Record<string, unknown> | null;
+  operation: "create" | "update";
+  attributes: AttributeExplanation[];
+  decision: OnDemandResult;
+}
+
+const OUTCOME_TEXT: Record<AttributeExplanation["outcome"], string> = {
+  exports: "sent",
+  null: "not sent: the value is empty",
+  ignored: "not sent: IgnoreFlowIfNullOrEmpty",
+  notOnUpdate: "not sent on update: applied only during creation",
+  error: "fails",
+};
 type Subject =
   | { objectId: string; objectTypeName: "User" }
   | {
@@ -42,6 +69,11 @@ export function ProvisionOnDemand({ connectionId, canWrite }: { connectionId: st
         body: { subjects: [subject] },
       }),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: queryKeys.connections.all }),
+  });
+
+  const explain = useMutation({
+    mutationFn: (picked: DirectoryUser) =>
+      api<UserExplanation>(`/api/connections/${connectionId}/explain/users/${encodeURIComponent(picked.id)}`),
   });
 
   const subject: Subject | null =
@@ -125,18 +157,34 @@ export function ProvisionOnDemand({ connectionId, canWrite }: { connectionId: st
           </>
         )}
 
-        <Button
-          className="mt-4"
-          disabled={!subject || !canWrite || run.isPending}
-          onClick={() => subject && run.mutate(subject)}
-          title={canWrite ? undefined : "Read-only: your role cannot provision."}
-        >
-          {run.isPending
-            ? "Provisioning…"
-            : kind === "Group" && members.length > 0
-              ? `Provision group and ${members.length} member${members.length === 1 ? "" : "s"}`
-              : "Provision"}
-        </Button>
+        <div className="mt-4 flex flex-wrap gap-2">
+          <Button
+            disabled={!subject || !canWrite || run.isPending}
+            onClick={() => {
+              explain.reset();
+              if (subject) run.mutate(subject);
+            }}
+            title={canWrite ? undefined : "Read-only: your role cannot provision."}
+          >
+            {run.isPending
+              ? "Provisioning…"
+              : kind === "Group" && members.length > 0
+                ? `Provision group and ${members.length} member${members.length === 1 ? "" : "s"}`
+                : "Provision"}
+          </Button>
+          {kind === "User" && (
+            <Button
+              variant="secondary"
+              disabled={!user || explain.isPending}
+              onClick={() => {
+                run.reset();
+                if (user) explain.mutate(user);
+              }}
+            >
+              {explain.isPending ? "Explaining…" : "Why? (changes nothing)"}
+            </Button>
+          )}
+        </div>
         {!canWrite && (
           <p className="mt-2 text-sm text-slate-600 dark:text-slate-400">
             Read-only: your role (Provisioning.Reader) cannot provision.
@@ -144,12 +192,24 @@ export function ProvisionOnDemand({ connectionId, canWrite }: { connectionId: st
         )}
       </Card>
 
-      <Card title="Result">
-        {!run.data && !run.error && !run.isPending && (
-          <p className="text-sm text-slate-600 dark:text-slate-400">
-            Pick a {kind === "User" ? "user" : "group"} and select Provision to see each step.
-          </p>
+      <Card title={explain.data || explain.isPending || explain.error ? "Why?" : "Result"}>
+        {explain.isPending && <p role="status">Evaluating the mappings, scoping and match…</p>}
+        {explain.error && (
+          <Alert tone="error" title="Could not explain this user">
+            {describeProblem(explain.error)}
+          </Alert>
         )}
+        {explain.data && <ExplanationView explanation={explain.data} />}
+        {!explain.data &&
+          !explain.isPending &&
+          !explain.error &&
+          !run.data &&
+          !run.error &&
+          !run.isPending && (
+            <p className="text-sm text-slate-600 dark:text-slate-400">
+              Pick a {kind === "User" ? "user" : "group"} and select Provision to see each step.
+            </p>
+          )}
         {run.isPending && <p role="status">Running the provisioning steps…</p>}
         {run.error && (
           <Alert tone="error" title="Provisioning failed">
@@ -318,6 +378,87 @@ function OnDemandResultView({ result }: { result: OnDemandResult }) {
       <StepList steps={result.provisioningSteps} />
       <ModifiedPropertiesTable properties={result.modifiedProperties} />
       <p className="text-xs text-slate-500">Change id {result.changeId}</p>
+    </div>
+  );
+}
+
+function describeMapping(attribute: AttributeExplanation): string {
+  if (attribute.type === "Direct") return `[${attribute.source}]`;
+  if (attribute.type === "Constant") return `"${attribute.source}"`;
+  return attribute.source;
+}
+
+function formatValue(value: unknown): string {
+  if (value === undefined || value === null) return "—";
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+/** "Why?": the decision the next provisioning would take, then every mapping with its value. */
+function ExplanationView({ explanation }: { explanation: UserExplanation }) {
+  const { decision } = explanation;
+  const wouldAct = decision.statusInfo.errorCode === "ExplainOnly";
+  return (
+    <div className="space-y-4">
+      <Alert
+        tone={wouldAct ? "info" : decision.status === "Failure" ? "error" : "warning"}
+        title="Next provisioning"
+      >
+        <p data-testid="explain-decision">
+          {wouldAct
+            ? decision.statusInfo.reason
+            : (decision.statusInfo.reason ?? `${decision.action}: ${decision.status}`)}
+        </p>
+        {decision.statusInfo.recommendedAction && (
+          <p className="mt-1">Recommended action: {decision.statusInfo.recommendedAction}</p>
+        )}
+      </Alert>
+      <StepList steps={decision.provisioningSteps} />
+      {explanation.attributes.length > 0 && (
+        <div className="overflow-x-auto">
+          <table className="w-full text-left text-sm">
+            <caption className="mb-2 text-left text-sm font-semibold">
+              Attribute mappings, evaluated for this user (
+              {explanation.operation === "create" ? "on creation" : "on update"})
+            </caption>
+            <thead className="text-xs text-slate-600 dark:text-slate-400">
+              <tr>
+                <th scope="col" className="py-1 pr-3 font-medium">
+                  Target
+                </th>
+                <th scope="col" className="py-1 pr-3 font-medium">
+                  Mapping
+                </th>
+                <th scope="col" className="py-1 pr-3 font-medium">
+                  Value
+                </th>
+                <th scope="col" className="py-1 font-medium">
+                  Outcome
+                </th>
+              </tr>
+            </thead>
+            <tbody className="divide-y divide-slate-200 dark:divide-slate-800">
+              {explanation.attributes.map((attribute) => (
+                <tr key={attribute.target}>
+                  <td className="py-1 pr-3 font-mono text-xs break-all">{attribute.target}</td>
+                  <td className="py-1 pr-3 font-mono text-xs break-all">{describeMapping(attribute)}</td>
+                  <td className="py-1 pr-3 break-all">
+                    {formatValue(attribute.value)}
+                    {attribute.usedDefault && " (default value)"}
+                  </td>
+                  <td className="py-1">
+                    {attribute.outcome === "error" ? (
+                      <span className="text-red-700 dark:text-red-400">fails: {attribute.message}</span>
+                    ) : (
+                      OUTCOME_TEXT[attribute.outcome]
+                    )}
+                    {attribute.matchingPriority > 0 && ` · matching #${attribute.matchingPriority}`}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
     </div>
   );
 }

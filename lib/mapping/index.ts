@@ -14,6 +14,7 @@ export {
   type TraceStep,
 } from "./evaluator";
 export { explainExpression, type ExplainResult, type ExpressionProblem } from "./explain";
+export { explainObjectMapping, type AttributeExplanation } from "./explain-mapping";
 export type { ExportedValue, ScimComplexValue } from "./values";
 export {
   FUNCTION_REGISTRY,

@@ -65,7 +65,7 @@ function isReferenceTarget(path: ScimPath): boolean {
   return REFERENCE_TARGETS.has(path.attribute.toLowerCase()) && path.filter === null;
 }
 
-function expressionFor(mapping: TAttributeMapping): string | null {
+export function expressionFor(mapping: TAttributeMapping): string | null {
   switch (mapping.type) {
     case "Direct":
       return `[${mapping.source.trim()}]`;

@@ -199,6 +199,14 @@ export const API = {
     query: ZGroupMemberSearch,
     success: json(200, "Direct user members (at most 50), with how many the group has"),
   },
+  explainUser: {
+    method: "GET",
+    path: "/api/connections/{connectionId}/explain/users/{objectId}",
+    summary: "Why? Each mapping, scoping clause and the match for one user, and what the next cycle would do",
+    access: "read",
+    params: ZConnectionParams.extend({ objectId: z.string().trim().min(1).max(200) }).strict(),
+    success: json(200, "Source values, attribute evaluations and the decision (nothing is written)"),
+  },
   provisionOnDemand: {
     method: "POST",
     path: "/api/connections/{connectionId}/provision-on-demand",

@@ -9,7 +9,7 @@ import {
   type ScimUser,
 } from "../scim";
 import { indexAssignments, userEntitlement, type AssignmentIndex } from "./assignment";
-import type { OnDemandResult } from "./on-demand-types";
+import type { OnDemandResult, ProvisioningAction } from "./on-demand-types";
 import { OnDemandRecorder } from "./on-demand-result";
 import type { LinkStore, ObjectMappingEngine } from "./ports";
 import { MappingEvaluationError } from "./mapping-adapter";
@@ -27,6 +27,8 @@ export interface ProcessUserContext {
   /** Assignments of the app, when the caller already loaded them (a cycle does, once). */
   assignments?: AssignmentIndex;
   changeId: string;
+  /** Explain only: decide what would be done and stop before any write to Dialpad or the link store. */
+  dryRun?: boolean;
   now?: () => Date;
 }
 
@@ -41,6 +43,22 @@ export async function processUser(objectId: string, context: ProcessUserContext)
   const record = new OnDemandRecorder("User", objectId, context.changeId, now);
   const step = record.step.bind(record);
   const finish = record.finish.bind(record);
+  const wouldDo = (action: ProvisioningAction, what: string) => {
+    step({
+      name: "EntryExportPreview",
+      type: "Export",
+      status: "skipped",
+      description: `Would ${what}; nothing was sent (explain only)`,
+      details: Object.fromEntries(
+        record.modifiedProperties.map((property) => [property.displayName, property.newValue]),
+      ),
+    });
+    return finish(action, "Skipped", {
+      errorCode: "ExplainOnly",
+      errorCategory: "nonServiceFailure",
+      reason: `The next provisioning of this user would ${what}.`,
+    });
+  };
 
   // 1. Import
   let graphUser: GraphUser;
@@ -130,7 +148,7 @@ export async function processUser(objectId: string, context: ProcessUserContext)
         matchedBy = `linked id ${link.targetId}`;
       } catch (error) {
         if (!(isScimError(error) && error.status === 404)) throw error;
-        await context.links.remove("User", graphUser.id);
+        if (!context.dryRun) await context.links.remove("User", graphUser.id);
       }
     }
     const matchingValues = context.mapping.matching(source);
@@ -229,8 +247,9 @@ export async function processUser(objectId: string, context: ProcessUserContext)
           reason: "Update is turned off for users.",
         });
       }
-      await context.scim.patchUser(current.id, [{ op: "Replace", path: "active", value: false }]);
       record.modifiedProperties = [{ displayName: "active", oldValue: true, newValue: false }];
+      if (context.dryRun) return wouldDo("Disable", "disable the user in Dialpad (it is out of scope)");
+      await context.scim.patchUser(current.id, [{ op: "Replace", path: "active", value: false }]);
       await context.links.save({
         objectType: "User",
         sourceId: graphUser.id,
@@ -265,8 +284,9 @@ export async function processUser(objectId: string, context: ProcessUserContext)
         });
       }
       const { resource, exported } = context.mapping.createResource(source);
-      const created = await context.scim.createUser(resource);
       record.modifiedProperties = exported;
+      if (context.dryRun) return wouldDo("Create", "create the user in Dialpad");
+      const created = await context.scim.createUser(resource);
       record.targetIdentity = {
         id: created.id,
         type: "User",
@@ -296,14 +316,15 @@ export async function processUser(objectId: string, context: ProcessUserContext)
       (operation) =>
         operation.path === "active" && (operation.value === false || operation.value === "False"),
     );
-    await context.links.save({
-      objectType: "User",
-      sourceId: graphUser.id,
-      targetId: current.id,
-      displayName: record.sourceIdentity.displayName,
-      exportedHash: context.mapping.desiredHash(source),
-      active: isActive,
-    });
+    if (!context.dryRun)
+      await context.links.save({
+        objectType: "User",
+        sourceId: graphUser.id,
+        targetId: current.id,
+        displayName: record.sourceIdentity.displayName,
+        exportedHash: context.mapping.desiredHash(source),
+        active: isActive,
+      });
     if (operations.length === 0) {
       step({
         name: "EntrySynchronizationSkip",
@@ -332,8 +353,15 @@ export async function processUser(objectId: string, context: ProcessUserContext)
         reason: "Update is turned off for users.",
       });
     }
-    await context.scim.patchUser(current.id, operations);
     record.modifiedProperties = modified;
+    if (context.dryRun)
+      return wouldDo(
+        disables ? "Disable" : "Update",
+        disables
+          ? "disable the user in Dialpad (it is disabled in Microsoft Entra ID)"
+          : `update ${modified.length} attribute(s) of the user in Dialpad`,
+      );
+    await context.scim.patchUser(current.id, operations);
     step({
       name: disables ? "EntryExportUpdateSoftDelete" : "EntryExportUpdate",
       type: "Export",
