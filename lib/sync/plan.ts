@@ -106,6 +106,8 @@ export interface PlannedOperation {
   /** Whether a provisioning-log entry is worth writing (see `shouldLogSkip`). */
   log: boolean;
   steps: ProvisioningStep[];
+  /** A group's new Entra name that is not sent, because Dialpad refuses group renames. */
+  renameRefused?: string;
 }
 
 export interface CyclePlanSummary {
@@ -346,7 +348,7 @@ export function planObject(
           `Dialpad does not support renaming groups; the new name "${renameRefused}" was not sent and the group keeps its name "${String(current.displayName ?? "")}" in Dialpad`,
           { errorCode: "GroupRenameNotSupported", errorCategory: "nonServiceFailure" },
           true,
-          { link: linkAfter, targetId: current.id },
+          { link: linkAfter, targetId: current.id, renameRefused },
         );
       }
       return skip(
@@ -391,6 +393,7 @@ export function planObject(
       modifiedProperties: modified,
       link: linkAfter,
       log: true,
+      ...(renameRefused !== null ? { renameRefused } : {}),
     });
   } catch (error) {
     if (!(error instanceof MappingEvaluationError)) throw error;

@@ -84,6 +84,26 @@ describe("authentication", () => {
   });
 });
 
+describe("Dialpad REST offices (read by the pre-flight check)", () => {
+  test("lists the company's offices with the same API key; no key is 401", async () => {
+    const emu = await startQuiet({ offices: ["Head Office", "Lisbon"] });
+    try {
+      const listed = await fetch(`${emu.url}/api/v2/offices`, {
+        headers: { Authorization: `Bearer ${SANDBOX_DIALPAD_KEY}` },
+      });
+      expect(listed.status).toBe(200);
+      const body = (await listed.json()) as { items: { name: string; is_primary_office: boolean }[] };
+      expect(body.items.map((office) => [office.name, office.is_primary_office])).toEqual([
+        ["Head Office", true],
+        ["Lisbon", false],
+      ]);
+      expect((await fetch(`${emu.url}/api/v2/offices`)).status).toBe(401);
+    } finally {
+      await emu.close();
+    }
+  });
+});
+
 describe("discovery", () => {
   let emu: RunningDialpadEmulator;
   let scim: Scim;

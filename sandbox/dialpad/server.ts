@@ -443,6 +443,39 @@ export async function startDialpadEmulator(
       await handleScim(req, res, url, raw);
       return;
     }
+    if (path === "/api/v2/offices" || path === "/api/v2/offices/") {
+      // Dialpad's REST API (same API key as SCIM): the pre-flight check reads office names from it.
+      try {
+        if (req.method !== "GET") throw new ScimError(405, `${req.method ?? ""} is not supported on ${path}`);
+        authenticate(req, url);
+      } catch (error) {
+        const status = error instanceof ScimError ? error.status : 500;
+        send(
+          res,
+          status,
+          { error: { code: status, message: error instanceof Error ? error.message : "error" } },
+          {
+            "Content-Type": "application/json",
+          },
+        );
+        return;
+      }
+      send(
+        res,
+        200,
+        {
+          items: company.offices.map((office, index) => ({
+            id: office.id,
+            name: office.name,
+            state: "active",
+            country: office.country ?? null,
+            is_primary_office: index === 0,
+          })),
+        },
+        { "Content-Type": "application/json" },
+      );
+      return;
+    }
     if (path === "/" || path.startsWith("/_sandbox/")) {
       // The admin surface and the page carry no auth, so only the local machine may use them.
       if (!isLoopback(req.socket.remoteAddress)) {
