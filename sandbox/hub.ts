@@ -1,5 +1,6 @@
 import type { CapturedMail } from "./mail/server";
 import type { SandboxRuntime } from "./main";
+import type { CapturedWebhook } from "./webhooks/catcher";
 
 function escapeHtml(value: string): string {
   return value.replace(
@@ -9,7 +10,20 @@ function escapeHtml(value: string): string {
 }
 
 /** The sandbox's front page: where each emulator is, the sign-in accounts, and the captured e-mails. */
-export function renderHub(runtime: SandboxRuntime, messages: CapturedMail[]): string {
+export function renderHub(
+  runtime: SandboxRuntime,
+  messages: CapturedMail[],
+  webhooks: CapturedWebhook[] = [],
+): string {
+  const hooks = [...webhooks]
+    .reverse()
+    .map(
+      (hook) =>
+        `<article><h3>${escapeHtml(hook.type ?? "(no type)")} — signature ${escapeHtml(hook.signature)}</h3><p class="meta">${escapeHtml(
+          hook.receivedAt,
+        )} — Webhook-Id ${escapeHtml(hook.eventId ?? "(none)")}</p><pre>${escapeHtml(prettyJson(hook.body))}</pre></article>`,
+    )
+    .join("");
   const rows = [...messages]
     .reverse()
     .map(
@@ -39,5 +53,16 @@ article{border:1px solid #ddd;border-radius:6px;padding:.5rem 1rem;margin:.75rem
 <h2>Sign-in accounts</h2><ul>${accounts}</ul>
 <p>The services use a self-signed certificate (<code>${escapeHtml(runtime.certPath)}</code>); your browser asks once per address.</p>
 <h2>Notification e-mails (${messages.length})</h2>${rows || "<p>None yet.</p>"}
+<h2>Webhook events (${webhooks.length})</h2>
+<p>Webhook URL: <code>${escapeHtml(runtime.webhook.url)}</code>, signing secret: <code>${escapeHtml(runtime.webhook.secret)}</code>. Each request's signature is checked as docs/operations.md describes (<a href="/webhooks.json">/webhooks.json</a>).</p>
+${hooks || "<p>None yet.</p>"}
 </body></html>`;
+}
+
+function prettyJson(body: string): string {
+  try {
+    return JSON.stringify(JSON.parse(body), null, 2);
+  } catch {
+    return body;
+  }
 }

@@ -17,6 +17,7 @@ import { SANDBOX_ACCOUNTS, startIdentityProvider, type RunningIdentityProvider }
 import { SANDBOX_API_AUDIENCE, SANDBOX_CONSOLE_CLIENT_ID, SANDBOX_TENANT_ID } from "./identity/constants";
 import { startMailCatcher, type RunningMailCatcher } from "./mail/server";
 import { renderHub } from "./hub";
+import { createWebhookCatcher, SANDBOX_WEBHOOK_SECRET, type WebhookCatcher } from "./webhooks/catcher";
 import { ensureSandboxTls } from "./tls";
 
 export interface SandboxRuntime {
@@ -33,6 +34,8 @@ export interface SandboxRuntime {
   };
   dialpad: { url: string; tenantUrl: string; apiKey: string };
   mail: { host: string; port: number };
+  /** The hub's webhook catcher: it verifies signatures with `secret`. */
+  webhook: { url: string; secret: string };
   hubUrl: string;
   accounts: { username: string; password: string; roles: string[] }[];
   certPath: string;
@@ -44,6 +47,7 @@ export interface RunningSandbox {
   graph: RunningGraphEmulator;
   dialpad: RunningDialpadEmulator;
   mail: RunningMailCatcher;
+  webhooks: WebhookCatcher;
   close(): Promise<void>;
 }
 
@@ -96,6 +100,7 @@ export async function startSandbox(options: {
     },
     dialpad: { url: dialpad.url, tenantUrl: `${dialpad.url}/scim`, apiKey: SANDBOX_DIALPAD_KEY },
     mail: { host: mail.host, port: mail.port },
+    webhook: { url: "", secret: SANDBOX_WEBHOOK_SECRET },
     hubUrl: "",
     accounts: SANDBOX_ACCOUNTS.map((account) => ({
       username: account.username,
@@ -105,9 +110,19 @@ export async function startSandbox(options: {
     certPath: tls.certPath,
   };
 
-  // The hub is plain HTTP on loopback: it only links the services and shows captured mail.
+  const webhooks = createWebhookCatcher({ secret: SANDBOX_WEBHOOK_SECRET });
+  // The hub is plain HTTP on loopback: it links the services and shows captured mail and webhooks.
   const hub = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
+    if (url.pathname === "/webhook" && req.method === "POST") {
+      webhooks.handle(req, res);
+      return;
+    }
+    if (url.pathname === "/webhooks.json") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(webhooks.events));
+      return;
+    }
     if (url.pathname === "/mail.json") {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify(mail.messages.map(({ raw: _raw, ...rest }) => rest)));
@@ -117,11 +132,12 @@ export async function startSandbox(options: {
       "content-type": "text/html; charset=utf-8",
       "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'",
     });
-    res.end(renderHub(runtime, mail.messages));
+    res.end(renderHub(runtime, mail.messages, webhooks.events));
   });
   await new Promise<void>((resolve) => hub.listen(port(0), "127.0.0.1", resolve));
   const hubAddress = hub.address();
   runtime.hubUrl = `http://localhost:${typeof hubAddress === "object" && hubAddress ? hubAddress.port : 0}`;
+  runtime.webhook.url = `${runtime.hubUrl}/webhook`;
 
   return {
     runtime,
@@ -129,6 +145,7 @@ export async function startSandbox(options: {
     graph,
     dialpad,
     mail,
+    webhooks,
     async close() {
       await Promise.allSettled([
         identity.close(),

@@ -154,6 +154,8 @@ function sandboxEnvironment(runtime: SandboxRuntime): Record<string, string> {
       hubUrl: runtime.hubUrl,
       dialpadTenantUrl: runtime.dialpad.tenantUrl,
       dialpadApiKey: runtime.dialpad.apiKey,
+      webhookUrl: runtime.webhook.url,
+      webhookSecret: runtime.webhook.secret,
       accounts: runtime.accounts,
     }),
   };

@@ -12,5 +12,8 @@ export interface ClientSandboxInfo {
   hubUrl: string;
   dialpadTenantUrl: string;
   dialpadApiKey: string;
+  /** The sandbox hub's webhook catcher (absent when the launcher predates it). */
+  webhookUrl?: string;
+  webhookSecret?: string;
   accounts: { username: string; password: string; roles: string[] }[];
 }

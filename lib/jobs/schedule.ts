@@ -2,6 +2,7 @@ import type { Prisma, PrismaClient } from "../db/generated/client";
 import { cancelQueuedUnits, queueFinalizeIfDone, type CycleRow, type CycleStatus } from "./cycles";
 import type { JobPayload } from "./definitions";
 import { type JobRow, enqueueJob, notifyWorkers } from "./store";
+import { enqueueCycleFinishedWebhook } from "./webhook-events";
 
 /**
  * Provisioning schedule of a connection, as Entra runs it: after a cycle ends the next incremental one
@@ -242,6 +243,8 @@ export async function finishCycle(
         error = COALESCE(${options.error === undefined ? null : JSON.stringify(options.error)}::jsonb, error),
         counts = COALESCE(${options.counts === undefined ? null : JSON.stringify(options.counts)}::jsonb, counts)
       WHERE id = ${cycleId}::uuid`;
+    // In this transaction: the event exists if and only if the cycle's end committed.
+    await enqueueCycleFinishedWebhook(tx, cycleId);
     // A stopped cycle queues nothing, unless Start or Restart cleared the pause while it was stopping:
     // then the admin asked for a cycle now.
     const next =
