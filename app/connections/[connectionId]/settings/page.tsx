@@ -2,6 +2,7 @@
 
 import { useParams } from "next/navigation";
 import { SettingsForm } from "@/components/connections/settings-form";
+import { TargetSelfTest } from "@/components/connections/target-self-test";
 import { Alert } from "@/components/ui/alert";
 import { describeProblem } from "@/lib/client/api";
 import { useConnection } from "@/lib/client/use-connection";
@@ -18,5 +19,10 @@ export default function SettingsPage() {
       </Alert>
     );
   if (!connection.data || !me.data) return <p role="status">Loading…</p>;
-  return <SettingsForm key={connection.data.id} connection={connection.data} canWrite={me.data.canWrite} />;
+  return (
+    <div className="space-y-6">
+      <SettingsForm key={connection.data.id} connection={connection.data} canWrite={me.data.canWrite} />
+      <TargetSelfTest key={connection.data.id} connection={connection.data} canWrite={me.data.canWrite} />
+    </div>
+  );
 }
