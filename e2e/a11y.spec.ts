@@ -31,6 +31,7 @@ test("no serious or critical accessibility violations on any screen", async ({ p
     ["settings", "Provisioning settings"],
     ["mappings", "Mappings"],
     ["on-demand", "Provision on demand"],
+    ["preview", "Preview"],
     ["logs", "Provisioning logs"],
     ["audit", "Audit log"],
   ];

@@ -123,6 +123,14 @@ describe("each documented route, called once", () => {
       expiresAt: "2099-01-01T00:00:00.000Z",
     });
     expect((await exercise("testConnection", { body: {} })).body).toMatchObject({ ok: true });
+    // The sandbox hub's catcher answers 204 only when the signature verifies with its secret.
+    const webhookTest = await exercise("webhookTest", {
+      body: { webhookUrl: sandbox.runtime.webhook.url, webhookSecret: sandbox.runtime.webhook.secret },
+    });
+    expect(webhookTest.body).toMatchObject({ ok: true, status: 204 });
+    expect(sandbox.webhooks.events.at(-1)).toMatchObject({ type: "webhook.test", signature: "valid" });
+    const selfTest = await exercise("targetSelfTest", { body: { createTemporaryUser: true } });
+    expect(selfTest.body?.summary).toMatchObject({ fail: 0 });
     await exercise("searchDirectoryUsers", { query: "search=Jos" });
     const groups = await exercise("searchDirectoryGroups", { query: "search=Dialpad%20U" });
     expect(groups.body?.groups).toEqual([expect.objectContaining({ id: SEED_GROUPS.dialpadUsers.id })]);
@@ -154,6 +162,26 @@ describe("each documented route, called once", () => {
     await exercise("exportLogs", { query: "format=csv" });
     await exercise("listAudit");
     await exercise("metrics");
+    const waitForPreview = async (id: string, status: string) => {
+      for (let attempt = 0; attempt < 200; attempt += 1) {
+        const read = await callOperation("getPreview", {
+          token: h.tokens.reader,
+          params: { connectionId: h.connectionId, previewId: id },
+        });
+        if (read.body?.status === status) return read;
+        expect(["failed"]).not.toContain(read.body?.status);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error(`preview ${id} never became ${status}`);
+    };
+    const discarded = String((await exercise("requestPreview")).body?.id);
+    await waitForPreview(discarded, "ready");
+    await exercise("discardPreview", { params: { previewId: discarded } });
+    const preview = String((await exercise("requestPreview")).body?.id);
+    await waitForPreview(preview, "ready");
+    await exercise("getPreview", { params: { previewId: "latest" }, query: "kind=create&limit=5" });
+    await exercise("applyPreview", { params: { previewId: preview } });
+    await waitForPreview(preview, "applied");
     await exercise("start");
     await exercise("stop");
     await exercise("restart", { body: { criteria: ["Watermark"] } });

@@ -12,7 +12,7 @@ import { describeProblem, useApi } from "@/lib/client/api";
 import { queryKeys } from "@/lib/client/query-keys";
 import { useGroupMembers, type DirectoryGroup, type DirectoryUser } from "@/lib/client/use-directory";
 import type { OnDemandResult } from "@/lib/sync/on-demand-types";
-import { ModifiedPropertiesTable } from "./modified-properties";
+import { formatValue, ModifiedPropertiesTable } from "./modified-properties";
 import { StepList } from "./step-list";
 
 /** Entra's limit: a group is provisioned on demand with at most five of its members. */
@@ -386,11 +386,6 @@ function describeMapping(attribute: AttributeExplanation): string {
   if (attribute.type === "Direct") return `[${attribute.source}]`;
   if (attribute.type === "Constant") return `"${attribute.source}"`;
   return attribute.source;
-}
-
-function formatValue(value: unknown): string {
-  if (value === undefined || value === null) return "—";
-  return typeof value === "string" ? value : JSON.stringify(value);
 }
 
 /** "Why?": the decision the next provisioning would take, then every mapping with its value. */

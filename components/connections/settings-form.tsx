@@ -10,6 +10,15 @@ import { Field, TextInput } from "@/components/ui/field";
 import { ApiProblem, describeProblem, useApi } from "@/lib/client/api";
 import { queryKeys } from "@/lib/client/query-keys";
 import type { ConnectionDto } from "@/lib/server/connections";
+import type { WebhookEventType } from "@/lib/notify/webhook";
+import type { WebhookTestResult } from "@/lib/server/webhooks";
+
+const WEBHOOK_EVENTS: Record<WebhookEventType, string> = {
+  "cycle.finished": "A provisioning cycle finished (with its counts)",
+  "quarantine.entered": "Provisioning entered quarantine",
+  "quarantine.left": "Provisioning left quarantine",
+  "deletions.held": "Disables and deletes were held (over the threshold)",
+};
 
 interface TestResult {
   ok: boolean;
@@ -28,6 +37,7 @@ export function SettingsForm({ connection, canWrite }: { connection: ConnectionD
   const [notifyOnFailure, setNotifyOnFailure] = useState(connection.notifyOnFailure);
   const [preventDeletes, setPreventDeletes] = useState(connection.preventAccidentalDeletes);
   const [threshold, setThreshold] = useState(String(connection.deletionThreshold));
+  const [requireApproval, setRequireApproval] = useState(connection.requireApprovalForDeletions);
   const [scope, setScope] = useState(connection.scope);
   const [interval, setInterval] = useState(String(connection.scheduleIntervalMinutes));
   const [provisioningEnabled, setProvisioningEnabled] = useState(connection.provisioningEnabled);
@@ -39,6 +49,11 @@ export function SettingsForm({ connection, canWrite }: { connection: ConnectionD
   const [graphServicePrincipalId, setGraphServicePrincipalId] = useState(
     connection.graph.servicePrincipalId ?? "",
   );
+  const [webhookUrl, setWebhookUrl] = useState(connection.webhook.url ?? "");
+  const [webhookSecret, setWebhookSecret] = useState("");
+  const [webhookEvents, setWebhookEvents] = useState<string[]>(connection.webhook.events);
+  const webhookEventsChanged =
+    [...webhookEvents].sort().join() !== [...connection.webhook.events].sort().join();
   const readOnlyReason = canWrite
     ? undefined
     : "Read-only: your role (Provisioning.Reader) cannot change settings.";
@@ -48,6 +63,14 @@ export function SettingsForm({ connection, canWrite }: { connection: ConnectionD
       api<TestResult>(`/api/connections/${connection.id}/test-connection`, {
         method: "POST",
         body: { tenantUrl: tenantUrl || undefined, ...(secretToken ? { secretToken } : {}) },
+      }),
+  });
+
+  const testWebhook = useMutation({
+    mutationFn: () =>
+      api<WebhookTestResult>(`/api/connections/${connection.id}/webhook-test`, {
+        method: "POST",
+        body: { webhookUrl: webhookUrl.trim() || undefined, ...(webhookSecret ? { webhookSecret } : {}) },
       }),
   });
 
@@ -65,6 +88,7 @@ export function SettingsForm({ connection, canWrite }: { connection: ConnectionD
               notifyOnFailure: connection.notifyOnFailure,
               preventAccidentalDeletes: connection.preventAccidentalDeletes,
               deletionThreshold: connection.deletionThreshold,
+              requireApprovalForDeletions: connection.requireApprovalForDeletions,
               scope: connection.scope,
               scheduleIntervalMinutes: connection.scheduleIntervalMinutes,
               provisioningEnabled: connection.provisioningEnabled,
@@ -73,6 +97,7 @@ export function SettingsForm({ connection, canWrite }: { connection: ConnectionD
               graphTenantId: connection.graph.tenantId,
               graphClientId: connection.graph.clientId,
               graphServicePrincipalId: connection.graph.servicePrincipalId,
+              webhookUrl: connection.webhook.url,
             },
             {
               tenantUrl: tenantUrl.trim() || null,
@@ -81,6 +106,7 @@ export function SettingsForm({ connection, canWrite }: { connection: ConnectionD
               notifyOnFailure,
               preventAccidentalDeletes: preventDeletes,
               deletionThreshold: Number(threshold),
+              requireApprovalForDeletions: requireApproval,
               scope,
               scheduleIntervalMinutes: Number(interval),
               provisioningEnabled,
@@ -89,14 +115,21 @@ export function SettingsForm({ connection, canWrite }: { connection: ConnectionD
               graphTenantId: graphTenantId.trim() || null,
               graphClientId: graphClientId.trim() || null,
               graphServicePrincipalId: graphServicePrincipalId.trim() || null,
+              webhookUrl: webhookUrl.trim() || null,
             },
-            { ...(secretToken ? { secretToken } : {}), ...(graphClientSecret ? { graphClientSecret } : {}) },
+            {
+              ...(secretToken ? { secretToken } : {}),
+              ...(graphClientSecret ? { graphClientSecret } : {}),
+              ...(webhookSecret ? { webhookSecret } : {}),
+              ...(webhookEventsChanged ? { webhookEvents } : {}),
+            },
           ),
         },
       }),
     onSuccess: (updated) => {
       setSecretToken("");
       setGraphClientSecret("");
+      setWebhookSecret("");
       queryClient.setQueryData(queryKeys.connections.detail(connection.id), updated);
       void queryClient.invalidateQueries({ queryKey: queryKeys.connections.list() });
     },
@@ -358,6 +391,25 @@ export function SettingsForm({ connection, canWrite }: { connection: ConnectionD
               invalid={Boolean(fieldError("deletionThreshold"))}
             />
           </Field>
+          <div className="flex items-start gap-2">
+            <input
+              id="requireApproval"
+              type="checkbox"
+              className="mt-1"
+              checked={requireApproval}
+              onChange={(e) => setRequireApproval(e.target.checked)}
+              aria-describedby="requireApproval-hint"
+            />
+            <div>
+              <label htmlFor="requireApproval" className="text-sm">
+                Require approval for every disable or delete
+              </label>
+              <p id="requireApproval-hint" className="text-xs text-slate-600 dark:text-slate-400">
+                Cycles hold every disable and delete until an admin allows them (Allow deletes on the
+                Overview, or applying a reviewed Preview).
+              </p>
+            </div>
+          </div>
           <Field id="scope" label="Scope" error={fieldError("scope")}>
             <select
               id="scope"
@@ -387,6 +439,106 @@ export function SettingsForm({ connection, canWrite }: { connection: ConnectionD
         </fieldset>
       </Card>
 
+      <Card
+        title="Webhook"
+        description="Optional: an HTTPS address that receives a signed POST when a cycle finishes, provisioning enters or leaves quarantine, or deletions are held. Failed deliveries are retried with backoff; outcomes appear in the audit log."
+      >
+        <fieldset disabled={!canWrite} className="space-y-4">
+          <Field
+            id="webhookUrl"
+            label="Webhook URL"
+            error={fieldError("webhookUrl")}
+            hint="Leave empty for no webhook. Redirects are not followed."
+          >
+            <TextInput
+              id="webhookUrl"
+              value={webhookUrl}
+              onChange={(e) => setWebhookUrl(e.target.value)}
+              placeholder="https://hooks.example.com/dialpad-provisioning"
+              invalid={Boolean(fieldError("webhookUrl"))}
+            />
+          </Field>
+          <Field
+            id="webhookSecret"
+            label="Signing secret"
+            error={fieldError("webhookSecret")}
+            hint={
+              connection.webhook.secret.isSet
+                ? `A secret ending in ${connection.webhook.secret.last4 || "…"} is saved. Type a new one to replace it.`
+                : "No signing secret saved yet (at least 16 characters). Receivers verify the Webhook-Signature header with it."
+            }
+          >
+            <TextInput
+              id="webhookSecret"
+              type="password"
+              autoComplete="off"
+              value={webhookSecret}
+              onChange={(e) => setWebhookSecret(e.target.value)}
+              invalid={Boolean(fieldError("webhookSecret"))}
+            />
+          </Field>
+          <fieldset className="space-y-2">
+            <legend className="text-sm font-medium">Events</legend>
+            {(Object.entries(WEBHOOK_EVENTS) as [WebhookEventType, string][]).map(([type, label]) => (
+              <div key={type} className="flex items-center gap-2">
+                <input
+                  id={`webhookEvent-${type}`}
+                  type="checkbox"
+                  checked={webhookEvents.includes(type)}
+                  onChange={(e) =>
+                    setWebhookEvents((current) =>
+                      e.target.checked ? [...current, type] : current.filter((event) => event !== type),
+                    )
+                  }
+                />
+                <label htmlFor={`webhookEvent-${type}`} className="text-sm">
+                  {label} <code className="text-xs text-slate-600 dark:text-slate-400">{type}</code>
+                </label>
+              </div>
+            ))}
+            {fieldError("webhookEvents") && (
+              <p className="text-sm text-red-700 dark:text-red-400" role="alert">
+                {fieldError("webhookEvents")}
+              </p>
+            )}
+          </fieldset>
+          <div className="flex flex-wrap items-center gap-3">
+            <Button
+              variant="secondary"
+              onClick={() => testWebhook.mutate()}
+              disabled={!canWrite || testWebhook.isPending}
+              title={readOnlyReason}
+            >
+              {testWebhook.isPending ? "Sending…" : "Send test event"}
+            </Button>
+            {sandbox?.webhookUrl && canWrite && (
+              <Button
+                variant="ghost"
+                onClick={() => {
+                  setWebhookUrl(sandbox.webhookUrl ?? "");
+                  setWebhookSecret(sandbox.webhookSecret ?? "");
+                }}
+              >
+                Fill in the sandbox webhook catcher
+              </Button>
+            )}
+          </div>
+          {testWebhook.data && (
+            <Alert
+              tone={testWebhook.data.ok ? "success" : "error"}
+              title={testWebhook.data.ok ? "Test event delivered" : "Test event not delivered"}
+            >
+              <p>{testWebhook.data.message}</p>
+            </Alert>
+          )}
+          {testWebhook.error && (
+            <Alert tone="error" title="Test event not sent">
+              {describeProblem(testWebhook.error)}
+            </Alert>
+          )}
+        </fieldset>
+      </Card>
+
       {save.error && (
         <Alert tone="error" title="Not saved">
           {describeProblem(save.error)}
@@ -407,7 +559,7 @@ export function SettingsForm({ connection, canWrite }: { connection: ConnectionD
 function changedSettings(
   loaded: Record<string, unknown>,
   edited: Record<string, unknown>,
-  secrets: Record<string, string>,
+  secrets: Record<string, unknown>,
 ): Record<string, unknown> {
   const changed = Object.fromEntries(
     Object.entries(edited).filter(([key, value]) => value !== (loaded[key] ?? null)),

@@ -9,7 +9,7 @@ import { ApiProblem, describeProblem } from "@/lib/client/api";
 import type { TAttributeMapping, TMappingConfig, TObjectMapping } from "@/lib/mapping";
 import { AttributeDialog, newAttributeMapping } from "./attribute-dialog";
 import { type ObjectKey, READ_ONLY_REASON } from "./catalog";
-import { ConfirmDialog } from "./confirm-dialog";
+import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { ObjectMappingSection } from "./object-mapping-section";
 import type { DirectoryUser } from "@/lib/client/use-directory";
 import {

@@ -17,5 +17,9 @@ export const queryKeys = {
     /** Every log page and filter combination of one connection (prefix for invalidation). */
     logsAll: (id: string) => [...queryKeys.connections.all, id, "logs"] as const,
     status: (id: string) => [...queryKeys.connections.all, id, "status"] as const,
+    /** The latest preview, one page of its operations. */
+    preview: (id: string, kind: string, offset: number) =>
+      [...queryKeys.connections.all, id, "preview", { kind, offset }] as const,
+    previewAll: (id: string) => [...queryKeys.connections.all, id, "preview"] as const,
   },
 };

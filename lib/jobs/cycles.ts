@@ -70,7 +70,15 @@ export class CycleAlreadyRunningError extends Error {
  */
 export async function beginCycle(
   db: PrismaClient,
-  options: { connectionId: string; jobId: string; type: CycleType; trigger: string; dryRun?: boolean },
+  options: {
+    connectionId: string;
+    jobId: string;
+    type: CycleType;
+    trigger: string;
+    dryRun?: boolean;
+    /** An admin's explicit one-off (preview, apply) runs even while provisioning is off or paused. */
+    ignoreSchedule?: boolean;
+  },
 ): Promise<BeginCycleResult> {
   return db.$transaction(async (tx) => {
     const [connection] = await tx.$queryRaw<{ paused: boolean; provisioningEnabled: boolean }[]>`
@@ -82,8 +90,9 @@ export async function beginCycle(
       if (running.jobId === options.jobId) return { started: true, cycle: running, resumed: true };
       return { started: false, reason: "already-running", cycle: running };
     }
-    if (connection.paused) return { started: false, reason: "paused" };
-    if (!connection.provisioningEnabled) return { started: false, reason: "provisioning-off" };
+    if (connection.paused && !options.ignoreSchedule) return { started: false, reason: "paused" };
+    if (!connection.provisioningEnabled && !options.ignoreSchedule)
+      return { started: false, reason: "provisioning-off" };
     const [cycle] = await tx.$queryRaw<CycleRow[]>`
       INSERT INTO "Cycle" (id, "connectionId", type, status, trigger, "dryRun", "jobId")
       VALUES (gen_random_uuid(), ${options.connectionId}::uuid, ${options.type}, 'running', ${options.trigger},
@@ -117,54 +126,77 @@ export async function enqueueCycleUnits(
   units: readonly CycleUnitInput[],
   options: { maxAttempts?: number } = {},
 ): Promise<EnqueueUnitsResult> {
-  return db.$transaction(async (tx) => {
-    const [cycle] = await tx.$queryRaw<
-      { connectionId: string; totalUnits: number; stopRequested: boolean }[]
-    >`
-      UPDATE "Cycle" SET "totalUnits" = "totalUnits" + ${units.length}
-      WHERE id = ${cycleId}::uuid AND status = 'running' AND NOT "stopRequested" AND "finalizeQueuedAt" IS NULL
-      RETURNING "connectionId", "totalUnits", "stopRequested"`;
-    if (!cycle) {
-      const [existing] = await tx.$queryRaw<{ stopRequested: boolean }[]>`
-        SELECT "stopRequested" FROM "Cycle" WHERE id = ${cycleId}::uuid`;
-      return { accepted: false, reason: existing?.stopRequested ? "stopped" : "not-running" };
-    }
-    if (units.length === 0)
-      return { accepted: true, unitIndexes: [], jobIds: [], totalUnits: cycle.totalUnits };
-    const firstIndex = cycle.totalUnits - units.length;
-    const payloads = units.map((unit, offset) =>
-      JSON.stringify(
-        parseJobPayload("cycle-unit", {
-          connectionId: cycle.connectionId,
-          cycleId,
-          unitIndex: firstIndex + offset,
-          phase: unit.phase,
-          input: unit.input ?? {},
-        }),
-      ),
-    );
-    const priorities = units.map((unit) => unit.priority ?? 0);
-    const jobs = await tx.$queryRaw<{ id: string; unitIndex: number }[]>`
-      INSERT INTO "Job" (id, kind, "connectionId", "cycleId", status, priority, "runAt", "maxAttempts", payload, "updatedAt")
-      SELECT gen_random_uuid(), 'cycle-unit', ${cycle.connectionId}::uuid, ${cycleId}::uuid, 'queued', p.priority, now(),
-             ${options.maxAttempts ?? 5}, p.payload, now()
-      FROM unnest(${payloads}::jsonb[], ${priorities}::int[]) AS p(payload, priority)
-      RETURNING id, (payload->>'unitIndex')::int AS "unitIndex"`;
-    await tx.$executeRaw`
-      INSERT INTO "CycleUnit" ("cycleId", "unitIndex", "jobId")
-      SELECT ${cycleId}::uuid, u."unitIndex", u."jobId"
-      FROM unnest(${jobs.map((job) => job.unitIndex)}::int[], ${jobs.map((job) => job.id)}::uuid[]) AS u("unitIndex", "jobId")`;
-    // Delivered at commit, so no worker wakes up to find the jobs not yet visible.
-    await notifyWorkers(tx);
-    const ordered = [...jobs].sort((a, b) => a.unitIndex - b.unitIndex);
-    return {
-      accepted: true,
-      unitIndexes: ordered.map((job) => job.unitIndex),
-      jobIds: ordered.map((job) => job.id),
-      totalUnits: cycle.totalUnits,
-    };
-  });
+  const [head] = await db.$queryRaw<{ connectionId: string }[]>`
+    SELECT "connectionId" FROM "Cycle" WHERE id = ${cycleId}::uuid`;
+  // Validating and serialising the payloads is the slow part for a big cycle (100,000 users make tens of
+  // megabytes of JSON), so it happens before the transaction, which then only writes. unitIndex is known
+  // only inside it; the SQL stamps it on each payload.
+  const payloads = head
+    ? units.map((unit) =>
+        JSON.stringify(
+          parseJobPayload("cycle-unit", {
+            connectionId: head.connectionId,
+            cycleId,
+            unitIndex: 0,
+            phase: unit.phase,
+            input: unit.input ?? {},
+          }),
+        ),
+      )
+    : [];
+  const priorities = units.map((unit) => unit.priority ?? 0);
+  return db.$transaction(
+    async (tx) => {
+      const [cycle] = await tx.$queryRaw<
+        { connectionId: string; totalUnits: number; stopRequested: boolean }[]
+      >`
+        UPDATE "Cycle" SET "totalUnits" = "totalUnits" + ${units.length}
+        WHERE id = ${cycleId}::uuid AND status = 'running' AND NOT "stopRequested" AND "finalizeQueuedAt" IS NULL
+        RETURNING "connectionId", "totalUnits", "stopRequested"`;
+      if (!cycle) {
+        const [existing] = await tx.$queryRaw<{ stopRequested: boolean }[]>`
+          SELECT "stopRequested" FROM "Cycle" WHERE id = ${cycleId}::uuid`;
+        return { accepted: false, reason: existing?.stopRequested ? "stopped" : "not-running" };
+      }
+      if (units.length === 0)
+        return { accepted: true, unitIndexes: [], jobIds: [], totalUnits: cycle.totalUnits };
+      const firstIndex = cycle.totalUnits - units.length;
+      const jobs: { id: string; unitIndex: number }[] = [];
+      // Bounded statements: one INSERT of a whole 100,000-user cycle would be a single huge message.
+      for (let offset = 0; offset < units.length; offset += UNITS_PER_INSERT) {
+        const batch = payloads.slice(offset, offset + UNITS_PER_INSERT);
+        const inserted = await tx.$queryRaw<{ id: string; unitIndex: number }[]>`
+          INSERT INTO "Job" (id, kind, "connectionId", "cycleId", status, priority, "runAt", "maxAttempts", payload, "updatedAt")
+          SELECT gen_random_uuid(), 'cycle-unit', ${cycle.connectionId}::uuid, ${cycleId}::uuid, 'queued', p.priority, now(),
+                 ${options.maxAttempts ?? 5},
+                 jsonb_set(p.payload, '{unitIndex}', to_jsonb(${firstIndex + offset}::int + p.ordinal::int - 1)),
+                 now()
+          FROM unnest(${batch}::jsonb[], ${priorities.slice(offset, offset + UNITS_PER_INSERT)}::int[])
+            WITH ORDINALITY AS p(payload, priority, ordinal)
+          RETURNING id, (payload->>'unitIndex')::int AS "unitIndex"`;
+        jobs.push(...inserted);
+      }
+      await tx.$executeRaw`
+        INSERT INTO "CycleUnit" ("cycleId", "unitIndex", "jobId")
+        SELECT ${cycleId}::uuid, u."unitIndex", u."jobId"
+        FROM unnest(${jobs.map((job) => job.unitIndex)}::int[], ${jobs.map((job) => job.id)}::uuid[]) AS u("unitIndex", "jobId")`;
+      // Delivered at commit, so no worker wakes up to find the jobs not yet visible.
+      await notifyWorkers(tx);
+      const ordered = [...jobs].sort((a, b) => a.unitIndex - b.unitIndex);
+      return {
+        accepted: true as const,
+        unitIndexes: ordered.map((job) => job.unitIndex),
+        jobIds: ordered.map((job) => job.id),
+        totalUnits: cycle.totalUnits,
+      };
+    },
+    // Prisma's default 5 s is too short for a thousand units on a busy host; the row lock it holds only
+    // delays Stop and unit completions of this one cycle.
+    { timeout: Math.max(5_000, 30_000 + units.length * 50), maxWait: 10_000 },
+  );
 }
+
+const UNITS_PER_INSERT = 50;
 
 /**
  * Counts a unit's outcome into its cycle. Called by the job store inside the transaction that changes

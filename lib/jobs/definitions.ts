@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { WEBHOOK_EVENT_TYPES } from "../notify/webhook";
 
 /**
  * Job kinds and their payload schemas. Payloads are validated when a job is enqueued and again when a
@@ -13,6 +14,8 @@ export const JOB_KINDS = [
   "maintenance",
   "cycle-unit",
   "cycle-finalize",
+  "webhook",
+  "plan-preview",
 ] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
@@ -50,6 +53,13 @@ export const ZJobPayloads = {
       initiatedBy: z.string().min(1),
     })
     .strict(),
+  "plan-preview": z
+    .object({
+      connectionId: z.string().uuid(),
+      previewId: z.string().uuid(),
+      mode: z.enum(["compute", "apply"]),
+    })
+    .strict(),
   "test-connection": z.object({ connectionId: z.string().uuid() }).strict(),
   export: z.object({ connectionId: z.string().uuid(), format: z.enum(["json", "csv"]) }).strict(),
   notification: z
@@ -77,6 +87,23 @@ export const ZJobPayloads = {
     .strict(),
   /** Enqueued exactly once, when the last unit of a cycle finished (or Stop cancelled the rest). */
   "cycle-finalize": z.object({ connectionId: z.string().uuid(), cycleId: z.string().uuid() }).strict(),
+  /**
+   * One event for the connection's webhook; enqueued by lib/jobs/webhook-events.ts. The URL and secret
+   * are read when it is sent, so neither is copied into the job table.
+   */
+  webhook: z
+    .object({
+      connectionId: z.string().uuid(),
+      event: z
+        .object({
+          id: z.string().uuid(),
+          type: z.enum(WEBHOOK_EVENT_TYPES),
+          occurredAt: z.iso.datetime({ offset: true }),
+          data: z.record(z.string(), z.unknown()),
+        })
+        .strict(),
+    })
+    .strict(),
 } satisfies Record<JobKind, z.ZodType>;
 
 export type JobPayload<K extends JobKind> = z.infer<(typeof ZJobPayloads)[K]>;

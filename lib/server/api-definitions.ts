@@ -36,6 +36,17 @@ export const ZTestConnection = z
   .object({ tenantUrl: z.string().trim().min(1).optional(), secretToken: z.string().min(1).optional() })
   .strict();
 
+/** Send test event: the URL and secret typed in the form, else the saved ones. */
+export const ZWebhookTest = z
+  .object({
+    webhookUrl: z.string().trim().min(1).max(2048).optional(),
+    webhookSecret: z.string().min(16, "must be at least 16 characters").max(512).optional(),
+  })
+  .strict();
+
+/** The self-test writes to the target only with this explicit consent (one temporary user, deleted again). */
+export const ZTargetSelfTest = z.object({ createTemporaryUser: z.boolean() }).strict();
+
 const ZObjectId = z.string().trim().min(1, "give the object id");
 
 /** Entra's provisionOnDemand subject: a user, or a group with (at most five of) its members in `links`. */
@@ -72,6 +83,18 @@ export const ZDirectorySearch = z
   .strict();
 
 export const ZGroupMemberSearch = z.object({ search: z.string().trim().max(100).optional() }).strict();
+
+const ZPreviewParams = ZConnectionParams.extend({
+  previewId: z.union([z.literal("latest"), z.uuid("is not a preview id")]),
+}).strict();
+
+export const ZPreviewQuery = z
+  .object({
+    kind: z.enum(["create", "update", "disable", "delete", "fail", "skip"]).optional(),
+    offset: z.coerce.number().int().min(0).default(0),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+  })
+  .strict();
 
 export const ZLogExportQuery = ZLogQuery.omit({ cursor: true, limit: true })
   .extend({ format: z.enum(["json", "csv"]).default("csv") })
@@ -172,6 +195,24 @@ export const API = {
     body: ZTestConnection,
     success: json(200, "{ ok, status, message, detail }"),
   },
+  targetSelfTest: {
+    method: "POST",
+    path: "/api/connections/{connectionId}/target-self-test",
+    summary: "Check the saved SCIM target's behaviour (creates and deletes one temporary user when allowed)",
+    access: "write",
+    ...withConnection,
+    body: ZTargetSelfTest,
+    success: json(200, "{ target, summary, checks[], temporaryUser } with pass/warn/fail per check"),
+  },
+  webhookTest: {
+    method: "POST",
+    path: "/api/connections/{connectionId}/webhook-test",
+    summary: 'Send a signed "webhook.test" event now (typed URL and secret, else the saved ones)',
+    access: "write",
+    ...withConnection,
+    body: ZWebhookTest,
+    success: json(200, "{ ok, status, durationMs, eventId, message }: the receiver's answer or the error"),
+  },
   searchDirectoryUsers: {
     method: "GET",
     path: "/api/connections/{connectionId}/directory/users",
@@ -198,6 +239,39 @@ export const API = {
     params: ZConnectionParams.extend({ groupId: z.string().trim().min(1).max(200) }).strict(),
     query: ZGroupMemberSearch,
     success: json(200, "Direct user members (at most 50), with how many the group has"),
+  },
+  requestPreview: {
+    method: "POST",
+    path: "/api/connections/{connectionId}/previews",
+    summary: "Preview the next cycle: compute its whole plan on a worker without writing to Dialpad",
+    access: "write",
+    ...withConnection,
+    success: json(202, "The preview, computing; poll it until it is ready"),
+  },
+  getPreview: {
+    method: "GET",
+    path: "/api/connections/{connectionId}/previews/{previewId}",
+    summary: "A preview (or the latest): summary, Dialpad impact, pre-flight checks and a page of operations",
+    access: "read",
+    params: ZPreviewParams,
+    query: ZPreviewQuery,
+    success: json(200, "The preview with one page of its operations"),
+  },
+  applyPreview: {
+    method: "POST",
+    path: "/api/connections/{connectionId}/previews/{previewId}/apply",
+    summary: "Apply exactly the previewed operations (changes made since the preview are skipped)",
+    access: "write",
+    params: ZPreviewParams,
+    success: json(202, "The preview, applying"),
+  },
+  discardPreview: {
+    method: "POST",
+    path: "/api/connections/{connectionId}/previews/{previewId}/discard",
+    summary: "Discard a preview without applying it",
+    access: "write",
+    params: ZPreviewParams,
+    success: json(200, "The preview, discarded"),
   },
   explainUser: {
     method: "GET",

@@ -10,9 +10,16 @@ export type AuditActivity =
   | "Enable/restart provisioning configuration"
   | "Update attribute mappings or scope"
   | "Test connection"
+  | "Target self-test"
   | "Provision on demand"
+  | "Preview next cycle"
+  | "Apply previewed cycle"
+  | "Discard previewed cycle"
   | "Allow deletes"
-  | "Quarantine";
+  | "Quarantine"
+  | "Webhook delivered"
+  | "Webhook failed"
+  | "Webhook test";
 
 export async function recordAudit(
   db: Prisma.TransactionClient,

@@ -5,6 +5,8 @@ import type { Principal } from "../auth/verify-token";
 import { AppError, validationFailed, type FieldError } from "./errors";
 import { checkTenantUrlResolved, type HostResolver, type TenantUrlPolicy } from "./tenant-url";
 import { recordAudit } from "./audit";
+import { WEBHOOK_EVENT_TYPES } from "../notify/webhook";
+import { checkWebhookUrlResolved } from "./webhook-url";
 
 const SECRET_EXPIRY_WARNING_DAYS = 14;
 
@@ -25,12 +27,21 @@ export const ZConnectionSettings = z
     notifyOnFailure: z.boolean(),
     preventAccidentalDeletes: z.boolean(),
     deletionThreshold: z.number().int("must be a whole number").min(1).max(1_000_000),
+    /** Hold every disable and delete until an admin approves it (Allow deletes, or applying a preview). */
+    requireApprovalForDeletions: z.boolean(),
     scheduleIntervalMinutes: z
       .number()
       .int("must be a whole number")
       .min(1, "must be at least 1 minute")
       .max(7 * 24 * 60),
     provisioningEnabled: z.boolean(),
+    /** Optional webhook; null removes it (the secret stays saved for when a URL is set again). */
+    webhookUrl: z.string().trim().max(2048).nullable(),
+    webhookSecret: z.string().min(16, "must be at least 16 characters").max(512),
+    webhookEvents: z
+      .array(z.enum(WEBHOOK_EVENT_TYPES))
+      .max(WEBHOOK_EVENT_TYPES.length)
+      .refine((events) => new Set(events).size === events.length, "lists an event twice"),
   })
   .partial()
   .strict();
@@ -66,8 +77,10 @@ export interface ConnectionDto {
   notifyOnFailure: boolean;
   preventAccidentalDeletes: boolean;
   deletionThreshold: number;
+  requireApprovalForDeletions: boolean;
   scheduleIntervalMinutes: number;
   provisioningEnabled: boolean;
+  webhook: { url: string | null; secret: SecretStatus; events: string[] };
   createdAt: string;
   updatedAt: string;
 }
@@ -107,8 +120,18 @@ export function toConnectionDto(connection: Connection, now = new Date()): Conne
     notifyOnFailure: connection.notifyOnFailure,
     preventAccidentalDeletes: connection.preventAccidentalDeletes,
     deletionThreshold: connection.deletionThreshold,
+    requireApprovalForDeletions: connection.requireApprovalForDeletions,
     scheduleIntervalMinutes: connection.scheduleIntervalMinutes,
     provisioningEnabled: connection.provisioningEnabled,
+    webhook: {
+      url: connection.webhookUrl,
+      secret: {
+        isSet: Boolean(connection.webhookSecretCipher),
+        last4: connection.webhookSecretLast4,
+        updatedAt: connection.webhookSecretUpdatedAt?.toISOString() ?? null,
+      },
+      events: connection.webhookEvents,
+    },
     createdAt: connection.createdAt.toISOString(),
     updatedAt: connection.updatedAt.toISOString(),
   };
@@ -145,6 +168,10 @@ async function checkSettings(
     const problem = await checkTenantUrlResolved(input.tenantUrl, policy, resolve);
     if (problem) errors.push({ field: "tenantUrl", message: `The tenant URL ${problem}.` });
   }
+  if (input.webhookUrl) {
+    const problem = await checkWebhookUrlResolved(input.webhookUrl, policy, resolve);
+    if (problem) errors.push({ field: "webhookUrl", message: `The webhook URL ${problem}.` });
+  }
   for (const field of ["graphAuthorityHost", "graphBaseUrl"] as const) {
     const value = input[field];
     if (value && !value.startsWith("https://")) errors.push({ field, message: "must use https" });
@@ -164,6 +191,7 @@ export async function createConnection(
       where: { id: row.id },
       data: settingsToData(row.id, input, context.box),
     });
+    requireWebhookSecret(updated);
     await recordAudit(tx, {
       connectionId: row.id,
       activity: "Add provisioning configuration",
@@ -201,6 +229,7 @@ export async function updateConnection(
       where: { id },
       data: { ...settingsToData(id, input, context.box), version: { increment: 1 } },
     });
+    requireWebhookSecret(after);
     await recordAudit(tx, {
       connectionId: id,
       activity: "Update provisioning setting or credentials",
@@ -212,8 +241,17 @@ export async function updateConnection(
   return toConnectionDto(updated);
 }
 
+/** Webhook requests are always signed: a URL without a secret (typed now or saved) is refused. */
+function requireWebhookSecret(connection: Connection): void {
+  if (connection.webhookUrl && !connection.webhookSecretCipher) {
+    throw validationFailed([
+      { field: "webhookSecret", message: "Enter a signing secret: every webhook request is signed with it." },
+    ]);
+  }
+}
+
 function settingsToData(id: string, input: ConnectionSettingsInput, box: SecretBox) {
-  const { secretToken, graphClientSecret, secretTokenExpiresAt, ...plain } = input;
+  const { secretToken, graphClientSecret, secretTokenExpiresAt, webhookSecret, ...plain } = input;
   const now = new Date();
   return {
     ...plain,
@@ -234,10 +272,22 @@ function settingsToData(id: string, input: ConnectionSettingsInput, box: SecretB
           graphClientSecretUpdatedAt: now,
         }
       : {}),
+    ...(webhookSecret !== undefined
+      ? {
+          webhookSecretCipher: box.seal(webhookSecret, `${id}:webhookSecret`),
+          webhookSecretLast4: lastFour(webhookSecret),
+          webhookSecretUpdatedAt: now,
+        }
+      : {}),
   };
 }
 
-const SECRET_FIELDS = new Set(["secretToken", "graphClientSecret"]);
+const SECRET_LAST4 = {
+  secretToken: "secretTokenLast4",
+  graphClientSecret: "graphClientSecretLast4",
+  webhookSecret: "webhookSecretLast4",
+} as const;
+const SECRET_FIELDS = new Set(Object.keys(SECRET_LAST4));
 
 function describeChanges(
   before: Connection | null,
@@ -247,7 +297,7 @@ function describeChanges(
   const changes: Record<string, { before: unknown; after: unknown }> = {};
   for (const field of Object.keys(input)) {
     if (SECRET_FIELDS.has(field)) {
-      const last4Field = field === "secretToken" ? "secretTokenLast4" : "graphClientSecretLast4";
+      const last4Field = SECRET_LAST4[field as keyof typeof SECRET_LAST4];
       changes[field] = {
         before: before?.[last4Field] ? `••••${before[last4Field]}` : before ? "(not set)" : null,
         after: `••••${after[last4Field] ?? ""}`,
@@ -309,6 +359,13 @@ export async function rotateSecretToken(
 export function openSecretToken(connection: Connection, box: SecretBox): string | null {
   return connection.secretTokenCipher
     ? box.open(connection.secretTokenCipher, `${connection.id}:secretToken`)
+    : null;
+}
+
+/** The webhook's signing key, for the worker that delivers and the test event only. */
+export function openWebhookSecret(connection: Connection, box: SecretBox): string | null {
+  return connection.webhookSecretCipher
+    ? box.open(connection.webhookSecretCipher, `${connection.id}:webhookSecret`)
     : null;
 }
 

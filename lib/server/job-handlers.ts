@@ -4,6 +4,7 @@ import { SecretBox, loadSecretKey } from "../crypto/secrets";
 import { PermanentJobError } from "../jobs/definitions";
 import type { JobHandlers, JobLogger } from "../jobs/runner";
 import { runOnDemand } from "./on-demand";
+import { runPreviewJob } from "./preview";
 import type { PlannedOperation } from "../sync/plan";
 import {
   finalizeProvisioningCycle,
@@ -11,6 +12,7 @@ import {
   runProvisioningCycle,
   type RunCycleOptions,
 } from "./provisioning-cycle";
+import { runWebhookJob } from "./webhooks";
 
 /** The handlers a worker process registers, one per job kind it can run. */
 export function createJobHandlers(options: {
@@ -36,6 +38,8 @@ export function createJobHandlers(options: {
       }
       return { results };
     },
+    // "Preview next cycle" (a stored dry run) and applying a reviewed preview.
+    "plan-preview": async (payload) => runPreviewJob(options.db, box, payload, options.cycle),
     // The planner: imports and plans the cycle, and runs it whole when it is small; otherwise it fans the
     // user operations out into cycle-unit jobs (pages of RunCycleOptions.unitPageSize) and returns.
     "provisioning-cycle": async (payload, { job, log }) =>
@@ -72,5 +76,8 @@ export function createJobHandlers(options: {
     // ends the cycle and queues the next one.
     "cycle-finalize": async (payload, { log }) =>
       finalizeProvisioningCycle(options.db, payload.cycleId, { box, options: { log, ...options.cycle } }),
+    // One attempt at one webhook event; a failure is retried with backoff by the job store.
+    webhook: async (payload, { job }) =>
+      runWebhookJob(options.db, box, payload, { number: job.attempts, of: job.maxAttempts }),
   };
 }

@@ -7,6 +7,7 @@ import {
   type GraphTokenProvider,
 } from "../graph";
 import { createScimClient, type RequestLimiter, type ScimClient, type ScimExchange } from "../scim";
+import { listDialpadOffices } from "../scim/dialpad-offices";
 import { env, isSandboxEnabled } from "../config/env";
 import { AppError } from "./errors";
 import { checkTenantUrlResolved } from "./tenant-url";
@@ -64,6 +65,26 @@ export async function scimClientFor(
   box: SecretBox,
   options: { limiter?: RequestLimiter; onExchange?: (exchange: ScimExchange) => void } = {},
 ): Promise<ScimClient> {
+  const { tenantUrl, token } = await dialpadPeerFor(connection, box);
+  return createScimClient({
+    baseUrl: tenantUrl,
+    token,
+    limiter: options.limiter,
+    onExchange: options.onExchange,
+  });
+}
+
+/** Dialpad's office names, read with the connection's key from Dialpad's REST API next to the SCIM one. */
+export async function dialpadOfficesFor(connection: Connection, box: SecretBox): Promise<string[]> {
+  const { tenantUrl, token } = await dialpadPeerFor(connection, box);
+  return listDialpadOffices({ tenantUrl, token });
+}
+
+/** The tenant URL (checked again against the private network) and the unsealed key of a connection. */
+async function dialpadPeerFor(
+  connection: Connection,
+  box: SecretBox,
+): Promise<{ tenantUrl: string; token: string }> {
   const token = openSecretToken(connection, box);
   if (!connection.tenantUrl || !token) {
     throw new AppError(
@@ -77,10 +98,5 @@ export async function scimClientFor(
     allowPrivateAddresses: settings.ALLOW_PRIVATE_TENANT_URLS,
   });
   if (problem) throw new AppError("not_configured", `The tenant URL ${problem}.`);
-  return createScimClient({
-    baseUrl: connection.tenantUrl,
-    token,
-    limiter: options.limiter,
-    onExchange: options.onExchange,
-  });
+  return { tenantUrl: connection.tenantUrl, token };
 }

@@ -5,6 +5,7 @@ import { SecretBox, loadSecretKey } from "../crypto/secrets";
 import { beginCycle, CycleAlreadyRunningError, enqueueCycleUnits } from "../jobs/cycles";
 import { PermanentJobError } from "../jobs/definitions";
 import { finishCycle } from "../jobs/schedule";
+import { enqueueWebhookEvent } from "../jobs/webhook-events";
 import type { Mailer } from "../notify/mailer";
 import { mailerFromEnvironment, sendNotification } from "../notify/notifications";
 import { createAdaptiveLimiter, eq, type RequestLimiter, type ScimClient, type ScimExchange } from "../scim";
@@ -37,6 +38,7 @@ import { getConnection } from "./connections";
 import { MEMBERSHIP_LINK_TYPE, prismaCycleStore, toHeldRecord } from "./cycle-store";
 import { loadMappingConfig } from "./mappings";
 import { graphClientFor, scimClientFor } from "./peers";
+import { savePreviewPlan } from "./preview-store";
 
 /**
  * The provisioning cycle as a service: a "provisioning-cycle" job imports and plans a cycle
@@ -56,6 +58,10 @@ export interface RunCycleInput {
   jobId: string | null;
   trigger: string;
   dryRun: boolean;
+  /** "Preview next cycle": the dry run's whole plan is stored in this PlanPreview. */
+  previewId?: string;
+  /** Applying a reviewed preview: only these fingerprints are sent, and the watermark stays. */
+  approved?: { operations: ReadonlySet<string>; memberships: ReadonlySet<string> };
 }
 
 export interface RunCycleOptions {
@@ -106,6 +112,7 @@ export interface FanOutState {
 }
 
 const DEFAULT_UNIT_PAGE_SIZE = 100;
+const UNITS_PER_ENQUEUE = 20;
 
 type PlanItem = Pick<
   PlannedOperation,
@@ -156,6 +163,8 @@ export async function runProvisioningCycle(
     type,
     trigger: input.trigger,
     dryRun: input.dryRun,
+    // An admin's explicit preview or apply runs even while scheduled provisioning is off or paused.
+    ignoreSchedule: input.previewId !== undefined || input.approved !== undefined,
   });
   if (!begun.started) {
     if (begun.reason === "already-running") throw new CycleAlreadyRunningError(connection.id);
@@ -209,10 +218,8 @@ export async function runProvisioningCycle(
       cycleType: type,
       dryRun: input.dryRun,
       watermark: { usersDeltaLink: connection.usersDeltaLink, groupsDeltaLink: connection.groupsDeltaLink },
-      deletion: {
-        preventAccidentalDeletes: connection.preventAccidentalDeletes,
-        deletionThreshold: connection.deletionThreshold,
-      },
+      deletion: deletionSettings(connection, input),
+      ...(input.approved ? { approved: input.approved } : {}),
       ...(finalizedByJob && !input.dryRun
         ? {
             fanOut: {
@@ -222,12 +229,21 @@ export async function runProvisioningCycle(
                 await db.$executeRaw`
                   UPDATE "Cycle" SET "completedUnits" = 0, "totalUnits" = 0
                   WHERE id = ${cycle.id}::uuid AND status = 'running'`;
-                const result = await enqueueCycleUnits(
-                  db,
-                  cycle.id,
-                  pages.map((operations) => ({ phase: "users", input: { operations } })),
-                );
-                return result.accepted;
+                // In batches, each its own transaction: 100,000 users are a thousand units and hundreds
+                // of megabytes of payload, more than one transaction should hold (it overran even an
+                // 80-second timeout). Units already queued may start meanwhile; the cycle is not sealed
+                // until this job ends, so its finalizer cannot run early.
+                for (let offset = 0; offset < pages.length; offset += UNITS_PER_ENQUEUE) {
+                  const result = await enqueueCycleUnits(
+                    db,
+                    cycle.id,
+                    pages
+                      .slice(offset, offset + UNITS_PER_ENQUEUE)
+                      .map((operations) => ({ phase: "users", input: { operations } })),
+                  );
+                  if (!result.accepted) return false;
+                }
+                return true;
               },
             },
           }
@@ -270,6 +286,14 @@ export async function runProvisioningCycle(
     throw error;
   }
 
+  if (input.dryRun && input.previewId) {
+    await savePreviewPlan(db, box, connection, {
+      previewId: input.previewId,
+      cycleId: cycle.id,
+      outcome,
+      now: now(),
+    });
+  }
   if (input.dryRun) {
     // A dry run changes nothing but its own Cycle row: no links, escrows, logs, watermark or quarantine.
     // The plan goes to the job result (the API shows it); the provisioning log only records real changes.
@@ -338,7 +362,8 @@ export async function runProvisioningCycle(
     .map((operation) => operation.displayName ?? operation.sourceId);
   const concluded = await concludeCycle(db, connection, cycle.id, {
     counts: outcome.counts,
-    watermark: outcome.watermark,
+    // Applying a preview sends only what was approved: the changes it left out must come again.
+    watermark: input.approved ? null : outcome.watermark,
     held: heldInfo(outcome.held),
     failedSample,
     finalizedByJob,
@@ -353,6 +378,24 @@ export async function runProvisioningCycle(
     dryRun: false,
     counts: outcome.counts,
     quarantine: concluded.quarantine,
+  };
+}
+
+/**
+ * Accidental-deletions prevention as the connection asks for it. "Require approval" holds every disable
+ * and delete (a threshold of 0); applying a reviewed preview holds none, since the admin approved exactly
+ * those operations.
+ */
+function deletionSettings(
+  connection: Connection,
+  input: RunCycleInput,
+): { preventAccidentalDeletes: boolean; deletionThreshold: number } {
+  if (input.approved)
+    return { preventAccidentalDeletes: false, deletionThreshold: connection.deletionThreshold };
+  if (connection.requireApprovalForDeletions) return { preventAccidentalDeletes: true, deletionThreshold: 0 };
+  return {
+    preventAccidentalDeletes: connection.preventAccidentalDeletes,
+    deletionThreshold: connection.deletionThreshold,
   };
 }
 
@@ -414,6 +457,20 @@ async function concludeCycle(
         { objectFailures, referenceFailures, cycleEvents: events, cycleFailures: counts.failed },
         options.escrowThresholds ?? ENTRA_ESCROW_THRESHOLDS,
       );
+  if (input.held.count) {
+    await enqueueWebhookEvent(
+      db,
+      connection.id,
+      "deletions.held",
+      {
+        cycleId,
+        count: input.held.count,
+        threshold: connection.deletionThreshold,
+        sample: input.held.sample,
+      },
+      { subjectKey: cycleId },
+    );
+  }
   const quarantine = await applyQuarantine(db, connection, reason, {
     now: now(),
     detail:
@@ -870,6 +927,11 @@ async function applyQuarantine(
       },
     });
     if (reason !== connection.quarantineReason) {
+      await enqueueQuarantineWebhook(tx, connection, reason, {
+        cycleId: context.cycleId,
+        detail: context.detail ?? null,
+        nextAttempt: decision.state.nextAttempt,
+      });
       await recordAudit(tx, {
         connectionId: connection.id,
         activity: "Quarantine",
@@ -891,6 +953,30 @@ async function applyQuarantine(
     }
   });
   return reason ? { reason, nextAttempt: decision.state.nextAttempt } : null;
+}
+
+/** "quarantine.entered" for a new reason (also a change of reason), "quarantine.left" when it ends. */
+async function enqueueQuarantineWebhook(
+  tx: Prisma.TransactionClient,
+  connection: Pick<Connection, "id" | "quarantineReason">,
+  reason: string | null,
+  context: { cycleId?: string; detail?: string | null; nextAttempt?: Date | null; why?: string },
+) {
+  if (reason) {
+    await enqueueWebhookEvent(tx, connection.id, "quarantine.entered", {
+      reason,
+      previousReason: connection.quarantineReason,
+      detail: context.detail ?? null,
+      nextAttempt: context.nextAttempt ?? null,
+      cycleId: context.cycleId ?? null,
+    });
+  } else if (connection.quarantineReason) {
+    await enqueueWebhookEvent(tx, connection.id, "quarantine.left", {
+      previousReason: connection.quarantineReason,
+      why: context.why ?? "A cycle ran without the quarantine condition.",
+      cycleId: context.cycleId ?? null,
+    });
+  }
 }
 
 function defaultBox(): SecretBox {
@@ -931,6 +1017,7 @@ export async function allowDeletes(
     await tx.heldChange.deleteMany({ where: { connectionId, id: { in: rows.map((row) => row.id) } } });
     if (connection.quarantineReason === "TooManyDeletes") {
       await tx.connection.update({ where: { id: connectionId }, data: clearedQuarantine() });
+      await enqueueQuarantineWebhook(tx, connection, null, { why: `Allow deletes by ${actor.upn}.` });
     }
     await recordAudit(tx, {
       connectionId,
@@ -974,7 +1061,7 @@ export async function applyRestartCriteria(
   heldDiscarded: number;
   linksRemoved: number;
 }> {
-  await getConnection(db, connectionId);
+  const before = await getConnection(db, connectionId);
   const wanted = new Set<RestartCriterion>(
     criteria.length ? criteria : ["Watermark", "Escrows", "QuarantineState"],
   );
@@ -995,6 +1082,11 @@ export async function applyRestartCriteria(
         ...(wanted.has("QuarantineState") ? clearedQuarantine() : {}),
       },
     });
+    if (wanted.has("QuarantineState")) {
+      await enqueueQuarantineWebhook(tx, before, null, {
+        why: `Restart by ${options.initiatedBy?.upn ?? SYSTEM.upn}.`,
+      });
+    }
     await recordAudit(tx, {
       connectionId,
       activity: "Enable/restart provisioning configuration",

@@ -31,6 +31,7 @@ import {
   type TargetLookup,
 } from "./plan";
 import type { ObjectLinkRecord, ObjectMappingEngine } from "./ports";
+import { restrictMembershipsToApproved, restrictToApproved } from "./preview";
 import { graphGroupSelectFor, graphSelectFor, toEntraGroup, toEntraUser } from "./source";
 
 /**
@@ -58,6 +59,11 @@ export interface CycleEngineContext {
   dryRun: boolean;
   watermark: { usersDeltaLink: string | null; groupsDeltaLink: string | null };
   deletion: { preventAccidentalDeletes: boolean; deletionThreshold: number };
+  /**
+   * Applying a reviewed preview: only operations and member changes whose fingerprints the admin
+   * approved are sent; anything new or different is skipped with the reason (lib/sync/preview.ts).
+   */
+  approved?: { operations: ReadonlySet<string>; memberships: ReadonlySet<string> };
   now?: () => Date;
   /** Objects per progress unit of the execute phase. */
   unitSize?: number;
@@ -155,6 +161,40 @@ export function emptyCounts(): CycleCounts {
 }
 
 const linkKey = (objectType: ObjectType, sourceId: string) => `${objectType}:${sourceId}`;
+
+/** Target reads a planner keeps in flight at once. */
+const LOOKUP_CONCURRENCY = 8;
+
+/**
+ * How often a unit asks whether Stop was requested. Asking before every object cost a database round
+ * trip per object, as much as the object's own link write; a fifth of a second is still well inside
+ * what an admin perceives as "stopped after the current object".
+ */
+const STOP_CHECK_INTERVAL_MS = 200;
+
+/** Runs `work` over `items` with at most `limit` in flight; results keep the items' order. */
+async function mapWithConcurrency<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const index = next++;
+      try {
+        results[index] = await work(items[index]!);
+      } catch (error) {
+        // A quarantine condition: the other lanes start nothing more.
+        next = items.length;
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
+}
 
 /** 401/403 from Dialpad or any Graph authentication failure stops the cycle and quarantines the job. */
 function asQuarantine(error: unknown): QuarantineException | null {
@@ -320,26 +360,42 @@ export async function runCycle(context: CycleEngineContext): Promise<CycleOutcom
       ),
     );
     const operations: { evaluation: Evaluation; operation: PlannedOperation }[] = [];
-    for (const [index, evaluation] of evaluations.entries()) {
-      if (evaluation.inScope) counts.countEntitled += 1;
-      const lookup = evaluation.lookup ? await resolveTarget(scim, objectType, evaluation.lookup) : null;
-      operations.push({
-        evaluation,
-        operation: planObject(evaluation, lookup, {
-          objectType,
-          engine: settings.engine,
-          actions: settings.actions,
-          cycleType,
-          now: now().toISOString(),
-        }),
-      });
-      if ((index + 1) % unitSize === 0) await unitDone(1);
+    for (let offset = 0; offset < evaluations.length; offset += unitSize) {
+      const chunk = evaluations.slice(offset, offset + unitSize);
+      // The lookups are independent reads, so a few run at once: one at a time, an initial cycle of
+      // 100,000 users spends most of its planning waiting on the target's latency. The request limiter
+      // still paces them.
+      const lookups = await mapWithConcurrency(chunk, LOOKUP_CONCURRENCY, (evaluation) =>
+        evaluation.lookup ? resolveTarget(scim, objectType, evaluation.lookup) : Promise.resolve(null),
+      );
+      for (const [index, evaluation] of chunk.entries()) {
+        if (evaluation.inScope) counts.countEntitled += 1;
+        operations.push({
+          evaluation,
+          operation: planObject(evaluation, lookups[index] ?? null, {
+            objectType,
+            engine: settings.engine,
+            actions: settings.actions,
+            cycleType,
+            now: now().toISOString(),
+          }),
+        });
+      }
+      if (chunk.length === unitSize) await unitDone(1);
     }
     return operations;
   };
   const userPlan = await planFor(userCandidates, context.users, "User");
   const groupPlan = await planFor(groupCandidates, context.groups, "Group");
-  const plan = [...userPlan, ...groupPlan].map((entry) => entry.operation);
+  let plan = [...userPlan, ...groupPlan].map((entry) => entry.operation);
+  // Not applied (not in the approved preview): such a user keeps the membership state of its link.
+  const notApproved = new Set<string>();
+  if (context.approved) {
+    const restricted = restrictToApproved(plan, context.approved.operations);
+    plan = restricted.plan;
+    for (const operation of restricted.notApproved)
+      notApproved.add(linkKey(operation.objectType, operation.sourceId));
+  }
 
   // ── Accidental deletions prevention ─────────────────────────────────────────────────────────────
   const holding = exceedsDeletionThreshold(plan, context.deletion);
@@ -356,6 +412,7 @@ export async function runCycle(context: CycleEngineContext): Promise<CycleOutcom
     if (link.objectType === "User" && link.exportedHash !== null) provisionedUsers.add(link.sourceId);
   for (const { evaluation, operation } of userPlan) {
     if (heldKeys.has(linkKey("User", operation.sourceId))) continue;
+    if (notApproved.has(linkKey("User", operation.sourceId))) continue;
     if (evaluation.inScope) provisionedUsers.add(operation.sourceId);
     else provisionedUsers.delete(operation.sourceId);
   }
@@ -367,6 +424,7 @@ export async function runCycle(context: CycleEngineContext): Promise<CycleOutcom
       groupsInScope.set(link.sourceId, link.displayName);
     }
     for (const { evaluation, operation } of groupPlan) {
+      if (notApproved.has(linkKey("Group", operation.sourceId))) continue;
       if (evaluation.inScope) groupsInScope.set(operation.sourceId, operation.displayName);
       else if (!heldKeys.has(linkKey("Group", operation.sourceId))) groupsInScope.delete(operation.sourceId);
     }
@@ -496,6 +554,8 @@ export async function runCycle(context: CycleEngineContext): Promise<CycleOutcom
         exported: groupedMemberships(await store.loadMemberships()),
         provisionedUsers,
       });
+      if (context.approved)
+        memberships = restrictMembershipsToApproved(memberships, context.approved.memberships).memberships;
       for (const membership of memberships) {
         const entry = await executeMembership(
           context,
@@ -1247,7 +1307,7 @@ export function addCounts(total: CycleCounts, more: Partial<CycleCounts>): Cycle
 
 /**
  * One cycle unit: a page of planned user operations, run in order. Stops before the next object once
- * `store.stopRequested()` says so; the log entries of whatever ran are written even when it throws.
+ * `store.stopRequested()` says so (asked at most every STOP_CHECK_INTERVAL_MS); the log entries of whatever ran are written even when it throws.
  */
 export async function executeUnit(
   ports: ExecutionPorts,
@@ -1258,11 +1318,15 @@ export async function executeUnit(
   const logs: CycleLogEntry[] = [];
   let executed = 0;
   let stopped = false;
+  let checkedAt = Number.NEGATIVE_INFINITY;
   try {
     for (const operation of operations) {
-      if (await ports.store.stopRequested()) {
-        stopped = true;
-        break;
+      if (performance.now() - checkedAt >= STOP_CHECK_INTERVAL_MS) {
+        checkedAt = performance.now();
+        if (await ports.store.stopRequested()) {
+          stopped = true;
+          break;
+        }
       }
       const entry = await executeOperation(ports, operation, links, counts);
       executed += 1;

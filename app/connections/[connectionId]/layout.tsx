@@ -12,6 +12,7 @@ const TABS = [
   { segment: "/settings", label: "Provisioning settings" },
   { segment: "/mappings", label: "Mappings" },
   { segment: "/on-demand", label: "Provision on demand" },
+  { segment: "/preview", label: "Preview" },
   { segment: "/logs", label: "Provisioning logs" },
   { segment: "/audit", label: "Audit log" },
 ];

@@ -1,0 +1,271 @@
+import type { PlanPreview, Prisma, PrismaClient } from "../db/generated/client";
+import type { Principal } from "../auth/verify-token";
+import type { SecretBox } from "../crypto/secrets";
+import { enqueueJob } from "../jobs/store";
+import type { PlannedMembership } from "../sync/plan";
+import { membershipKeys, NOT_IN_PREVIEW, type PreviewOperation } from "../sync/preview";
+import { recordAudit } from "./audit";
+import { getConnection } from "./connections";
+import { AppError } from "./errors";
+import { runProvisioningCycle, type RunCycleOptions } from "./provisioning-cycle";
+import type { PreviewSummary } from "./preview-store";
+
+export type PreviewStatus =
+  "computing" | "ready" | "failed" | "applying" | "applied" | "discarded" | "superseded";
+
+/** Operations a page of the preview lists at most; the summary counts all of them. */
+const PAGE_LIMIT = 500;
+
+export interface ApplyResult {
+  cycleId: string | null;
+  status: string;
+  counts: Record<string, number>;
+  /** Planned now but left out, because they were not (or not so) in the preview. */
+  notApplied: {
+    count: number;
+    sample: { displayName: string | null; sourceId: string | null; reason: string | null }[];
+  };
+}
+
+/** Starts "Preview next cycle": a dry run on a worker that stores its whole plan. */
+export async function requestPreview(
+  db: PrismaClient,
+  connectionId: string,
+  principal: Pick<Principal, "objectId" | "upn">,
+): Promise<PlanPreview> {
+  const connection = await getConnection(db, connectionId);
+  const computing = await db.planPreview.findFirst({
+    where: { connectionId: connection.id, status: "computing" },
+    orderBy: { createdAt: "desc" },
+  });
+  if (computing) return computing;
+  const preview = await db.planPreview.create({
+    data: { connectionId: connection.id, requestedBy: principal.upn },
+  });
+  await enqueueJob(
+    db,
+    "plan-preview",
+    { connectionId: connection.id, previewId: preview.id, mode: "compute" },
+    { connectionId: connection.id, priority: 50, maxAttempts: 1 },
+  );
+  await recordAudit(db, {
+    connectionId: connection.id,
+    activity: "Preview next cycle",
+    principal,
+    changes: { preview: { before: null, after: preview.id } },
+  });
+  return preview;
+}
+
+/** Applies a ready preview: exactly its operations, on a worker; everything else waits for a cycle. */
+export async function applyPreview(
+  db: PrismaClient,
+  connectionId: string,
+  previewId: string,
+  principal: Pick<Principal, "objectId" | "upn">,
+): Promise<PlanPreview> {
+  const preview = await findPreview(db, connectionId, previewId);
+  const claimed = await db.planPreview.updateMany({
+    where: { id: preview.id, status: "ready" },
+    data: { status: "applying", decidedAt: new Date(), decidedBy: principal.upn },
+  });
+  if (claimed.count === 0) throw notReady(preview, "applied");
+  await enqueueJob(
+    db,
+    "plan-preview",
+    { connectionId, previewId: preview.id, mode: "apply" },
+    { connectionId, priority: 50, maxAttempts: 1 },
+  );
+  const summary = preview.summary as unknown as PreviewSummary;
+  await recordAudit(db, {
+    connectionId,
+    activity: "Apply previewed cycle",
+    principal,
+    changes: {
+      preview: { before: null, after: preview.id },
+      operations: { before: null, after: (preview.operations as unknown[]).length },
+      disablesOrDeletes: { before: null, after: summary.impact?.disablesOrDeletes ?? 0 },
+    },
+  });
+  return db.planPreview.findUniqueOrThrow({ where: { id: preview.id } });
+}
+
+export async function discardPreview(
+  db: PrismaClient,
+  connectionId: string,
+  previewId: string,
+  principal: Pick<Principal, "objectId" | "upn">,
+): Promise<PlanPreview> {
+  const preview = await findPreview(db, connectionId, previewId);
+  const discarded = await db.planPreview.updateMany({
+    where: { id: preview.id, status: "ready" },
+    data: { status: "discarded", decidedAt: new Date(), decidedBy: principal.upn },
+  });
+  if (discarded.count === 0) throw notReady(preview, "discarded");
+  await recordAudit(db, {
+    connectionId,
+    activity: "Discard previewed cycle",
+    principal,
+    changes: { preview: { before: null, after: preview.id } },
+  });
+  return db.planPreview.findUniqueOrThrow({ where: { id: preview.id } });
+}
+
+/** A preview with one page of its operations (optionally of one kind) and its member changes. */
+export async function readPreview(
+  db: PrismaClient,
+  connectionId: string,
+  previewId: string,
+  page: { kind?: PreviewOperation["kind"]; offset: number; limit: number },
+) {
+  const preview = await findPreview(db, connectionId, previewId);
+  const all = preview.operations as unknown as PreviewOperation[];
+  const matching = page.kind ? all.filter((operation) => operation.kind === page.kind) : all;
+  const limit = Math.min(page.limit, PAGE_LIMIT);
+  const memberships = preview.memberships as unknown as PlannedMembership[];
+  return {
+    id: preview.id,
+    status: preview.status as PreviewStatus,
+    requestedBy: preview.requestedBy,
+    createdAt: preview.createdAt,
+    readyAt: preview.readyAt,
+    decidedAt: preview.decidedAt,
+    decidedBy: preview.decidedBy,
+    cycleId: preview.cycleId,
+    appliedCycleId: preview.appliedCycleId,
+    summary: preview.status === "computing" ? null : (preview.summary as unknown as PreviewSummary),
+    result: preview.result as unknown as ApplyResult | null,
+    error: preview.error as { message: string } | null,
+    operations: {
+      total: matching.length,
+      offset: page.offset,
+      items: matching.slice(page.offset, page.offset + limit),
+    },
+    memberships: { total: memberships.length, items: memberships.slice(0, PAGE_LIMIT) },
+  };
+}
+
+/** The worker side of a preview: compute it (a stored dry run), or apply it. */
+export async function runPreviewJob(
+  db: PrismaClient,
+  box: SecretBox,
+  payload: { connectionId: string; previewId: string; mode: "compute" | "apply" },
+  options: RunCycleOptions = {},
+): Promise<{ status: string }> {
+  const preview = await db.planPreview.findUniqueOrThrow({ where: { id: payload.previewId } });
+  try {
+    if (payload.mode === "compute") {
+      const summary = await runProvisioningCycle(
+        db,
+        box,
+        {
+          connectionId: payload.connectionId,
+          jobId: null,
+          trigger: "preview",
+          dryRun: true,
+          previewId: preview.id,
+        },
+        options,
+      );
+      if (summary.status !== "succeeded")
+        throw new Error(describeCycleEnd(summary.status, summary.skippedBecause, summary.error?.message));
+      return { status: "ready" };
+    }
+    const operations = preview.operations as unknown as PreviewOperation[];
+    const memberships = preview.memberships as unknown as PlannedMembership[];
+    const summary = await runProvisioningCycle(
+      db,
+      box,
+      {
+        connectionId: payload.connectionId,
+        jobId: null,
+        trigger: "apply-preview",
+        dryRun: false,
+        approved: {
+          operations: new Set(operations.map((operation) => operation.fingerprint)),
+          memberships: new Set(memberships.flatMap(membershipKeys)),
+        },
+      },
+      options,
+    );
+    if (summary.status === "skipped" || !summary.cycleId)
+      throw new Error(describeCycleEnd(summary.status, summary.skippedBecause, summary.error?.message));
+    const where = { cycleId: summary.cycleId, errorCode: NOT_IN_PREVIEW };
+    const [count, sample] = await Promise.all([
+      db.provisioningLog.count({ where }),
+      db.provisioningLog.findMany({
+        where,
+        take: 20,
+        orderBy: { seq: "asc" },
+        select: { sourceDisplayName: true, sourceId: true, errorReason: true },
+      }),
+    ]);
+    const result: ApplyResult = {
+      cycleId: summary.cycleId,
+      status: summary.status,
+      counts: { ...(summary.counts as unknown as Record<string, number>) },
+      notApplied: {
+        count,
+        sample: sample.map((entry) => ({
+          displayName: entry.sourceDisplayName,
+          sourceId: entry.sourceId,
+          reason: entry.errorReason,
+        })),
+      },
+    };
+    await db.planPreview.update({
+      where: { id: preview.id },
+      data: {
+        status: "applied",
+        appliedCycleId: summary.cycleId,
+        result: result as unknown as Prisma.InputJsonValue,
+        ...(summary.error ? { error: { message: summary.error.message } } : {}),
+      },
+    });
+    return { status: "applied" };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    await db.planPreview.update({
+      where: { id: preview.id },
+      data: { status: "failed", error: { message } },
+    });
+    throw error;
+  }
+}
+
+async function findPreview(db: PrismaClient, connectionId: string, previewId: string): Promise<PlanPreview> {
+  const preview =
+    previewId === "latest"
+      ? await db.planPreview.findFirst({ where: { connectionId }, orderBy: { createdAt: "desc" } })
+      : await db.planPreview.findFirst({ where: { id: previewId, connectionId } });
+  if (!preview)
+    throw new AppError(
+      "not_found",
+      previewId === "latest"
+        ? "No cycle has been previewed yet."
+        : `No preview ${previewId} for this connection.`,
+    );
+  return preview;
+}
+
+function notReady(preview: PlanPreview, verb: string): AppError {
+  const why: Record<string, string> = {
+    computing: "it is still being computed",
+    failed: "it failed",
+    applying: "it is being applied",
+    applied: "it was applied already",
+    discarded: "it was discarded",
+    superseded: "a newer preview replaced it; review that one",
+  };
+  return new AppError(
+    "conflict",
+    `This preview cannot be ${verb}: ${why[preview.status] ?? preview.status}.`,
+  );
+}
+
+function describeCycleEnd(status: string, skippedBecause?: string, message?: string): string {
+  if (skippedBecause === "already-running")
+    return "A provisioning cycle is running; preview again once it has finished.";
+  if (skippedBecause) return `The cycle did not start (${skippedBecause}).`;
+  return message ? `The cycle ended ${status}: ${message}` : `The cycle ended ${status}.`;
+}
