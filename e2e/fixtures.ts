@@ -33,3 +33,9 @@ export function dialpadUrl(): string {
   const base = Number(process.env.E2E_SANDBOX_PORT_BASE ?? 3950);
   return `https://localhost:${base + 3}`;
 }
+
+/** The sandbox Graph emulator's control API (no token, loopback only), two ports above the hub. */
+export function graphAdminUrl(path: string): string {
+  const base = Number(process.env.E2E_SANDBOX_PORT_BASE ?? 3950);
+  return `https://localhost:${base + 2}/_sandbox/${path}`;
+}

@@ -1,13 +1,7 @@
 import fs from "node:fs";
 import { expect, test, type Page } from "@playwright/test";
 import { SEED_USERS } from "../sandbox/graph/seed";
-import { ADMIN, READER, signIn, snapshot } from "./fixtures";
-
-/** The sandbox Graph emulator's control API (no token, loopback only), two ports above the hub. */
-function graphAdminUrl(path: string): string {
-  const base = Number(process.env.E2E_SANDBOX_PORT_BASE ?? 3950);
-  return `https://localhost:${base + 2}/_sandbox/${path}`;
-}
+import { ADMIN, READER, graphAdminUrl, signIn, snapshot } from "./fixtures";
 
 async function openConnection(page: Page): Promise<void> {
   await page.getByRole("link", { name: /Dialpad \(sandbox\)/ }).click();

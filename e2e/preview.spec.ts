@@ -1,13 +1,7 @@
 import { expect, test } from "@playwright/test";
 import { SANDBOX_DIALPAD_KEY } from "../sandbox/dialpad/server";
 import { SEED_USERS } from "../sandbox/graph/seed";
-import { ADMIN, READER, dialpadUrl, signIn, snapshot } from "./fixtures";
-
-/** The sandbox Graph emulator's control API (no token, loopback only), two ports above the hub. */
-function graphAdminUrl(path: string): string {
-  const base = Number(process.env.E2E_SANDBOX_PORT_BASE ?? 3950);
-  return `https://localhost:${base + 2}/_sandbox/${path}`;
-}
+import { ADMIN, READER, dialpadUrl, graphAdminUrl, signIn, snapshot } from "./fixtures";
 
 /**
  * "Preview next cycle": the admin changes a user in Entra ID, previews the next cycle, reads the change

@@ -1,3 +1,4 @@
+import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { API, type ApiDefinition } from "@/lib/server/api-definitions";
 import { SEED_GROUPS, SEED_USERS } from "@/sandbox/graph/seed";
@@ -159,6 +160,21 @@ describe("each documented route, called once", () => {
     schema = (await exercise("exportSchema")).body;
     await exercise("importSchema", { body: schema });
     await exercise("listLogs", { query: "limit=5" });
+    const failed = await h.t.db.provisioningLog.create({
+      data: {
+        connectionId: h.connectionId,
+        changeId: crypto.randomUUID(),
+        action: "Update",
+        status: "Failure",
+        objectType: "User",
+        sourceId: SEED_USERS.jose.id,
+        sourceDisplayName: "José Müller",
+        errorCode: "SystemForCrossDomainIdentityManagementServiceIncompatible",
+        initiatedBy: "System",
+      },
+    });
+    const replayed = await exercise("replayLogEntry", { params: { logId: failed.id } });
+    expect(replayed.body).toMatchObject({ replayOf: failed.id, status: "Skipped" });
     await exercise("exportLogs", { query: "format=csv" });
     await exercise("listAudit");
     await exercise("metrics");

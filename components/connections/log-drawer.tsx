@@ -1,7 +1,12 @@
 "use client";
 
 import { type KeyboardEvent, type ReactNode, useEffect, useId, useRef, useState } from "react";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { Alert } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
+import { Button } from "@/components/ui/button";
+import { describeProblem, useApi } from "@/lib/client/api";
+import { queryKeys } from "@/lib/client/query-keys";
 import { cn } from "@/components/ui/cn";
 import type { ProvisioningLogDto } from "@/lib/server/logs";
 import { ModifiedPropertiesTable, type ModifiedPropertyRow } from "./modified-properties";
@@ -20,7 +25,17 @@ type TabId = (typeof TABS)[number]["id"];
  * right: showModal() traps focus and makes the table inert, Escape closes through the parent's state,
  * and focus goes back to the row's Details button (the element that had focus when it opened).
  */
-export function LogDrawer({ entry, onClose }: { entry: ProvisioningLogDto; onClose: () => void }) {
+export function LogDrawer({
+  entry,
+  connectionId,
+  canWrite,
+  onClose,
+}: {
+  entry: ProvisioningLogDto;
+  connectionId: string;
+  canWrite: boolean;
+  onClose: () => void;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   const [tab, setTab] = useState<TabId>("steps");
@@ -140,6 +155,9 @@ export function LogDrawer({ entry, onClose }: { entry: ProvisioningLogDto; onClo
           className="flex-1 overflow-y-auto px-5 py-4 text-sm"
         >
           {tab === "steps" && <StepList steps={entry.steps} />}
+          {tab === "troubleshooting" && entry.status === "Failure" && (
+            <RetryChange entry={entry} connectionId={connectionId} canWrite={canWrite} />
+          )}
           {tab === "troubleshooting" &&
             (entry.error ? (
               <dl className="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-2">
@@ -183,6 +201,11 @@ export function LogDrawer({ entry, onClose }: { entry: ProvisioningLogDto; onClo
               </Item>
               <Item term="Duration">{entry.durationMs.toLocaleString()} ms</Item>
               <Item term="Initiated by">{entry.initiatedBy}</Item>
+              {entry.replayOf && (
+                <Item term="Replay of">
+                  <Id value={entry.replayOf} />
+                </Item>
+              )}
             </dl>
           )}
         </div>
@@ -202,4 +225,58 @@ function Item({ term, children }: { term: string; children: ReactNode }) {
 
 function Id({ value }: { value: string | null }) {
   return <span className="block font-mono text-xs">{value ?? "—"}</span>;
+}
+
+/** Replay: retry this failed change now, re-planned from the current source data, as a new log entry. */
+function RetryChange({
+  entry,
+  connectionId,
+  canWrite,
+}: {
+  entry: ProvisioningLogDto;
+  connectionId: string;
+  canWrite: boolean;
+}) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const retry = useMutation({
+    mutationFn: () =>
+      api<{ status: string; action: string; logId: string | null; statusInfo: { reason?: string } }>(
+        `/api/connections/${connectionId}/logs/${entry.id}/replay`,
+        { method: "POST" },
+      ),
+    onSuccess: () =>
+      void queryClient.invalidateQueries({ queryKey: queryKeys.connections.logsAll(connectionId) }),
+  });
+  return (
+    <div className="mb-4 space-y-2">
+      <div className="flex flex-wrap items-center gap-3">
+        <Button onClick={() => retry.mutate()} disabled={!canWrite || retry.isPending || retry.isSuccess}>
+          {retry.isPending ? "Retrying…" : "Retry this change now"}
+        </Button>
+        <p className="text-xs text-slate-600 dark:text-slate-400">
+          {canWrite
+            ? "Re-planned from the current Entra ID data; the retry gets its own log entry linked to this one."
+            : "Your role can read logs but not retry changes (Reader)."}
+        </p>
+      </div>
+      {retry.error && (
+        <Alert tone="error" title="The retry could not run">
+          {describeProblem(retry.error)}
+        </Alert>
+      )}
+      {retry.data && (
+        <Alert
+          tone={retry.data.status === "Failure" ? "error" : "success"}
+          title={`Retried: ${retry.data.status}`}
+        >
+          <p data-testid="replay-result">
+            {retry.data.action} — {retry.data.status}
+            {retry.data.statusInfo.reason ? `: ${retry.data.statusInfo.reason}` : ""}
+          </p>
+          {retry.data.logId && <p className="mt-1 font-mono text-xs">New log entry {retry.data.logId}</p>}
+        </Alert>
+      )}
+    </div>
+  );
 }

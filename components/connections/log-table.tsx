@@ -88,7 +88,7 @@ function toParams(values: Record<string, string | undefined>): URLSearchParams {
   );
 }
 
-export function LogTable({ connectionId }: { connectionId: string }) {
+export function LogTable({ connectionId, canWrite }: { connectionId: string; canWrite: boolean }) {
   const api = useApi();
   const [draft, setDraft] = useState<Draft>(EMPTY);
   const [filters, setFilters] = useState<Filters>(() => toFilters(EMPTY));
@@ -363,7 +363,15 @@ export function LogTable({ connectionId }: { connectionId: string }) {
           {logs.isFetchingNextPage ? "Loading…" : "Load more"}
         </Button>
       )}
-      {openEntry && <LogDrawer key={openEntry.id} entry={openEntry} onClose={() => setOpenId(null)} />}
+      {openEntry && (
+        <LogDrawer
+          key={openEntry.id}
+          entry={openEntry}
+          connectionId={connectionId}
+          canWrite={canWrite}
+          onClose={() => setOpenId(null)}
+        />
+      )}
     </div>
   );
 }

@@ -51,6 +51,8 @@ export const ZJobPayloads = {
         )
         .length(1),
       initiatedBy: z.string().min(1),
+      /** A Replay: the failed log entry this run retries. */
+      replayOf: z.string().uuid().optional(),
     })
     .strict(),
   "plan-preview": z

@@ -240,6 +240,14 @@ export const API = {
     query: ZGroupMemberSearch,
     success: json(200, "Direct user members (at most 50), with how many the group has"),
   },
+  replayLogEntry: {
+    method: "POST",
+    path: "/api/connections/{connectionId}/logs/{logId}/replay",
+    summary: "Retry one failed change now, re-planned from current source data; logged with a link to it",
+    access: "write",
+    params: ZConnectionParams.extend({ logId: z.uuid("is not a log entry id") }).strict(),
+    success: json(200, "The on-demand result of the retry, with replayOf"),
+  },
   requestPreview: {
     method: "POST",
     path: "/api/connections/{connectionId}/previews",

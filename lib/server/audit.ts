@@ -12,6 +12,7 @@ export type AuditActivity =
   | "Test connection"
   | "Target self-test"
   | "Provision on demand"
+  | "Replay a failed change"
   | "Preview next cycle"
   | "Apply previewed cycle"
   | "Discard previewed cycle"

@@ -33,6 +33,7 @@ export function createJobHandlers(options: {
             subject,
             initiatedBy: payload.initiatedBy,
             jobId: job.id,
+            ...(payload.replayOf ? { replayOf: payload.replayOf } : {}),
           }),
         );
       }

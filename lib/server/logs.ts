@@ -41,6 +41,8 @@ export interface ProvisioningLogDto {
   } | null;
   durationMs: number;
   initiatedBy: string;
+  /** This entry retried that (failed) entry. */
+  replayOf: string | null;
 }
 
 /**
@@ -110,5 +112,6 @@ export function toLogDto(row: Prisma.ProvisioningLogGetPayload<object>): Provisi
       : null,
     durationMs: row.durationMs,
     initiatedBy: row.initiatedBy,
+    replayOf: row.replayOf,
   };
 }

@@ -10,6 +10,9 @@ import { prismaCycleStore } from "./cycle-store";
 import { prismaLinkStore } from "./link-store";
 import { loadMappingConfig } from "./mappings";
 import { graphClientFor, scimClientFor } from "./peers";
+import { enqueueJob } from "../jobs/store";
+import { JobWaitTimeoutError, waitForJob } from "../jobs/wait";
+import { AppError } from "./errors";
 
 export interface OnDemandSubject {
   objectId: string;
@@ -29,7 +32,14 @@ export type OnDemandResponse = OnDemandResult & { members?: OnDemandResult[] };
 export async function runOnDemand(
   db: PrismaClient,
   box: SecretBox,
-  input: { connectionId: string; subject: OnDemandSubject; initiatedBy: string; jobId: string | null },
+  input: {
+    connectionId: string;
+    subject: OnDemandSubject;
+    initiatedBy: string;
+    jobId: string | null;
+    /** The failed log entry this run retries (Replay); its own entry links back to it. */
+    replayOf?: string;
+  },
 ): Promise<OnDemandResponse> {
   const connection = await getConnection(db, input.connectionId);
   const config = loadMappingConfig(connection.mappings);
@@ -37,9 +47,9 @@ export async function runOnDemand(
   const scim = await scimClientFor(connection, box);
   const links = prismaLinkStore(db, connection.id);
   const scope = connection.scope === "All" ? "All" : "AssignedOnly";
-  const record = async (result: OnDemandResult, started: number) => ({
+  const record = async (result: OnDemandResult, started: number, replayOf?: string) => ({
     ...result,
-    logId: await writeLog(db, input, result, Date.now() - started),
+    logId: await writeLog(db, { ...input, replayOf }, result, Date.now() - started),
   });
   const provisionUser = async (
     objectId: string,
@@ -57,7 +67,7 @@ export async function runOnDemand(
       assignments,
       changeId: crypto.randomUUID(),
     });
-    return record(result, started);
+    return record(result, started, objectId === input.subject.objectId ? input.replayOf : undefined);
   };
 
   if (input.subject.objectTypeName === "User") return provisionUser(input.subject.objectId);
@@ -81,12 +91,12 @@ export async function runOnDemand(
       provisionMember: provisionUser,
     },
   );
-  return { ...(await record(group, started)), members };
+  return { ...(await record(group, started, input.replayOf)), members };
 }
 
 async function writeLog(
   db: PrismaClient,
-  input: { connectionId: string; initiatedBy: string; jobId: string | null },
+  input: { connectionId: string; initiatedBy: string; jobId: string | null; replayOf?: string },
   result: OnDemandResult,
   durationMs: number,
 ): Promise<string | null> {
@@ -112,8 +122,45 @@ async function writeLog(
       recommendedAction: result.statusInfo.recommendedAction ?? null,
       durationMs,
       initiatedBy: input.initiatedBy,
+      replayOf: input.replayOf ?? null,
     },
     select: { id: true },
   });
   return log.id;
+}
+
+/**
+ * Runs on-demand provisioning on a worker (the same code path and request budget as a cycle) and waits
+ * for its result, as Entra's provisionOnDemand answers synchronously.
+ */
+export async function provisionOnDemandNow(
+  db: PrismaClient,
+  input: { connectionId: string; subject: OnDemandSubject; initiatedBy: string; replayOf?: string },
+): Promise<OnDemandResponse & { jobId: string }> {
+  const { job } = await enqueueJob(
+    db,
+    "on-demand",
+    {
+      connectionId: input.connectionId,
+      subjects: [input.subject],
+      initiatedBy: input.initiatedBy,
+      ...(input.replayOf ? { replayOf: input.replayOf } : {}),
+    },
+    { connectionId: input.connectionId, priority: 100, maxAttempts: 1 },
+  );
+  let finished;
+  try {
+    finished = await waitForJob(db, job.id, { timeoutMs: 90_000, signal: undefined });
+  } catch (error) {
+    if (error instanceof JobWaitTimeoutError) throw new AppError("worker_unavailable", error.message);
+    throw error;
+  }
+  if (finished.status !== "succeeded") {
+    throw new AppError(
+      "upstream_failed",
+      `On-demand provisioning did not complete: ${finished.lastError ?? finished.status}`,
+    );
+  }
+  const result = (finished.result as { results: OnDemandResponse[] }).results[0]!;
+  return { ...result, jobId: job.id };
 }
