@@ -4,6 +4,7 @@ import { useMsal } from "@azure/msal-react";
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { useMe } from "@/lib/client/use-me";
+import { ThemeSwitch } from "./theme-switch";
 import { Badge } from "./ui/badge";
 import { Button } from "./ui/button";
 
@@ -18,6 +19,7 @@ export function ConsoleShell({ children }: { children: ReactNode }) {
             Dialpad provisioning
           </Link>
           <div className="flex items-center gap-3 text-sm">
+            <ThemeSwitch />
             {me.data && (
               <>
                 <span>{me.data.name || me.data.upn}</span>

@@ -1,6 +1,6 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
-import { ADMIN, signIn } from "./fixtures";
+import { ADMIN, signIn, snapshot } from "./fixtures";
 
 /**
  * Every console screen, checked with axe-core for serious or critical WCAG 2.x A/AA violations
@@ -49,6 +49,24 @@ test("no serious or critical accessibility violations on any screen", async ({ p
   await page.getByRole("radio", { name: /Dialpad Users/ }).check();
   await expect(page.getByRole("checkbox").first()).toBeVisible();
   found["on-demand-group"] = await seriousViolations(page);
+
+  // The dark theme, chosen in the header: applied at once, kept across a reload, and as accessible.
+  await page.getByLabel("Theme").selectOption("dark");
+  await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
+  await page.reload();
+  await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
+  await expect(page.getByLabel("Theme")).toHaveValue("dark");
+  const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  expect(background).not.toBe("rgb(248, 250, 252)");
+  for (const [name, link] of screens) {
+    await page.getByRole("link", { name: link, exact: true }).click();
+    await page.waitForLoadState("networkidle");
+    await expect(page.getByRole("status").filter({ hasText: /^Loading/ })).toHaveCount(0);
+    found[`${name}-dark`] = await seriousViolations(page);
+  }
+  await snapshot(page, "a11y-dark-theme");
+  await page.getByLabel("Theme").selectOption("system");
+  await expect(page.locator("html")).not.toHaveAttribute("data-theme", /./);
   expect(Object.fromEntries(Object.entries(found).filter(([, violations]) => violations.length > 0))).toEqual(
     {},
   );

@@ -178,7 +178,7 @@ export function AuditLog({ connectionId }: { connectionId: string }) {
 
 function ChangesTable({ changes }: { changes: unknown }) {
   const rows = changeRows(changes);
-  if (rows.length === 0) return <span className="text-slate-500">No field changes</span>;
+  if (rows.length === 0) return <span className="text-slate-500 dark:text-slate-400">No field changes</span>;
   return (
     <table className="w-full min-w-[22rem] table-fixed text-xs [overflow-wrap:anywhere]">
       <thead>

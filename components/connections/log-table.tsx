@@ -331,7 +331,7 @@ export function LogTable({ connectionId, canWrite }: { connectionId: string; can
                   </td>
                   <td className="px-3 py-2">
                     <div>{row.sourceIdentity.displayName ?? row.sourceIdentity.id ?? "—"}</div>
-                    <div className="text-xs text-slate-500">{row.objectType}</div>
+                    <div className="text-xs text-slate-500 dark:text-slate-400">{row.objectType}</div>
                   </td>
                   <td className="px-3 py-2">{row.action}</td>
                   <td className="px-3 py-2">

@@ -104,7 +104,7 @@ export function ProvisionOnDemand({ connectionId, canWrite }: { connectionId: st
                 className={
                   "cursor-pointer rounded px-3 py-1 text-sm has-[:focus-visible]:ring-2 has-[:focus-visible]:ring-sky-500 " +
                   (kind === option
-                    ? "bg-sky-700 text-white dark:bg-sky-600"
+                    ? "bg-sky-700 text-white"
                     : "text-slate-700 hover:bg-slate-100 dark:text-slate-300 dark:hover:bg-slate-800")
                 }
               >
@@ -377,7 +377,7 @@ function OnDemandResultView({ result }: { result: OnDemandResult }) {
       )}
       <StepList steps={result.provisioningSteps} />
       <ModifiedPropertiesTable properties={result.modifiedProperties} />
-      <p className="text-xs text-slate-500">Change id {result.changeId}</p>
+      <p className="text-xs text-slate-500 dark:text-slate-400">Change id {result.changeId}</p>
     </div>
   );
 }

@@ -24,7 +24,8 @@ const TONE: Record<string, "success" | "error" | "neutral" | "warning"> = {
 /** Entra's provisioning steps as a timeline; each step's details expand in place. */
 export function StepList({ steps }: { steps: unknown }) {
   const list = Array.isArray(steps) ? (steps as Step[]) : [];
-  if (list.length === 0) return <p className="text-sm text-slate-500">No steps recorded.</p>;
+  if (list.length === 0)
+    return <p className="text-sm text-slate-500 dark:text-slate-400">No steps recorded.</p>;
   return (
     <ol className="mt-2 space-y-2 border-l-2 border-slate-200 pl-4 dark:border-slate-700">
       {list.map((step, index) => (

@@ -115,9 +115,9 @@ export function PreviewResult({
             {result.trace.map((step, index) => (
               <li key={index} style={{ paddingLeft: `${Math.min(step.depth, 8) * 0.75}rem` }}>
                 <span className="break-all">{step.expression}</span>
-                <span className="text-slate-500"> → </span>
+                <span className="text-slate-500 dark:text-slate-400"> → </span>
                 <span className="break-all text-emerald-700 dark:text-emerald-300">{step.value}</span>
-                {step.note && <span className="block text-slate-500">{step.note}</span>}
+                {step.note && <span className="block text-slate-500 dark:text-slate-400">{step.note}</span>}
               </li>
             ))}
           </ol>

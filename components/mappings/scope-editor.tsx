@@ -91,7 +91,9 @@ export function ScopeEditor({
           >
             <legend className="px-1 text-sm font-medium">
               Scoping filter {groupIndex + 1}
-              {groupIndex > 0 && <span className="ml-2 text-xs text-slate-500">(OR)</span>}
+              {groupIndex > 0 && (
+                <span className="ml-2 text-xs text-slate-500 dark:text-slate-400">(OR)</span>
+              )}
             </legend>
             <div className="flex flex-wrap items-end gap-2">
               <div className="min-w-48 flex-1">
@@ -137,7 +139,9 @@ export function ScopeEditor({
                       <div>
                         <label htmlFor={`${clauseId}-attribute`} className="block text-xs font-medium">
                           Attribute
-                          {clauseIndex > 0 && <span className="ml-1 text-slate-500">(AND)</span>}
+                          {clauseIndex > 0 && (
+                            <span className="ml-1 text-slate-500 dark:text-slate-400">(AND)</span>
+                          )}
                         </label>
                         <TextInput
                           className={INPUT_DISABLED}
@@ -187,7 +191,7 @@ export function ScopeEditor({
                       </div>
                       <div className="space-y-1">
                         {isUnary ? (
-                          <p className="pb-2 text-xs text-slate-500">No value needed</p>
+                          <p className="pb-2 text-xs text-slate-500 dark:text-slate-400">No value needed</p>
                         ) : (
                           values.map((value, valueIndex) => (
                             <div key={valueIndex}>

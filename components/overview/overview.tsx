@@ -261,7 +261,7 @@ export function Overview({ connectionId }: { connectionId: string }) {
 
       <LastCycle data={data} isPending={status.isPending} />
 
-      <p className="text-xs text-slate-500">
+      <p className="text-xs text-slate-500 dark:text-slate-400">
         Job ID <span className="font-mono">{data?.jobId ?? "—"}</span> · Cycle ID{" "}
         <span className="font-mono">{data?.cycleId ?? "—"}</span> ·{" "}
         <Link
@@ -426,12 +426,12 @@ function HeldDeletions({
             <span className="text-slate-600 dark:text-slate-400">
               {item.objectType} · {item.action}
             </span>
-            <span className="font-mono text-xs text-slate-500">{item.sourceId}</span>
+            <span className="font-mono text-xs text-slate-500 dark:text-slate-400">{item.sourceId}</span>
           </li>
         ))}
       </ul>
       {held.count > held.sample.length && (
-        <p className="mt-1 text-xs text-slate-500">
+        <p className="mt-1 text-xs text-slate-500 dark:text-slate-400">
           Showing the first {held.sample.length} of {held.count}.
         </p>
       )}

@@ -85,7 +85,7 @@ export function Dialog({
             type="button"
             onClick={() => onCloseRef.current()}
             aria-label="Close"
-            className="rounded-md px-2 py-1 text-xl leading-none text-slate-500 hover:bg-slate-100 focus-visible:ring-2 focus-visible:ring-blue-500 focus-visible:outline-none dark:hover:bg-slate-800"
+            className="rounded-md px-2 py-1 text-xl leading-none text-slate-500 hover:bg-slate-100 focus-visible:ring-2 focus-visible:ring-blue-500 focus-visible:outline-none dark:text-slate-400 dark:hover:bg-slate-800"
           >
             ×
           </button>
