@@ -39,3 +39,12 @@ export function graphAdminUrl(path: string): string {
   const base = Number(process.env.E2E_SANDBOX_PORT_BASE ?? 3950);
   return `https://localhost:${base + 2}/_sandbox/${path}`;
 }
+
+/** Opens the sandbox connection's settings and saves the sandbox Dialpad tenant URL and key there. */
+export async function saveSandboxDialpad(page: Page): Promise<void> {
+  await page.getByRole("link", { name: /Dialpad \(sandbox\)/ }).click();
+  await page.getByRole("link", { name: "Provisioning settings", exact: true }).click();
+  await page.getByRole("button", { name: "Fill in the sandbox Dialpad" }).click();
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByText("Saved.", { exact: true })).toBeVisible();
+}

@@ -1,7 +1,7 @@
 import { expect, test } from "@playwright/test";
 import { SANDBOX_DIALPAD_KEY } from "../sandbox/dialpad/server";
 import { SEED_USERS } from "../sandbox/graph/seed";
-import { ADMIN, READER, dialpadUrl, graphAdminUrl, signIn, snapshot } from "./fixtures";
+import { ADMIN, READER, dialpadUrl, graphAdminUrl, signIn, snapshot, saveSandboxDialpad } from "./fixtures";
 
 /**
  * "Preview next cycle": the admin changes a user in Entra ID, previews the next cycle, reads the change
@@ -12,11 +12,7 @@ test("an admin previews the next cycle, reviews it and applies it", async ({ pag
   test.setTimeout(180_000);
   const title = `Previewed title ${Date.now()}`;
   await signIn(page, ADMIN);
-  await page.getByRole("link", { name: /Dialpad \(sandbox\)/ }).click();
-  await page.getByRole("link", { name: "Provisioning settings", exact: true }).click();
-  await page.getByRole("button", { name: "Fill in the sandbox Dialpad" }).click();
-  await page.getByRole("button", { name: "Save" }).click();
-  await expect(page.getByText("Saved.", { exact: true })).toBeVisible();
+  await saveSandboxDialpad(page);
 
   // José is provisioned by the earlier journeys (or by this preview, if this spec runs alone).
   const changed = await request.patch(graphAdminUrl(`users/${SEED_USERS.jose.id}`), {

@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { SEED_USERS } from "../sandbox/graph/seed";
-import { ADMIN, dialpadUrl, graphAdminUrl, signIn, snapshot } from "./fixtures";
+import { ADMIN, dialpadUrl, graphAdminUrl, signIn, snapshot, saveSandboxDialpad } from "./fixtures";
 
 async function setDialpadErrorRate(request: import("@playwright/test").APIRequestContext, errorRate: number) {
   const response = await request.put(`${dialpadUrl()}/_sandbox/config`, {
@@ -18,11 +18,7 @@ async function setDialpadErrorRate(request: import("@playwright/test").APIReques
 test("an admin retries a failed change from its log entry", async ({ page, request }) => {
   test.setTimeout(180_000);
   await signIn(page, ADMIN);
-  await page.getByRole("link", { name: /Dialpad \(sandbox\)/ }).click();
-  await page.getByRole("link", { name: "Provisioning settings", exact: true }).click();
-  await page.getByRole("button", { name: "Fill in the sandbox Dialpad" }).click();
-  await page.getByRole("button", { name: "Save" }).click();
-  await expect(page.getByText("Saved.", { exact: true })).toBeVisible();
+  await saveSandboxDialpad(page);
 
   // A change for the retry to send: Seán's title in Entra ID.
   const changed = await request.patch(graphAdminUrl(`users/${SEED_USERS.apostrophe.id}`), {

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { ADMIN, READER, signIn, snapshot } from "./fixtures";
+import { ADMIN, READER, saveSandboxDialpad, signIn, snapshot } from "./fixtures";
 
 /**
  * The target self-test on the Provisioning settings page, against the sandbox Dialpad: the admin saves
@@ -8,13 +8,8 @@ import { ADMIN, READER, signIn, snapshot } from "./fixtures";
  */
 test("an admin runs the target self-test against the sandbox Dialpad", async ({ page }) => {
   await signIn(page, ADMIN);
-  await page.getByRole("link", { name: /Dialpad \(sandbox\)/ }).click();
-  await page.getByRole("link", { name: "Provisioning settings", exact: true }).click();
-
   // The self-test uses the saved settings, so save the sandbox ones first.
-  await page.getByRole("button", { name: "Fill in the sandbox Dialpad" }).click();
-  await page.getByRole("button", { name: "Save" }).click();
-  await expect(page.getByText("Saved.", { exact: true })).toBeVisible();
+  await saveSandboxDialpad(page);
 
   const card = page
     .locator("section")

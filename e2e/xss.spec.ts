@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import { expect, test, type Page } from "@playwright/test";
 import { DIALPAD_USER_ROLE_ID } from "../sandbox/graph/directory";
-import { ADMIN, dialpadUrl, signIn, snapshot } from "./fixtures";
+import { ADMIN, dialpadUrl, signIn, snapshot, saveSandboxDialpad } from "./fixtures";
 
 const PAYLOAD = "<img src=x onerror=alert(1)>";
 
@@ -48,11 +48,7 @@ test("a display name made of HTML shows as text in the on-demand result, the log
   expect(assigned.status(), await assigned.text()).toBe(201);
 
   await signIn(page, ADMIN);
-  await page.getByRole("link", { name: /Dialpad \(sandbox\)/ }).click();
-  await page.getByRole("link", { name: "Provisioning settings" }).click();
-  await page.getByRole("button", { name: "Fill in the sandbox Dialpad" }).click();
-  await page.getByRole("button", { name: "Save" }).click();
-  await expect(page.getByText("Saved.", { exact: true })).toBeVisible();
+  await saveSandboxDialpad(page);
 
   await page.getByRole("link", { name: "Provision on demand" }).click();
   await page.getByLabel("Search users").fill(upn);

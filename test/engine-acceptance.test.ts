@@ -11,7 +11,7 @@ import { JobWorker } from "@/lib/jobs/runner";
 import { type RunningSandbox } from "@/sandbox/main";
 import { SEED_USERS } from "@/sandbox/graph/seed";
 import type { TestDatabase } from "./database";
-import { startCycleAndWaitForEnd, startEngineHarness } from "./engine-harness";
+import { startCycleAndWaitForEnd, startEngineHarness, TEST_ADMIN } from "./engine-harness";
 
 /**
  * Acceptance points of the engine: on demand for an out-of-scope user names the failing scoping clause,
@@ -25,13 +25,7 @@ let worker: JobWorker;
 const secretKey = crypto.randomBytes(32);
 const box = new SecretBox(secretKey);
 const ADMIN_MAIL = "provisioning-failures@contoso.example";
-const admin = {
-  objectId: "00000000-0000-4000-8000-00000000a11c",
-  tenantId: "00000000-0000-4000-8000-000000000000",
-  upn: "alice.admin@contoso.example",
-  name: "Alice Admin",
-  roles: ["Admin"],
-} as unknown as Parameters<typeof saveMappings>[1];
+const admin = TEST_ADMIN;
 
 beforeAll(async () => {
   ({ sandbox, t, connectionId } = await startEngineHarness({ name: "engine-acceptance", secretKey }));

@@ -1,6 +1,7 @@
 import os from "node:os";
 import path from "node:path";
 import { expect, inject } from "vitest";
+import { ROLES, type Principal } from "@/lib/auth/verify-token";
 import { resetEnvironmentCache } from "@/lib/config/env";
 import { SecretBox, lastFour } from "@/lib/crypto/secrets";
 import type { Cycle, Prisma } from "@/lib/db/generated/client";
@@ -10,6 +11,15 @@ import { waitForJob } from "@/lib/jobs/wait";
 import { ensureSandboxConnection } from "@/lib/server/sandbox-connection";
 import { startSandbox, type RunningSandbox } from "@/sandbox/main";
 import { createTestDatabase, type TestDatabase } from "./database";
+
+/** The admin the engine tests act as (audit entries, on-demand runs, previews). */
+export const TEST_ADMIN: Principal = {
+  objectId: "00000000-0000-4000-8000-00000000a11c",
+  tenantId: "00000000-0000-4000-8000-000000000000",
+  upn: "alice.admin@contoso.example",
+  name: "Alice Admin",
+  roles: [ROLES.admin],
+};
 
 export interface EngineHarness {
   sandbox: RunningSandbox;

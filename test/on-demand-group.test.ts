@@ -7,7 +7,7 @@ import { runOnDemand, type OnDemandSubject } from "@/lib/server/on-demand";
 import { type RunningSandbox } from "@/sandbox/main";
 import { SEED_GROUPS, SEED_USERS } from "@/sandbox/graph/seed";
 import type { TestDatabase } from "./database";
-import { startEngineHarness } from "./engine-harness";
+import { startEngineHarness, TEST_ADMIN } from "./engine-harness";
 
 /**
  * On-demand provisioning of a group with up to five of its members, as Entra does it: the group and the
@@ -19,13 +19,7 @@ let t: TestDatabase;
 let connectionId: string;
 const secretKey = crypto.randomBytes(32);
 const box = new SecretBox(secretKey);
-const admin = {
-  objectId: "00000000-0000-4000-8000-00000000a11c",
-  tenantId: "00000000-0000-4000-8000-000000000000",
-  upn: "alice.admin@contoso.example",
-  name: "Alice Admin",
-  roles: ["Admin"],
-} as unknown as Parameters<typeof saveMappings>[1];
+const admin = TEST_ADMIN;
 
 beforeAll(async () => {
   ({ sandbox, t, connectionId } = await startEngineHarness({ name: "on-demand-group", secretKey }));

@@ -14,7 +14,7 @@ import { type RunningSandbox } from "@/sandbox/main";
 import { DIALPAD_USER_ROLE_ID } from "@/sandbox/graph/directory";
 import { SEED_USERS } from "@/sandbox/graph/seed";
 import type { TestDatabase } from "./database";
-import { startEngineHarness } from "./engine-harness";
+import { startEngineHarness, TEST_ADMIN } from "./engine-harness";
 
 /**
  * "Preview next cycle" and applying it, over real HTTPS to the emulators and a real PostgreSQL: the
@@ -27,7 +27,7 @@ let t: TestDatabase;
 let connectionId: string;
 const secretKey = crypto.randomBytes(32);
 const box = new SecretBox(secretKey);
-const admin = { objectId: "00000000-0000-4000-8000-00000000a11c", upn: "alice.admin@contoso.example" };
+const admin = TEST_ADMIN;
 const options = { mailer: null, requestsPerSecond: 1_000 };
 
 beforeAll(async () => {

@@ -8,7 +8,7 @@ import { replayLogEntry } from "@/lib/server/replay";
 import { type RunningSandbox } from "@/sandbox/main";
 import { SEED_USERS } from "@/sandbox/graph/seed";
 import type { TestDatabase } from "./database";
-import { startEngineHarness } from "./engine-harness";
+import { startEngineHarness, TEST_ADMIN } from "./engine-harness";
 
 /**
  * Replay: a failed change retried now through a real worker, re-planned from the current source, and
@@ -20,7 +20,7 @@ let connectionId: string;
 let worker: JobWorker;
 const secretKey = crypto.randomBytes(32);
 const box = new SecretBox(secretKey);
-const admin = { objectId: "00000000-0000-4000-8000-00000000a11c", upn: "alice.admin@contoso.example" };
+const admin = TEST_ADMIN;
 
 beforeAll(async () => {
   ({ sandbox, t, connectionId } = await startEngineHarness({ name: "replay", secretKey }));

@@ -10,7 +10,7 @@ import { AppError } from "@/lib/server/errors";
 import { runTargetSelfTest } from "@/lib/server/target-self-test";
 import type { RunningSandbox } from "@/sandbox/main";
 import type { TestDatabase } from "./database";
-import { startEngineHarness } from "./engine-harness";
+import { startEngineHarness, TEST_ADMIN } from "./engine-harness";
 
 /**
  * The target self-test as the API runs it: the connection's saved tenant URL and sealed key, its saved
@@ -23,13 +23,7 @@ let connectionId: string;
 let context: ServerContext;
 const logLines: string[] = [];
 const secretKey = crypto.randomBytes(32);
-const admin = {
-  objectId: "00000000-0000-4000-8000-00000000a11c",
-  tenantId: "00000000-0000-4000-8000-000000000000",
-  upn: "alice.admin@contoso.example",
-  name: "Alice Admin",
-  roles: ["Admin"],
-} as unknown as Parameters<typeof runTargetSelfTest>[1];
+const admin = TEST_ADMIN;
 
 beforeAll(async () => {
   ({ sandbox, t, connectionId } = await startEngineHarness({ name: "target-self-test", secretKey }));

@@ -2,7 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { formatValue } from "@/components/connections/modified-properties";
+import { ModifiedPropertiesTable } from "@/components/connections/modified-properties";
 import { Alert } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
@@ -459,30 +459,7 @@ function Operations({
                 <summary className="cursor-pointer text-xs text-blue-700 dark:text-blue-400">
                   {operation.modifiedProperties.length} attribute(s)
                 </summary>
-                <table className="mt-1 w-full table-fixed text-xs [overflow-wrap:anywhere]">
-                  <thead>
-                    <tr>
-                      <th scope="col" className="pr-2 text-left">
-                        Attribute
-                      </th>
-                      <th scope="col" className="pr-2 text-left">
-                        Old
-                      </th>
-                      <th scope="col" className="text-left">
-                        New
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {operation.modifiedProperties.map((property) => (
-                      <tr key={property.displayName}>
-                        <td className="pr-2 font-mono">{property.displayName}</td>
-                        <td className="pr-2">{formatValue(property.oldValue)}</td>
-                        <td>{formatValue(property.newValue)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
+                <ModifiedPropertiesTable properties={operation.modifiedProperties} />
               </details>
             )}
           </li>

@@ -64,12 +64,7 @@ export async function applyPreview(
   previewId: string,
   principal: Pick<Principal, "objectId" | "upn">,
 ): Promise<PlanPreview> {
-  const preview = await findPreview(db, connectionId, previewId);
-  const claimed = await db.planPreview.updateMany({
-    where: { id: preview.id, status: "ready" },
-    data: { status: "applying", decidedAt: new Date(), decidedBy: principal.upn },
-  });
-  if (claimed.count === 0) throw notReady(preview, "applied");
+  const preview = await decide(db, connectionId, previewId, principal, "applying");
   await enqueueJob(
     db,
     "plan-preview",
@@ -96,12 +91,7 @@ export async function discardPreview(
   previewId: string,
   principal: Pick<Principal, "objectId" | "upn">,
 ): Promise<PlanPreview> {
-  const preview = await findPreview(db, connectionId, previewId);
-  const discarded = await db.planPreview.updateMany({
-    where: { id: preview.id, status: "ready" },
-    data: { status: "discarded", decidedAt: new Date(), decidedBy: principal.upn },
-  });
-  if (discarded.count === 0) throw notReady(preview, "discarded");
+  const preview = await decide(db, connectionId, previewId, principal, "discarded");
   await recordAudit(db, {
     connectionId,
     activity: "Discard previewed cycle",
@@ -109,6 +99,23 @@ export async function discardPreview(
     changes: { preview: { before: null, after: preview.id } },
   });
   return db.planPreview.findUniqueOrThrow({ where: { id: preview.id } });
+}
+
+/** Moves a ready preview to its decision; only one decision wins when two admins click at once. */
+async function decide(
+  db: PrismaClient,
+  connectionId: string,
+  previewId: string,
+  principal: Pick<Principal, "upn">,
+  status: "applying" | "discarded",
+): Promise<PlanPreview> {
+  const preview = await findPreview(db, connectionId, previewId);
+  const decided = await db.planPreview.updateMany({
+    where: { id: preview.id, status: "ready" },
+    data: { status, decidedAt: new Date(), decidedBy: principal.upn },
+  });
+  if (decided.count === 0) throw notReady(preview, status === "applying" ? "applied" : "discarded");
+  return preview;
 }
 
 /** A preview with one page of its operations (optionally of one kind) and its member changes. */

@@ -23,6 +23,14 @@ export function checkTenantUrl(value: string, policy: TenantUrlPolicy): string |
   }
   if (url.username || url.password) return "must not contain a user name or password";
   if (url.search || url.hash) return "must not contain a query string or fragment";
+  return checkTransportAndAddress(url, policy);
+}
+
+/**
+ * What every outbound URL the service sends secrets or data to must meet: https (http only on
+ * loopback in the sandbox), and no private, loopback or link-local host unless an operator allowed it.
+ */
+export function checkTransportAndAddress(url: URL, policy: TenantUrlPolicy): string | null {
   const host = url.hostname.replace(/^\[|\]$/g, "");
   const loopback = isLoopbackHost(host);
   if (url.protocol === "http:") {

@@ -1,5 +1,6 @@
 import net from "node:net";
 import {
+  checkTransportAndAddress,
   isInternalAddress,
   isLoopbackHost,
   systemResolver,
@@ -25,17 +26,7 @@ export function checkWebhookUrl(value: string, policy: WebhookUrlPolicy): string
   }
   if (url.username || url.password) return "must not contain a user name or password";
   if (url.hash) return "must not contain a fragment (#…)";
-  const host = hostOf(url);
-  const loopback = isLoopbackHost(host);
-  if (url.protocol === "http:") {
-    if (!(loopback && policy.allowLoopbackHttp)) return "must use https";
-  } else if (url.protocol !== "https:") {
-    return "must use https";
-  }
-  if (!policy.allowPrivateAddresses && !(loopback && policy.allowLoopbackHttp) && isInternalAddress(host)) {
-    return "points to a private, loopback or link-local address; an operator must allow that (ALLOW_PRIVATE_TENANT_URLS)";
-  }
-  return null;
+  return checkTransportAndAddress(url, policy);
 }
 
 const PRIVATE_ADDRESS_MESSAGE =

@@ -8,6 +8,8 @@ import type {
   StatusInfo,
 } from "./on-demand-types";
 
+import type { ScopeEvaluation } from "./ports";
+
 const SOURCE_SYSTEM = { name: "Microsoft Entra ID" };
 const TARGET_SYSTEM = { name: "Dialpad" };
 
@@ -61,4 +63,16 @@ export class OnDemandRecorder {
       statusInfo: { status, ...statusInfo },
     };
   }
+}
+
+/** Each scoping clause as Entra's on-demand view lists it: "{filter}: {attribute} {operator} {values}". */
+export function scopeClauseDetails(scope: ScopeEvaluation): Record<string, string> {
+  return Object.fromEntries(
+    scope.groups.flatMap((group) =>
+      group.clauses.map((clause) => [
+        `${group.name}: ${clause.attribute} ${clause.operator} ${clause.values.join(", ")}`.trim(),
+        `${clause.matched ? "true" : "false"} (value: ${clause.actual === undefined || clause.actual === null ? "null" : JSON.stringify(clause.actual)})`,
+      ]),
+    ),
+  );
 }

@@ -12,7 +12,7 @@ import type { AssignmentIndex } from "./assignment";
 import type { CycleStore } from "./cycle-ports";
 import { MappingEvaluationError } from "./mapping-adapter";
 import type { OnDemandResult } from "./on-demand-types";
-import { OnDemandRecorder } from "./on-demand-result";
+import { OnDemandRecorder, scopeClauseDetails } from "./on-demand-result";
 import type { LinkStore, ObjectMappingEngine } from "./ports";
 import { loadAssignments } from "./process-user";
 import { graphGroupSelectFor, toEntraGroup } from "./source";
@@ -133,14 +133,7 @@ export async function processGroup(
       "Group mapping enabled": context.enabled,
       "Scope sync all": context.scope === "All",
       "Assigned to the application": context.scope === "All" ? "not required" : assigned,
-      ...Object.fromEntries(
-        scopeResult.groups.flatMap((group) =>
-          group.clauses.map((clause) => [
-            `${group.name}: ${clause.attribute} ${clause.operator} ${clause.values.join(", ")}`.trim(),
-            `${clause.matched ? "true" : "false"} (value: ${clause.actual === undefined || clause.actual === null ? "null" : JSON.stringify(clause.actual)})`,
-          ]),
-        ),
-      ),
+      ...scopeClauseDetails(scopeResult),
       ScopeEvaluationResult: isInScope ? "in scope" : "out of scope",
     },
   });

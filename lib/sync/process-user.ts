@@ -10,7 +10,7 @@ import {
 } from "../scim";
 import { indexAssignments, userEntitlement, type AssignmentIndex } from "./assignment";
 import type { OnDemandResult, ProvisioningAction } from "./on-demand-types";
-import { OnDemandRecorder } from "./on-demand-result";
+import { OnDemandRecorder, scopeClauseDetails } from "./on-demand-result";
 import type { LinkStore, ObjectMappingEngine } from "./ports";
 import { MappingEvaluationError } from "./mapping-adapter";
 import { graphSelectFor, toEntraUser } from "./source";
@@ -125,14 +125,7 @@ export async function processUser(objectId: string, context: ProcessUserContext)
       "Assigned to the application": context.scope === "All" ? "not required" : entitlement.assigned,
       "Assigned through": entitlement.via.join(", ") || "—",
       "User has the required role": context.scope === "All" ? "not required" : entitlement.hasRequiredRole,
-      ...Object.fromEntries(
-        scopeResult.groups.flatMap((group) =>
-          group.clauses.map((clause) => [
-            `${group.name}: ${clause.attribute} ${clause.operator} ${clause.values.join(", ")}`.trim(),
-            `${clause.matched ? "true" : "false"} (value: ${clause.actual === undefined || clause.actual === null ? "null" : JSON.stringify(clause.actual)})`,
-          ]),
-        ),
-      ),
+      ...scopeClauseDetails(scopeResult),
       ScopeEvaluationResult: isInScope ? "in scope" : "out of scope",
     },
   });
