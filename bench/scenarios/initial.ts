@@ -1,0 +1,136 @@
+/**
+ * Scenarios 1, 7, 3 and 4 on one directory and one database, in the order an admin meets them: the
+ * initial cycle (throughput, and the workers' peak memory meanwhile), then an incremental cycle with
+ * nothing changed, then one with 1 % of the users changed.
+ */
+import type { BenchDatabase } from "../infra";
+import { RequestCounter, runCycleToEnd, type RequestTally } from "../measure";
+import { memoryOf, spawnWorker, stopChild, type Child } from "../processes";
+import type { ScenarioResult } from "../report";
+import { round, seconds, UNLIMITED_REQUESTS_PER_SECOND, type BenchContext } from "./context";
+
+const LATENCY_MS = 5;
+
+export async function runInitialAndIncremental(context: BenchContext): Promise<ScenarioResult[]> {
+  const { infra, params, log } = context;
+  const { dialpad, graph } = infra.sandbox;
+  log(`seeding the directory with ${params.users} users and ${params.groups} groups`);
+  infra.seedGraph(params.users, params.groups);
+  dialpad.company.reset();
+  dialpad.configure({ rateLimit: null, latencyMs: LATENCY_MS, errorRate: 0 });
+  const database = await infra.createDatabase("initial");
+  // Scope "All": every user and group of the directory is an object of the cycle, so N means N.
+  const connectionId = await infra.createConnection(database, { scope: "All" });
+  const workers: Child[] = [];
+  const results: ScenarioResult[] = [];
+  try {
+    for (let index = 0; index < params.workers; index += 1) {
+      workers.push(
+        spawnWorker(`bench-worker-${index + 1}`, {
+          databaseUrl: database.url,
+          env: infra.childEnv,
+          requestsPerSecond: UNLIMITED_REQUESTS_PER_SECOND,
+        }),
+      );
+    }
+    await Promise.all(workers.map((worker) => worker.ready));
+
+    // ── 1 and 7: the initial cycle ──────────────────────────────────────────────────────────────
+    const counter = new RequestCounter(dialpad.requests);
+    counter.start();
+    const initial = await runCycleToEnd(database.db, connectionId, {
+      timeoutMs: params.cycleTimeoutMs,
+      onProgress: (cycle) => log(`  initial cycle: unit ${cycle.completedUnits}/${cycle.totalUnits}`),
+    });
+    const initialRequests = counter.stop();
+    const peaks = workers.map((worker) => memoryOf(worker.process.pid)?.peakMiB ?? NaN);
+    const objects = (initial.counts.created ?? 0) + (initial.counts.updated ?? 0);
+    const perSecond = objects / (initial.wallMs / 1000);
+    const linked = await countLinks(database);
+    results.push({
+      id: 1,
+      title: `Initial cycle, ${params.users.toLocaleString("en")} users and ${params.groups.toLocaleString("en")} groups, no rate limit, ${LATENCY_MS} ms latency`,
+      figure: `${round(perSecond)} objects/s (${objects.toLocaleString("en")} objects in ${seconds(initial.wallMs)})`,
+      goal: "≥ 1,000 objects/s",
+      met: initial.cycle.status === "succeeded" && perSecond >= 1_000,
+      details: [
+        `Cycle ${initial.cycle.status}; created ${initial.counts.created ?? 0}, updated ${initial.counts.updated ?? 0}, skipped ${initial.counts.skipped ?? 0}, failed ${initial.counts.failed ?? 0}; members added ${initial.counts.membersAdded ?? 0}.`,
+        `Links after the cycle: ${linked.users} users, ${linked.groups} groups, ${linked.members} memberships.`,
+        `Entra's estimate for an initial cycle (0.01–0.08 min per object) is ${round(objects * 0.01)}–${round(objects * 0.08)} min for this many objects; measured ${round(initial.wallMs / 60_000, 1)} min.`,
+        `Dialpad requests: ${describeTally(initialRequests)}.`,
+        `${params.workers} worker process(es), concurrency 4 each, in-process limiter lifted (bench/worker.ts).`,
+      ],
+    });
+    const peak = Math.max(...peaks);
+    results.push({
+      id: 7,
+      title: "Peak resident memory of a worker during scenario 1",
+      figure: `${round(peak)} MiB`,
+      goal: "< 400 MB",
+      met: Number.isFinite(peak) ? peak * 1.048576 < 400 : null,
+      details: [
+        `VmHWM of each worker process at the end of the initial cycle: ${peaks.map((p) => `${round(p)} MiB`).join(", ")}.`,
+      ],
+    });
+
+    // ── 3: incremental, nothing changed ─────────────────────────────────────────────────────────
+    const quietCounter = new RequestCounter(dialpad.requests);
+    quietCounter.start();
+    const quiet = await runCycleToEnd(database.db, connectionId, { timeoutMs: params.cycleTimeoutMs });
+    const quietRequests = quietCounter.stop();
+    results.push({
+      id: 3,
+      title: `Incremental cycle at ${params.users.toLocaleString("en")} users, no change`,
+      figure: `${seconds(quiet.wallMs)}, ${quietRequests.writes} writes (${quietRequests.total} requests)`,
+      goal: "< 20 s and 0 writes",
+      met: quiet.cycle.status === "succeeded" && quiet.wallMs < 20_000 && quietRequests.writes === 0,
+      details: [
+        `Cycle ${quiet.cycle.status} (${quiet.cycle.type}); Dialpad requests: ${describeTally(quietRequests)}.`,
+      ],
+    });
+
+    // ── 4: incremental, 1 % of users changed ────────────────────────────────────────────────────
+    const changed = graph.directory
+      .listUsers()
+      .filter((user) => user.accountEnabled)
+      .filter((_, index) => index % 100 === 0);
+    for (const user of changed)
+      graph.directory.updateUser(user.id, { jobTitle: `Benchmark ${user.jobTitle ?? "Role"}` });
+    const changeCounter = new RequestCounter(dialpad.requests);
+    changeCounter.start();
+    const changedCycle = await runCycleToEnd(database.db, connectionId, { timeoutMs: params.cycleTimeoutMs });
+    const changedRequests = changeCounter.stop();
+    const patches = changedRequests.byMethod.PATCH ?? 0;
+    results.push({
+      id: 4,
+      title: `Incremental cycle with 1 % of users changed (${changed.length.toLocaleString("en")} users)`,
+      figure: `${seconds(changedCycle.wallMs)}, ${patches} PATCH for ${changed.length} changed users (${changedRequests.total} requests)`,
+      goal: "one PATCH per changed user",
+      met:
+        changedCycle.cycle.status === "succeeded" &&
+        patches === changed.length &&
+        changedRequests.writes === changed.length,
+      details: [
+        `Cycle ${changedCycle.cycle.status}; updated ${changedCycle.counts.updated ?? 0}, failed ${changedCycle.counts.failed ?? 0}.`,
+        `Dialpad requests: ${describeTally(changedRequests)}.`,
+      ],
+    });
+  } finally {
+    await Promise.all(workers.map((worker) => stopChild(worker)));
+    await infra.dropDatabase(database);
+  }
+  return results;
+}
+
+export function describeTally(tally: RequestTally): string {
+  const methods = Object.entries(tally.byMethod)
+    .map(([method, count]) => `${method} ${count}`)
+    .join(", ");
+  return `${tally.total} in all (${methods || "none"}; ${tally.throttled} answered 429, ${tally.serverErrors} 5xx)`;
+}
+
+async function countLinks(database: BenchDatabase) {
+  const rows = await database.db.objectLink.groupBy({ by: ["objectType"], _count: true });
+  const of = (type: string) => rows.find((row) => row.objectType === type)?._count ?? 0;
+  return { users: of("User"), groups: of("Group"), members: of("GroupMember") };
+}
