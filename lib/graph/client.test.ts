@@ -404,6 +404,18 @@ describe("OData escaping and search", () => {
     );
   });
 
+  test("a user's assignments for one app are filtered by the service principal id as a bare GUID", async () => {
+    const server = await serve((_request, response) => sendJson(response, 200, { value: [] }));
+    const sp = "30000000-0000-4000-8000-000000000001";
+    for await (const page of graphFor(server).listUserAppRoleAssignments("u 1", sp))
+      expect(page.value).toEqual([]);
+    expect(query(server, 0).pathname).toBe("/v1.0/users/u%201/appRoleAssignments");
+    expect(query(server, 0).searchParams.get("$filter")).toBe(`resourceId eq ${sp}`);
+    expect(() => graphFor(server).listGroupAppRoleAssignments("g", "x' or 1 eq 1")).toThrow(
+      /not an object id/,
+    );
+  });
+
   test("guest UPNs with #EXT# are path-encoded", async () => {
     const server = await serve((_request, response) => sendJson(response, 200, { id: "g" }));
     await graphFor(server).getUser("ada_fabrikam.example#EXT#@contoso.onmicrosoft.com", ["id"]);

@@ -70,10 +70,30 @@ export interface GraphClient {
   groupsDelta(options?: DeltaOptions): AsyncIterable<GraphPage<GraphGroup>>;
   /** Prefix search on display name, UPN and mail (on-demand provisioning's user picker). */
   searchUsers(text: string, options?: { select?: readonly string[]; top?: number }): Promise<GraphUser[]>;
+  /**
+   * A user's app role assignments for one app: direct ones and those of the groups the user is a direct
+   * member of (Graph returns both), so on-demand provisioning decides entitlement from one request.
+   */
+  listUserAppRoleAssignments(
+    userId: string,
+    resourceId: string,
+  ): AsyncIterable<GraphPage<GraphAppRoleAssignment>>;
+  /** A group's own app role assignments for one app. */
+  listGroupAppRoleAssignments(
+    groupId: string,
+    resourceId: string,
+  ): AsyncIterable<GraphPage<GraphAppRoleAssignment>>;
   /** Prefix search on display name and mail (on-demand provisioning's group picker). */
   searchGroups(text: string, options?: { select?: readonly string[]; top?: number }): Promise<GraphGroup[]>;
   /** Direct members that are users (Graph's microsoft.graph.user cast of the members collection). */
   listGroupUserMembers(groupId: string, select?: readonly string[]): AsyncIterable<GraphPage<GraphUser>>;
+}
+
+/** An Edm.Guid literal (written bare in OData); anything else would change the filter's meaning. */
+function guid(value: string): string {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value))
+    throw new Error(`"${value}" is not an object id (a GUID)`);
+  return value;
 }
 
 function prefixFilter(properties: readonly string[], text: string): string {
@@ -375,6 +395,22 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
       const page = validate(graphCollectionSchema(graphGroupSchema), await getJson(url), url, "groups page");
       return page.value;
     },
+    listUserAppRoleAssignments: (userId, resourceId) =>
+      pages(
+        buildUrl(`/users/${segment(userId)}/appRoleAssignments`, {
+          $filter: `resourceId eq ${guid(resourceId)}`,
+        }),
+        graphAppRoleAssignmentSchema,
+        "app role assignments page",
+      ),
+    listGroupAppRoleAssignments: (groupId, resourceId) =>
+      pages(
+        buildUrl(`/groups/${segment(groupId)}/appRoleAssignments`, {
+          $filter: `resourceId eq ${guid(resourceId)}`,
+        }),
+        graphAppRoleAssignmentSchema,
+        "app role assignments page",
+      ),
     listGroupUserMembers: (groupId, select) =>
       pages(
         buildUrl(`/groups/${segment(groupId)}/members/microsoft.graph.user`, {

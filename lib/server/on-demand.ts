@@ -51,10 +51,7 @@ export async function runOnDemand(
     ...result,
     logId: await writeLog(db, { ...input, replayOf }, result, Date.now() - started),
   });
-  const provisionUser = async (
-    objectId: string,
-    assignments?: Parameters<typeof processUser>[1]["assignments"],
-  ) => {
+  const provisionUser = async (objectId: string) => {
     const started = Date.now();
     const result = await processUser(objectId, {
       graph,
@@ -64,7 +61,6 @@ export async function runOnDemand(
       servicePrincipalId: connection.graphServicePrincipalId,
       scope,
       actions: config.actions.User,
-      assignments,
       changeId: crypto.randomUUID(),
     });
     return record(result, started, objectId === input.subject.objectId ? input.replayOf : undefined);

@@ -8,13 +8,12 @@ import {
   type ScimClient,
   type ScimGroup,
 } from "../scim";
-import type { AssignmentIndex } from "./assignment";
 import type { CycleStore } from "./cycle-ports";
 import { MappingEvaluationError } from "./mapping-adapter";
 import type { OnDemandResult } from "./on-demand-types";
 import { OnDemandRecorder, scopeClauseDetails } from "./on-demand-result";
 import type { LinkStore, ObjectMappingEngine } from "./ports";
-import { loadAssignments } from "./process-user";
+import { loadAssignmentsOf } from "./process-user";
 import { graphGroupSelectFor, toEntraGroup } from "./source";
 
 /** Entra's limit for on-demand provisioning of a group: the group and at most five of its members. */
@@ -33,10 +32,9 @@ export interface ProcessGroupContext {
   provisionMembers: boolean;
   servicePrincipalId: string | null;
   scope: "AssignedOnly" | "All";
-  assignments?: AssignmentIndex;
   changeId: string;
   /** Provisions one member user through the user pipeline, with its own change id and log entry. */
-  provisionMember(userId: string, assignments: AssignmentIndex | undefined): Promise<OnDemandResult>;
+  provisionMember(userId: string): Promise<OnDemandResult>;
   now?: () => Date;
 }
 
@@ -111,7 +109,7 @@ export async function processGroup(
   });
 
   // 2. Scope: the group mapping is on, the group is assigned (unless "sync all"), the scoping filter.
-  const assignments = context.assignments ?? (await loadAssignments(context));
+  const assignments = await loadAssignmentsOf(context, { type: "Group", id: graphGroup.id });
   const assigned = context.scope === "All" || (assignments?.groupRoles.has(graphGroup.id) ?? true);
   const defaultAccessOnly = !assigned && (assignments?.defaultAccessGroups.has(graphGroup.id) ?? false);
   const scopeResult = context.mapping.scope(source);
@@ -200,7 +198,7 @@ export async function processGroup(
 
   // 5. The chosen members, each through the user pipeline (its own log entry).
   for (const memberId of memberIds) {
-    if (directMembers.has(memberId)) members.push(await context.provisionMember(memberId, assignments));
+    if (directMembers.has(memberId)) members.push(await context.provisionMember(memberId));
     else members.push(notADirectMember(memberId, record.sourceIdentity.displayName, context.changeId, now));
   }
 

@@ -24,8 +24,6 @@ export interface ProcessUserContext {
   scope: "AssignedOnly" | "All";
   /** Target object actions of the user mapping (Entra's Create / Update / Delete checkboxes). */
   actions: { create: boolean; update: boolean; delete: boolean };
-  /** Assignments of the app, when the caller already loaded them (a cycle does, once). */
-  assignments?: AssignmentIndex;
   changeId: string;
   /** Explain only: decide what would be done and stop before any write to Dialpad or the link store. */
   dryRun?: boolean;
@@ -92,11 +90,9 @@ export async function processUser(objectId: string, context: ProcessUserContext)
   };
 
   // 2. Scope: assignment (unless "sync all"), required role, scoping filter.
-  const assignments = context.assignments ?? (await loadAssignments(context));
-  const memberOf =
-    context.scope === "AssignedOnly" && assignments
-      ? await directAssignedGroupsOf(context.graph, graphUser.id, assignments)
-      : [];
+  const assignments = await loadAssignmentsOf(context, { type: "User", id: graphUser.id });
+  // The user's list names only groups it is a direct member of, so every assigned group in it counts.
+  const memberOf = assignments ? [...assignments.groupRoles.keys(), ...assignments.defaultAccessGroups] : [];
   const entitlement = assignments
     ? userEntitlement(graphUser.id, assignments, memberOf)
     : { assigned: true, hasRequiredRole: true, via: ["sync all"], roleIds: [] };
@@ -404,32 +400,27 @@ export async function processUser(objectId: string, context: ProcessUserContext)
   }
 }
 
-export async function loadAssignments(
+/**
+ * The app's assignments that concern one object, read from the object itself: a user's list holds its
+ * direct assignments and those of the groups it is a direct member of (nesting is not followed, as in
+ * Entra); a group's list holds its own. A few requests whatever the size of the directory; undefined
+ * with "sync all", where assignments do not matter.
+ */
+export async function loadAssignmentsOf(
   context: Pick<ProcessUserContext, "scope" | "servicePrincipalId" | "graph">,
+  principal: { type: "User" | "Group"; id: string },
 ): Promise<AssignmentIndex | undefined> {
   if (context.scope === "All" || !context.servicePrincipalId) return undefined;
   const assignments = [];
-  for await (const page of context.graph.listAppRoleAssignedTo(context.servicePrincipalId))
-    assignments.push(...page.value);
+  const pages =
+    principal.type === "User"
+      ? context.graph.listUserAppRoleAssignments(principal.id, context.servicePrincipalId)
+      : context.graph.listGroupAppRoleAssignments(principal.id, context.servicePrincipalId);
+  for await (const page of pages)
+    assignments.push(
+      ...page.value.filter((assignment) => assignment.resourceId === context.servicePrincipalId),
+    );
   return indexAssignments(assignments);
-}
-
-/** The assigned groups the user is a direct member of (nested membership does not count in Entra). */
-async function directAssignedGroupsOf(
-  graph: GraphClient,
-  userId: string,
-  assignments: AssignmentIndex,
-): Promise<string[]> {
-  const groups: string[] = [];
-  for (const groupId of assignments.groupRoles.keys()) {
-    for await (const page of graph.listGroupMembers(groupId, ["id"])) {
-      if (page.value.some((member) => member.id === userId)) {
-        groups.push(groupId);
-        break;
-      }
-    }
-  }
-  return groups;
 }
 
 function describeOutOfScope(

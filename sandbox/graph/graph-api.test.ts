@@ -256,6 +256,28 @@ describe("Graph v1.0 read API", () => {
     expect(mine.body.value).toEqual([
       expect.objectContaining({ appRoleId: DIALPAD_ADMIN_ROLE_ID, resourceId: DIALPAD_SERVICE_PRINCIPAL_ID }),
     ]);
+    // As Graph documents: a user's list also holds the assignments of groups the user is a direct
+    // member of — José is in "Dialpad Users" — but not of groups nested further (Nina).
+    const viaGroup = await graphGet<ODataPage>(
+      emulator,
+      `/v1.0/users/${SEED_USERS.jose.id}/appRoleAssignments?$filter=${encodeURIComponent(`resourceId eq ${DIALPAD_SERVICE_PRINCIPAL_ID}`)}`,
+      token,
+    );
+    expect(viaGroup.body.value).toEqual([
+      expect.objectContaining({ principalType: "Group", principalId: SEED_GROUPS.dialpadUsers.id }),
+    ]);
+    const quoted = await graphGet<ODataPage>(
+      emulator,
+      `/v1.0/users/${SEED_USERS.jose.id}/appRoleAssignments?$filter=${encodeURIComponent(`resourceId eq '${DIALPAD_SERVICE_PRINCIPAL_ID}'`)}`,
+      token,
+    );
+    expect(quoted.status).toBe(400); // Edm.Guid compared with a string, as Graph refuses it
+    const nested = await graphGet<ODataPage>(
+      emulator,
+      `/v1.0/users/${SEED_USERS.nestedOnly.id}/appRoleAssignments`,
+      token,
+    );
+    expect(nested.body.value).toEqual([]);
   });
 
   test("records requests in a bounded log", async () => {

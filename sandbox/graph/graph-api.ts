@@ -206,13 +206,13 @@ const ASSIGNMENT_SPEC: ResourceSpec = {
   properties: {
     id: "string",
     deletedDateTime: "datetime",
-    appRoleId: "string",
+    appRoleId: "guid",
     createdDateTime: "datetime",
     principalDisplayName: "string",
-    principalId: "string",
+    principalId: "guid",
     principalType: "string",
     resourceDisplayName: "string",
-    resourceId: "string",
+    resourceId: "guid",
   },
   defaultSelect: [
     "id",
@@ -1030,7 +1030,11 @@ export function handleGraph(
         };
       }
       if (sub === "appRoleAssignments" && cast === undefined) {
-        const records = ctx.directory.assignmentsOf(user.id);
+        // Graph also returns the assignments of the groups the user is a direct member of (not nested).
+        const records = [
+          ...ctx.directory.assignmentsOf(user.id),
+          ...ctx.directory.memberOf(user.id).flatMap((groupId) => ctx.directory.assignmentsOf(groupId)),
+        ];
         return listAssignments(
           ctx,
           url,

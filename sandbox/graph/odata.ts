@@ -16,7 +16,7 @@ export class GraphRequestError extends Error {
   }
 }
 
-export type PropertyType = "string" | "boolean" | "stringCollection" | "datetime";
+export type PropertyType = "string" | "boolean" | "stringCollection" | "datetime" | "guid";
 
 export interface ResourceSpec {
   /** OData type name, e.g. "microsoft.graph.user". */
@@ -141,6 +141,8 @@ function tokenize(text: string): Token[] {
   return tokens;
 }
 
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 function invalidFilter(detail: string): GraphRequestError {
   return new GraphRequestError(400, "BadRequest", `Invalid filter clause: ${detail}.`);
 }
@@ -257,6 +259,15 @@ export function parseFilter(raw: string, spec: ResourceSpec): Predicate {
     }
     if (literal.kind === "ident" && literal.value === "null")
       return (o) => o[property] === null || o[property] === undefined;
+    if (type === "guid") {
+      // Edm.Guid literals are written bare; a quoted one is a string, which Graph refuses to compare.
+      if (literal.kind !== "ident" || !GUID.test(literal.value))
+        throw invalidFilter(
+          `A binary operator with incompatible types was detected. Found operand types 'Edm.Guid' and 'Edm.String' for operator kind 'Equal' ('${property}' in '${raw}')`,
+        );
+      const expected = literal.value.toLowerCase();
+      return (o) => fold(o[property]) === expected;
+    }
     if (literal.kind !== "string")
       throw invalidFilter(`a string literal is required for '${property}' in '${raw}'`);
     const expected = literal.value.toLowerCase();
