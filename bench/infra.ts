@@ -36,10 +36,14 @@ export interface BenchInfra {
   createConnection(database: BenchDatabase, data?: Prisma.ConnectionUpdateInput): Promise<string>;
   /** Replaces the emulated directory with `users` users and `groups` groups (deterministic). */
   seedGraph(users: number, groups: number): void;
+  /** Seeds only when the directory is not already that size (a scenario run on its own with --only). */
+  ensureSeeded(users: number, groups: number): void;
   close(): Promise<void>;
 }
 
 const TEMPLATE = "bench_template";
+/** What the emulated directory was last seeded with (the sandbox starts with its small default seed). */
+let seeded: { users: number; groups: number } | null = null;
 
 export async function startBenchInfra(log: (line: string) => void): Promise<BenchInfra> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "provisioning-bench-"));
@@ -79,6 +83,11 @@ export async function startBenchInfra(log: (line: string) => void): Promise<Benc
   const box = new SecretBox(secretKey);
   const databases = new Set<BenchDatabase>();
 
+  const seedGraph = (users: number, groups: number) => {
+    sandbox.graph.directory.reset();
+    seedDirectory(sandbox.graph.directory, { users, groups });
+    seeded = { users, groups };
+  };
   return {
     dir,
     sandbox,
@@ -112,9 +121,9 @@ export async function startBenchInfra(log: (line: string) => void): Promise<Benc
       });
       return id;
     },
-    seedGraph(users, groups) {
-      sandbox.graph.directory.reset();
-      seedDirectory(sandbox.graph.directory, { users, groups });
+    seedGraph,
+    ensureSeeded(users, groups) {
+      if (seeded?.users !== users || seeded.groups !== groups) seedGraph(users, groups);
     },
     async close() {
       for (const database of databases) await database.db.$disconnect().catch(() => undefined);

@@ -28,7 +28,9 @@ export function spawnChild(
   env: Record<string, string>,
   readyWhen: (line: string) => boolean,
 ): Child {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, script)], {
+  // BENCH_NODE_ARGS: extra flags for the children, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile.
+  const extra = process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...extra, "--import", "tsx", path.join(ROOT, script)], {
     cwd: ROOT,
     env: { ...process.env, ...env, PROCESS_NAME: name },
     // The IPC channel closes when the bench dies, however it dies; workers and the API server exit then.

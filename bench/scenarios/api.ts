@@ -42,6 +42,8 @@ export async function runOnDemandScenario(context: BenchContext): Promise<Scenar
   dialpad.configure({ rateLimit: null, latencyMs: 5, errorRate: 0 });
   const database = await infra.createDatabase("ondemand");
   const connectionId = await infra.createConnection(database);
+  // On-demand cost must not grow with the directory: measure it at full size even when run alone.
+  infra.ensureSeeded(params.users, params.groups);
   const subjects = describeSeed(graph.directory).inScopeUserIds.slice(0, params.onDemandRuns);
   const worker = spawnWorker("ondemand-worker", { databaseUrl: database.url, env: infra.childEnv });
   let api: ApiServer | undefined;

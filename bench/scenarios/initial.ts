@@ -47,6 +47,7 @@ export async function runInitialAndIncremental(context: BenchContext): Promise<S
     const objects = (initial.counts.created ?? 0) + (initial.counts.updated ?? 0);
     const perSecond = objects / (initial.wallMs / 1000);
     const linked = await countLinks(database);
+    const initialFailures = await describeFailures(database, initial.cycle.id);
     results.push({
       id: 1,
       title: `Initial cycle, ${params.users.toLocaleString("en")} users and ${params.groups.toLocaleString("en")} groups, no rate limit, ${LATENCY_MS} ms latency`,
@@ -56,6 +57,8 @@ export async function runInitialAndIncremental(context: BenchContext): Promise<S
       details: [
         `Cycle ${initial.cycle.status}; created ${initial.counts.created ?? 0}, updated ${initial.counts.updated ?? 0}, skipped ${initial.counts.skipped ?? 0}, failed ${initial.counts.failed ?? 0}; members added ${initial.counts.membersAdded ?? 0}.`,
         `Links after the cycle: ${linked.users} users, ${linked.groups} groups, ${linked.members} memberships.`,
+        ...initialFailures,
+        await describePhases(database, initial.cycle.id),
         `Entra's estimate for an initial cycle (0.01–0.08 min per object) is ${round(objects * 0.01)}–${round(objects * 0.08)} min for this many objects; measured ${round(initial.wallMs / 60_000, 1)} min.`,
         `Dialpad requests: ${describeTally(initialRequests)}.`,
         `${params.workers} worker process(es), concurrency 4 each, in-process limiter lifted (bench/worker.ts).`,
@@ -86,6 +89,7 @@ export async function runInitialAndIncremental(context: BenchContext): Promise<S
       met: quiet.cycle.status === "succeeded" && quiet.wallMs < 20_000 && quietRequests.writes === 0,
       details: [
         `Cycle ${quiet.cycle.status} (${quiet.cycle.type}); Dialpad requests: ${describeTally(quietRequests)}.`,
+        ...(await describeChanges(database, quiet.cycle.id)),
       ],
     });
 
@@ -133,4 +137,71 @@ async function countLinks(database: BenchDatabase) {
   const rows = await database.db.objectLink.groupBy({ by: ["objectType"], _count: true });
   const of = (type: string) => rows.find((row) => row.objectType === type)?._count ?? 0;
   return { users: of("User"), groups: of("Group"), members: of("GroupMember") };
+}
+
+/** Why objects failed in a cycle: error codes with counts and one reason each. */
+async function describeFailures(database: BenchDatabase, cycleId: string): Promise<string[]> {
+  const rows = await database.db.provisioningLog.findMany({
+    where: { cycleId, status: "Failure" },
+    select: { errorCode: true, errorReason: true, sourceDisplayName: true },
+    take: 1_000,
+  });
+  const byCode = new Map<string, { count: number; example: string }>();
+  for (const row of rows) {
+    const code = row.errorCode ?? "unknown";
+    const entry = byCode.get(code) ?? {
+      count: 0,
+      example: `${row.sourceDisplayName ?? "?"}: ${row.errorReason ?? ""}`,
+    };
+    entry.count += 1;
+    byCode.set(code, entry);
+  }
+  return [...byCode].map(
+    ([code, { count, example }]) => `Failed: ${count} × ${code} (e.g. ${example.slice(0, 200)}).`,
+  );
+}
+
+/** What a cycle changed, from its provisioning log: action and status with counts. */
+async function describeChanges(database: BenchDatabase, cycleId: string): Promise<string[]> {
+  const rows = await database.db.provisioningLog.groupBy({
+    by: ["objectType", "action", "status"],
+    where: { cycleId, NOT: { action: "Other", status: "Skipped" } },
+    _count: true,
+  });
+  if (rows.length === 0) return ["Its log holds no change."];
+  return [
+    `Its log: ${rows.map((row) => `${row._count} × ${row.objectType} ${row.action} ${row.status}`).join(", ")}.`,
+  ];
+}
+
+/** Where a fanned-out cycle's time went: the planner job, the span of its units, and the finalizer. */
+async function describePhases(database: BenchDatabase, cycleId: string): Promise<string> {
+  const cycle = await database.db.cycle.findUniqueOrThrow({
+    where: { id: cycleId },
+    select: { jobId: true },
+  });
+  const jobs = await database.db.job.findMany({
+    where: { OR: [{ cycleId }, ...(cycle.jobId ? [{ id: cycle.jobId }] : [])] },
+    select: { kind: true, startedAt: true, finishedAt: true },
+  });
+  const span = (kind: string) => {
+    const of = jobs.filter((job) => job.kind === kind && job.startedAt && job.finishedAt);
+    if (of.length === 0) return null;
+    const start = Math.min(...of.map((job) => job.startedAt!.getTime()));
+    const end = Math.max(...of.map((job) => job.finishedAt!.getTime()));
+    const busy = of.reduce((sum, job) => sum + (job.finishedAt!.getTime() - job.startedAt!.getTime()), 0);
+    return { count: of.length, wall: end - start, busy };
+  };
+  const parts = [
+    ["planner (import, lookups, queuing)", span("provisioning-cycle")],
+    ["units", span("cycle-unit")],
+    ["finalizer (groups, members)", span("cycle-finalize")],
+  ] as const;
+  return `Phases: ${parts
+    .map(([name, phase]) =>
+      phase
+        ? `${name} ${seconds(phase.wall)}${phase.count > 1 ? ` (${phase.count} jobs, ${seconds(phase.busy)} of job time)` : ""}`
+        : `${name} —`,
+    )
+    .join("; ")}.`;
 }

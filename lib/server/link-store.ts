@@ -18,24 +18,16 @@ export function prismaLinkStore(db: PrismaClient, connectionId: string): LinkSto
       };
     },
     async save(link) {
-      const data = {
-        targetId: link.targetId,
-        displayName: link.displayName,
-        exportedHash: link.exportedHash,
-        active: link.active,
-        lastExportedAt: new Date(),
-      };
-      await db.objectLink.upsert({
-        where: {
-          connectionId_objectType_sourceId: {
-            connectionId,
-            objectType: link.objectType,
-            sourceId: link.sourceId,
-          },
-        },
-        create: { connectionId, objectType: link.objectType, sourceId: link.sourceId, ...data },
-        update: data,
-      });
+      // One statement, no read-modify-write: a cycle saves a link per object it provisions.
+      await db.$executeRaw`
+        INSERT INTO "ObjectLink" ("connectionId", "objectType", "sourceId", "targetId", "displayName",
+          "exportedHash", "active", "lastExportedAt", "createdAt", "updatedAt")
+        VALUES (${connectionId}::uuid, ${link.objectType}, ${link.sourceId}, ${link.targetId},
+          ${link.displayName}, ${link.exportedHash}, ${link.active}, now(), now(), now())
+        ON CONFLICT ("connectionId", "objectType", "sourceId") DO UPDATE SET
+          "targetId" = EXCLUDED."targetId", "displayName" = EXCLUDED."displayName",
+          "exportedHash" = EXCLUDED."exportedHash", "active" = EXCLUDED."active",
+          "lastExportedAt" = EXCLUDED."lastExportedAt", "updatedAt" = now()`;
     },
     async remove(objectType, sourceId) {
       await db.objectLink.deleteMany({ where: { connectionId, objectType, sourceId } });

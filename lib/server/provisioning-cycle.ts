@@ -786,7 +786,9 @@ async function recoverInterruptedCreates(
   if (entries.length) await store.writeLogs(entries);
   return {
     remaining: operations.filter((op) => !(op.kind === "create" && done.has(op.sourceId))),
-    count: entries.length,
+    // The earlier attempt's counts died with it (only a finished unit's result is added up), so every
+    // create it completed counts here, logged by it or not.
+    count: done.size,
   };
 }
 

@@ -164,6 +164,8 @@ const linkKey = (objectType: ObjectType, sourceId: string) => `${objectType}:${s
 
 /** Target reads a planner keeps in flight at once. */
 const LOOKUP_CONCURRENCY = 8;
+/** Objects a cycle unit provisions at once. */
+const UNIT_CONCURRENCY = 4;
 
 /**
  * How often a unit asks whether Stop was requested. Asking before every object cost a database round
@@ -1319,19 +1321,26 @@ export async function executeUnit(
   let executed = 0;
   let stopped = false;
   let checkedAt = Number.NEGATIVE_INFINITY;
+  let stopCheck: Promise<boolean> | null = null;
+  const shouldStop = async () => {
+    if (stopped) return true;
+    if (performance.now() - checkedAt >= STOP_CHECK_INTERVAL_MS) {
+      checkedAt = performance.now();
+      // One question at a time, whichever lane asks: the others wait for its answer.
+      stopCheck ??= ports.store.stopRequested().finally(() => (stopCheck = null));
+    }
+    if (stopCheck && (await stopCheck)) stopped = true;
+    return stopped;
+  };
   try {
-    for (const operation of operations) {
-      if (performance.now() - checkedAt >= STOP_CHECK_INTERVAL_MS) {
-        checkedAt = performance.now();
-        if (await ports.store.stopRequested()) {
-          stopped = true;
-          break;
-        }
-      }
+    // The objects of a unit are independent: a few run at once, so a unit waits on Dialpad's latency
+    // for several objects together instead of one after another. The request limiter still paces them.
+    await mapWithConcurrency(operations, UNIT_CONCURRENCY, async (operation) => {
+      if (await shouldStop()) return;
       const entry = await executeOperation(ports, operation, links, counts);
       executed += 1;
       if (entry) logs.push(entry);
-    }
+    });
   } finally {
     await ports.store.writeLogs(logs);
   }
