@@ -163,7 +163,7 @@ export function emptyCounts(): CycleCounts {
 const linkKey = (objectType: ObjectType, sourceId: string) => `${objectType}:${sourceId}`;
 
 /** Target reads a planner keeps in flight at once. */
-const LOOKUP_CONCURRENCY = 8;
+const LOOKUP_CONCURRENCY = 32;
 /** Objects a cycle unit provisions at once. */
 const UNIT_CONCURRENCY = 4;
 
