@@ -11,33 +11,15 @@ import { TextInput } from "@/components/ui/field";
 import { describeProblem, useApi } from "@/lib/client/api";
 import { queryKeys } from "@/lib/client/query-keys";
 import { useGroupMembers, type DirectoryGroup, type DirectoryUser } from "@/lib/client/use-directory";
+import type { AttributeExplanation } from "@/lib/mapping";
+import type { UserExplanation } from "@/lib/server/explain";
+import type { OnDemandResponse, OnDemandSubject } from "@/lib/server/on-demand";
 import type { OnDemandResult } from "@/lib/sync/on-demand-types";
 import { formatValue, ModifiedPropertiesTable } from "./modified-properties";
 import { StepList } from "./step-list";
 
 /** Entra's limit: a group is provisioned on demand with at most five of its members. */
 const MEMBER_LIMIT = 5;
-
-type OnDemandResponse = OnDemandResult & { members?: OnDemandResult[] };
-
-interface AttributeExplanation {
-  target: string;
-  type: string;
-  source: string;
-  apply: string;
-  matchingPriority: number;
-  outcome: "exports" | "null" | "ignored" | "notOnUpdate" | "error";
-  value?: unknown;
-  usedDefault: boolean;
-  message?: string;
-}
-
-interface UserExplanation {
-  source: Record<string, unknown> | null;
-  operation: "create" | "update";
-  attributes: AttributeExplanation[];
-  decision: OnDemandResult;
-}
 
 const OUTCOME_TEXT: Record<AttributeExplanation["outcome"], string> = {
   exports: "sent",
@@ -46,13 +28,6 @@ const OUTCOME_TEXT: Record<AttributeExplanation["outcome"], string> = {
   notOnUpdate: "not sent on update: applied only during creation",
   error: "fails",
 };
-type Subject =
-  | { objectId: string; objectTypeName: "User" }
-  | {
-      objectId: string;
-      objectTypeName: "Group";
-      links: { members: { objectId: string; objectTypeName: "User" }[] };
-    };
 
 export function ProvisionOnDemand({ connectionId, canWrite }: { connectionId: string; canWrite: boolean }) {
   const api = useApi();
@@ -63,7 +38,7 @@ export function ProvisionOnDemand({ connectionId, canWrite }: { connectionId: st
   const [members, setMembers] = useState<DirectoryUser[]>([]);
 
   const run = useMutation({
-    mutationFn: (subject: Subject) =>
+    mutationFn: (subject: OnDemandSubject) =>
       api<OnDemandResponse>(`/api/connections/${connectionId}/provision-on-demand`, {
         method: "POST",
         body: { subjects: [subject] },
@@ -76,7 +51,7 @@ export function ProvisionOnDemand({ connectionId, canWrite }: { connectionId: st
       api<UserExplanation>(`/api/connections/${connectionId}/explain/users/${encodeURIComponent(picked.id)}`),
   });
 
-  const subject: Subject | null =
+  const subject: OnDemandSubject | null =
     kind === "User"
       ? user && { objectId: user.id, objectTypeName: "User" }
       : group && {

@@ -10,70 +10,17 @@ import { Card } from "@/components/ui/card";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { ApiProblem, describeProblem, useApi } from "@/lib/client/api";
 import { queryKeys } from "@/lib/client/query-keys";
+import type { readPreview } from "@/lib/server/preview";
+import type { PreviewOperation } from "@/lib/sync/preview";
 
-type Kind = "create" | "update" | "disable" | "delete" | "fail";
-type ObjectCounts = { users: number; groups: number };
+type Kind = Exclude<PreviewOperation["kind"], "skip">;
 
-interface PreviewOperation {
-  fingerprint: string;
-  kind: Kind | "skip";
-  action: string;
-  objectType: "User" | "Group";
-  sourceId: string;
-  displayName: string | null;
-  targetId: string | null;
-  reason: string;
-  modifiedProperties: { displayName: string; oldValue: unknown; newValue: unknown }[];
-  office?: string | null;
-  renameRefused?: string;
-  errorCode?: string;
-}
-
-interface PreflightCheck {
-  id: string;
-  title: string;
-  status: "pass" | "info" | "warn" | "fail";
-  detail: string;
-  items?: string[];
-}
-
-interface PreviewDto {
-  id: string;
-  status: "computing" | "ready" | "failed" | "applying" | "applied" | "discarded" | "superseded";
-  requestedBy: string;
+/** GET /previews/{id} as it arrives over JSON: the server's types with its dates as ISO strings. */
+type PreviewDto = Omit<Awaited<ReturnType<typeof readPreview>>, "createdAt" | "readyAt" | "decidedAt"> & {
   createdAt: string;
   readyAt: string | null;
   decidedAt: string | null;
-  decidedBy: string | null;
-  summary: {
-    cycleType: "initial" | "incremental";
-    unchanged: number;
-    needsApproval: boolean;
-    impact: {
-      counts: Record<Kind, ObjectCounts>;
-      memberships: { added: number; removed: number; groups: number };
-      newSeats: number;
-      officesOfNewUsers: Record<string, number>;
-      groupRenamesNotApplied: { sourceId: string; displayName: string | null; newName: string }[];
-      disablesOrDeletes: number;
-    };
-    preflight: PreflightCheck[];
-  } | null;
-  result: {
-    status: string;
-    counts: Record<string, number>;
-    notApplied: {
-      count: number;
-      sample: { displayName: string | null; sourceId: string | null; reason: string | null }[];
-    };
-  } | null;
-  error: { message: string } | null;
-  operations: { total: number; offset: number; items: PreviewOperation[] };
-  memberships: {
-    total: number;
-    items: { groupSourceId: string; displayName: string | null; add: string[]; remove: string[] }[];
-  };
-}
+};
 
 const PAGE_SIZE = 50;
 const KINDS: [Kind | "all", string][] = [

@@ -16,6 +16,10 @@ export type PreviewStatus =
 /** Operations a page of the preview lists at most; the summary counts all of them. */
 const PAGE_LIMIT = 500;
 
+type PreviewHeader = Omit<PlanPreview, "operations" | "memberships">;
+/** The plan itself can be tens of megabytes: pages of it are read in SQL (readPreview), not here. */
+const HEADER_ONLY = { operations: true, memberships: true } as const;
+
 export interface ApplyResult {
   cycleId: string | null;
   status: string;
@@ -32,15 +36,17 @@ export async function requestPreview(
   db: PrismaClient,
   connectionId: string,
   principal: Pick<Principal, "objectId" | "upn">,
-): Promise<PlanPreview> {
+): Promise<PreviewHeader> {
   const connection = await getConnection(db, connectionId);
   const computing = await db.planPreview.findFirst({
     where: { connectionId: connection.id, status: "computing" },
     orderBy: { createdAt: "desc" },
+    omit: HEADER_ONLY,
   });
   if (computing) return computing;
   const preview = await db.planPreview.create({
     data: { connectionId: connection.id, requestedBy: principal.upn },
+    omit: HEADER_ONLY,
   });
   await enqueueJob(
     db,
@@ -63,7 +69,7 @@ export async function applyPreview(
   connectionId: string,
   previewId: string,
   principal: Pick<Principal, "objectId" | "upn">,
-): Promise<PlanPreview> {
+): Promise<PreviewHeader> {
   const preview = await decide(db, connectionId, previewId, principal, "applying");
   await enqueueJob(
     db,
@@ -78,11 +84,17 @@ export async function applyPreview(
     principal,
     changes: {
       preview: { before: null, after: preview.id },
-      operations: { before: null, after: (preview.operations as unknown[]).length },
+      operations: {
+        before: null,
+        after: Object.values(summary.impact?.counts ?? {}).reduce(
+          (sum, counts) => sum + counts.users + counts.groups,
+          0,
+        ),
+      },
       disablesOrDeletes: { before: null, after: summary.impact?.disablesOrDeletes ?? 0 },
     },
   });
-  return db.planPreview.findUniqueOrThrow({ where: { id: preview.id } });
+  return preview;
 }
 
 export async function discardPreview(
@@ -90,7 +102,7 @@ export async function discardPreview(
   connectionId: string,
   previewId: string,
   principal: Pick<Principal, "objectId" | "upn">,
-): Promise<PlanPreview> {
+): Promise<PreviewHeader> {
   const preview = await decide(db, connectionId, previewId, principal, "discarded");
   await recordAudit(db, {
     connectionId,
@@ -98,7 +110,7 @@ export async function discardPreview(
     principal,
     changes: { preview: { before: null, after: preview.id } },
   });
-  return db.planPreview.findUniqueOrThrow({ where: { id: preview.id } });
+  return preview;
 }
 
 /** Moves a ready preview to its decision; only one decision wins when two admins click at once. */
@@ -108,7 +120,7 @@ async function decide(
   previewId: string,
   principal: Pick<Principal, "upn">,
   status: "applying" | "discarded",
-): Promise<PlanPreview> {
+): Promise<PreviewHeader> {
   const preview = await findPreview(db, connectionId, previewId);
   const decided = await db.planPreview.updateMany({
     where: { id: preview.id, status: "ready" },
@@ -126,10 +138,25 @@ export async function readPreview(
   page: { kind?: PreviewOperation["kind"]; offset: number; limit: number },
 ) {
   const preview = await findPreview(db, connectionId, previewId);
-  const all = preview.operations as unknown as PreviewOperation[];
-  const matching = page.kind ? all.filter((operation) => operation.kind === page.kind) : all;
   const limit = Math.min(page.limit, PAGE_LIMIT);
-  const memberships = preview.memberships as unknown as PlannedMembership[];
+  const kind = page.kind ?? null;
+  // One page of the plan, filtered and cut in PostgreSQL: the whole plan never leaves the database.
+  const [operations, memberships] = await Promise.all([
+    db.$queryRaw<{ total: bigint; items: PreviewOperation[] | null }[]>`
+      WITH matching AS (
+        SELECT item.value, item.n
+        FROM "PlanPreview" p, jsonb_array_elements(p.operations) WITH ORDINALITY AS item(value, n)
+        WHERE p.id = ${preview.id}::uuid AND (${kind}::text IS NULL OR item.value->>'kind' = ${kind}::text))
+      SELECT (SELECT count(*) FROM matching) AS total,
+        (SELECT jsonb_agg(value ORDER BY n)
+         FROM (SELECT value, n FROM matching ORDER BY n OFFSET ${page.offset} LIMIT ${limit}) slice) AS items`,
+    db.$queryRaw<{ total: number; items: PlannedMembership[] | null }[]>`
+      SELECT jsonb_array_length(p.memberships) AS total,
+        (SELECT jsonb_agg(item.value ORDER BY item.n)
+         FROM (SELECT value, n FROM jsonb_array_elements(p.memberships) WITH ORDINALITY AS e(value, n)
+               ORDER BY n LIMIT ${PAGE_LIMIT}) item) AS items
+      FROM "PlanPreview" p WHERE p.id = ${preview.id}::uuid`,
+  ]);
   return {
     id: preview.id,
     status: preview.status as PreviewStatus,
@@ -144,11 +171,11 @@ export async function readPreview(
     result: preview.result as unknown as ApplyResult | null,
     error: preview.error as { message: string } | null,
     operations: {
-      total: matching.length,
+      total: Number(operations[0]?.total ?? 0),
       offset: page.offset,
-      items: matching.slice(page.offset, page.offset + limit),
+      items: operations[0]?.items ?? [],
     },
-    memberships: { total: memberships.length, items: memberships.slice(0, PAGE_LIMIT) },
+    memberships: { total: Number(memberships[0]?.total ?? 0), items: memberships[0]?.items ?? [] },
   };
 }
 
@@ -240,11 +267,19 @@ export async function runPreviewJob(
   }
 }
 
-async function findPreview(db: PrismaClient, connectionId: string, previewId: string): Promise<PlanPreview> {
+async function findPreview(
+  db: PrismaClient,
+  connectionId: string,
+  previewId: string,
+): Promise<PreviewHeader> {
   const preview =
     previewId === "latest"
-      ? await db.planPreview.findFirst({ where: { connectionId }, orderBy: { createdAt: "desc" } })
-      : await db.planPreview.findFirst({ where: { id: previewId, connectionId } });
+      ? await db.planPreview.findFirst({
+          where: { connectionId },
+          orderBy: { createdAt: "desc" },
+          omit: HEADER_ONLY,
+        })
+      : await db.planPreview.findFirst({ where: { id: previewId, connectionId }, omit: HEADER_ONLY });
   if (!preview)
     throw new AppError(
       "not_found",
@@ -255,7 +290,7 @@ async function findPreview(db: PrismaClient, connectionId: string, previewId: st
   return preview;
 }
 
-function notReady(preview: PlanPreview, verb: string): AppError {
+function notReady(preview: Pick<PlanPreview, "status">, verb: string): AppError {
   const why: Record<string, string> = {
     computing: "it is still being computed",
     failed: "it failed",

@@ -8,6 +8,7 @@ import type {
   StatusInfo,
 } from "./on-demand-types";
 
+import { describeScimError, ScimError } from "../scim";
 import type { ScopeEvaluation } from "./ports";
 
 const SOURCE_SYSTEM = { name: "Microsoft Entra ID" };
@@ -63,6 +64,41 @@ export class OnDemandRecorder {
       statusInfo: { status, ...statusInfo },
     };
   }
+
+  /** A failed request to Dialpad: a failure step naming the request, and the result Entra would give. */
+  failRequest(action: ProvisioningAction, error: unknown): OnDemandResult {
+    const failure = describeRequestFailure(error);
+    this.step({
+      name: "EntryExport",
+      type: "Export",
+      status: "failure",
+      description: "The request to Dialpad failed",
+      details: failure.details,
+    });
+    return this.finish(action, "Failure", failure.statusInfo);
+  }
+}
+
+/** What a failed Dialpad request tells an admin: the error code, the request, and what to do. */
+export function describeRequestFailure(error: unknown): {
+  details: Record<string, unknown>;
+  statusInfo: Omit<StatusInfo, "status">;
+} {
+  const described = describeScimError(error);
+  return {
+    details: {
+      errorCode: described.errorCode,
+      ...(error instanceof ScimError
+        ? { request: `${error.request.method} ${error.request.url}`, status: error.status ?? "no response" }
+        : {}),
+    },
+    statusInfo: {
+      errorCode: described.errorCode,
+      errorCategory: described.errorCategory,
+      reason: described.reason,
+      recommendedAction: described.recommendedAction,
+    },
+  };
 }
 
 /** Each scoping clause as Entra's on-demand view lists it: "{filter}: {attribute} {operator} {values}". */

@@ -1,17 +1,9 @@
 import type { GraphClient, GraphGroup } from "../graph";
-import {
-  describeScimError,
-  eq,
-  expectSingleMatch,
-  isScimError,
-  ScimError,
-  type ScimClient,
-  type ScimGroup,
-} from "../scim";
+import { eq, expectSingleMatch, isScimError, type ScimClient, type ScimGroup } from "../scim";
 import type { CycleStore } from "./cycle-ports";
 import { MappingEvaluationError } from "./mapping-adapter";
 import type { OnDemandResult } from "./on-demand-types";
-import { OnDemandRecorder, scopeClauseDetails } from "./on-demand-result";
+import { describeRequestFailure, OnDemandRecorder, scopeClauseDetails } from "./on-demand-result";
 import type { LinkStore, ObjectMappingEngine } from "./ports";
 import { loadAssignmentsOf } from "./process-user";
 import { graphGroupSelectFor, toEntraGroup } from "./source";
@@ -456,30 +448,19 @@ async function resolveMembers(
     }
     return { ...groupResult, modifiedProperties, provisioningSteps: record.steps };
   } catch (error) {
-    const described = describeScimError(error);
+    const failure = describeRequestFailure(error);
     record.step({
       name: "EntryReferenceResolution",
       type: "ReferenceResolution",
       status: "failure",
       description: "Adding the members to the Dialpad group failed",
-      details: {
-        errorCode: described.errorCode,
-        ...(error instanceof ScimError
-          ? { request: `${error.request.method} ${error.request.url}`, status: error.status ?? "no response" }
-          : {}),
-      },
+      details: failure.details,
     });
     return {
       ...groupResult,
       status: "Failure",
       provisioningSteps: record.steps,
-      statusInfo: {
-        status: "Failure",
-        errorCode: described.errorCode,
-        errorCategory: described.errorCategory,
-        reason: described.reason,
-        recommendedAction: described.recommendedAction,
-      },
+      statusInfo: { status: "Failure", ...failure.statusInfo },
     };
   }
 }
@@ -526,23 +507,5 @@ function failGroup(error: unknown, record: OnDemandRecorder): OnDemandResult {
       recommendedAction: "Correct the group mapping's expression in Mappings, then retry.",
     });
   }
-  const described = describeScimError(error);
-  record.step({
-    name: "EntryExport",
-    type: "Export",
-    status: "failure",
-    description: "The request to Dialpad failed",
-    details: {
-      errorCode: described.errorCode,
-      ...(error instanceof ScimError
-        ? { request: `${error.request.method} ${error.request.url}`, status: error.status ?? "no response" }
-        : {}),
-    },
-  });
-  return record.finish(action, "Failure", {
-    errorCode: described.errorCode,
-    errorCategory: described.errorCategory,
-    reason: described.reason,
-    recommendedAction: described.recommendedAction,
-  });
+  return record.failRequest(action, error);
 }

@@ -1,13 +1,5 @@
 import type { GraphClient, GraphUser } from "../graph";
-import {
-  describeScimError,
-  eq,
-  expectSingleMatch,
-  isScimError,
-  ScimError,
-  type ScimClient,
-  type ScimUser,
-} from "../scim";
+import { eq, expectSingleMatch, isScimError, type ScimClient, type ScimUser } from "../scim";
 import { indexAssignments, userEntitlement, type AssignmentIndex } from "./assignment";
 import type { OnDemandResult, ProvisioningAction } from "./on-demand-types";
 import { OnDemandRecorder, scopeClauseDetails } from "./on-demand-result";
@@ -378,25 +370,7 @@ export async function processUser(objectId: string, context: ProcessUserContext)
           "Correct the expression in Mappings (the expression editor previews it against this user), then retry.",
       });
     }
-    const described = describeScimError(error);
-    step({
-      name: "EntryExport",
-      type: "Export",
-      status: "failure",
-      description: "The request to Dialpad failed",
-      details: {
-        errorCode: described.errorCode,
-        ...(error instanceof ScimError
-          ? { request: `${error.request.method} ${error.request.url}`, status: error.status ?? "no response" }
-          : {}),
-      },
-    });
-    return finish(record.targetIdentity.id ? "Update" : "Create", "Failure", {
-      errorCode: described.errorCode,
-      errorCategory: described.errorCategory,
-      reason: described.reason,
-      recommendedAction: described.recommendedAction,
-    });
+    return record.failRequest(record.targetIdentity.id ? "Update" : "Create", error);
   }
 }
 
