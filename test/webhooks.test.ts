@@ -282,8 +282,12 @@ describe("events from cycles", () => {
           statusCode: { after: 204 },
         });
         expect(await auditFor(eventId, "Webhook failed")).toBeUndefined();
-        const job = await h.t.db.job.findFirstOrThrow({
-          where: { kind: "webhook", payload: { path: ["event", "id"], equals: eventId } },
+        // The audit entry is written by the delivery itself, a moment before its job is marked done.
+        const job = await waitFor(async () => {
+          const row = await h.t.db.job.findFirstOrThrow({
+            where: { kind: "webhook", payload: { path: ["event", "id"], equals: eventId } },
+          });
+          return row.status === "running" ? undefined : row;
         });
         expect(job).toMatchObject({
           status: "succeeded",
