@@ -61,5 +61,31 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The job store is generic: kinds are declared by their owners, which it never imports.
+    files: ["lib/jobs/**"],
+    ignores: ["lib/jobs/**/*.test.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: [
+                "**/sync/**",
+                "**/server/**",
+                "**/notify/**",
+                "**/scim/**",
+                "**/graph/**",
+                "**/cycle/**",
+              ],
+              message:
+                "lib/jobs knows no kind of job: its owners declare kinds and hooks (lib/jobs/kind.ts).",
+            },
+          ],
+        },
+      ],
+    },
+  },
   { files: ["**/*.{js,mjs,cjs}"], ...tseslint.configs.disableTypeChecked },
 );

@@ -1,7 +1,7 @@
 /** Domain-neutral measuring helpers: timing a cycle through the job store, counting target requests. */
 import type { Database } from "../lib/db/client";
 import type { Cycle } from "../lib/db/generated/client";
-import { startProvisioning } from "../lib/jobs/schedule";
+import { startProvisioning } from "../lib/cycle/schedule";
 import type { ScimRequestRecord } from "../sandbox/dialpad/server";
 
 export interface TimedCycle {

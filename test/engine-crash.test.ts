@@ -2,7 +2,7 @@ import path from "node:path";
 import crypto from "node:crypto";
 import { type ChildProcess, spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { startProvisioning } from "@/lib/jobs/schedule";
+import { startProvisioning } from "@/lib/cycle/schedule";
 import { type RunningSandbox } from "@/sandbox/main";
 import { describeSeed } from "@/sandbox/graph/seed";
 import type { TestDatabase } from "./database";

@@ -5,7 +5,7 @@ import { ROLES, type Principal } from "@/lib/auth/verify-token";
 import { resetEnvironmentCache } from "@/lib/config/env";
 import { SecretBox, lastFour } from "@/lib/crypto/secrets";
 import type { Cycle, Prisma } from "@/lib/db/generated/client";
-import { startProvisioning } from "@/lib/jobs/schedule";
+import { startProvisioning } from "@/lib/cycle/schedule";
 import type { JobRow } from "@/lib/jobs/store";
 import { waitForJob } from "@/lib/jobs/wait";
 import { ensureSandboxConnection } from "@/lib/server/sandbox-connection";

@@ -4,7 +4,7 @@ import { buildPatch, defaultDialpadMapping } from "@/lib/mapping";
 import type { GraphUser } from "@/lib/graph";
 import { createJobHandlers } from "@/lib/server/job-handlers";
 import { JobWorker } from "@/lib/jobs/runner";
-import { startProvisioning, stopProvisioning } from "@/lib/jobs/schedule";
+import { startProvisioning, stopProvisioning } from "@/lib/cycle/schedule";
 import { toEntraUser } from "@/lib/sync/source";
 import { type RunningSandbox } from "@/sandbox/main";
 import { SEED_GROUPS, describeSeed } from "@/sandbox/graph/seed";

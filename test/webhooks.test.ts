@@ -2,7 +2,7 @@ import crypto from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { JobWorker } from "@/lib/jobs/runner";
-import { WEBHOOK_MAX_ATTEMPTS } from "@/lib/jobs/webhook-events";
+import { WEBHOOK_MAX_ATTEMPTS } from "@/lib/notify/webhook-events";
 import { verifyWebhookSignature } from "@/lib/notify/webhook";
 import { createJobHandlers } from "@/lib/server/job-handlers";
 import { DIALPAD_USER_ROLE_ID } from "@/sandbox/graph/directory";

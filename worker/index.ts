@@ -5,9 +5,9 @@
 import { env } from "../lib/config/env";
 import { applyMigrations } from "../lib/db/migrate";
 import { createLogger } from "../lib/log";
-import { pruneExpiredData } from "../lib/jobs/maintenance";
-import { finishCycle } from "../lib/jobs/schedule";
+import { handles } from "../lib/jobs/runner";
 import { createJobHandlers } from "../lib/server/job-handlers";
+import { pruneExpiredData, retentionJob } from "../lib/server/retention";
 import { runWorkerProcess } from "./process";
 
 const settings = env();
@@ -25,14 +25,13 @@ await runWorkerProcess({
   leaseSeconds: settings.JOB_LEASE_SECONDS,
   shutdownGraceMs: 20_000,
   scheduleMaintenance: true,
-  createHandlers: (db) => ({
-    maintenance: (_payload, { signal, log: jobLog }) =>
+  createHandlers: (db) => [
+    handles(retentionJob, (_payload, { signal, log: jobLog }) =>
       pruneExpiredData(db, { retentionDays: settings.RETENTION_DAYS, signal }).then((pruned) => {
         jobLog.info({ ...pruned, retentionDays: settings.RETENTION_DAYS }, "expired data pruned");
         return pruned;
       }),
-    // Until the engine registers its own finalizer (which records counts and quarantine first).
-    "cycle-finalize": async (payload) => finishCycle(db, payload.cycleId),
+    ),
     ...createJobHandlers({ db, log }),
-  }),
+  ],
 });

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import { createDatabase } from "../lib/db/client";
 import { describeError } from "../lib/jobs/store";
-import { enqueueDailyPrune } from "../lib/jobs/maintenance";
+import { enqueueDailyPrune } from "../lib/server/retention";
 import { JobWorker, type JobHandlers } from "../lib/jobs/runner";
 import { startScimExchangeFlusher } from "../lib/metrics/scim-exchanges";
 import type { PrismaClient } from "../lib/db/generated/client";

@@ -2,14 +2,8 @@ import os from "node:os";
 import crypto from "node:crypto";
 import pg from "pg";
 import type { PrismaClient } from "../db/generated/client";
-import {
-  type JobKind,
-  type JobPayload,
-  InvalidPayloadError,
-  isJobKind,
-  parseJobPayload,
-} from "./definitions";
-import { isStopRequested } from "./cycles";
+import { type JobKind, type JobPayloadOf, InvalidPayloadError, parseJobPayload } from "./kind";
+import { type JobLease, type RunnerLease, createLease, isLeaseLost } from "./lease";
 import {
   type JobRow,
   JOBS_CHANNEL,
@@ -46,12 +40,30 @@ export interface JobContext {
   workerId: string;
   /** Aborted when the worker shuts down or loses the job's lease; handlers stop at the next safe point. */
   signal: AbortSignal;
+  /** This attempt's lease: every database write of the attempt goes through `lease.fenced`. */
+  lease: JobLease;
   /** Bound to the job: its lines carry jobId, kind, connectionId, cycleId and attempt. */
   log: JobLogger;
 }
 
-export type JobHandler<K extends JobKind> = (payload: JobPayload<K>, context: JobContext) => Promise<unknown>;
-export type JobHandlers = { [K in JobKind]?: JobHandler<K> };
+/** What a worker can run: a kind, its handler, and optionally a check that cancels a claimed job unrun. */
+export interface JobRegistration<K extends JobKind = JobKind> {
+  kind: K;
+  handle(payload: JobPayloadOf<K>, context: JobContext): Promise<unknown>;
+  /** A reason not to start this job at all (e.g. its cycle is stopping); it is then cancelled unrun. */
+  cancelBeforeStart?(job: JobRow): Promise<string | null>;
+}
+
+/** Builds a registration with the payload type inferred from the kind. */
+export function handles<K extends JobKind>(
+  kind: K,
+  handle: JobRegistration<K>["handle"],
+  options: Pick<JobRegistration<K>, "cancelBeforeStart"> = {},
+): JobRegistration {
+  return { kind, handle, ...options } as unknown as JobRegistration;
+}
+
+export type JobHandlers = readonly JobRegistration[];
 
 export interface WorkerOptions {
   db: PrismaClient;
@@ -73,7 +85,11 @@ export interface WorkerOptions {
 export class JobWorker {
   readonly id: string;
   readonly #options: Required<Omit<WorkerOptions, "workerId">>;
-  readonly #running = new Map<string, { job: JobRow; controller: AbortController; done: Promise<void> }>();
+  readonly #running = new Map<
+    string,
+    { job: JobRow; lease: RunnerLease; controller: AbortController; done: Promise<void>; ending?: boolean }
+  >();
+  readonly #registrations: Map<string, JobRegistration>;
   #listener: pg.Client | undefined;
   #pollTimer: NodeJS.Timeout | undefined;
   #heartbeatTimer: NodeJS.Timeout | undefined;
@@ -90,6 +106,9 @@ export class JobWorker {
       retryBaseMs: 5_000,
       ...options,
     };
+    this.#registrations = new Map(
+      options.handlers.map((registration) => [registration.kind.name, registration]),
+    );
   }
 
   get runningJobIds(): string[] {
@@ -118,24 +137,35 @@ export class JobWorker {
     this.#wake();
   }
 
-  /** Stops claiming, waits up to `graceMs` for running jobs, then releases the rest. */
-  async stop(graceMs = 20_000): Promise<void> {
+  /**
+   * Stops claiming and waits up to `graceMs` for running jobs. Then it asks the rest to stop (their
+   * signal): they stop at the next safe point and record what they did under their still-valid lease,
+   * for up to `settleMs`; then it hands them back so another worker continues at once.
+   */
+  async stop(graceMs = 20_000, settleMs = Math.min(5_000, graceMs)): Promise<void> {
     this.#stopping = true;
     clearInterval(this.#pollTimer);
     await this.#claiming;
-    const deadline = Date.now() + graceMs;
-    while (this.#running.size > 0 && Date.now() < deadline) {
-      await Promise.race([Promise.all([...this.#running.values()].map((entry) => entry.done)), sleep(100)]);
-    }
-    for (const [jobId, entry] of this.#running) {
-      entry.controller.abort(new Error("worker shutting down"));
-      await releaseJob(this.#options.db, this.id, jobId).catch(() => undefined);
+    await this.#waitForRunning(Date.now() + graceMs);
+    const unfinished = [...this.#running.values()];
+    for (const entry of unfinished) entry.controller.abort(new Error("worker shutting down"));
+    await this.#waitForRunning(Date.now() + settleMs);
+    for (const entry of unfinished) {
+      await releaseJob(this.#options.db, { jobId: entry.job.id, token: entry.lease.token }).catch(
+        () => undefined,
+      );
     }
     clearInterval(this.#heartbeatTimer);
     await this.#listener?.end().catch(() => undefined);
     await this.#options.db.worker
       .update({ where: { id: this.id }, data: { stoppedAt: new Date(), lastSeenAt: new Date() } })
       .catch(() => undefined);
+  }
+
+  async #waitForRunning(deadline: number): Promise<void> {
+    while (this.#running.size > 0 && Date.now() < deadline) {
+      await Promise.race([Promise.all([...this.#running.values()].map((entry) => entry.done)), sleep(100)]);
+    }
   }
 
   #wake(): void {
@@ -158,22 +188,29 @@ export class JobWorker {
   async #claim(): Promise<void> {
     const free = this.#options.concurrency - this.#running.size;
     if (free <= 0 || this.#stopping) return;
+    const claimedAtMs = performance.now();
     const jobs = await claimJobs(this.#options.db, {
       workerId: this.id,
       limit: free,
       leaseSeconds: this.#options.leaseSeconds,
       // Only kinds this worker can run: a worker of an older release, or a test worker, must leave the
       // others to workers that have their handlers instead of failing them.
-      kinds: Object.keys(this.#options.handlers),
+      kinds: [...this.#registrations.keys()],
     });
-    for (const job of jobs) this.#run(job);
+    for (const job of jobs) this.#run(job, claimedAtMs);
     // A full batch suggests more work is waiting.
     if (jobs.length === free) this.#claimAgain = true;
   }
 
-  #run(job: JobRow): void {
+  #run(job: JobRow, claimedAtMs: number): void {
     const controller = new AbortController();
-    const done = this.#execute(job, controller.signal)
+    const lease = createLease(this.#options.db, {
+      jobId: job.id,
+      token: job.leaseToken!,
+      leaseSeconds: this.#options.leaseSeconds,
+      claimedAtMs,
+    });
+    const done = this.#execute(job, lease, controller.signal)
       // Recording the outcome failed (database gone): the lease expires and another worker retries it.
       .catch((error: unknown) =>
         this.#options.log.error({ jobId: job.id, err: describeError(error) }, "recording job outcome failed"),
@@ -182,11 +219,13 @@ export class JobWorker {
         this.#running.delete(job.id);
         this.#wake();
       });
-    this.#running.set(job.id, { job, controller, done });
+    this.#running.set(job.id, { job, lease, controller, done });
   }
 
-  async #execute(job: JobRow, signal: AbortSignal): Promise<void> {
+  async #execute(job: JobRow, lease: RunnerLease, signal: AbortSignal): Promise<void> {
     const { db } = this.#options;
+    const attempt = { jobId: job.id, token: lease.token };
+    const registration = this.#registrations.get(job.kind);
     const log = bindLogger(this.#options.log, {
       jobId: job.id,
       kind: job.kind,
@@ -195,47 +234,75 @@ export class JobWorker {
       attempt: job.attempts,
     });
     try {
-      if (!isJobKind(job.kind)) {
-        throw new InvalidPayloadError(job.kind, "unknown job kind (written by a newer or older release?)");
-      }
+      if (!registration)
+        throw new InvalidPayloadError(job.kind, "no handler registered for this kind in this worker");
       if (job.attempts > job.maxAttempts) {
         throw Object.assign(
           new Error(`gave up after ${job.maxAttempts} attempts whose workers stopped responding`),
-          {
-            permanent: true,
-          },
+          { permanent: true },
         );
       }
-      const handler = this.#options.handlers[job.kind] as JobHandler<JobKind> | undefined;
-      if (!handler)
-        throw new InvalidPayloadError(job.kind, "no handler registered for this kind in this worker");
-      const payload = parseJobPayload(job.kind, job.payload);
-      // Stop cancels queued units, but a unit claimed a moment before, or re-queued for a retry, must not
-      // start either: "the running unit finishes, nothing new starts".
-      if (job.kind === "cycle-unit" && job.cycleId && (await isStopRequested(db, job.cycleId))) {
-        const applied = await cancelJob(db, this.id, job.id, "cancelled: provisioning stopped");
-        log.info({ applied }, "unit not started: its cycle is stopping");
+      const payload = parseJobPayload(registration.kind, job.payload);
+      const cancelReason = await registration.cancelBeforeStart?.(job);
+      if (cancelReason) {
+        const applied = await cancelJob(db, attempt, cancelReason, registration.kind);
+        log.info({ applied, reason: cancelReason }, "job not started");
         return;
       }
       log.info({}, "job started");
-      const result = await handler(payload, { job, workerId: this.id, signal, log });
+      const result = await registration.handle(payload, {
+        job,
+        workerId: this.id,
+        signal,
+        lease,
+        log,
+      });
       if (signal.aborted) return;
-      const applied = await completeJob(db, this.id, job.id, result);
+      this.#markEnding(job.id);
+      const applied = await completeJob(db, attempt, result, registration.kind);
       log.info({ applied }, "job succeeded");
     } catch (error) {
       if (signal.aborted) return;
-      const outcome = await failJob(db, this.id, job, error, { retryBaseMs: this.#options.retryBaseMs });
+      if (isLeaseLost(error)) {
+        log.warn({ err: describeError(error) }, "job attempt stopped: its lease was lost");
+        return;
+      }
+      this.#markEnding(job.id);
+      const outcome = await failJob(db, attempt, job, error, {
+        retryBaseMs: this.#options.retryBaseMs,
+        ...(registration ? { kind: registration.kind } : {}),
+      });
       log.warn({ outcome, err: describeError(error) }, "job failed");
     }
+  }
+
+  #markEnding(jobId: string): void {
+    const entry = this.#running.get(jobId);
+    if (entry) entry.ending = true;
   }
 
   async #beat(): Promise<void> {
     const { db, leaseSeconds, log } = this.#options;
     try {
-      const lost = await heartbeat(db, this.id, this.runningJobIds, leaseSeconds);
-      for (const jobId of lost) {
-        log.warn({ jobId }, "lease lost; another worker owns this job now");
-        this.#running.get(jobId)?.controller.abort(new Error("lease lost"));
+      const entries = [...this.#running.values()];
+      const sentAtMs = performance.now();
+      const lost = new Set(
+        await heartbeat(
+          db,
+          entries.map((entry) => ({ jobId: entry.job.id, token: entry.lease.token })),
+          leaseSeconds,
+        ),
+      );
+      for (const entry of entries) {
+        // Ended while the heartbeat was under way: not lost, just no longer running.
+        if (!this.#running.has(entry.job.id) || entry.ending) continue;
+        if (!lost.has(entry.job.id)) {
+          entry.lease.renewedAt(sentAtMs);
+          continue;
+        }
+        log.warn({ jobId: entry.job.id }, "lease lost; another worker owns this job now");
+        entry.lease.lose("the heartbeat found the lease taken or expired");
+        entry.controller.abort(new Error("lease lost"));
       }
       await db.worker.update({ where: { id: this.id }, data: { lastSeenAt: new Date() } });
       if (!this.#listener && !this.#stopping) await this.#reconnectListener();

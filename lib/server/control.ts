@@ -5,7 +5,7 @@ import {
   restartProvisioning,
   startProvisioning,
   stopProvisioning,
-} from "../jobs/schedule";
+} from "../cycle/schedule";
 import type { SecretBox } from "../crypto/secrets";
 import {
   allowDeletes as executeHeldDeletes,

@@ -1,6 +1,6 @@
-import type { PrismaClient } from "../db/generated/client";
-import { isStopRequested } from "../jobs/cycles";
-import { updateJobProgress } from "../jobs/store";
+import type { Prisma, PrismaClient } from "../db/generated/client";
+import { isStopRequested } from "../cycle/units";
+import type { JobLease } from "../jobs/lease";
 import type { CycleLogEntry, CycleStore, EscrowRecord, HeldChangeRecord } from "../sync/cycle-ports";
 import { escrowRetryAt, type ObjectType } from "../sync/plan";
 import type { ObjectLinkRecord } from "../sync/ports";
@@ -15,12 +15,30 @@ import { prismaLinkStore } from "./link-store";
 export const MEMBERSHIP_LINK_TYPE = "GroupMember";
 const OBJECT_TYPES = ["User", "Group"];
 
+type Db = PrismaClient | Prisma.TransactionClient;
+
+/**
+ * Runs writes in one transaction under the job attempt's lease (lib/jobs/lease.ts), or in a plain
+ * transaction when there is no job (an admin's request). An attempt that lost its lease gets
+ * LeaseLostError and writes nothing.
+ */
+export type Writer = <T>(
+  work: (tx: Prisma.TransactionClient) => Promise<T>,
+  options?: { timeoutMs?: number },
+) => Promise<T>;
+
+export function writerFor(db: PrismaClient, lease: JobLease | null | undefined): Writer {
+  if (lease) return (work, options) => lease.fenced(work, options);
+  return (work, options) => db.$transaction(work, { timeout: options?.timeoutMs ?? 30_000, maxWait: 10_000 });
+}
+
 export function prismaCycleStore(
   db: PrismaClient,
   scope: { connectionId: string; cycleId: string | null; jobId: string | null; initiatedBy?: string },
+  lease?: JobLease | null,
 ): CycleStore {
   const { connectionId } = scope;
-  const links = prismaLinkStore(db, connectionId);
+  const write = writerFor(db, lease);
   // Every successful object clears its escrow, yet almost always there is none: one look at whether the
   // connection has any spares a delete per object. Escrows this store writes itself count too; others'
   // are for other objects (an object is in one unit of a cycle), so they never need clearing here.
@@ -39,8 +57,9 @@ export function prismaCycleStore(
         active: row.active,
       }));
     },
-    saveLink: (link) => links.save(link),
-    removeLink: (objectType, sourceId) => links.remove(objectType, sourceId),
+    saveLink: (link) => write((tx) => prismaLinkStore(tx, connectionId).save(link)),
+    removeLink: (objectType, sourceId) =>
+      write((tx) => prismaLinkStore(tx, connectionId).remove(objectType, sourceId)),
     async loadMemberships() {
       const rows = await db.objectLink.findMany({
         where: { connectionId, objectType: MEMBERSHIP_LINK_TYPE },
@@ -52,34 +71,40 @@ export function prismaCycleStore(
       });
     },
     async addMemberships(groupSourceId, members) {
-      await db.objectLink.createMany({
-        data: members.map((member) => ({
-          connectionId,
-          objectType: MEMBERSHIP_LINK_TYPE,
-          sourceId: `${groupSourceId}|${member.userSourceId}`,
-          targetId: member.userTargetId,
-          lastExportedAt: new Date(),
-        })),
-        skipDuplicates: true,
-      });
+      await write((tx) =>
+        tx.objectLink.createMany({
+          data: members.map((member) => ({
+            connectionId,
+            objectType: MEMBERSHIP_LINK_TYPE,
+            sourceId: `${groupSourceId}|${member.userSourceId}`,
+            targetId: member.userTargetId,
+            lastExportedAt: new Date(),
+          })),
+          skipDuplicates: true,
+        }),
+      );
     },
     async removeMemberships(groupSourceId, userSourceIds) {
-      await db.objectLink.deleteMany({
-        where: {
-          connectionId,
-          objectType: MEMBERSHIP_LINK_TYPE,
-          sourceId: { in: userSourceIds.map((userSourceId) => `${groupSourceId}|${userSourceId}`) },
-        },
-      });
+      await write((tx) =>
+        tx.objectLink.deleteMany({
+          where: {
+            connectionId,
+            objectType: MEMBERSHIP_LINK_TYPE,
+            sourceId: { in: userSourceIds.map((userSourceId) => `${groupSourceId}|${userSourceId}`) },
+          },
+        }),
+      );
     },
     async removeMembershipsOf(objectType, sourceId) {
-      await db.objectLink.deleteMany({
-        where: {
-          connectionId,
-          objectType: MEMBERSHIP_LINK_TYPE,
-          sourceId: objectType === "Group" ? { startsWith: `${sourceId}|` } : { endsWith: `|${sourceId}` },
-        },
-      });
+      await write((tx) =>
+        tx.objectLink.deleteMany({
+          where: {
+            connectionId,
+            objectType: MEMBERSHIP_LINK_TYPE,
+            sourceId: objectType === "Group" ? { startsWith: `${sourceId}|` } : { endsWith: `|${sourceId}` },
+          },
+        }),
+      );
     },
     async loadEscrows() {
       const rows = await db.escrow.findMany({ where: { connectionId } });
@@ -102,27 +127,29 @@ export function prismaCycleStore(
           kind: entry.kind,
         },
       };
-      const row = await db.escrow.upsert({
-        where: key,
-        create: {
-          connectionId,
-          objectType: entry.objectType,
-          sourceId: entry.sourceId,
-          kind: entry.kind,
-          attempts: 1,
-          nextRetryAt: escrowRetryAt(1, now),
-          lastErrorCode: entry.errorCode,
-          lastError: entry.error.slice(0, 4000),
-        },
-        update: {
-          attempts: { increment: 1 },
-          lastErrorCode: entry.errorCode,
-          lastError: entry.error.slice(0, 4000),
-        },
+      return write(async (tx) => {
+        const row = await tx.escrow.upsert({
+          where: key,
+          create: {
+            connectionId,
+            objectType: entry.objectType,
+            sourceId: entry.sourceId,
+            kind: entry.kind,
+            attempts: 1,
+            nextRetryAt: escrowRetryAt(1, now),
+            lastErrorCode: entry.errorCode,
+            lastError: entry.error.slice(0, 4000),
+          },
+          update: {
+            attempts: { increment: 1 },
+            lastErrorCode: entry.errorCode,
+            lastError: entry.error.slice(0, 4000),
+          },
+        });
+        if (row.attempts > 1)
+          await tx.escrow.update({ where: key, data: { nextRetryAt: escrowRetryAt(row.attempts, now) } });
+        return row.attempts;
       });
-      if (row.attempts > 1)
-        await db.escrow.update({ where: key, data: { nextRetryAt: escrowRetryAt(row.attempts, now) } });
-      return row.attempts;
     },
     async clearEscrow(objectType, sourceId, kind) {
       escrowsMayExist ??= db.escrow
@@ -133,7 +160,7 @@ export function prismaCycleStore(
           throw error;
         });
       if (!(await escrowsMayExist)) return;
-      await db.escrow.deleteMany({ where: { connectionId, objectType, sourceId, kind } });
+      await write((tx) => tx.escrow.deleteMany({ where: { connectionId, objectType, sourceId, kind } }));
     },
     async loadHeldChanges() {
       const rows = await db.heldChange.findMany({ where: { connectionId }, orderBy: { createdAt: "asc" } });
@@ -141,7 +168,7 @@ export function prismaCycleStore(
     },
     async replaceHeldChanges(held) {
       const cycleId = scope.cycleId;
-      await db.$transaction(async (tx) => {
+      await write(async (tx) => {
         await tx.heldChange.deleteMany({ where: { connectionId } });
         if (held.length && cycleId) {
           await tx.heldChange.createMany({
@@ -151,13 +178,16 @@ export function prismaCycleStore(
       });
     },
     async writeLogs(entries) {
-      await writeProvisioningLogs(db, scope, entries);
+      if (entries.length) await write((tx) => writeProvisioningLogs(tx, scope, entries));
     },
     async progress(completedUnits, totalUnits) {
-      if (scope.cycleId)
-        await db.cycle.update({ where: { id: scope.cycleId }, data: { completedUnits, totalUnits } });
-      if (scope.jobId)
-        await updateJobProgress(db, scope.jobId, { completedUnits, totalUnits, units: "pages" });
+      const cycleId = scope.cycleId;
+      if (!cycleId) return;
+      await write(
+        (tx) =>
+          tx.$executeRaw`UPDATE "Cycle" SET "completedUnits" = ${completedUnits}, "totalUnits" = ${totalUnits}
+          WHERE id = ${cycleId}::uuid AND status = 'running'`,
+      );
     },
     async stopRequested() {
       return scope.cycleId ? isStopRequested(db, scope.cycleId) : false;
@@ -182,7 +212,7 @@ export function toHeldRecord(row: {
 }
 
 export async function writeProvisioningLogs(
-  db: PrismaClient,
+  db: Db,
   scope: { connectionId: string; cycleId: string | null; jobId: string | null; initiatedBy?: string },
   entries: readonly CycleLogEntry[],
 ): Promise<void> {

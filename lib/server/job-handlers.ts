@@ -1,11 +1,14 @@
 import type { PrismaClient } from "../db/generated/client";
 import { env } from "../config/env";
 import { SecretBox, loadSecretKey } from "../crypto/secrets";
-import { PermanentJobError } from "../jobs/definitions";
-import type { JobHandlers, JobLogger } from "../jobs/runner";
-import { runOnDemand } from "./on-demand";
-import { runPreviewJob } from "./preview";
+import { provisioningCycleJob } from "../cycle/schedule";
+import { cancelUnitOfStoppedCycle, cycleFinalizeJob, cycleUnitJob } from "../cycle/units";
+import { PermanentJobError } from "../jobs/kind";
+import { handles, type JobHandlers, type JobLogger } from "../jobs/runner";
+import { webhookJob } from "../notify/webhook-events";
 import type { PlannedOperation } from "../sync/plan";
+import { onDemandJob, runOnDemand } from "./on-demand";
+import { planPreviewJob, runPreviewJob } from "./preview";
 import {
   finalizeProvisioningCycle,
   runCycleUnit,
@@ -23,12 +26,13 @@ export function createJobHandlers(options: {
 }): JobHandlers {
   const settings = env();
   const box = new SecretBox(loadSecretKey({ secretKey: settings.SECRET_KEY, dataDir: settings.DATA_DIR }));
-  return {
-    "on-demand": async (payload, { job }) => {
+  const { db } = options;
+  return [
+    handles(onDemandJob, async (payload, { job }) => {
       const results = [];
       for (const subject of payload.subjects) {
         results.push(
-          await runOnDemand(options.db, box, {
+          await runOnDemand(db, box, {
             connectionId: payload.connectionId,
             subject,
             initiatedBy: payload.initiatedBy,
@@ -38,14 +42,14 @@ export function createJobHandlers(options: {
         );
       }
       return { results };
-    },
+    }),
     // "Preview next cycle" (a stored dry run) and applying a reviewed preview.
-    "plan-preview": async (payload) => runPreviewJob(options.db, box, payload, options.cycle),
+    handles(planPreviewJob, async (payload) => runPreviewJob(db, box, payload, options.cycle)),
     // The planner: imports and plans the cycle, and runs it whole when it is small; otherwise it fans the
     // user operations out into cycle-unit jobs (pages of RunCycleOptions.unitPageSize) and returns.
-    "provisioning-cycle": async (payload, { job, log }) =>
+    handles(provisioningCycleJob, async (payload, { job, log, lease }) =>
       runProvisioningCycle(
-        options.db,
+        db,
         box,
         {
           connectionId: payload.connectionId,
@@ -53,32 +57,39 @@ export function createJobHandlers(options: {
           trigger: payload.trigger,
           dryRun: payload.dryRun,
         },
-        { log, ...options.cycle },
+        { log, lease, ...options.cycle },
       ),
+    ),
     // One page of a fanned-out cycle's user operations, on any worker.
-    "cycle-unit": async (payload, { job, workerId, log }) => {
-      if (payload.phase !== "users")
-        throw new PermanentJobError(`unknown cycle unit phase "${payload.phase}"`);
-      return runCycleUnit(
-        options.db,
-        box,
-        {
-          connectionId: payload.connectionId,
-          cycleId: payload.cycleId,
-          jobId: job.id,
-          attempt: job.attempts,
-          workerId,
-          operations: (payload.input.operations ?? []) as PlannedOperation[],
-        },
-        { log, ...options.cycle },
-      );
-    },
+    handles(
+      cycleUnitJob,
+      async (payload, { job, workerId, log, lease, signal }) => {
+        if (payload.phase !== "users")
+          throw new PermanentJobError(`unknown cycle unit phase "${payload.phase}"`);
+        return runCycleUnit(
+          db,
+          box,
+          {
+            connectionId: payload.connectionId,
+            cycleId: payload.cycleId,
+            jobId: job.id,
+            rerun: job.claims > 1,
+            workerId,
+            operations: (payload.input.operations ?? []) as PlannedOperation[],
+          },
+          { log, lease, signal, ...options.cycle },
+        );
+      },
+      { cancelBeforeStart: cancelUnitOfStoppedCycle(db) },
+    ),
     // Runs once after the last unit: the references of a fanned-out cycle, counts, quarantine, watermark;
     // ends the cycle and queues the next one.
-    "cycle-finalize": async (payload, { log }) =>
-      finalizeProvisioningCycle(options.db, payload.cycleId, { box, options: { log, ...options.cycle } }),
+    handles(cycleFinalizeJob, async (payload, { log, lease }) =>
+      finalizeProvisioningCycle(db, payload.cycleId, { box, options: { log, lease, ...options.cycle } }),
+    ),
     // One attempt at one webhook event; a failure is retried with backoff by the job store.
-    webhook: async (payload, { job }) =>
-      runWebhookJob(options.db, box, payload, { number: job.attempts, of: job.maxAttempts }),
-  };
+    handles(webhookJob, async (payload, { job }) =>
+      runWebhookJob(db, box, payload, { number: job.attempts, of: job.maxAttempts }),
+    ),
+  ];
 }

@@ -1,7 +1,10 @@
-import type { PrismaClient } from "../db/generated/client";
+import type { Prisma, PrismaClient } from "../db/generated/client";
 import type { LinkStore, ObjectLinkRecord } from "../sync/ports";
 
-export function prismaLinkStore(db: PrismaClient, connectionId: string): LinkStore {
+export function prismaLinkStore(
+  db: PrismaClient | Prisma.TransactionClient,
+  connectionId: string,
+): LinkStore {
   return {
     async get(objectType, sourceId) {
       const row = await db.objectLink.findUnique({

@@ -10,9 +10,44 @@ import { prismaCycleStore } from "./cycle-store";
 import { prismaLinkStore } from "./link-store";
 import { loadMappingConfig } from "./mappings";
 import { graphClientFor, scimClientFor } from "./peers";
+import { z } from "zod";
+import { defineJobKind } from "../jobs/kind";
 import { enqueueJob } from "../jobs/store";
 import { JobWaitTimeoutError, waitForJob } from "../jobs/wait";
 import { AppError } from "./errors";
+
+/** Provision on demand (and Replay): one user, or a group with up to five members, on a worker. */
+export const onDemandJob = defineJobKind(
+  "on-demand",
+  z
+    .object({
+      connectionId: z.string().uuid(),
+      subjects: z
+        .array(
+          z
+            .object({
+              objectId: z.string().min(1),
+              objectTypeName: z.enum(["User", "Group"]),
+              links: z
+                .object({
+                  members: z
+                    .array(
+                      z.object({ objectId: z.string().min(1), objectTypeName: z.literal("User") }).strict(),
+                    )
+                    .max(5),
+                })
+                .strict()
+                .optional(),
+            })
+            .strict(),
+        )
+        .length(1),
+      initiatedBy: z.string().min(1),
+      /** A Replay: the failed log entry this run retries. */
+      replayOf: z.string().uuid().optional(),
+    })
+    .strict(),
+);
 
 export interface OnDemandSubject {
   objectId: string;
@@ -135,7 +170,7 @@ export async function provisionOnDemandNow(
 ): Promise<OnDemandResponse & { jobId: string }> {
   const { job } = await enqueueJob(
     db,
-    "on-demand",
+    onDemandJob,
     {
       connectionId: input.connectionId,
       subjects: [input.subject],

@@ -1,6 +1,8 @@
 import type { PlanPreview, Prisma, PrismaClient } from "../db/generated/client";
 import type { Principal } from "../auth/verify-token";
+import { z } from "zod";
 import type { SecretBox } from "../crypto/secrets";
+import { defineJobKind } from "../jobs/kind";
 import { enqueueJob } from "../jobs/store";
 import type { PlannedMembership } from "../sync/plan";
 import { membershipKeys, NOT_IN_PREVIEW, type PreviewOperation } from "../sync/preview";
@@ -12,6 +14,18 @@ import type { PreviewSummary } from "./preview-store";
 
 export type PreviewStatus =
   "computing" | "ready" | "failed" | "applying" | "applied" | "discarded" | "superseded";
+
+/** "Preview next cycle" (a stored dry run) and applying a reviewed preview, on a worker. */
+export const planPreviewJob = defineJobKind(
+  "plan-preview",
+  z
+    .object({
+      connectionId: z.string().uuid(),
+      previewId: z.string().uuid(),
+      mode: z.enum(["compute", "apply"]),
+    })
+    .strict(),
+);
 
 /** Operations a page of the preview lists at most; the summary counts all of them. */
 const PAGE_LIMIT = 500;
@@ -50,7 +64,7 @@ export async function requestPreview(
   });
   await enqueueJob(
     db,
-    "plan-preview",
+    planPreviewJob,
     { connectionId: connection.id, previewId: preview.id, mode: "compute" },
     { connectionId: connection.id, priority: 50, maxAttempts: 1 },
   );
@@ -73,7 +87,7 @@ export async function applyPreview(
   const preview = await decide(db, connectionId, previewId, principal, "applying");
   await enqueueJob(
     db,
-    "plan-preview",
+    planPreviewJob,
     { connectionId, previewId: preview.id, mode: "apply" },
     { connectionId, priority: 50, maxAttempts: 1 },
   );

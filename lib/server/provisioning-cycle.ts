@@ -2,28 +2,27 @@ import crypto from "node:crypto";
 import { Prisma, type Connection, type PrismaClient } from "../db/generated/client";
 import { env } from "../config/env";
 import { SecretBox, loadSecretKey } from "../crypto/secrets";
-import { beginCycle, CycleAlreadyRunningError, enqueueCycleUnits } from "../jobs/cycles";
-import { PermanentJobError } from "../jobs/definitions";
-import { finishCycle } from "../jobs/schedule";
-import { enqueueWebhookEvent } from "../jobs/webhook-events";
+import { beginCycle, CycleAlreadyRunningError, enqueueCycleUnits } from "../cycle/units";
+import type { JobLease } from "../jobs/lease";
+import { finishCycle } from "../cycle/schedule";
+import { enqueueWebhookEvent } from "../notify/webhook-events";
 import type { Mailer } from "../notify/mailer";
 import { mailerFromEnvironment, sendNotification } from "../notify/notifications";
 import { createAdaptiveLimiter, eq, type RequestLimiter, type ScimClient, type ScimExchange } from "../scim";
 import type { CycleLogEntry } from "../sync/cycle-ports";
-import { SharedRequestBudget } from "../jobs/request-budget";
+import { SharedRequestBudget } from "./request-budget";
 import { recordScimExchange } from "../metrics/scim-exchanges";
+import { runCycle, type CycleOutcome } from "../sync/cycle";
+import { QuarantineException } from "../sync/decide";
 import {
   addCounts,
   emptyCounts,
   executeDeferredReferences,
   executeHeldChanges,
   executeUnit,
-  QuarantineException,
-  runCycle,
   type CycleCounts,
-  type CycleOutcome,
   type DeferredReferences,
-} from "../sync/cycle";
+} from "../sync/execute";
 import { mappingEngineFor, isReferenceMapping } from "../sync/mapping-adapter";
 import type { PlannedMembership, PlannedOperation } from "../sync/plan";
 import {
@@ -35,7 +34,7 @@ import {
 } from "../sync/quarantine";
 import { recordAudit } from "./audit";
 import { getConnection } from "./connections";
-import { MEMBERSHIP_LINK_TYPE, prismaCycleStore, toHeldRecord } from "./cycle-store";
+import { MEMBERSHIP_LINK_TYPE, prismaCycleStore, toHeldRecord, writerFor, type Writer } from "./cycle-store";
 import { loadMappingConfig } from "./mappings";
 import { graphClientFor, scimClientFor } from "./peers";
 import { savePreviewPlan } from "./preview-store";
@@ -80,6 +79,10 @@ export interface RunCycleOptions {
     info(fields: Record<string, unknown>, message: string): void;
     warn(fields: Record<string, unknown>, message: string): void;
   };
+  /** The job attempt's lease: every write of the attempt is fenced by it. */
+  lease?: JobLease;
+  /** Aborted when the worker drains or lost the lease: a unit stops before its next object. */
+  signal?: AbortSignal;
 }
 
 export interface CycleSummary {
@@ -94,11 +97,8 @@ export interface CycleSummary {
   error?: { code: string; message: string };
   /** Dry run only: the plan (first PLAN_RESULT_LIMIT operations) and the member changes. */
   plan?: { operations: PlanItem[]; memberships: PlannedMembership[]; truncated: boolean };
-  /**
-   * The cycle fanned out into cycle units: it is still running, and its finalizer reads this (from the
-   * planner job's result) to run the references and end the cycle.
-   */
-  fanOut?: FanOutState;
+  /** The cycle fanned out into cycle units: it is still running; its finalizer ends it. */
+  fannedOut?: { units: number };
 }
 
 /** What the planner of a fanned-out cycle hands to its finalizer. */
@@ -180,16 +180,15 @@ export async function runProvisioningCycle(
   // Inside a provisioning-cycle job the cycle-finalize job ends the cycle (the planner's job still holds
   // the connection's one live cycle-job slot, so only the finalizer can queue the next cycle).
   const finalizedByJob = input.jobId !== null;
-  if (begun.resumed) {
-    // A planner that died after handing out units cannot rebuild what it gave its finalizer: the cycle
-    // ends failed once its units did, and the next cycle picks up what is left.
-    if ((await db.cycleUnit.count({ where: { cycleId: cycle.id } })) > 0)
-      throw new PermanentJobError("The cycle's planner stopped after fanning out; the cycle ends failed.");
-    await db.cycle.update({ where: { id: cycle.id }, data: { error: Prisma.DbNull } });
-  }
+  if (begun.resumed) await resumePlanning(db, cycle.id, options);
   const config = loadMappingConfig(connection.mappings);
   const mailer = options.mailer === undefined ? mailerFromEnvironment() : options.mailer;
-  const store = prismaCycleStore(db, { connectionId: connection.id, cycleId: cycle.id, jobId: input.jobId });
+  const store = prismaCycleStore(
+    db,
+    { connectionId: connection.id, cycleId: cycle.id, jobId: input.jobId },
+    options.lease,
+  );
+  const write = writerFor(db, options.lease);
 
   let outcome: CycleOutcome;
   try {
@@ -225,10 +224,8 @@ export async function runProvisioningCycle(
             fanOut: {
               pageSize: options.unitPageSize ?? DEFAULT_UNIT_PAGE_SIZE,
               enqueue: async (pages) => {
-                // Progress is in units from here on: the planner's own progress does not count.
-                await db.$executeRaw`
-                  UPDATE "Cycle" SET "completedUnits" = 0, "totalUnits" = 0
-                  WHERE id = ${cycle.id}::uuid AND status = 'running'`;
+                // Progress is in units from here on: the planner's own progress (pages) does not count.
+                await write((tx) => countUnitsFromRows(tx, cycle.id));
                 // In batches, each its own transaction: 100,000 users are a thousand units and hundreds
                 // of megabytes of payload, more than one transaction should hold (it overran even an
                 // 80-second timeout). Units already queued may start meanwhile; the cycle is not sealed
@@ -240,6 +237,7 @@ export async function runProvisioningCycle(
                     pages
                       .slice(offset, offset + UNITS_PER_ENQUEUE)
                       .map((operations) => ({ phase: "users", input: { operations } })),
+                    options.lease ? { lease: options.lease } : {},
                   );
                   if (!result.accepted) return false;
                 }
@@ -254,7 +252,7 @@ export async function runProvisioningCycle(
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof QuarantineException && !input.dryRun) {
-      const quarantine = await applyQuarantine(db, connection, "EncounteredQuarantineException", {
+      const quarantine = await applyQuarantine(write, connection, "EncounteredQuarantineException", {
         now: now(),
         detail: `${error.system}: ${message}`,
         mailer,
@@ -267,6 +265,8 @@ export async function runProvisioningCycle(
         error: errorJson,
         nextAttemptAt: quarantine?.nextAttempt ?? undefined,
         finalizedByJob,
+        write,
+        lease: options.lease,
       });
       return {
         cycleId: cycle.id,
@@ -282,6 +282,8 @@ export async function runProvisioningCycle(
       error: { code: error instanceof QuarantineException ? error.errorCode : "CycleFailed", message },
       dryRun: input.dryRun,
       finalizedByJob,
+      write,
+      lease: options.lease,
     });
     throw error;
   }
@@ -307,6 +309,8 @@ export async function runProvisioningCycle(
       },
       dryRun: true,
       finalizedByJob,
+      write,
+      lease: options.lease,
     });
     const operations = outcome.plan
       .filter((operation) => operation.kind !== "skip" || operation.log)
@@ -339,6 +343,21 @@ export async function runProvisioningCycle(
   }
 
   if (outcome.deferred) {
+    const handover: FanOutState = {
+      cycleType: outcome.cycleType,
+      counts: outcome.counts,
+      watermark: outcome.watermark,
+      held: heldInfo(outcome.held),
+      deferred: outcome.deferred,
+    };
+    // The finalizer reads this from the Cycle row; written under the planner's lease, so a planner that
+    // lost its lease cannot hand over a plan the cycle does not run.
+    await write(
+      (tx) => tx.$executeRaw`
+        UPDATE "Cycle" SET handover = ${JSON.stringify(handover)}::jsonb
+        WHERE id = ${cycle.id}::uuid AND status = 'running'`,
+      { timeoutMs: 60_000 },
+    );
     return {
       cycleId: cycle.id,
       status: "succeeded",
@@ -346,13 +365,7 @@ export async function runProvisioningCycle(
       dryRun: false,
       counts: outcome.counts,
       quarantine: null,
-      fanOut: {
-        cycleType: outcome.cycleType,
-        counts: outcome.counts,
-        watermark: outcome.watermark,
-        held: heldInfo(outcome.held),
-        deferred: outcome.deferred,
-      },
+      fannedOut: { units: handover.deferred.units },
     };
   }
 
@@ -370,6 +383,7 @@ export async function runProvisioningCycle(
     mailer,
     now,
     options,
+    write,
   });
   return {
     cycleId: cycle.id,
@@ -379,6 +393,48 @@ export async function runProvisioningCycle(
     counts: outcome.counts,
     quarantine: concluded.quarantine,
   };
+}
+
+/**
+ * A planner re-run after its attempt lost the lease (its worker died, froze, or was paused past the
+ * lease) may find units that attempt queued before it lost the lease. Units that ran keep their work
+ * (their links make those objects "no change" when planned again); units not started yet are withdrawn;
+ * units still running are waited for, so planning again cannot hand the same object to two units.
+ */
+async function resumePlanning(db: PrismaClient, cycleId: string, options: RunCycleOptions) {
+  const write = writerFor(db, options.lease);
+  await write(async (tx) => {
+    const withdrawn = await tx.$queryRaw<{ id: string }[]>`
+      DELETE FROM "Job" WHERE "cycleId" = ${cycleId}::uuid AND kind = 'cycle-unit' AND status = 'queued'
+      RETURNING id`;
+    if (withdrawn.length)
+      await tx.$executeRaw`DELETE FROM "CycleUnit" WHERE "jobId" = ANY(${withdrawn.map((row) => row.id)}::uuid[])`;
+    await tx.$executeRaw`UPDATE "Cycle" SET error = NULL, handover = NULL WHERE id = ${cycleId}::uuid`;
+    await countUnitsFromRows(tx, cycleId);
+  });
+  for (;;) {
+    options.lease?.assertHeld();
+    const [row] = await db.$queryRaw<{ running: number }[]>`
+      SELECT count(*)::int AS running FROM "Job"
+      WHERE "cycleId" = ${cycleId}::uuid AND kind = 'cycle-unit' AND status = 'running'`;
+    if (!row?.running) break;
+    options.log?.info({ running: row.running }, "planner resumed: waiting for the units still running");
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+}
+
+/** The Cycle's unit counters recomputed from its CycleUnit rows (the rows are the truth). */
+async function countUnitsFromRows(tx: Prisma.TransactionClient, cycleId: string) {
+  await tx.$executeRaw`
+    UPDATE "Cycle" c SET
+      "totalUnits" = u.total, "completedUnits" = u.completed, "failedUnits" = u.failed,
+      "cancelledUnits" = u.cancelled
+    FROM (SELECT count(*)::int AS total,
+                 count(*) FILTER (WHERE status = 'completed')::int AS completed,
+                 count(*) FILTER (WHERE status = 'failed')::int AS failed,
+                 count(*) FILTER (WHERE status = 'cancelled')::int AS cancelled
+          FROM "CycleUnit" WHERE "cycleId" = ${cycleId}::uuid) AS u
+    WHERE c.id = ${cycleId}::uuid AND c.status = 'running'`;
 }
 
 /**
@@ -425,6 +481,7 @@ async function concludeCycle(
     mailer: Mailer | null;
     now: () => Date;
     options: RunCycleOptions;
+    write: Writer;
   },
 ): Promise<{
   status: "succeeded" | "failed" | "stopped";
@@ -432,14 +489,14 @@ async function concludeCycle(
 }> {
   const { options, mailer, now } = input;
   const cycle = { id: cycleId };
-  if (input.watermark) {
-    await db.connection.update({
-      where: { id: connection.id },
-      data: {
-        usersDeltaLink: input.watermark.usersDeltaLink,
-        groupsDeltaLink: input.watermark.groupsDeltaLink,
-      },
-    });
+  const watermark = input.watermark;
+  if (watermark) {
+    await input.write((tx) =>
+      tx.connection.update({
+        where: { id: connection.id },
+        data: { usersDeltaLink: watermark.usersDeltaLink, groupsDeltaLink: watermark.groupsDeltaLink },
+      }),
+    );
   }
 
   const escrowCounts = await db.escrow.groupBy({
@@ -471,7 +528,7 @@ async function concludeCycle(
       { subjectKey: cycleId },
     );
   }
-  const quarantine = await applyQuarantine(db, connection, reason, {
+  const quarantine = await applyQuarantine(input.write, connection, reason, {
     now: now(),
     detail:
       reason === "TooManyDeletes"
@@ -510,6 +567,8 @@ async function concludeCycle(
     counts: { ...counts, escrowsOutstanding: objectFailures, referenceEscrowsOutstanding: referenceFailures },
     nextAttemptAt: quarantine?.nextAttempt ?? undefined,
     finalizedByJob: input.finalizedByJob,
+    write: input.write,
+    lease: options.lease,
   });
   return { status: finished, quarantine };
 }
@@ -531,16 +590,20 @@ async function endCycle(
     nextAttemptAt?: Date;
     dryRun?: boolean;
     finalizedByJob: boolean;
+    write: Writer;
+    lease?: JobLease;
   },
 ): Promise<"succeeded" | "failed" | "stopped"> {
   if (options.finalizedByJob) {
     // Every unit of work is done: with completed = total the store queues the finalizer once the job ends.
-    await db.$executeRaw`
+    await options.write(
+      (tx) => tx.$executeRaw`
       UPDATE "Cycle" SET "completedUnits" = GREATEST("completedUnits", "totalUnits"),
         "totalUnits" = GREATEST("completedUnits", "totalUnits"),
         counts = COALESCE(${options.counts === undefined ? null : JSON.stringify(options.counts)}::jsonb, counts),
         error = COALESCE(${options.error === undefined ? null : JSON.stringify(options.error)}::jsonb, error)
-      WHERE id = ${cycleId}::uuid AND status = 'running'`;
+      WHERE id = ${cycleId}::uuid AND status = 'running'`,
+    );
     return options.status;
   }
   if (options.dryRun) return endDryRun(db, cycleId, options);
@@ -549,6 +612,7 @@ async function endCycle(
     ...(options.counts !== undefined ? { counts: options.counts } : {}),
     ...(options.error !== undefined ? { error: options.error } : {}),
     ...(options.nextAttemptAt ? { nextAttemptAt: options.nextAttemptAt } : {}),
+    ...(options.lease ? { lease: options.lease } : {}),
   });
   return result.finished ? result.status : options.status;
 }
@@ -583,11 +647,9 @@ export async function finalizeProvisioningCycle(
 ) {
   const cycle = await db.cycle.findUnique({ where: { id: cycleId } });
   if (!cycle || cycle.status !== "running") return { finished: false as const };
-  if (fannedOut && !cycle.dryRun && cycle.jobId) {
-    const planner = await db.job.findUnique({ where: { id: cycle.jobId }, select: { result: true } });
-    const state = (planner?.result as { fanOut?: FanOutState } | null)?.fanOut;
-    if (state) return finalizeFannedOutCycle(db, cycle, state, fannedOut.box, fannedOut.options ?? {});
-  }
+  const state = cycle.handover as FanOutState | null;
+  if (fannedOut && !cycle.dryRun && state)
+    return finalizeFannedOutCycle(db, cycle, state, fannedOut.box, fannedOut.options ?? {});
   const status = cycle.error === null ? "succeeded" : "failed";
   if (cycle.dryRun) return { finished: true as const, status: await endDryRun(db, cycleId, { status }) };
   const connection = await db.connection.findUnique({
@@ -597,7 +659,12 @@ export async function finalizeProvisioningCycle(
   const nextAttemptAt = connection?.quarantineReason
     ? (connection.quarantineNextAttempt ?? undefined)
     : undefined;
-  return finishCycle(db, cycleId, { status, ...(nextAttemptAt ? { nextAttemptAt } : {}) });
+  const lease = fannedOut?.options?.lease;
+  return finishCycle(db, cycleId, {
+    status,
+    ...(nextAttemptAt ? { nextAttemptAt } : {}),
+    ...(lease ? { lease } : {}),
+  });
 }
 
 /**
@@ -615,6 +682,8 @@ async function finalizeFannedOutCycle(
 ) {
   const now = options.now ?? (() => new Date());
   const mailer = options.mailer === undefined ? mailerFromEnvironment() : options.mailer;
+  const write = writerFor(db, options.lease);
+  const fence = options.lease ? { lease: options.lease } : {};
   const connection = await getConnection(db, cycle.connectionId);
   const units = await db.job.findMany({
     where: { cycleId: cycle.id, kind: "cycle-unit" },
@@ -632,7 +701,7 @@ async function finalizeFannedOutCycle(
     quarantine?: boolean;
   } | null;
   if (unitError?.quarantine) {
-    const quarantine = await applyQuarantine(db, connection, "EncounteredQuarantineException", {
+    const quarantine = await applyQuarantine(write, connection, "EncounteredQuarantineException", {
       now: now(),
       detail: `${unitError.system}: ${unitError.message}`,
       mailer,
@@ -643,6 +712,7 @@ async function finalizeFannedOutCycle(
       status: "failed",
       counts: counts as unknown as Prisma.InputJsonValue,
       ...(quarantine?.nextAttempt ? { nextAttemptAt: quarantine.nextAttempt } : {}),
+      ...fence,
     });
   }
   const failedUnits = units.filter((unit) => unit.status === "failed").length;
@@ -653,12 +723,17 @@ async function finalizeFannedOutCycle(
       ...(cycle.error
         ? {}
         : { error: { code: "CycleUnitsFailed", message: `${failedUnits} cycle unit(s) failed.` } }),
+      ...fence,
     });
   }
   const stopped =
     cycle.stopRequested || units.some((unit) => (unit.result as { stopped?: boolean } | null)?.stopped);
   if (!stopped) {
-    const store = prismaCycleStore(db, { connectionId: connection.id, cycleId: cycle.id, jobId: null });
+    const store = prismaCycleStore(
+      db,
+      { connectionId: connection.id, cycleId: cycle.id, jobId: null },
+      options.lease,
+    );
     const scim = await scimClientFor(connection, box, {
       limiter: limiterFor(db, connection.id, options),
       onExchange: metricsFor(connection.id),
@@ -668,7 +743,7 @@ async function finalizeFannedOutCycle(
       counts = addCounts(counts, references.counts);
     } catch (error) {
       if (!(error instanceof QuarantineException)) throw error;
-      const quarantine = await applyQuarantine(db, connection, "EncounteredQuarantineException", {
+      const quarantine = await applyQuarantine(write, connection, "EncounteredQuarantineException", {
         now: now(),
         detail: `${error.system}: ${error.message}`,
         mailer,
@@ -680,6 +755,7 @@ async function finalizeFannedOutCycle(
         counts: counts as unknown as Prisma.InputJsonValue,
         error: { code: error.errorCode, message: error.message, system: error.system },
         ...(quarantine?.nextAttempt ? { nextAttemptAt: quarantine.nextAttempt } : {}),
+        ...fence,
       });
     }
   }
@@ -699,46 +775,55 @@ async function finalizeFannedOutCycle(
     mailer,
     now,
     options,
+    write,
   });
   return { finished: true as const, status: concluded.status };
 }
 
 /**
- * A unit retried after its worker died may find some of its creates already done: the user exists in
- * Dialpad (the POST succeeded but its answer or its log was lost with the worker), with or without a
- * link. Those users are not created twice, and each gets the Create log entry the dead attempt could not
- * write, so the provisioning log stays complete. What remains runs normally.
+ * A unit run again after an earlier attempt stopped (its worker died, drained, froze past its lease)
+ * must neither redo nor lose what that attempt did. Objects the earlier attempt logged are not run again,
+ * and count as the log says. A create it did not log may still have reached Dialpad (the POST succeeded
+ * but its answer, link or log was lost): such a user is found (linked since the cycle began, or by its
+ * userName) and adopted with the Create entry the earlier attempt could not write, instead of being
+ * POSTed again into a 409.
  */
-async function recoverInterruptedCreates(
+async function recoverEarlierAttempt(
   db: PrismaClient,
   store: ReturnType<typeof prismaCycleStore>,
   scim: ScimClient,
   connectionId: string,
   cycleId: string,
   operations: PlannedOperation[],
-): Promise<{ remaining: PlannedOperation[]; count: number }> {
-  const creates = operations.filter((op) => op.kind === "create" && op.objectType === "User");
-  if (creates.length === 0) return { remaining: operations, count: 0 };
+): Promise<{ remaining: PlannedOperation[]; counts: CycleCounts }> {
+  const counts = emptyCounts();
   const cycle = await db.cycle.findUniqueOrThrow({ where: { id: cycleId }, select: { startedAt: true } });
-  const sourceIds = creates.map((op) => op.sourceId);
-  const [linked, logged] = await Promise.all([
-    db.objectLink.findMany({
-      where: {
-        connectionId,
-        objectType: "User",
-        sourceId: { in: sourceIds },
-        lastExportedAt: { gte: cycle.startedAt },
-      },
-      select: { sourceId: true, targetId: true },
-    }),
-    db.provisioningLog.findMany({
-      where: { cycleId, objectType: "User", action: "Create", sourceId: { in: sourceIds } },
-      select: { sourceId: true },
-    }),
-  ]);
+  const key = (objectType: string, sourceId: string | null) => `${objectType}:${sourceId}`;
+  const logged = await db.provisioningLog.findMany({
+    where: { cycleId, sourceId: { in: operations.map((op) => op.sourceId) } },
+    select: { objectType: true, sourceId: true, action: true, status: true },
+  });
+  const loggedKeys = new Set<string>();
+  for (const entry of logged) {
+    if (loggedKeys.has(key(entry.objectType, entry.sourceId))) continue;
+    loggedKeys.add(key(entry.objectType, entry.sourceId));
+    countLogged(counts, entry);
+  }
+  const notLogged = operations.filter((op) => !loggedKeys.has(key(op.objectType, op.sourceId)));
+  const creates = notLogged.filter((op) => op.kind === "create" && op.objectType === "User");
+  const linked = creates.length
+    ? await db.objectLink.findMany({
+        where: {
+          connectionId,
+          objectType: "User",
+          sourceId: { in: creates.map((op) => op.sourceId) },
+          lastExportedAt: { gte: cycle.startedAt },
+        },
+        select: { sourceId: true, targetId: true },
+      })
+    : [];
   const linkedTarget = new Map(linked.map((row) => [row.sourceId, row.targetId]));
-  const hasLog = new Set(logged.map((row) => row.sourceId));
-  const done = new Set<string>();
+  const adopted = new Set<string>();
   const entries: CycleLogEntry[] = [];
   for (const op of creates) {
     let targetId = linkedTarget.get(op.sourceId) ?? null;
@@ -757,8 +842,9 @@ async function recoverInterruptedCreates(
         active: true,
       });
     }
-    done.add(op.sourceId);
-    if (hasLog.has(op.sourceId)) continue;
+    adopted.add(op.sourceId);
+    counts.created += 1;
+    counts.countExported += 1;
     entries.push({
       changeId: crypto.randomUUID(),
       action: "Create",
@@ -785,17 +871,35 @@ async function recoverInterruptedCreates(
   }
   if (entries.length) await store.writeLogs(entries);
   return {
-    remaining: operations.filter((op) => !(op.kind === "create" && done.has(op.sourceId))),
-    // The earlier attempt's counts died with it (only a finished unit's result is added up), so every
-    // create it completed counts here, logged by it or not.
-    count: done.size,
+    remaining: notLogged.filter((op) => !(op.kind === "create" && adopted.has(op.sourceId))),
+    counts,
   };
+}
+
+/** What an earlier attempt's log entry counts for, as executeUnit would have counted it. */
+function countLogged(counts: CycleCounts, entry: { action: string; status: string }) {
+  if (entry.status === "Failure") {
+    counts.failed += 1;
+    counts.countEscrowed += 1;
+    return;
+  }
+  if (entry.status === "Skipped" || entry.action === "Other" || entry.action === "StagedDelete") {
+    counts.skipped += 1;
+    return;
+  }
+  const column = ({ Create: "created", Update: "updated", Disable: "disabled", Delete: "deleted" } as const)[
+    entry.action as "Create" | "Update" | "Disable" | "Delete"
+  ];
+  if (column) counts[column] += 1;
+  counts.countExported += 1;
 }
 
 /**
  * One cycle unit: a page of the planned user operations, on whichever worker claimed it, through the
  * connection's shared request budget. Stops before the next object once Stop was requested or another
- * unit hit a quarantine condition; that condition is recorded on the Cycle for the finalizer.
+ * unit hit a quarantine condition (that condition is recorded on the Cycle for the finalizer), or when
+ * this attempt is asked to stop (drain) or may have lost its lease: then what it did is recorded and it
+ * ends without completing, so the unit runs again and picks up where it stopped.
  */
 export async function runCycleUnit(
   db: PrismaClient,
@@ -804,40 +908,37 @@ export async function runCycleUnit(
     connectionId: string;
     cycleId: string;
     jobId: string;
-    attempt: number;
+    /** An earlier attempt of this unit ran (and may have done part of it). */
+    rerun: boolean;
     workerId: string;
     operations: PlannedOperation[];
   },
   options: RunCycleOptions = {},
 ): Promise<{ counts: CycleCounts; executed: number; stopped: boolean; workerId: string }> {
   const connection = await getConnection(db, input.connectionId);
+  const { lease, signal } = options;
   let operations = input.operations;
-  const base = prismaCycleStore(db, {
-    connectionId: connection.id,
-    cycleId: input.cycleId,
-    jobId: input.jobId,
-  });
+  const base = prismaCycleStore(
+    db,
+    { connectionId: connection.id, cycleId: input.cycleId, jobId: input.jobId },
+    lease,
+  );
   const scim = await scimClientFor(connection, box, {
     limiter: limiterFor(db, connection.id, options),
     onExchange: metricsFor(connection.id),
   });
-  let recoveredCreates = 0;
-  if (input.attempt > 1) {
-    const recovered = await recoverInterruptedCreates(
-      db,
-      base,
-      scim,
-      connection.id,
-      input.cycleId,
-      operations,
-    );
-    operations = recovered.remaining;
-    recoveredCreates = recovered.count;
+  let recovered = emptyCounts();
+  if (input.rerun) {
+    const earlier = await recoverEarlierAttempt(db, base, scim, connection.id, input.cycleId, operations);
+    operations = earlier.remaining;
+    recovered = earlier.counts;
   }
 
+  const interrupted = () => signal?.aborted === true || (lease !== undefined && !lease.held);
   const store = {
     ...base,
     async stopRequested() {
+      if (interrupted()) return true;
       const [row] = await db.$queryRaw<{ stop: boolean }[]>`
         SELECT ("stopRequested" OR status <> 'running' OR error IS NOT NULL) AS stop
         FROM "Cycle" WHERE id = ${input.cycleId}::uuid`;
@@ -845,9 +946,11 @@ export async function runCycleUnit(
     },
   };
   try {
-    const result = await executeUnit({ scim, store }, operations);
-    result.counts.created += recoveredCreates;
-    return { ...result, workerId: input.workerId };
+    const result = await executeUnit({ scim, store, mayWrite: () => !interrupted() }, operations);
+    // Interrupted: not done. The job is handed back (drain) or taken over (lease), and runs again.
+    lease?.assertHeld();
+    if (signal?.aborted) throw signal.reason ?? new Error("unit interrupted");
+    return { ...result, counts: addCounts(result.counts, recovered), workerId: input.workerId };
   } catch (error) {
     if (!(error instanceof QuarantineException)) throw error;
     const errorJson = {
@@ -856,9 +959,14 @@ export async function runCycleUnit(
       system: error.system,
       quarantine: true,
     };
-    await db.$executeRaw`
-      UPDATE "Cycle" SET error = COALESCE(error, ${JSON.stringify(errorJson)}::jsonb)
-      WHERE id = ${input.cycleId}::uuid AND status = 'running'`;
+    await writerFor(
+      db,
+      lease,
+    )(
+      (tx) => tx.$executeRaw`
+        UPDATE "Cycle" SET error = COALESCE(error, ${JSON.stringify(errorJson)}::jsonb)
+        WHERE id = ${input.cycleId}::uuid AND status = 'running'`,
+    );
     return { counts: emptyCounts(), executed: 0, stopped: true, workerId: input.workerId };
   }
 }
@@ -868,7 +976,7 @@ export async function runCycleUnit(
  * e-mail per quarantine and per change of reason, and turns provisioning off after four weeks.
  */
 async function applyQuarantine(
-  db: PrismaClient,
+  write: Writer,
   connection: Connection,
   reason: QuarantineReason | null,
   context: {
@@ -912,7 +1020,7 @@ async function applyQuarantine(
     );
     if (sent) notifiedReason = reason;
   }
-  await db.$transaction(async (tx) => {
+  await write(async (tx) => {
     await tx.connection.update({
       where: { id: connection.id },
       data: {

@@ -1,5 +1,5 @@
 import type { Principal } from "../auth/verify-token";
-import { SharedRequestBudget } from "../jobs/request-budget";
+import { SharedRequestBudget } from "./request-budget";
 import type { TObjectMapping } from "../mapping";
 import { runScimSelfTest, type ScimSelfTestReport } from "../scim/self-test";
 import { recordAudit } from "./audit";

@@ -6,7 +6,8 @@ import type { PrismaClient } from "../db/generated/client";
 import type { Principal } from "../auth/verify-token";
 import { env, isSandboxEnabled } from "../config/env";
 import type { SecretBox } from "../crypto/secrets";
-import { PermanentJobError, type JobPayload } from "../jobs/definitions";
+import { PermanentJobError, type JobPayloadOf } from "../jobs/kind";
+import type { webhookJob } from "../notify/webhook-events";
 import { serializeWebhookEvent, webhookHeaders, type WebhookEvent } from "../notify/webhook";
 import { recordAudit } from "./audit";
 import { getConnection, openWebhookSecret } from "./connections";
@@ -142,7 +143,7 @@ function describeNetworkError(error: NodeJS.ErrnoException): string {
 export async function runWebhookJob(
   db: PrismaClient,
   box: SecretBox,
-  payload: JobPayload<"webhook">,
+  payload: JobPayloadOf<typeof webhookJob>,
   attempt: { number: number; of: number },
   options: { policy?: WebhookUrlPolicy; timeoutMs?: number } = {},
 ): Promise<{ delivered: boolean; status?: number | null; durationMs?: number; skipped?: string }> {

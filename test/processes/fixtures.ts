@@ -1,14 +1,15 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import type { Database } from "../../lib/db/client";
-import { beginCycle, enqueueCycleUnits, type CycleUnitInput } from "../../lib/jobs/cycles";
-import { startProvisioning } from "../../lib/jobs/schedule";
+import { beginCycle, enqueueCycleUnits, type CycleUnitInput } from "../../lib/cycle/units";
+import { provisioningCycleJob, startProvisioning } from "../../lib/cycle/schedule";
 import { completeJob, type JobRow } from "../../lib/jobs/store";
 
 /** Claims one particular job as claimJobs would (tests share a database across connections). */
 export async function claimJobById(db: Database, jobId: string, workerId: string): Promise<JobRow> {
   const [job] = await db.$queryRaw<JobRow[]>`
     UPDATE "Job" SET status = 'running', "lockedBy" = ${workerId}, "lockedAt" = now(), attempts = attempts + 1,
+      claims = claims + 1, "leaseToken" = gen_random_uuid(),
       "leaseExpiresAt" = now() + interval '60 seconds', "startedAt" = COALESCE("startedAt", now()), "updatedAt" = now()
     WHERE id = ${jobId}::uuid AND status = 'queued'
     RETURNING *`;
@@ -34,7 +35,12 @@ export async function runPlanner(
   if (!begun.started) throw new Error(`cycle not started: ${begun.reason}`);
   const enqueued = await enqueueCycleUnits(db, begun.cycle.id, units);
   if (!enqueued.accepted) throw new Error(`units refused: ${enqueued.reason}`);
-  await completeJob(db, "test-planner", planner.id, { units: units.length });
+  await completeJob(
+    db,
+    { jobId: planner.id, token: planner.leaseToken! },
+    { units: units.length },
+    provisioningCycleJob,
+  );
   return { cycleId: begun.cycle.id, unitJobIds: enqueued.jobIds };
 }
 

@@ -7,7 +7,9 @@
  */
 import { z } from "zod";
 import { createLogger } from "../../lib/log";
-import { finishCycle } from "../../lib/jobs/schedule";
+import { finishCycle } from "../../lib/cycle/schedule";
+import { cancelUnitOfStoppedCycle, cycleFinalizeJob, cycleUnitJob } from "../../lib/cycle/units";
+import { handles } from "../../lib/jobs/runner";
 import { runWorkerProcess } from "../../worker/process";
 
 const settings = z
@@ -31,25 +33,29 @@ await runWorkerProcess({
   shutdownGraceMs: settings.TEST_GRACE_MS,
   pollIntervalMs: 200,
   retryBaseMs: 100,
-  createHandlers: (db) => ({
-    "cycle-unit": async (payload, { job, workerId, signal }) => {
-      const input = ZUnitInput.parse(payload.input);
-      await db.$executeRaw`INSERT INTO test_unit_runs (job_id, worker, event) VALUES (${job.id}::uuid, ${workerId}, 'started')`;
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(resolve, input.sleepMs);
-        if (!input.ignoreAbort) {
-          signal.addEventListener("abort", () => {
-            clearTimeout(timer);
-            reject(signal.reason as Error);
-          });
-        }
-      });
-      await db.$executeRaw`INSERT INTO test_unit_runs (job_id, worker, event) VALUES (${job.id}::uuid, ${workerId}, 'finished')`;
-      return { unitIndex: payload.unitIndex };
-    },
-    "cycle-finalize": async (payload, { job, workerId }) => {
+  createHandlers: (db) => [
+    handles(
+      cycleUnitJob,
+      async (payload, { job, workerId, signal }) => {
+        const input = ZUnitInput.parse(payload.input);
+        await db.$executeRaw`INSERT INTO test_unit_runs (job_id, worker, event) VALUES (${job.id}::uuid, ${workerId}, 'started')`;
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(resolve, input.sleepMs);
+          if (!input.ignoreAbort) {
+            signal.addEventListener("abort", () => {
+              clearTimeout(timer);
+              reject(signal.reason as Error);
+            });
+          }
+        });
+        await db.$executeRaw`INSERT INTO test_unit_runs (job_id, worker, event) VALUES (${job.id}::uuid, ${workerId}, 'finished')`;
+        return { unitIndex: payload.unitIndex };
+      },
+      { cancelBeforeStart: cancelUnitOfStoppedCycle(db) },
+    ),
+    handles(cycleFinalizeJob, async (payload, { job, workerId }) => {
       await db.$executeRaw`INSERT INTO test_unit_runs (job_id, worker, event) VALUES (${job.id}::uuid, ${workerId}, 'finalized')`;
       return finishCycle(db, payload.cycleId);
-    },
-  }),
+    }),
+  ],
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../database";
-import { getCycle } from "../../lib/jobs/cycles";
+import { getCycle } from "../../lib/cycle/units";
 import { getJob } from "../../lib/jobs/store";
 import { runPlanner, spawnWorker, waitFor, type WorkerChild } from "./fixtures";
 

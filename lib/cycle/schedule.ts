@@ -1,8 +1,16 @@
+import { z } from "zod";
 import type { Prisma, PrismaClient } from "../db/generated/client";
-import { cancelQueuedUnits, queueFinalizeIfDone, type CycleRow, type CycleStatus } from "./cycles";
-import type { JobPayload } from "./definitions";
-import { type JobRow, enqueueJob, notifyWorkers } from "./store";
-import { enqueueCycleFinishedWebhook } from "./webhook-events";
+import { defineJobKind, type JobPayloadOf } from "../jobs/kind";
+import type { JobLease } from "../jobs/lease";
+import { type JobRow, enqueueJob, notifyWorkers } from "../jobs/store";
+import { enqueueCycleFinishedWebhook } from "../notify/webhook-events";
+import {
+  cancelQueuedUnits,
+  queueFinalizeIfDone,
+  sealCyclePlannedBy,
+  type CycleRow,
+  type CycleStatus,
+} from "./units";
 
 /**
  * Provisioning schedule of a connection, as Entra runs it: after a cycle ends the next incremental one
@@ -13,7 +21,32 @@ import { enqueueCycleFinishedWebhook } from "./webhook-events";
  * ending while Stop commits cannot queue a successor after the pause.
  */
 
-export type CycleTrigger = JobPayload<"provisioning-cycle">["trigger"];
+/**
+ * The planner of a cycle. One live per connection (its dedupe key); its end seals the cycle's list of
+ * units, so the finalizer cannot run before every unit the planner queued is counted.
+ */
+export const provisioningCycleJob = defineJobKind(
+  "provisioning-cycle",
+  z
+    .object({
+      connectionId: z.string().uuid(),
+      trigger: z.enum(["schedule", "start", "restart", "config-change", "quarantine-retry"]),
+      dryRun: z.boolean().default(false),
+    })
+    .strict(),
+  {
+    onEnd: async (tx, end) => {
+      await sealCyclePlannedBy(tx, end.jobId, end.status === "failed" ? end.error : undefined);
+    },
+  },
+);
+
+export type CycleTrigger = JobPayloadOf<typeof provisioningCycleJob>["trigger"];
+
+/** The key that keeps one live cycle job per connection. */
+export function cycleJobKey(connectionId: string): string {
+  return `provisioning-cycle:${connectionId}`;
+}
 
 const MIN_INTERVAL_MINUTES = 1;
 
@@ -48,9 +81,9 @@ async function enqueueCycleJob(
 ): Promise<{ job: JobRow; created: boolean }> {
   return enqueueJob(
     tx,
-    "provisioning-cycle",
+    provisioningCycleJob,
     { connectionId, trigger, dryRun: false },
-    { connectionId, runAt },
+    { connectionId, runAt, dedupeKey: cycleJobKey(connectionId) },
   );
 }
 
@@ -211,6 +244,8 @@ export interface FinishCycleOptions {
   counts?: Prisma.InputJsonValue;
   /** Quarantine: do not run the next cycle before this (only ever later than now + interval). */
   nextAttemptAt?: Date;
+  /** The finalizer's lease: a lapsed finalizer cannot end the cycle a second time. */
+  lease?: JobLease;
 }
 
 export type FinishCycleResult =
@@ -226,7 +261,9 @@ export async function finishCycle(
   cycleId: string,
   options: FinishCycleOptions = {},
 ): Promise<FinishCycleResult> {
-  return db.$transaction(async (tx) => {
+  const transaction = <T>(work: (tx: Prisma.TransactionClient) => Promise<T>) =>
+    options.lease ? options.lease.fenced(work) : db.$transaction(work);
+  return transaction(async (tx): Promise<FinishCycleResult> => {
     const [cycle] = await tx.$queryRaw<CycleRow[]>`SELECT * FROM "Cycle" WHERE id = ${cycleId}::uuid`;
     if (!cycle) return { finished: false };
     // Connection before Cycle, the order every other path takes, so two transactions never deadlock.

@@ -1,17 +1,22 @@
+import { z } from "zod";
 import { Prisma, type PrismaClient } from "../db/generated/client";
-import { parseJobPayload } from "./definitions";
-import { enqueueJob, notifyWorkers } from "./store";
+import { defineJobKind, parseJobPayload } from "../jobs/kind";
+import type { JobLease } from "../jobs/lease";
+import { enqueueJob, notifyWorkers } from "../jobs/store";
 
 /**
  * A provisioning cycle split into units that any worker may run in parallel.
  *
  * Life of a cycle:
+ * This module owns a cycle's unit bookkeeping (the Cycle row's unit counters, CycleUnit rows and the
+ * unit and finalizer jobs); lib/cycle/schedule.ts owns its start and end.
+ *
  * 1. A `provisioning-cycle` job (the planner) calls `beginCycle`, then `enqueueCycleUnits` once or
  *    several times. When the planner's job ends (succeeded, failed or cancelled) the store seals the
  *    cycle's list of units in the same transaction: no `sealCycle` call to forget, and no window in which
  *    a fast unit could look like the last one while the planner is still adding units.
- * 2. Each `cycle-unit` job's outcome is counted into the Cycle row by the store in the same transaction
- *    as the job's own status change (CycleUnit.status makes that idempotent across retries and
+ * 2. Each `cycle-unit` job's outcome is counted into the Cycle row by the kind's end hook, in the same
+ *    transaction as the job's own status change (CycleUnit.status makes that idempotent across retries and
  *    take-overs). A unit may enqueue follow-up units (the next page) before it finishes.
  * 3. Once the cycle is sealed and every unit has ended, one `cycle-finalize` job is enqueued, exactly
  *    once: `finalizeQueuedAt IS NULL` is the guard, checked and set under the Cycle row lock.
@@ -20,6 +25,36 @@ import { enqueueJob, notifyWorkers } from "./store";
  */
 
 type Db = PrismaClient | Prisma.TransactionClient;
+
+/**
+ * One unit (page of objects) of a cycle; enqueued by `enqueueCycleUnits`, never directly, because the
+ * unit's accounting row is written in the same transaction. Its end is counted into its cycle.
+ */
+export const cycleUnitJob = defineJobKind(
+  "cycle-unit",
+  z
+    .object({
+      connectionId: z.string().uuid(),
+      cycleId: z.string().uuid(),
+      unitIndex: z.number().int().min(0),
+      /** What the engine does in this unit (e.g. "users"). */
+      phase: z.string().min(1).max(64),
+      /** Engine-defined input of the unit: a page cursor, a list of operations, … */
+      input: z.record(z.string(), z.unknown()).default({}),
+    })
+    .strict(),
+  {
+    onEnd: async (tx, end) => {
+      await recordCycleUnitOutcome(tx, end.jobId, end.status === "succeeded" ? "completed" : end.status);
+    },
+  },
+);
+
+/** Enqueued exactly once, when the last unit of a cycle finished (or Stop cancelled the rest). */
+export const cycleFinalizeJob = defineJobKind(
+  "cycle-finalize",
+  z.object({ connectionId: z.string().uuid(), cycleId: z.string().uuid() }).strict(),
+);
 
 export type CycleType = "initial" | "incremental";
 export type CycleStatus = "running" | "succeeded" | "failed" | "stopped";
@@ -124,7 +159,10 @@ export async function enqueueCycleUnits(
   db: PrismaClient,
   cycleId: string,
   units: readonly CycleUnitInput[],
-  options: { maxAttempts?: number } = {},
+  options: {
+    maxAttempts?: number;
+    /** The planner's lease: a lapsed planner adds no units. */ lease?: JobLease;
+  } = {},
 ): Promise<EnqueueUnitsResult> {
   const [head] = await db.$queryRaw<{ connectionId: string }[]>`
     SELECT "connectionId" FROM "Cycle" WHERE id = ${cycleId}::uuid`;
@@ -134,7 +172,7 @@ export async function enqueueCycleUnits(
   const payloads = head
     ? units.map((unit) =>
         JSON.stringify(
-          parseJobPayload("cycle-unit", {
+          parseJobPayload(cycleUnitJob, {
             connectionId: head.connectionId,
             cycleId,
             unitIndex: 0,
@@ -145,27 +183,33 @@ export async function enqueueCycleUnits(
       )
     : [];
   const priorities = units.map((unit) => unit.priority ?? 0);
-  return db.$transaction(
-    async (tx) => {
-      const [cycle] = await tx.$queryRaw<
-        { connectionId: string; totalUnits: number; stopRequested: boolean }[]
-      >`
+  // Prisma's default 5 s is too short for a thousand units on a busy host; the row lock it holds only
+  // delays Stop and unit completions of this one cycle.
+  const timeoutMs = Math.max(5_000, 30_000 + units.length * 50);
+  const transaction = <T>(work: (tx: Prisma.TransactionClient) => Promise<T>) =>
+    options.lease
+      ? options.lease.fenced(work, { timeoutMs })
+      : db.$transaction(work, { timeout: timeoutMs, maxWait: 10_000 });
+  return transaction(async (tx): Promise<EnqueueUnitsResult> => {
+    const [cycle] = await tx.$queryRaw<
+      { connectionId: string; totalUnits: number; stopRequested: boolean }[]
+    >`
         UPDATE "Cycle" SET "totalUnits" = "totalUnits" + ${units.length}
         WHERE id = ${cycleId}::uuid AND status = 'running' AND NOT "stopRequested" AND "finalizeQueuedAt" IS NULL
         RETURNING "connectionId", "totalUnits", "stopRequested"`;
-      if (!cycle) {
-        const [existing] = await tx.$queryRaw<{ stopRequested: boolean }[]>`
+    if (!cycle) {
+      const [existing] = await tx.$queryRaw<{ stopRequested: boolean }[]>`
           SELECT "stopRequested" FROM "Cycle" WHERE id = ${cycleId}::uuid`;
-        return { accepted: false, reason: existing?.stopRequested ? "stopped" : "not-running" };
-      }
-      if (units.length === 0)
-        return { accepted: true, unitIndexes: [], jobIds: [], totalUnits: cycle.totalUnits };
-      const firstIndex = cycle.totalUnits - units.length;
-      const jobs: { id: string; unitIndex: number }[] = [];
-      // Bounded statements: one INSERT of a whole 100,000-user cycle would be a single huge message.
-      for (let offset = 0; offset < units.length; offset += UNITS_PER_INSERT) {
-        const batch = payloads.slice(offset, offset + UNITS_PER_INSERT);
-        const inserted = await tx.$queryRaw<{ id: string; unitIndex: number }[]>`
+      return { accepted: false, reason: existing?.stopRequested ? "stopped" : "not-running" };
+    }
+    if (units.length === 0)
+      return { accepted: true, unitIndexes: [], jobIds: [], totalUnits: cycle.totalUnits };
+    const firstIndex = cycle.totalUnits - units.length;
+    const jobs: { id: string; unitIndex: number }[] = [];
+    // Bounded statements: one INSERT of a whole 100,000-user cycle would be a single huge message.
+    for (let offset = 0; offset < units.length; offset += UNITS_PER_INSERT) {
+      const batch = payloads.slice(offset, offset + UNITS_PER_INSERT);
+      const inserted = await tx.$queryRaw<{ id: string; unitIndex: number }[]>`
           INSERT INTO "Job" (id, kind, "connectionId", "cycleId", status, priority, "runAt", "maxAttempts", payload, "updatedAt")
           SELECT gen_random_uuid(), 'cycle-unit', ${cycle.connectionId}::uuid, ${cycleId}::uuid, 'queued', p.priority, now(),
                  ${options.maxAttempts ?? 5},
@@ -174,26 +218,22 @@ export async function enqueueCycleUnits(
           FROM unnest(${batch}::jsonb[], ${priorities.slice(offset, offset + UNITS_PER_INSERT)}::int[])
             WITH ORDINALITY AS p(payload, priority, ordinal)
           RETURNING id, (payload->>'unitIndex')::int AS "unitIndex"`;
-        jobs.push(...inserted);
-      }
-      await tx.$executeRaw`
+      jobs.push(...inserted);
+    }
+    await tx.$executeRaw`
         INSERT INTO "CycleUnit" ("cycleId", "unitIndex", "jobId")
         SELECT ${cycleId}::uuid, u."unitIndex", u."jobId"
         FROM unnest(${jobs.map((job) => job.unitIndex)}::int[], ${jobs.map((job) => job.id)}::uuid[]) AS u("unitIndex", "jobId")`;
-      // Delivered at commit, so no worker wakes up to find the jobs not yet visible.
-      await notifyWorkers(tx);
-      const ordered = [...jobs].sort((a, b) => a.unitIndex - b.unitIndex);
-      return {
-        accepted: true as const,
-        unitIndexes: ordered.map((job) => job.unitIndex),
-        jobIds: ordered.map((job) => job.id),
-        totalUnits: cycle.totalUnits,
-      };
-    },
-    // Prisma's default 5 s is too short for a thousand units on a busy host; the row lock it holds only
-    // delays Stop and unit completions of this one cycle.
-    { timeout: Math.max(5_000, 30_000 + units.length * 50), maxWait: 10_000 },
-  );
+    // Delivered at commit, so no worker wakes up to find the jobs not yet visible.
+    await notifyWorkers(tx);
+    const ordered = [...jobs].sort((a, b) => a.unitIndex - b.unitIndex);
+    return {
+      accepted: true as const,
+      unitIndexes: ordered.map((job) => job.unitIndex),
+      jobIds: ordered.map((job) => job.id),
+      totalUnits: cycle.totalUnits,
+    };
+  });
 }
 
 const UNITS_PER_INSERT = 50;
@@ -247,7 +287,7 @@ export async function queueFinalizeIfDone(tx: Prisma.TransactionClient, cycleId:
   if (!cycle) return false;
   await enqueueJob(
     tx,
-    "cycle-finalize",
+    cycleFinalizeJob,
     { connectionId: cycle.connectionId, cycleId },
     { connectionId: cycle.connectionId, cycleId, priority: 10, dedupeKey: `cycle-finalize:${cycleId}` },
   );
@@ -278,6 +318,16 @@ export async function isStopRequested(db: Db, cycleId: string): Promise<boolean>
   const [row] = await db.$queryRaw<{ stop: boolean }[]>`
     SELECT ("stopRequested" OR status <> 'running') AS stop FROM "Cycle" WHERE id = ${cycleId}::uuid`;
   return row?.stop ?? true;
+}
+
+/**
+ * A claimed unit of a stopping cycle is cancelled unrun: Stop cancels queued units, but a unit claimed a
+ * moment before, or re-queued for a retry, must not start either ("the running unit finishes, nothing
+ * new starts"). For a registration's `cancelBeforeStart`.
+ */
+export function cancelUnitOfStoppedCycle(db: Db) {
+  return async (job: { cycleId: string | null }): Promise<string | null> =>
+    job.cycleId && (await isStopRequested(db, job.cycleId)) ? "cancelled: provisioning stopped" : null;
 }
 
 export async function getCycle(db: Db, cycleId: string): Promise<CycleRow | null> {

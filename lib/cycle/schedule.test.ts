@@ -1,19 +1,28 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../test/database";
 import { claimJobById, runPlanner, waitFor } from "../../test/processes/fixtures";
-import { beginCycle, enqueueCycleUnits, getCycle } from "./cycles";
-import { JobWorker, type JobLogger } from "./runner";
+import {
+  beginCycle,
+  cancelUnitOfStoppedCycle,
+  cycleFinalizeJob,
+  cycleUnitJob,
+  enqueueCycleUnits,
+  getCycle,
+} from "./units";
+import { handles, JobWorker, type JobLogger } from "../jobs/runner";
 import {
   finishCycle,
+  provisioningCycleJob,
   getProvisioningState,
   restartProvisioning,
   scheduleNextCycle,
   startProvisioning,
   stopProvisioning,
 } from "./schedule";
-import { completeJob, enqueueJob, failJob } from "./store";
+import { completeJob, enqueueJob, failJob, type JobRow } from "../jobs/store";
 
 const silent: JobLogger = { info() {}, warn() {}, error() {} };
+const attempt = (job: JobRow) => ({ jobId: job.id, token: job.leaseToken! });
 let t: TestDatabase;
 
 beforeAll(async () => {
@@ -58,13 +67,17 @@ describe("cycles and schedule", () => {
       log: silent,
       concurrency: 1,
       pollIntervalMs: 50,
-      handlers: {
-        "cycle-unit": async (payload) => {
-          started.push(payload.unitIndex);
-          await new Promise((resolve) => setTimeout(resolve, 300));
-        },
-        "cycle-finalize": async (payload) => finishCycle(t.db, payload.cycleId),
-      },
+      handlers: [
+        handles(
+          cycleUnitJob,
+          async (payload) => {
+            started.push(payload.unitIndex);
+            await new Promise((resolve) => setTimeout(resolve, 300));
+          },
+          { cancelBeforeStart: cancelUnitOfStoppedCycle(t.db) },
+        ),
+        handles(cycleFinalizeJob, async (payload) => finishCycle(t.db, payload.cycleId)),
+      ],
     });
     await worker.start();
     try {
@@ -110,7 +123,12 @@ describe("cycles and schedule", () => {
     const claimed = await claimJobById(t.db, unitJobIds[0]!, "early");
     await stopProvisioning(t.db, connectionId);
     // …and the worker that claimed it re-queues it after a transient failure; the next claim must not run it.
-    expect(await failJob(t.db, "early", claimed, new Error("503"), { retryBaseMs: 1 })).toBe("retrying");
+    expect(
+      await failJob(t.db, attempt(claimed), claimed, new Error("503"), {
+        retryBaseMs: 1,
+        kind: cycleUnitJob,
+      }),
+    ).toBe("retrying");
     await new Promise((resolve) => setTimeout(resolve, 20));
     let ran = 0;
     const worker = new JobWorker({
@@ -118,12 +136,16 @@ describe("cycles and schedule", () => {
       databaseUrl: t.url,
       log: silent,
       pollIntervalMs: 50,
-      handlers: {
-        "cycle-unit": async () => {
-          ran += 1;
-        },
-        "cycle-finalize": async (payload) => finishCycle(t.db, payload.cycleId),
-      },
+      handlers: [
+        handles(
+          cycleUnitJob,
+          async () => {
+            ran += 1;
+          },
+          { cancelBeforeStart: cancelUnitOfStoppedCycle(t.db) },
+        ),
+        handles(cycleFinalizeJob, async (payload) => finishCycle(t.db, payload.cycleId)),
+      ],
     });
     await worker.start();
     await waitFor(async () => (await getCycle(t.db, cycleId))?.status === "stopped", { what: "stopped" });
@@ -144,12 +166,14 @@ describe("cycles and schedule", () => {
     await Promise.all(
       units.map((job, index) =>
         index === 0
-          ? failJob(t.db, job.lockedBy!, job, Object.assign(new Error("bad data"), { permanent: true }))
-          : completeJob(t.db, job.lockedBy!, job.id, null),
+          ? failJob(t.db, attempt(job), job, Object.assign(new Error("bad data"), { permanent: true }), {
+              kind: cycleUnitJob,
+            })
+          : completeJob(t.db, attempt(job), null, cycleUnitJob),
       ),
     );
     // A late report from a worker that lost its lease counts nothing.
-    expect(await completeJob(t.db, units[1]!.lockedBy!, units[1]!.id, null)).toBe(false);
+    expect(await completeJob(t.db, attempt(units[1]!), null, cycleUnitJob)).toBe(false);
 
     expect(await getCycle(t.db, cycleId)).toMatchObject({
       completedUnits: 19,
@@ -173,14 +197,14 @@ describe("cycles and schedule", () => {
     if (!begun.started) throw new Error("not started");
     const first = await enqueueCycleUnits(t.db, begun.cycle.id, [{ phase: "users" }]);
     const unit = await claimJobById(t.db, first.accepted ? first.jobIds[0]! : "", "u");
-    await completeJob(t.db, "u", unit.id, null);
+    await completeJob(t.db, attempt(unit), null, cycleUnitJob);
     expect(await t.db.job.count({ where: { kind: "cycle-finalize", cycleId: begun.cycle.id } })).toBe(0);
     const more = await enqueueCycleUnits(t.db, begun.cycle.id, [{ phase: "groups" }]);
     expect(more).toMatchObject({ accepted: true, unitIndexes: [1], totalUnits: 2 });
-    await completeJob(t.db, "p", planner.id, null);
+    await completeJob(t.db, attempt(planner), null, provisioningCycleJob);
     expect(await t.db.job.count({ where: { kind: "cycle-finalize", cycleId: begun.cycle.id } })).toBe(0);
     const second = await claimJobById(t.db, more.accepted ? more.jobIds[0]! : "", "u");
-    await completeJob(t.db, "u", second.id, null);
+    await completeJob(t.db, attempt(second), null, cycleUnitJob);
     expect(await t.db.job.count({ where: { kind: "cycle-finalize", cycleId: begun.cycle.id } })).toBe(1);
   });
 
@@ -248,7 +272,7 @@ describe("cycles and schedule", () => {
     const connectionId = await newConnection();
     const { job } = await enqueueJob(
       t.db,
-      "provisioning-cycle",
+      provisioningCycleJob,
       { connectionId, trigger: "start", dryRun: false },
       { connectionId },
     );
@@ -256,7 +280,15 @@ describe("cycles and schedule", () => {
     const planner = await claimJobById(t.db, job.id, "p");
     const begun = await beginCycle(t.db, { connectionId, jobId: job.id, type: "initial", trigger: "start" });
     if (!begun.started) throw new Error("not started");
-    await failJob(t.db, "p", planner, Object.assign(new Error("Graph said 401"), { permanent: true }));
+    await failJob(
+      t.db,
+      attempt(planner),
+      planner,
+      Object.assign(new Error("Graph said 401"), { permanent: true }),
+      {
+        kind: provisioningCycleJob,
+      },
+    );
     expect(await t.db.job.count({ where: { kind: "cycle-finalize", cycleId: begun.cycle.id } })).toBe(1);
     const finished = await finishCycle(t.db, begun.cycle.id);
     expect(finished).toMatchObject({ finished: true, status: "failed", next: { scheduled: true } });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../test/database";
-import { enqueueDailyPrune, pruneExpiredData } from "./maintenance";
+import { enqueueDailyPrune, pruneExpiredData } from "./retention";
 
 let t: TestDatabase;
 beforeAll(async () => {

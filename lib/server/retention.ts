@@ -1,5 +1,10 @@
+import { z } from "zod";
 import type { PrismaClient } from "../db/generated/client";
-import { type JobRow, notifyWorkers } from "./store";
+import { defineJobKind } from "../jobs/kind";
+import { type JobRow, notifyWorkers } from "../jobs/store";
+
+/** The daily retention run; one per day across every worker (its dedupe key names the day). */
+export const retentionJob = defineJobKind("maintenance", z.object({ task: z.enum(["prune"]) }).strict());
 
 export interface PruneOptions {
   retentionDays: number;

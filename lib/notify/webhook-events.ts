@@ -1,9 +1,32 @@
 import crypto from "node:crypto";
+import { z } from "zod";
 import type { Prisma, PrismaClient } from "../db/generated/client";
-import { webhookEventId, type WebhookEventType } from "../notify/webhook";
-import { enqueueJob, type JobRow } from "./store";
+import { defineJobKind } from "../jobs/kind";
+import { enqueueJob, type JobRow } from "../jobs/store";
+import { WEBHOOK_EVENT_TYPES, webhookEventId, type WebhookEventType } from "./webhook";
 
 type Db = PrismaClient | Prisma.TransactionClient;
+
+/**
+ * One event for the connection's webhook. The URL and secret are read when it is sent, so neither is
+ * copied into the job table; a failure is retried with backoff by the job store.
+ */
+export const webhookJob = defineJobKind(
+  "webhook",
+  z
+    .object({
+      connectionId: z.string().uuid(),
+      event: z
+        .object({
+          id: z.string().uuid(),
+          type: z.enum(WEBHOOK_EVENT_TYPES),
+          occurredAt: z.iso.datetime({ offset: true }),
+          data: z.record(z.string(), z.unknown()),
+        })
+        .strict(),
+    })
+    .strict(),
+);
 
 /** Attempts of one delivery: with the worker's 5 s base, retries come after about 5, 10, 20, 40, 80 s. */
 export const WEBHOOK_MAX_ATTEMPTS = 6;
@@ -32,7 +55,7 @@ export async function enqueueWebhookEvent(
   const plainData = JSON.parse(JSON.stringify(data)) as Record<string, unknown>;
   const { job } = await enqueueJob(
     db,
-    "webhook",
+    webhookJob,
     {
       connectionId,
       event: { id, type, occurredAt: (options.occurredAt ?? new Date()).toISOString(), data: plainData },

@@ -1,0 +1,615 @@
+import { randomUUID } from "node:crypto";
+import { describeScimError, isScimError, type ScimClient, type ScimPatchOperation } from "../scim";
+import type { CycleLogEntry, CycleStore, HeldChangeRecord } from "./cycle-ports";
+import type { ModifiedProperty, ProvisioningStep } from "./on-demand-types";
+import {
+  planMemberships,
+  type MembershipGroup,
+  type ObjectType,
+  type PlannedMembership,
+  type PlannedOperation,
+} from "./plan";
+import type { ObjectLinkRecord } from "./ports";
+import { asQuarantine } from "./decide";
+
+/*
+ * Executing planned operations against Dialpad: one object (create, update, disable, delete, skip or
+ * fail, with its link, escrow and provisioning-log entry), a unit of them, held deletions, and group
+ * memberships. The same execution serves cycles, "Allow deletes" and on-demand provisioning.
+ */
+
+export interface CycleCounts {
+  countImported: number;
+  countImportedDeltas: number;
+  countEntitled: number;
+  countExported: number;
+  countEscrowed: number;
+  created: number;
+  updated: number;
+  disabled: number;
+  deleted: number;
+  skipped: number;
+  failed: number;
+  held: number;
+  membersAdded: number;
+  membersRemoved: number;
+  referenceFailures: number;
+}
+
+export interface DeferredReferences {
+  units: number;
+  groupOperations: PlannedOperation[];
+  /** Groups whose members are provisioned, with their direct user members; null: members are not provisioned. */
+  membershipGroups: MembershipGroup[] | null;
+  provisionedUsers: string[];
+}
+
+/** The credentials or the target are unusable: Entra quarantines at once ("EncounteredQuarantineException"). */
+
+export function emptyCounts(): CycleCounts {
+  return {
+    countImported: 0,
+    countImportedDeltas: 0,
+    countEntitled: 0,
+    countExported: 0,
+    countEscrowed: 0,
+    created: 0,
+    updated: 0,
+    disabled: 0,
+    deleted: 0,
+    skipped: 0,
+    failed: 0,
+    held: 0,
+    membersAdded: 0,
+    membersRemoved: 0,
+    referenceFailures: 0,
+  };
+}
+
+export const linkKey = (objectType: ObjectType, sourceId: string) => `${objectType}:${sourceId}`;
+
+/** Target reads a planner keeps in flight at once. */
+export const LOOKUP_CONCURRENCY = 32;
+/** Objects a cycle unit provisions at once. */
+const UNIT_CONCURRENCY = 4;
+
+/**
+ * How often a unit asks whether Stop was requested. Asking before every object cost a database round
+ * trip per object, as much as the object's own link write; a fifth of a second is still well inside
+ * what an admin perceives as "stopped after the current object".
+ */
+const STOP_CHECK_INTERVAL_MS = 200;
+
+/** Runs `work` over `items` with at most `limit` in flight; results keep the items' order. */
+export async function mapWithConcurrency<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const index = next++;
+      try {
+        results[index] = await work(items[index]!);
+      } catch (error) {
+        // A quarantine condition: the other lanes start nothing more.
+        next = items.length;
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
+}
+
+export function logBase(
+  operation: PlannedOperation,
+): Omit<CycleLogEntry, "action" | "status" | "durationMs"> {
+  return {
+    changeId: randomUUID(),
+    objectType: operation.objectType,
+    sourceId: operation.sourceId,
+    sourceDisplayName: operation.displayName,
+    targetId: operation.targetId,
+    targetDisplayName: operation.targetId ? operation.displayName : null,
+    modifiedProperties: operation.modifiedProperties,
+    steps: operation.steps,
+  };
+}
+
+const EXPORT_STEP: Record<string, string> = {
+  create: "EntryExportAdd",
+  update: "EntryExportUpdate",
+  disable: "EntryExportUpdateSoftDelete",
+  delete: "EntryExportDelete",
+};
+
+export interface ExecutionPorts {
+  scim: ScimClient;
+  store: CycleStore;
+  /**
+   * False once this attempt must not send anything more to Dialpad (it may have lost its job's lease, or
+   * it is asked to stop): a request to Dialpad cannot be fenced like a database write.
+   */
+  mayWrite?: () => boolean;
+}
+
+/** Log entries a unit keeps unwritten at most: a unit interrupted hard loses at most these. */
+const LOG_FLUSH_EVERY = 20;
+
+export async function executeOperation(
+  context: ExecutionPorts,
+  operation: PlannedOperation,
+  links: Map<string, ObjectLinkRecord>,
+  counts: CycleCounts,
+): Promise<CycleLogEntry | null> {
+  const { scim, store } = context;
+  const started = Date.now();
+  const stamp = () => new Date().toISOString();
+  const saveLink = async (targetId: string) => {
+    const after = operation.link!;
+    const record: ObjectLinkRecord = {
+      objectType: operation.objectType,
+      sourceId: operation.sourceId,
+      targetId,
+      displayName: operation.displayName,
+      exportedHash: after.exportedHash,
+      active: after.active,
+    };
+    await store.saveLink(record);
+    links.set(linkKey(operation.objectType, operation.sourceId), record);
+  };
+
+  if (operation.kind === "skip") {
+    if (operation.link && (operation.link.targetId ?? operation.targetId)) {
+      await saveLink((operation.link.targetId ?? operation.targetId)!);
+      await store.clearEscrow(operation.objectType, operation.sourceId, "object");
+    }
+    counts.skipped += 1;
+    if (!operation.log) return null;
+    return {
+      ...logBase(operation),
+      action: "Other",
+      status: "Skipped",
+      steps: [
+        ...operation.steps,
+        {
+          name: "EntrySynchronizationSkip",
+          type: "Export",
+          status: "skipped",
+          description: operation.reason,
+          details: {},
+          timestamp: stamp(),
+        },
+      ],
+      errorCode: operation.statusInfo?.errorCode,
+      errorCategory: operation.statusInfo?.errorCategory,
+      errorReason: operation.statusInfo?.reason ?? operation.reason,
+      recommendedAction: operation.statusInfo?.recommendedAction,
+      durationMs: Date.now() - started,
+    };
+  }
+
+  const fail = async (
+    info: { errorCode?: string; errorCategory?: string; reason?: string; recommendedAction?: string },
+    request?: string,
+  ) => {
+    const attempts = await store.escrow({
+      objectType: operation.objectType,
+      sourceId: operation.sourceId,
+      kind: "object",
+      errorCode: info.errorCode ?? "InternalError",
+      error: info.reason ?? operation.reason,
+    });
+    counts.failed += 1;
+    counts.countEscrowed += 1;
+    const step: ProvisioningStep = {
+      name: EXPORT_STEP[operation.kind] ?? "EntryExport",
+      type: "Export",
+      status: "failure",
+      description: request ? `The request to Dialpad failed (${request})` : operation.reason,
+      details: { errorCode: info.errorCode ?? "InternalError", attempts },
+      timestamp: stamp(),
+    };
+    return {
+      ...logBase(operation),
+      action: operation.action,
+      status: "Failure" as const,
+      steps: [...operation.steps, step],
+      errorCode: info.errorCode,
+      errorCategory: info.errorCategory,
+      errorReason: info.reason,
+      recommendedAction: info.recommendedAction,
+      durationMs: Date.now() - started,
+    };
+  };
+
+  if (operation.kind === "fail") return fail(operation.statusInfo ?? {});
+
+  let targetId = operation.targetId;
+  try {
+    const users = operation.objectType === "User";
+    switch (operation.kind) {
+      case "create": {
+        const created = users
+          ? await scim.createUser(operation.resource!)
+          : await scim.createGroup(operation.resource!);
+        targetId = created.id;
+        await saveLink(created.id);
+        counts.created += 1;
+        break;
+      }
+      case "update":
+      case "disable": {
+        const operations = operation.operations as ScimPatchOperation[];
+        if (users) await scim.patchUser(targetId!, operations);
+        else await scim.patchGroup(targetId!, operations);
+        await saveLink(targetId!);
+        counts[operation.kind === "update" ? "updated" : "disabled"] += 1;
+        break;
+      }
+      case "delete": {
+        try {
+          if (users) await scim.deleteUser(targetId!);
+          else await scim.deleteGroup(targetId!);
+        } catch (error) {
+          // Already gone from Dialpad is what a delete wants.
+          if (!(isScimError(error) && error.status === 404)) throw error;
+        }
+        await store.removeLink(operation.objectType, operation.sourceId);
+        await store.removeMembershipsOf(operation.objectType, operation.sourceId);
+        links.delete(linkKey(operation.objectType, operation.sourceId));
+        counts.deleted += 1;
+        break;
+      }
+    }
+  } catch (error) {
+    const quarantine = asQuarantine(error);
+    if (quarantine) throw quarantine;
+    const described = describeScimError(error);
+    return fail(
+      {
+        errorCode: described.errorCode,
+        errorCategory: described.errorCategory,
+        reason: described.reason,
+        recommendedAction: described.recommendedAction,
+      },
+      isScimError(error) ? `${error.request.method} ${error.request.url}` : undefined,
+    );
+  }
+  counts.countExported += 1;
+  await store.clearEscrow(operation.objectType, operation.sourceId, "object");
+  return {
+    ...logBase(operation),
+    targetId,
+    targetDisplayName: operation.displayName,
+    action: operation.action,
+    status: "Success",
+    steps: [
+      ...operation.steps,
+      {
+        name: EXPORT_STEP[operation.kind] ?? "EntryExport",
+        type: "Export",
+        status: "success",
+        description: `${operation.reason}: ${operation.action.toLowerCase()} in Dialpad${targetId ? ` (id ${targetId})` : ""}`,
+        details: Object.fromEntries(
+          operation.modifiedProperties.map((property) => [property.displayName, property.newValue]),
+        ),
+        timestamp: stamp(),
+      },
+    ],
+    durationMs: Date.now() - started,
+  };
+}
+
+export function groupedMemberships(
+  rows: { groupSourceId: string; userSourceId: string }[],
+): Map<string, Set<string>> {
+  const grouped = new Map<string, Set<string>>();
+  for (const row of rows) {
+    const set = grouped.get(row.groupSourceId) ?? new Set<string>();
+    set.add(row.userSourceId);
+    grouped.set(row.groupSourceId, set);
+  }
+  return grouped;
+}
+
+const MEMBERS_PER_PATCH = 100;
+
+/** Adds and removes one group's members with PATCH; members whose user is not in Dialpad are escrowed as references. */
+export async function executeMembership(
+  context: ExecutionPorts,
+  membership: PlannedMembership,
+  links: Map<string, ObjectLinkRecord>,
+  counts: CycleCounts,
+  existing: CycleLogEntry | undefined,
+): Promise<CycleLogEntry | null> {
+  const { scim, store } = context;
+  const started = Date.now();
+  const group = links.get(linkKey("Group", membership.groupSourceId));
+  // The group itself failed (and is escrowed as an object); its members wait for it.
+  if (!group) return existing ?? null;
+  const resolve = (userId: string) => {
+    const link = links.get(linkKey("User", userId));
+    return link ? { userSourceId: userId, userTargetId: link.targetId } : null;
+  };
+  const adds = membership.add.map((id) => ({ id, resolved: resolve(id) }));
+  const unresolved = adds.filter((add) => !add.resolved).map((add) => add.id);
+  const toAdd = adds.flatMap((add) => (add.resolved ? [add.resolved] : []));
+  const removals = membership.remove.map((id) => ({ id, resolved: resolve(id) }));
+  const toRemove = removals.flatMap((removal) => (removal.resolved ? [removal.resolved] : []));
+  // A removed member with no Dialpad account any more needs no request, only forgetting.
+  const forget = removals.filter((removal) => !removal.resolved).map((removal) => removal.id);
+  if (forget.length) await store.removeMemberships(membership.groupSourceId, forget);
+
+  const modified: ModifiedProperty[] = [];
+  let failure: ReturnType<typeof describeScimError> | null = null;
+  try {
+    for (let offset = 0; offset < toAdd.length; offset += MEMBERS_PER_PATCH) {
+      const chunk = toAdd.slice(offset, offset + MEMBERS_PER_PATCH);
+      await scim.patchGroup(group.targetId, [
+        {
+          op: "Add",
+          path: "members",
+          value: chunk.map((member) => ({ $ref: null, value: member.userTargetId })),
+        },
+      ]);
+      await store.addMemberships(membership.groupSourceId, chunk);
+      counts.membersAdded += chunk.length;
+      counts.countExported += 1;
+    }
+    for (let offset = 0; offset < toRemove.length; offset += MEMBERS_PER_PATCH) {
+      const chunk = toRemove.slice(offset, offset + MEMBERS_PER_PATCH);
+      await scim.patchGroup(group.targetId, [
+        {
+          op: "Remove",
+          path: "members",
+          value: chunk.map((member) => ({ $ref: null, value: member.userTargetId })),
+        },
+      ]);
+      await store.removeMemberships(
+        membership.groupSourceId,
+        chunk.map((member) => member.userSourceId),
+      );
+      counts.membersRemoved += chunk.length;
+      counts.countExported += 1;
+    }
+  } catch (error) {
+    const quarantine = asQuarantine(error);
+    if (quarantine) throw quarantine;
+    failure = describeScimError(error);
+  }
+  if (toAdd.length)
+    modified.push({
+      displayName: "members (added)",
+      oldValue: null,
+      newValue: toAdd.map((member) => member.userTargetId).join(", "),
+    });
+  if (toRemove.length)
+    modified.push({
+      displayName: "members (removed)",
+      oldValue: toRemove.map((member) => member.userTargetId).join(", "),
+      newValue: null,
+    });
+
+  const referenceProblem = failure
+    ? {
+        errorCode: failure.errorCode,
+        reason: failure.reason,
+        recommendedAction: failure.recommendedAction,
+        errorCategory: failure.errorCategory as string,
+      }
+    : unresolved.length
+      ? {
+          errorCode: "UnresolvedReference",
+          errorCategory: "nonServiceFailure",
+          reason: `${unresolved.length} member(s) have no Dialpad account yet (${unresolved.slice(0, 5).join(", ")}${unresolved.length > 5 ? ", …" : ""}); they are added once their users are provisioned.`,
+          recommendedAction:
+            "Check the failures of those users in the provisioning logs; the members are retried automatically.",
+        }
+      : null;
+  if (referenceProblem) {
+    await store.escrow({
+      objectType: "Group",
+      sourceId: membership.groupSourceId,
+      kind: "reference",
+      errorCode: referenceProblem.errorCode,
+      error: referenceProblem.reason,
+    });
+    counts.referenceFailures += 1;
+    counts.countEscrowed += 1;
+  } else {
+    await store.clearEscrow("Group", membership.groupSourceId, "reference");
+  }
+  if (!modified.length && !referenceProblem) return existing ?? null;
+
+  const step: ProvisioningStep = {
+    name: "EntryReferenceResolution",
+    type: "ReferenceResolution",
+    status: failure ? "failure" : unresolved.length ? "warning" : "success",
+    description: `Members: ${toAdd.length} added, ${toRemove.length} removed${unresolved.length ? `, ${unresolved.length} waiting for their users` : ""}`,
+    details: {},
+    timestamp: new Date().toISOString(),
+  };
+  const base: CycleLogEntry = existing ?? {
+    changeId: randomUUID(),
+    action: "Update",
+    status: "Success",
+    objectType: "Group",
+    sourceId: membership.groupSourceId,
+    sourceDisplayName: membership.displayName ?? group.displayName,
+    targetId: group.targetId,
+    targetDisplayName: membership.displayName ?? group.displayName,
+    modifiedProperties: [],
+    steps: [],
+    durationMs: 0,
+  };
+  // A group skipped as unchanged whose members changed is an update of the group.
+  const action = base.action === "Other" ? "Update" : base.action;
+  const status = failure
+    ? "Failure"
+    : referenceProblem
+      ? "Warning"
+      : base.status === "Skipped"
+        ? "Success"
+        : base.status;
+  return {
+    ...base,
+    action,
+    status,
+    modifiedProperties: [...base.modifiedProperties, ...modified],
+    steps: [...base.steps, step],
+    ...(referenceProblem && base.status !== "Failure"
+      ? {
+          errorCode: referenceProblem.errorCode,
+          errorCategory: referenceProblem.errorCategory,
+          errorReason: referenceProblem.reason,
+          recommendedAction: referenceProblem.recommendedAction,
+        }
+      : base.status === "Skipped" && !referenceProblem
+        ? {
+            errorCode: undefined,
+            errorCategory: undefined,
+            errorReason: undefined,
+            recommendedAction: undefined,
+          }
+        : {}),
+    durationMs: base.durationMs + (Date.now() - started),
+  };
+}
+
+/**
+ * "Allow deletes": runs the disables and deletes that accidental-deletions prevention held, exactly as
+ * the cycle would have. Returns the log entries (the caller stamps them) and the counts.
+ */
+export async function executeHeldChanges(
+  ports: ExecutionPorts,
+  held: readonly HeldChangeRecord[],
+): Promise<{ counts: CycleCounts; logs: CycleLogEntry[] }> {
+  const counts = emptyCounts();
+  const logs: CycleLogEntry[] = [];
+  const links = new Map<string, ObjectLinkRecord>();
+  const now = new Date().toISOString();
+  for (const change of held) {
+    const noun = change.objectType === "User" ? "user" : "group";
+    const disable = change.action === "Disable";
+    const operation: PlannedOperation = {
+      kind: disable ? "disable" : "delete",
+      action: change.action,
+      objectType: change.objectType,
+      sourceId: change.sourceId,
+      displayName: change.displayName,
+      targetId: change.targetId,
+      reason: `Held by accidental-deletions prevention and allowed by an administrator`,
+      ...(disable ? { operations: [{ op: "Replace" as const, path: "active", value: false }] } : {}),
+      modifiedProperties: disable ? [{ displayName: "active", oldValue: true, newValue: false }] : [],
+      link: disable ? { targetId: change.targetId, exportedHash: null, active: false } : null,
+      log: true,
+      steps: [
+        {
+          name: "EntryStagedDeleteAllowed",
+          type: "Processing",
+          status: "success",
+          description: `The held ${disable ? "disable" : "deletion"} of this ${noun} was allowed`,
+          details: {},
+          timestamp: now,
+        },
+      ],
+    };
+    const entry = await executeOperation(ports, operation, links, counts);
+    if (entry) logs.push(entry);
+  }
+  return { counts, logs };
+}
+
+export function addCounts(total: CycleCounts, more: Partial<CycleCounts>): CycleCounts {
+  const sum = { ...total };
+  for (const key of Object.keys(sum) as (keyof CycleCounts)[]) sum[key] += Number(more[key] ?? 0);
+  return sum;
+}
+
+/**
+ * One cycle unit: a page of planned user operations, run in order. Stops before the next object once
+ * `store.stopRequested()` says so (asked at most every STOP_CHECK_INTERVAL_MS); the log entries of whatever ran are written even when it throws.
+ */
+export async function executeUnit(
+  ports: ExecutionPorts,
+  operations: readonly PlannedOperation[],
+): Promise<{ counts: CycleCounts; executed: number; stopped: boolean }> {
+  const counts = emptyCounts();
+  const links = new Map<string, ObjectLinkRecord>();
+  const logs: CycleLogEntry[] = [];
+  let executed = 0;
+  let stopped = false;
+  let checkedAt = Number.NEGATIVE_INFINITY;
+  let stopCheck: Promise<boolean> | null = null;
+  const shouldStop = async () => {
+    if (stopped) return true;
+    if (performance.now() - checkedAt >= STOP_CHECK_INTERVAL_MS) {
+      checkedAt = performance.now();
+      // One question at a time, whichever lane asks: the others wait for its answer.
+      stopCheck ??= ports.store.stopRequested().finally(() => (stopCheck = null));
+    }
+    if (stopCheck && (await stopCheck)) stopped = true;
+    return stopped;
+  };
+  try {
+    // The objects of a unit are independent: a few run at once, so a unit waits on Dialpad's latency
+    // for several objects together instead of one after another. The request limiter still paces them.
+    await mapWithConcurrency(operations, UNIT_CONCURRENCY, async (operation) => {
+      if (ports.mayWrite && !ports.mayWrite()) stopped = true;
+      if (await shouldStop()) return;
+      const entry = await executeOperation(ports, operation, links, counts);
+      executed += 1;
+      if (entry) logs.push(entry);
+      if (logs.length >= LOG_FLUSH_EVERY) await ports.store.writeLogs(logs.splice(0));
+    });
+  } finally {
+    await ports.store.writeLogs(logs.splice(0));
+  }
+  return { counts, executed, stopped };
+}
+
+/**
+ * The tail of a fanned-out cycle, run by its finalizer once every unit ended: the group operations,
+ * then the members of the groups (planned against the links the units saved).
+ */
+export async function executeDeferredReferences(
+  ports: ExecutionPorts,
+  deferred: DeferredReferences,
+): Promise<{ counts: CycleCounts; memberships: PlannedMembership[] }> {
+  const { store } = ports;
+  const counts = emptyCounts();
+  const links = new Map<string, ObjectLinkRecord>();
+  for (const link of await store.loadLinks()) links.set(linkKey(link.objectType, link.sourceId), link);
+  const groupLogs = new Map<string, CycleLogEntry>();
+  let memberships: PlannedMembership[] = [];
+  try {
+    for (const operation of deferred.groupOperations) {
+      const entry = await executeOperation(ports, operation, links, counts);
+      if (entry) groupLogs.set(operation.sourceId, entry);
+    }
+    if (deferred.membershipGroups) {
+      memberships = planMemberships({
+        groups: deferred.membershipGroups,
+        exported: groupedMemberships(await store.loadMemberships()),
+        provisionedUsers: new Set(deferred.provisionedUsers),
+      });
+      for (const membership of memberships) {
+        const entry = await executeMembership(
+          ports,
+          membership,
+          links,
+          counts,
+          groupLogs.get(membership.groupSourceId),
+        );
+        if (entry) groupLogs.set(membership.groupSourceId, entry);
+      }
+    }
+  } finally {
+    await store.writeLogs([...groupLogs.values()]);
+  }
+  return { counts, memberships };
+}
