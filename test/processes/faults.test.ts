@@ -41,7 +41,35 @@ async function report(name: string, cycleId: string): Promise<FaultReport> {
     cycleId,
   });
   console.log(summarize(name, result));
+  console.log(workerTroubles());
   return result;
+}
+
+/** The workers' warnings and errors (lease lost, job failed…), a few lines each, to explain a failure. */
+function workerTroubles(): string {
+  const lines: string[] = [];
+  for (const worker of rig!.workers) {
+    const troubles = worker.output.flatMap((line) => {
+      try {
+        const entry = JSON.parse(line) as {
+          level?: number;
+          msg?: string;
+          jobId?: string;
+          kind?: string;
+          err?: string;
+        };
+        if ((entry.level ?? 0) < 40) return [];
+        return [
+          `  ${worker.name}: ${entry.msg} ${entry.kind ?? ""} ${entry.jobId?.slice(0, 8) ?? ""} ${entry.err?.slice(0, 140) ?? ""}`,
+        ];
+      } catch {
+        return [];
+      }
+    });
+    lines.push(...troubles.slice(0, 8));
+    if (troubles.length > 8) lines.push(`  ${worker.name}: … ${troubles.length - 8} more`);
+  }
+  return lines.length ? `[fault] worker warnings:\n${lines.join("\n")}` : "[fault] worker warnings: none";
 }
 
 async function startWorkers(
@@ -115,17 +143,20 @@ describe("fault tests (issue 13)", () => {
     SCENARIO_TIMEOUT_MS,
   );
 
-  test(
-    "1a. PostgreSQL frozen (SIGSTOP) 12 s, longer than the 5 s lease, while the planner runs: the same cycle completes every user once",
-    async () => {
+  test.each([
+    { when: "planning", at: "the planner runs" },
+    { when: "units", at: "a unit is half done" },
+  ])(
+    "1a. PostgreSQL frozen (SIGSTOP) 12 s, longer than the 5 s lease, while $at: the same cycle completes every user once",
+    async ({ when }) => {
       const postgres = await startOwnPostgres();
       try {
         rig = await startFaultRig({
-          name: "faults-pg-freeze",
+          name: `faults-pg-freeze-${when}`,
           users: USERS,
           database: postgres.database,
-          dialpadLatencyMs: 20,
-          graphLatencyMs: 100,
+          dialpadLatencyMs: when === "units" ? 120 : 20,
+          graphLatencyMs: when === "planning" ? 100 : 0,
         });
       } catch (error) {
         await postgres.database.drop();
@@ -133,10 +164,14 @@ describe("fault tests (issue 13)", () => {
       }
       await startWorkers(["a", "b"]);
       const { plannerJobId, cycle } = await rig.startCycle();
+      if (when === "planning") {
+        const planner = await rig.t.db.job.findUniqueOrThrow({ where: { id: plannerJobId } });
+        expect(planner.status).toBe("running");
+      } else {
+        await unitInFlight(cycle.id);
+      }
       const pids = postgres.processes();
       expect(pids.length).toBeGreaterThan(3); // postmaster, its helpers and the workers' backends
-      const planner = await rig.t.db.job.findUniqueOrThrow({ where: { id: plannerJobId } });
-      expect(planner.status).toBe("running");
       for (const pid of pids) process.kill(pid, "SIGSTOP");
       try {
         await sleep(12_000);
@@ -146,9 +181,9 @@ describe("fault tests (issue 13)", () => {
 
       const ended = await rig.waitForCycleEnd(cycle.id, 90_000);
       await sleep(SETTLE_MS);
-      const result = await report("PostgreSQL freeze during planning", ended.id);
-      expect(result.cycle.totalUnits).toBeGreaterThanOrEqual(8);
+      const result = await report(`PostgreSQL freeze during ${when}`, ended.id);
       expectConverged(result);
+      expect(result.cycle.totalUnits).toBeGreaterThanOrEqual(8);
     },
     SCENARIO_TIMEOUT_MS,
   );

@@ -43,6 +43,12 @@ export interface FaultReport {
     usersPlannedTwice: number;
     /** In-scope users whose create or update this cycle planned but that Dialpad still lacks. */
     unprocessedPlannedUsers: number;
+    /** totalUnits equals the cycle's unit jobs, and completed + failed + cancelled equals totalUnits. */
+    unitCountersTruthful: boolean;
+    /** cycle-finalize jobs of the cycle (1 once a fanned-out cycle ended). */
+    finalizers: number;
+    /** A finalizer started before the last unit finished. */
+    finalizedEarly: boolean;
     /** Status succeeded although some planned object was not processed. */
     succeededWithUnprocessed: boolean;
     counts: Record<string, number>;
@@ -124,8 +130,16 @@ export async function collectFaultReport(input: {
   const cycle = await db.cycle.findUniqueOrThrow({ where: { id: cycleId } });
   const units = await db.job.findMany({
     where: { cycleId, kind: "cycle-unit" },
-    select: { status: true, payload: true },
+    select: { status: true, payload: true, finishedAt: true },
   });
+  const finalizers = await db.job.findMany({
+    where: { cycleId, kind: "cycle-finalize" },
+    select: { startedAt: true },
+  });
+  const lastUnitEnd = Math.max(0, ...units.map((unit) => unit.finishedAt?.getTime() ?? Infinity));
+  const finalizedEarly = finalizers.some(
+    (finalizer) => finalizer.startedAt !== null && finalizer.startedAt.getTime() < lastUnitEnd,
+  );
   const plannedUserNames = new Set<string>();
   let usersPlannedTwice = 0;
   for (const unit of units) {
@@ -174,6 +188,11 @@ export async function collectFaultReport(input: {
       cancelledUnits: cycle.cancelledUnits,
       unitsNotSucceeded,
       usersPlannedTwice,
+      unitCountersTruthful:
+        cycle.totalUnits === units.length &&
+        cycle.completedUnits + cycle.failedUnits + cycle.cancelledUnits === cycle.totalUnits,
+      finalizers: finalizers.length,
+      finalizedEarly,
       unprocessedPlannedUsers,
       succeededWithUnprocessed:
         cycle.status === "succeeded" && (unprocessedPlannedUsers > 0 || unitsNotSucceeded > 0),
@@ -197,7 +216,8 @@ export function summarize(name: string, report: FaultReport): string {
     `repeated creates ${report.repeatedCreateLogs}, links without log ${report.linksWithoutSuccessLog}, ` +
     `writes without log ${report.writesWithoutLog}; cycle ${cycle.status} units ${cycle.completedUnits}/` +
     `${cycle.totalUnits} (failed ${cycle.failedUnits}, cancelled ${cycle.cancelledUnits}, not succeeded ` +
-    `${cycle.unitsNotSucceeded}), users planned twice ${cycle.usersPlannedTwice}, planned users not in Dialpad ${cycle.unprocessedPlannedUsers}; ` +
+    `${cycle.unitsNotSucceeded}), users planned twice ${cycle.usersPlannedTwice}, unit counters truthful ${cycle.unitCountersTruthful}, ` +
+    `finalizers ${cycle.finalizers}${cycle.finalizedEarly ? " (one ran early)" : ""}, planned users not in Dialpad ${cycle.unprocessedPlannedUsers}; ` +
     `counts vs log: created ${report.countsVsLogs.created.join("/")}, updated ` +
     `${report.countsVsLogs.updated.join("/")}, failed ${report.countsVsLogs.failed.join("/")}`
   );
@@ -227,6 +247,9 @@ export function expectConverged(report: FaultReport): void {
     cycleStatus: report.cycle.status,
     unitsNotSucceeded: report.cycle.unitsNotSucceeded,
     usersPlannedTwice: report.cycle.usersPlannedTwice,
+    unitCountersTruthful: report.cycle.unitCountersTruthful,
+    finalizers: report.cycle.finalizers,
+    finalizedEarly: report.cycle.finalizedEarly,
     succeededWithUnprocessed: report.cycle.succeededWithUnprocessed,
     createdCountMatchesLog: created[0] === created[1],
     updatedCountMatchesLog: updated[0] === updated[1],
@@ -244,6 +267,9 @@ export function expectConverged(report: FaultReport): void {
     cycleStatus: "succeeded",
     unitsNotSucceeded: 0,
     usersPlannedTwice: 0,
+    unitCountersTruthful: true,
+    finalizers: report.cycle.totalUnits > 0 ? 1 : 0,
+    finalizedEarly: false,
     succeededWithUnprocessed: false,
     createdCountMatchesLog: true,
     updatedCountMatchesLog: true,
