@@ -27,6 +27,7 @@ const USERS = 300;
 const LEASE_SECONDS = 5;
 const SCENARIO_TIMEOUT_MS = 150_000;
 let rig: FaultRig | undefined;
+let workersReadyMs = 0;
 
 afterEach(async () => {
   await rig?.close();
@@ -40,7 +41,12 @@ async function report(name: string, cycleId: string): Promise<FaultReport> {
     connectionId: rig!.connectionId,
     cycleId,
   });
+  const cycle = await rig!.t.db.cycle.findUniqueOrThrow({ where: { id: cycleId } });
+  const cycleSeconds = ((cycle.endedAt ?? new Date()).getTime() - cycle.startedAt.getTime()) / 1000;
   console.log(summarize(name, result));
+  console.log(
+    `[fault] time: workers ready after ${(workersReadyMs / 1000).toFixed(1)} s, cycle ran ${cycleSeconds.toFixed(1)} s`,
+  );
   console.log(workerTroubles());
   return result;
 }
@@ -76,6 +82,7 @@ async function startWorkers(
   names: string[],
   settings: Parameters<FaultRig["startWorker"]>[1] = {},
 ): Promise<EngineWorker[]> {
+  const startedAt = Date.now();
   const workers = names.map((name) => rig!.startWorker(name, { leaseSeconds: LEASE_SECONDS, ...settings }));
   await Promise.race([
     Promise.all(workers.map((worker) => worker.id)),
@@ -83,6 +90,7 @@ async function startWorkers(
       throw new Error(`workers did not start:\n${workers.flatMap((worker) => worker.output).join("\n")}`);
     }),
   ]);
+  workersReadyMs = Date.now() - startedAt;
   return workers;
 }
 
@@ -122,6 +130,63 @@ async function holderOf(jobId: string): Promise<{ holderId: string; holder: Engi
   const holder = job.lockedBy ? await rig!.workerById(job.lockedBy) : undefined;
   if (!job.lockedBy || !holder) throw new Error(`job ${jobId} is not held by one of the test's workers`);
   return { holderId: job.lockedBy, holder };
+}
+
+interface WriteMark {
+  dialpadRequests: number;
+  logSeq: bigint;
+  dbNow: Date;
+}
+
+/** Where the emulator's request log and the database stand now, to find writes made after this point. */
+async function markWrites(): Promise<WriteMark> {
+  const [row] = await rig!.t.db.$queryRaw<{ seq: bigint | null; now: Date }[]>`
+    SELECT (SELECT max(seq) FROM "ProvisioningLog") AS seq, now() AS now`;
+  return { dialpadRequests: rig!.sandbox.dialpad.requests.length, logSeq: row?.seq ?? 0n, dbNow: row!.now };
+}
+
+/**
+ * Writes made after `mark` on behalf of `jobs` (whose re-runs had all finished by then): requests that
+ * change the jobs' users in Dialpad, their provisioning-log entries, their users' links, and the job
+ * rows themselves. Anything here came from an attempt whose lease had lapsed.
+ */
+async function strayWrites(mark: WriteMark, jobs: Job[]) {
+  const { db } = rig!.t;
+  const operations = jobs.flatMap(
+    (job) =>
+      (job.payload as { input: { operations?: { sourceId: string; resource?: { userName?: unknown } }[] } })
+        .input.operations ?? [],
+  );
+  const userNames = new Set(
+    operations.flatMap((operation) =>
+      typeof operation.resource?.userName === "string" ? [operation.resource.userName.toLowerCase()] : [],
+    ),
+  );
+  const targetIds = new Set(
+    [...userNames].flatMap((userName) => rig!.sandbox.dialpad.company.findUserByUserName(userName)?.id ?? []),
+  );
+  const dialpadWrites = rig!.sandbox.dialpad.requests.slice(mark.dialpadRequests).filter((request) => {
+    if (request.method === "POST") {
+      const userName = (request.body as { userName?: unknown } | undefined)?.userName;
+      return typeof userName === "string" && userNames.has(userName.toLowerCase());
+    }
+    return request.method !== "GET" && targetIds.has(request.path.split("/").pop() ?? "");
+  }).length;
+  const jobIds = jobs.map((job) => job.id);
+  return {
+    dialpadWrites,
+    logEntries: await db.provisioningLog.count({
+      where: { jobId: { in: jobIds }, seq: { gt: mark.logSeq } },
+    }),
+    links: await db.objectLink.count({
+      where: {
+        connectionId: rig!.connectionId,
+        sourceId: { in: operations.map((operation) => operation.sourceId) },
+        updatedAt: { gt: mark.dbNow },
+      },
+    }),
+    jobRows: await db.job.count({ where: { id: { in: jobIds }, updatedAt: { gt: mark.dbNow } } }),
+  };
 }
 
 /** Whatever a worker resumed or stopped a moment ago still does (stray writes) lands before the count. */
@@ -240,16 +305,20 @@ describe("fault tests (issue 13)", () => {
       const unit = await unitInFlight(cycle.id);
       const { holderId, holder } = await holderOf(unit.id);
       holder.child.kill("SIGSTOP");
+      let mark: WriteMark;
+      let held: Job[];
       try {
-        const rerun = await waitFor(
-          async () => {
-            const job = await rig!.t.db.job.findUniqueOrThrow({ where: { id: unit.id } });
-            return job.status === "succeeded" && job;
-          },
-          { what: "the unit to be re-run to success by the other worker", timeoutMs: 60_000, intervalMs: 50 },
+        held = await rig.t.db.job.findMany({ where: { lockedBy: holderId, status: "running" } });
+        expect(held.map((job) => job.id)).toContain(unit.id);
+        // Every unit the frozen worker held is re-run to success by the other worker.
+        await waitFor(
+          async () =>
+            (await rig!.t.db.job.count({
+              where: { id: { in: held.map((job) => job.id) }, status: "succeeded" },
+            })) === held.length,
+          { what: "the frozen worker's units to be re-run elsewhere", timeoutMs: 60_000, intervalMs: 50 },
         );
-        expect((rerun.result as { workerId?: string }).workerId).not.toBe(holderId);
-        expect(rerun.attempts).toBeGreaterThanOrEqual(2);
+        mark = await markWrites();
       } finally {
         holder.child.kill("SIGCONT");
       }
@@ -257,8 +326,17 @@ describe("fault tests (issue 13)", () => {
       const ended = await rig.waitForCycleEnd(cycle.id, 90_000);
       await sleep(SETTLE_MS);
       const result = await report("SIGSTOP of a unit's worker", ended.id);
-      const finalUnit = await rig.t.db.job.findUniqueOrThrow({ where: { id: unit.id } });
-      expect((finalUnit.result as { workerId?: string }).workerId).not.toBe(holderId);
+      for (const job of await rig.t.db.job.findMany({ where: { id: { in: held.map((row) => row.id) } } })) {
+        expect(job.attempts).toBeGreaterThanOrEqual(2);
+        expect((job.result as { workerId?: string }).workerId).not.toBe(holderId);
+      }
+      // Fencing: once resumed, the lapsed attempts wrote nothing, neither to Dialpad nor to the database.
+      expect(await strayWrites(mark, held)).toEqual({
+        dialpadWrites: 0,
+        logEntries: 0,
+        links: 0,
+        jobRows: 0,
+      });
       expectConverged(result);
     },
     SCENARIO_TIMEOUT_MS,
