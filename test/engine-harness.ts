@@ -39,6 +39,8 @@ export async function startEngineHarness(options: {
   /** false: leave tenant URL and key unset (a test sets its own). */
   connectDialpad?: boolean;
   connection?: Prisma.ConnectionUpdateInput;
+  /** A database of the test's own (e.g. on a PostgreSQL it freezes); default: a clone of the template. */
+  database?: TestDatabase;
 }): Promise<EngineHarness> {
   const sandbox = await startSandbox({
     dataDir: os.tmpdir(),
@@ -46,7 +48,7 @@ export async function startEngineHarness(options: {
     consoleOrigin: "http://localhost:3000",
     tlsDir: inject("sandboxTlsDir"),
   });
-  const t = await createTestDatabase();
+  const t = options.database ?? (await createTestDatabase());
   Object.assign(process.env, {
     SECRET_KEY: options.secretKey.toString("base64"),
     DATA_DIR: path.join(os.tmpdir(), `provisioning-${options.name}-test`),

@@ -18,6 +18,10 @@ import { SEED_GROUPS, SEED_USERS, seedDirectory, type SeedOptions } from "./seed
 export interface EmulatorConfig {
   rateLimit: { requestsPerSecond: number } | null;
   latencyMs: number;
+  /** The next N Graph (/v1.0) requests get 429 TooManyRequests with Retry-After: 1. */
+  burst429: number;
+  /** The next N Graph (/v1.0) requests get 503 ServiceUnavailable, after any 429 burst. */
+  burst503: number;
 }
 
 export interface AdminContext {
@@ -43,6 +47,8 @@ const resetSchema = z.strictObject({ seed: z.union([seedOptionsSchema, z.literal
 const configSchema = z.strictObject({
   rateLimit: z.strictObject({ requestsPerSecond: z.number().positive() }).nullable().optional(),
   latencyMs: z.number().int().min(0).max(60_000).optional(),
+  burst429: z.number().int().min(0).optional(),
+  burst503: z.number().int().min(0).optional(),
 });
 const assignmentSchema = z.strictObject({ principalId: z.string().min(1), appRoleId: z.string().min(1) });
 
@@ -161,6 +167,8 @@ function route(ctx: AdminContext, method: string, url: URL, body: unknown): Admi
       ctx.setConfig({
         rateLimit: patch.rateLimit === undefined ? current.rateLimit : patch.rateLimit,
         latencyMs: patch.latencyMs ?? current.latencyMs,
+        burst429: patch.burst429 ?? current.burst429,
+        burst503: patch.burst503 ?? current.burst503,
       });
       return { status: 200, body: ctx.getConfig() };
     }

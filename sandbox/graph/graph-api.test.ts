@@ -308,6 +308,31 @@ describe("throttling and latency", () => {
     }
   });
 
+  test("fault bursts: the next N requests get 429, then the next M get 503, then Graph answers again", async () => {
+    const emulator = await startGraphEmulator({ seed: { users: 20 } });
+    try {
+      const token = await getToken(emulator);
+      emulator.configure({ burst429: 2, burst503: 1 });
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const response = await graphGet<GraphErrorBody>(emulator, "/v1.0/users?$top=1", token);
+        statuses.push(response.status);
+        if (response.status !== 200) {
+          expect(response.headers.get("retry-after")).toBe("1");
+          expect(response.body.error.code).toBe(
+            response.status === 429 ? "TooManyRequests" : "ServiceUnavailable",
+          );
+        }
+      }
+      expect(statuses).toEqual([429, 429, 503, 200]);
+      // Sign-in is not part of the burst: a token is still issued while Graph is answering 503.
+      emulator.configure({ burst503: 5 });
+      expect(await getToken(emulator)).toBeTruthy();
+    } finally {
+      await emulator.close();
+    }
+  });
+
   test("adds the configured latency", async () => {
     const emulator = await startGraphEmulator({ seed: { users: 20 }, latencyMs: 150 });
     try {

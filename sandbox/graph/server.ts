@@ -48,6 +48,8 @@ export interface RunningGraphEmulator {
   close(): Promise<void>;
   /** The most recent requests, oldest first (bounded). */
   requests: RequestRecord[];
+  /** Changes the fault knobs at run time, as PUT /_sandbox/config does. */
+  configure(knobs: Partial<EmulatorConfig>): void;
 }
 
 const REQUEST_LOG_LIMIT = 1_000;
@@ -86,11 +88,17 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
   if (options.seed !== false) seedDirectory(directory, options.seed ?? {});
   const signIn = await SignIn.create(tenantId, options.clients ?? [SANDBOX_GRAPH_CLIENT]);
 
-  let config: EmulatorConfig = { rateLimit: options.rateLimit ?? null, latencyMs: options.latencyMs ?? 0 };
+  let config: EmulatorConfig = {
+    rateLimit: options.rateLimit ?? null,
+    latencyMs: options.latencyMs ?? 0,
+    burst429: 0,
+    burst503: 0,
+  };
   let bucket = config.rateLimit ? new TokenBucket(config.rateLimit.requestsPerSecond) : null;
   const setConfig = (next: EmulatorConfig) => {
+    const isNewRate = next.rateLimit?.requestsPerSecond !== config.rateLimit?.requestsPerSecond;
     config = next;
-    bucket = next.rateLimit ? new TokenBucket(next.rateLimit.requestsPerSecond) : null;
+    if (isNewRate) bucket = next.rateLimit ? new TokenBucket(next.rateLimit.requestsPerSecond) : null;
   };
   const requests: RequestRecord[] = [];
   let origin = "";
@@ -221,6 +229,21 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
 
       // ----- Microsoft Graph -----
       if (url.pathname === "/v1.0" || url.pathname.startsWith("/v1.0/")) {
+        // Fault bursts come before throttling and auth, as Graph's front door sends them.
+        if (config.burst429 > 0) {
+          config.burst429 -= 1;
+          graphError(429, "TooManyRequests", "Too many requests. Please retry after 1 second.", {
+            "retry-after": "1",
+          });
+          return;
+        }
+        if (config.burst503 > 0) {
+          config.burst503 -= 1;
+          graphError(503, "ServiceUnavailable", "The service is temporarily unavailable.", {
+            "retry-after": "1",
+          });
+          return;
+        }
         if (bucket) {
           const wait = bucket.take();
           if (wait > 0) {
@@ -290,6 +313,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
     port: listening.port,
     directory,
     requests,
+    configure: (knobs) => setConfig({ ...config, ...knobs }),
     close: () => listening.close(),
   };
 }

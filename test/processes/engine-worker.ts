@@ -2,7 +2,7 @@
  * A real worker process running the real provisioning engine, for test/engine-crash.test.ts: the wiring of
  * worker/index.ts (worker/process.ts, createJobHandlers) with the one seam a test needs, cycle options
  * (small unit pages so a cycle has many units, no e-mail, no request pacing). Settings come from the
- * same environment variables as worker/index.ts, plus TEST_UNIT_PAGE_SIZE.
+ * same environment variables as worker/index.ts, plus TEST_UNIT_PAGE_SIZE and TEST_GRACE_MS (SIGTERM grace).
  */
 import { env } from "../../lib/config/env";
 import { createLogger } from "../../lib/log";
@@ -17,7 +17,7 @@ await runWorkerProcess({
   log,
   concurrency: settings.WORKER_CONCURRENCY,
   leaseSeconds: settings.JOB_LEASE_SECONDS,
-  shutdownGraceMs: 1_000,
+  shutdownGraceMs: Number(process.env.TEST_GRACE_MS ?? 1_000),
   pollIntervalMs: 100,
   retryBaseMs: 100,
   createHandlers: (db) =>
