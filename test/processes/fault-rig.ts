@@ -13,7 +13,7 @@ import { createDatabase } from "@/lib/db/client";
 import { startEmbeddedPostgres } from "@/lib/db/embedded-postgres";
 import { applyMigrations } from "@/lib/db/migrate";
 import type { Cycle } from "@/lib/db/generated/client";
-import { startProvisioning } from "@/lib/jobs/schedule";
+import { startProvisioning } from "@/lib/cycle/schedule";
 import { seedDirectory } from "@/sandbox/graph/seed";
 import type { RunningSandbox } from "@/sandbox/main";
 import type { TestDatabase } from "../database";
