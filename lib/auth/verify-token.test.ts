@@ -352,10 +352,22 @@ describe("app-only (client-credentials) tokens", () => {
     ]);
   });
 
+  it("refuses a user's token without scp (an ID token, say) even though it carries app roles", async () => {
+    const token = await idp.issueAccessTokenForTesting("admin@contoso.example", { scopes: [] });
+    expect(decodeJwt(token)).toMatchObject({
+      roles: [ROLES.admin],
+      preferred_username: "admin@contoso.example",
+    });
+
+    const error = await refusal(verifier()(`Bearer ${token}`), token);
+
+    expect([error.status, error.message]).toEqual([401, "The access token lacks the access_as_user scope."]);
+  });
+
   it("refuses an app-only token that names no application", async () => {
     const token = await idp.issueAccessTokenForTesting("admin@contoso.example", {
       scopes: [],
-      claims: { azp: undefined },
+      claims: { azp: undefined, preferred_username: undefined },
     });
 
     const error = await refusal(verifier()(`Bearer ${token}`), token);

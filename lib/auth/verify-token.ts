@@ -142,7 +142,12 @@ export function createAccessTokenVerifier(options: TokenVerifierOptions): Access
     // Entra adds `idtyp` only when the optional claim is configured, so its absence decides nothing;
     // when present it must agree with the token's shape.
     const tokenType = payload.idtyp;
-    if (scopes.length === 0 && tokenType !== "user") {
+    const upn = [payload.preferred_username, payload.upn, payload.unique_name].find(
+      (v) => typeof v === "string",
+    );
+    // A token naming a user is never app-only: without `scp` it is an ID token or one for another
+    // scope, and a user's app roles must not work without the delegated scope.
+    if (scopes.length === 0 && tokenType !== "user" && upn === undefined) {
       return appPrincipal(payload, tenantId, roles);
     }
     if (tokenType === "app") {
@@ -156,9 +161,6 @@ export function createAccessTokenVerifier(options: TokenVerifierOptions): Access
       // Tokens for other scopes of the same API are not sign-ins to this console.
       throw new AuthError(401, "invalid_token", `The access token lacks the ${requiredScope} scope.`);
     }
-    const upn = [payload.preferred_username, payload.upn, payload.unique_name].find(
-      (v) => typeof v === "string",
-    );
     const clientId = typeof payload.azp === "string" ? payload.azp : undefined;
     return {
       kind: "user",
