@@ -247,6 +247,27 @@ describe("expression preview amplification", () => {
     expect(response.text.length).toBeLessThan(2_000);
   });
 
+  test("nested Joins (as deep as the parser allows) of a 4 KB attribute: 422 naming the Join", async () => {
+    let expression = "[displayName]";
+    for (let level = 0; level < 60; level++) expression = `Join(" ", ${expression}, [displayName])`;
+
+    const started = performance.now();
+    const response = await callOperation("previewExpression", {
+      token: h.tokens.reader,
+      params: { connectionId: h.connectionId },
+      body: { expression, source: { displayName: "N".repeat(4_000) } },
+    });
+
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expectProblem(response, 422, "validation_failed");
+    expect(response.body?.errors).toEqual([
+      {
+        field: "expression",
+        message: expect.stringMatching(/^Join: a value of [\d,]+ characters would be produced/),
+      },
+    ]);
+  });
+
   test("an ordinary preview still answers 200 with its value and trace", async () => {
     const response = await callOperation("previewExpression", {
       token: h.tokens.reader,
