@@ -14,6 +14,7 @@ import { createTestDatabase, type TestDatabase } from "./database";
 
 /** The admin the engine tests act as (audit entries, on-demand runs, previews). */
 export const TEST_ADMIN: Principal = {
+  kind: "user",
   objectId: "00000000-0000-4000-8000-00000000a11c",
   tenantId: "00000000-0000-4000-8000-000000000000",
   upn: "alice.admin@contoso.example",

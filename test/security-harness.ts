@@ -146,6 +146,10 @@ export async function callOperation(
     params?: Record<string, string>;
     query?: string;
     body?: unknown;
+    /** Sent as is instead of `body` as JSON: text, bytes or a stream (then chunked, with no length). */
+    rawBody?: string | Uint8Array | ReadableStream<Uint8Array>;
+    /** Added to (or replacing) the default `content-type: application/json`. */
+    headers?: Record<string, string>;
   } = {},
 ): Promise<ApiResponse> {
   const definition: ApiDefinition = API[operationId];
@@ -153,13 +157,16 @@ export async function callOperation(
   const pathname = definition.path.replace(/\{(\w+)\}/g, (_, name: string) => params[name] ?? "");
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
+  Object.assign(headers, options.headers);
   const handler = await handlerFor(operationId);
+  const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
   const response = await handler(
     new Request(`http://localhost${pathname}${options.query ? `?${options.query}` : ""}`, {
       method: definition.method,
       headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    }),
+      body,
+      ...(body instanceof ReadableStream ? { duplex: "half" } : {}),
+    } as RequestInit),
     { params: Promise.resolve(params) },
   );
   const text = await response.text();

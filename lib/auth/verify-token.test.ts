@@ -11,6 +11,7 @@ import { ensureSandboxTls } from "@/sandbox/tls";
 import {
   AuthError,
   ROLES,
+  bareScopeName,
   SigningKeysUnavailableError,
   createAccessTokenVerifier,
   requireRole,
@@ -22,13 +23,14 @@ const OTHER_TENANT = "0d9e8f7a-6b5c-4d3e-8f2a-1b0c9d8e7f6a";
 let tlsDir: string;
 let idp: RunningIdentityProvider;
 let trustingFetch: FetchImplementation;
+let httpsFetch: ReturnType<typeof createHttpsFetch>;
 let jwksFetches = 0;
 
 beforeAll(async () => {
   tlsDir = await mkdtemp(path.join(os.tmpdir(), "verify-token-"));
   const tls = await ensureSandboxTls(tlsDir);
   idp = await startIdentityProvider({ tls });
-  const httpsFetch = createHttpsFetch(tls.cert);
+  httpsFetch = createHttpsFetch(tls.cert);
   trustingFetch = (url, init) => {
     jwksFetches++;
     return httpsFetch(url, init);
@@ -72,11 +74,13 @@ describe("createAccessTokenVerifier against the sandbox identity provider", () =
     const principal = await verifier()(`Bearer ${token}`);
 
     expect(principal).toEqual<Principal>({
+      kind: "user",
       objectId: decodeJwt(token).oid as string,
       tenantId: SANDBOX_TENANT_ID,
       upn: "admin@contoso.example",
       name: "Ada Admin",
       roles: [ROLES.admin],
+      clientId: decodeJwt(token).azp as string,
     });
   });
 
@@ -254,8 +258,156 @@ describe("createAccessTokenVerifier against the sandbox identity provider", () =
   });
 });
 
+/** What a pipeline does: client id and secret for an app-only token, over the token endpoint's HTTPS. */
+async function clientCredentialsToken(app: { clientId: string; clientSecret: string }): Promise<string> {
+  const response = await httpsFetch(idp.tokenEndpoint, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      grant_type: "client_credentials",
+      client_id: app.clientId,
+      client_secret: app.clientSecret,
+      scope: `${idp.apiAudience}/.default`,
+    }),
+  });
+  const body = (await response.json()) as { access_token?: string; error_description?: string };
+  if (!body.access_token) throw new Error(`token request failed: ${JSON.stringify(body)}`);
+  return body.access_token;
+}
+
+describe("app-only (client-credentials) tokens", () => {
+  const [adminApp, readerApp] = [
+    () => idp.daemonApps.find((app) => app.roles.includes(ROLES.admin))!,
+    () => idp.daemonApps.find((app) => app.roles.includes(ROLES.reader))!,
+  ];
+
+  it("accepts an Admin daemon's token from the sandbox token endpoint; the app is the principal", async () => {
+    const app = adminApp();
+    const token = await clientCredentialsToken(app);
+    expect(decodeJwt(token).scp).toBeUndefined();
+
+    const principal = await verifier()(`Bearer ${token}`);
+
+    expect(principal).toEqual<Principal>({
+      kind: "app",
+      objectId: app.objectId,
+      tenantId: SANDBOX_TENANT_ID,
+      upn: `app:${app.clientId}`,
+      name: `Application ${app.clientId}`,
+      roles: [ROLES.admin],
+      clientId: app.clientId,
+    });
+    expect(() => requireRole(principal, "write")).not.toThrow();
+  });
+
+  it("lets a Reader daemon read but not write", async () => {
+    const principal = await verifier()(`Bearer ${await clientCredentialsToken(readerApp())}`);
+
+    expect(principal.roles).toEqual([ROLES.reader]);
+    expect(() => requireRole(principal, "read")).not.toThrow();
+    expect(() => requireRole(principal, "write")).toThrow(
+      expect.objectContaining({ status: 403, code: "forbidden" }),
+    );
+  });
+
+  it("refuses a wrong client secret at the token endpoint", async () => {
+    await expect(clientCredentialsToken({ ...adminApp(), clientSecret: "not-the-secret" })).rejects.toThrow(
+      /invalid_client|client authentication/,
+    );
+  });
+
+  it("accepts an app-only token without idtyp (Entra's default) and names the app by appid in v1.0 shape", async () => {
+    const token = await idp.issueAccessTokenForTesting("admin@contoso.example", {
+      scopes: [],
+      claims: {
+        azp: undefined,
+        appid: "11111111-2222-4333-8444-555555555555",
+        preferred_username: undefined,
+      },
+    });
+
+    const principal = await verifier()(`Bearer ${token}`);
+
+    expect(principal).toMatchObject({ kind: "app", clientId: "11111111-2222-4333-8444-555555555555" });
+    expect(principal.upn).toBe("app:11111111-2222-4333-8444-555555555555");
+  });
+
+  it("refuses idtyp app together with scp, and idtyp user without scp", async () => {
+    const appWithScope = await idp.issueAccessTokenForTesting("admin@contoso.example", {
+      claims: { idtyp: "app" },
+    });
+    const userWithoutScope = await idp.issueAccessTokenForTesting("admin@contoso.example", {
+      scopes: [],
+      claims: { idtyp: "user" },
+    });
+
+    const first = await refusal(verifier()(`Bearer ${appWithScope}`), appWithScope);
+    const second = await refusal(verifier()(`Bearer ${userWithoutScope}`), userWithoutScope);
+
+    expect([first.status, first.code]).toEqual([401, "invalid_token"]);
+    expect([second.status, second.code, second.message]).toEqual([
+      401,
+      "invalid_token",
+      "The access token lacks the access_as_user scope.",
+    ]);
+  });
+
+  it("refuses a user's token without scp (an ID token, say) even though it carries app roles", async () => {
+    const token = await idp.issueAccessTokenForTesting("admin@contoso.example", { scopes: [] });
+    expect(decodeJwt(token)).toMatchObject({
+      roles: [ROLES.admin],
+      preferred_username: "admin@contoso.example",
+    });
+
+    const error = await refusal(verifier()(`Bearer ${token}`), token);
+
+    expect([error.status, error.message]).toEqual([401, "The access token lacks the access_as_user scope."]);
+  });
+
+  it("refuses an app-only token that names no application", async () => {
+    const token = await idp.issueAccessTokenForTesting("admin@contoso.example", {
+      scopes: [],
+      claims: { azp: undefined, preferred_username: undefined },
+    });
+
+    const error = await refusal(verifier()(`Bearer ${token}`), token);
+
+    expect([error.status, error.code]).toEqual([401, "invalid_token"]);
+  });
+});
+
+describe("the required delegated scope", () => {
+  it("is the configured scope's last path segment, whatever the API named it", async () => {
+    const custom = await idp.issueAccessTokenForTesting("admin@contoso.example", {
+      scopes: ["custom.scope"],
+    });
+    const standard = await idp.issueAccessTokenForTesting("admin@contoso.example");
+    const v = verifier({ requiredScope: `${idp.apiAudience}/custom.scope` });
+
+    await expect(v(`Bearer ${custom}`)).resolves.toMatchObject({ kind: "user", roles: [ROLES.admin] });
+    const error = await refusal(v(`Bearer ${standard}`), standard);
+    expect([error.status, error.code, error.message]).toEqual([
+      401,
+      "invalid_token",
+      "The access token lacks the custom.scope scope.",
+    ]);
+    const defaultVerifier = await refusal(verifier()(`Bearer ${custom}`), custom);
+    expect(defaultVerifier.status).toBe(401);
+  });
+
+  it.each([
+    ["api://dialpad-provisioning/access_as_user", "access_as_user"],
+    ["api://x/custom.scope", "custom.scope"],
+    ["https://contoso.example/provisioning/Read.All/", "Read.All"],
+    ["custom.scope", "custom.scope"],
+  ])("reads %j as %j", (configured, bare) => {
+    expect(bareScopeName(configured)).toBe(bare);
+  });
+});
+
 describe("requireRole", () => {
   const principal = (roles: Principal["roles"]): Principal => ({
+    kind: "user",
     objectId: "o",
     tenantId: "t",
     upn: "u@example.com",

@@ -10,12 +10,20 @@ import {
 export const ROLES = { admin: "Provisioning.Admin", reader: "Provisioning.Reader" } as const;
 export type Role = (typeof ROLES)[keyof typeof ROLES];
 
+/**
+ * Who is calling. A signed-in user (delegated token) or an application acting as itself (app-only token
+ * from the client-credentials grant, as a pipeline or runbook holds). For an app, `objectId` is its
+ * service principal's object id and `upn` a label naming the app, so audit entries say which app acted.
+ */
 export interface Principal {
+  kind: "user" | "app";
   objectId: string;
   tenantId: string;
   upn: string;
   name: string;
   roles: Role[];
+  /** The application the token was issued to (`azp`, or `appid` in v1.0 tokens). */
+  clientId?: string;
 }
 
 export type AuthErrorCode =
@@ -53,7 +61,11 @@ export interface TokenVerifierOptions {
   allowedTenantIds?: string[];
   /** Default 60. */
   clockToleranceSeconds?: number;
-  /** Delegated scope a token must carry in `scp`; default "access_as_user". */
+  /**
+   * Delegated scope a user's token must carry in `scp`: the bare name Entra writes there, or the full
+   * scope as configured (`api://…/custom.scope`), of which the last path segment counts. Default
+   * "access_as_user". App-only tokens carry no `scp` and are judged by their app roles instead.
+   */
   requiredScope?: string;
   /**
    * Minimum time between JWKS refetches triggered by an unknown `kid`. Default 1000 ms: a new signing key
@@ -75,6 +87,13 @@ export type AccessTokenVerifier = (authorizationHeader: string | null | undefine
 const KNOWN_ROLES = new Set<string>(Object.values(ROLES));
 const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+) *$/i;
 const TENANT_PLACEHOLDER = "{tenantid}";
+const DEFAULT_SCOPE = "access_as_user";
+
+/** `api://dialpad-provisioning/access_as_user` → `access_as_user`, the form Entra writes into `scp`. */
+export function bareScopeName(scope: string): string {
+  const trimmed = scope.trim().replace(/\/+$/, "");
+  return trimmed.slice(trimmed.lastIndexOf("/") + 1);
+}
 
 export function createAccessTokenVerifier(options: TokenVerifierOptions): AccessTokenVerifier {
   const jwks = createRemoteJWKSet(new URL(options.jwksUri), {
@@ -83,7 +102,7 @@ export function createAccessTokenVerifier(options: TokenVerifierOptions): Access
   });
   const issuerIsTemplate = options.issuer.includes(TENANT_PLACEHOLDER);
   const allowedTenants = options.allowedTenantIds ? new Set(options.allowedTenantIds) : undefined;
-  const requiredScope = options.requiredScope ?? "access_as_user";
+  const requiredScope = bareScopeName(options.requiredScope ?? DEFAULT_SCOPE);
 
   return async (authorizationHeader) => {
     if (!authorizationHeader?.trim()) {
@@ -116,25 +135,64 @@ export function createAccessTokenVerifier(options: TokenVerifierOptions): Access
     if (allowedTenants && !allowedTenants.has(tenantId)) {
       throw new AuthError(401, "wrong_tenant", `Tenant ${tenantId} is not allowed to use this API.`);
     }
-    const scopes = typeof payload.scp === "string" ? payload.scp.split(" ") : [];
-    if (!scopes.includes(requiredScope)) {
-      // App-only tokens (no `scp`) and tokens for other scopes of the same API are not user sign-ins.
-      throw new AuthError(401, "invalid_token", `The access token lacks the ${requiredScope} scope.`);
-    }
-
     const roles = Array.isArray(payload.roles)
       ? payload.roles.filter((r): r is Role => typeof r === "string" && KNOWN_ROLES.has(r))
       : [];
+    const scopes = typeof payload.scp === "string" ? payload.scp.split(" ").filter(Boolean) : [];
+    // Entra adds `idtyp` only when the optional claim is configured, so its absence decides nothing;
+    // when present it must agree with the token's shape.
+    const tokenType = payload.idtyp;
     const upn = [payload.preferred_username, payload.upn, payload.unique_name].find(
       (v) => typeof v === "string",
     );
+    // A token naming a user is never app-only: without `scp` it is an ID token or one for another
+    // scope, and a user's app roles must not work without the delegated scope.
+    if (scopes.length === 0 && tokenType !== "user" && upn === undefined) {
+      return appPrincipal(payload, tenantId, roles);
+    }
+    if (tokenType === "app") {
+      throw new AuthError(
+        401,
+        "invalid_token",
+        "An app-only access token (idtyp app) must not carry scopes.",
+      );
+    }
+    if (!scopes.includes(requiredScope)) {
+      // Tokens for other scopes of the same API are not sign-ins to this console.
+      throw new AuthError(401, "invalid_token", `The access token lacks the ${requiredScope} scope.`);
+    }
+    const clientId = typeof payload.azp === "string" ? payload.azp : undefined;
     return {
+      kind: "user",
       objectId: String(payload.oid),
       tenantId,
       upn: typeof upn === "string" ? upn : "",
       name: typeof payload.name === "string" ? payload.name : "",
       roles,
+      ...(clientId ? { clientId } : {}),
     };
+  };
+}
+
+/**
+ * A client-credentials token: the app acts as itself, with the app roles an admin assigned to it
+ * (Entra: API permissions → application permission, admin consent). Without a known role it is still a
+ * principal, which requireRole then refuses with 403 — the fix is a role assignment, not a new token.
+ */
+function appPrincipal(payload: JWTPayload, tenantId: string, roles: Role[]): Principal {
+  const clientId = [payload.azp, payload.appid].find((v): v is string => typeof v === "string" && v !== "");
+  if (!clientId) {
+    throw new AuthError(401, "invalid_token", "The app-only access token names no application (azp/appid).");
+  }
+  const displayName = typeof payload.app_displayname === "string" ? payload.app_displayname : "";
+  return {
+    kind: "app",
+    objectId: String(payload.oid),
+    tenantId,
+    upn: `app:${clientId}`,
+    name: displayName || `Application ${clientId}`,
+    roles,
+    clientId,
   };
 }
 

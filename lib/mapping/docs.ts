@@ -1,4 +1,5 @@
 import { FUNCTION_REGISTRY, signatureOf, type FunctionExample } from "./functions";
+import { DEFAULT_EVALUATION_LIMITS } from "./evaluator";
 
 function renderOutput(output: FunctionExample["output"]): string {
   if (output === undefined) return "_(attribute not flowed)_";
@@ -32,6 +33,8 @@ function table(header: string[], rows: string[][]): string[] {
   return aligned;
 }
 
+const n = (value: number) => value.toLocaleString("en-US");
+
 /** docs/expressions.md, generated from the function registry (scripts/generate-expression-docs.ts). */
 export function renderExpressionDocs(): string {
   const lines: string[] = [
@@ -44,6 +47,10 @@ export function renderExpressionDocs(): string {
     "and comparisons `= <> > >= < <=` inside IIF/CBool conditions. Function names are case-sensitive, an",
     'argument may be left empty (`Switch([IsSoftDeleted], , "False", "True", "True", "False")`), and an',
     "expression is at most 10,000 characters. NULL means the attribute is absent; Entra never exports NULL.",
+    "",
+    "An evaluation fails (for that object only, like any evaluation error) once one value would exceed",
+    `${n(DEFAULT_EVALUATION_LIMITS.maxValueLength)} characters, all values together ${n(DEFAULT_EVALUATION_LIMITS.maxTotalLength)}, or the steps ${n(DEFAULT_EVALUATION_LIMITS.maxSteps)}: no directory attribute comes`,
+    "near these; only an expression that multiplies its input does.",
     "",
     "Examples marked _Microsoft_ come from Microsoft's reference page and are run as tests.",
     "",

@@ -3,7 +3,7 @@ import { ZScopeFilter } from "../scoping";
 import { printExpression, type ExpressionNode } from "./ast";
 import { lookupFunction } from "./functions";
 import { ZMappingConfig, type TAttributeMapping, type TMappingConfig, type TObjectMapping } from "./model";
-import { parseExpression } from "./parser";
+import { MAX_EXPRESSION_LENGTH, parseExpression } from "./parser";
 
 /**
  * Entra's provisioning schema JSON (Graph synchronizationSchema, "Download schema" in the portal's
@@ -171,17 +171,21 @@ export function exportEntraSchema(config: TMappingConfig): EntraSchemaDocument {
 }
 
 const ZEntraSource: z.ZodType<{ expression?: string | null; name?: string | null; type?: string | null }> = z
-  .object({ expression: z.string().nullish(), name: z.string().nullish(), type: z.string().nullish() })
+  .object({
+    expression: z.string().max(MAX_EXPRESSION_LENGTH).nullish(),
+    name: z.string().max(256).nullish(),
+    type: z.string().max(64).nullish(),
+  })
   .loose();
 
 const ZEntraAttributeMapping = z
   .object({
-    defaultValue: z.string().nullish(),
-    flowBehavior: z.string().nullish(),
-    flowType: z.string().nullish(),
+    defaultValue: z.string().max(2048).nullish(),
+    flowBehavior: z.string().max(64).nullish(),
+    flowType: z.string().max(64).nullish(),
     matchingPriority: z.number().int().nullish(),
     source: ZEntraSource.nullish(),
-    targetAttributeName: z.string(),
+    targetAttributeName: z.string().max(512),
   })
   .loose();
 
@@ -189,14 +193,14 @@ const ZEntraObjectMapping = z
   .object({
     attributeMappings: z.array(ZEntraAttributeMapping).default([]),
     enabled: z.boolean().default(true),
-    flowTypes: z.string().nullish(),
-    name: z.string().default(""),
+    flowTypes: z.string().max(256).nullish(),
+    name: z.string().max(256).default(""),
     scope: z
       .object({ groups: z.array(z.unknown()).nullish() })
       .loose()
       .nullish(),
-    sourceObjectName: z.string(),
-    targetObjectName: z.string(),
+    sourceObjectName: z.string().max(256),
+    targetObjectName: z.string().max(256),
   })
   .loose();
 

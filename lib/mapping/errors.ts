@@ -43,7 +43,7 @@ export class ExpressionSyntaxError extends Error {
  * Entra fails the export of that one object; callers do the same and log `message`.
  */
 export class ExpressionEvaluationError extends Error {
-  override readonly name = "ExpressionEvaluationError";
+  override readonly name: string = "ExpressionEvaluationError";
   /** The function whose evaluation failed, when known. */
   readonly functionName: string | undefined;
   readonly span: { start: number; end: number } | undefined;
@@ -52,5 +52,22 @@ export class ExpressionEvaluationError extends Error {
     super(functionName ? `${functionName}: ${message}` : message);
     this.functionName = functionName;
     this.span = span;
+  }
+}
+
+/**
+ * The evaluation was stopped because it outgrew a bound (the length of one value, the text produced in
+ * all, the number of steps or the time allowed): an expression amplifying its input must not take the
+ * process's memory or CPU with it. Like any evaluation error it fails only this object.
+ */
+export class ExpressionLimitError extends ExpressionEvaluationError {
+  override readonly name = "ExpressionLimitError";
+  constructor(
+    readonly limit: "value-length" | "total-length" | "steps" | "time",
+    message: string,
+    functionName?: string,
+    span?: { start: number; end: number },
+  ) {
+    super(message, functionName, span);
   }
 }

@@ -1,5 +1,5 @@
 import type { ComparisonOperator, ExpressionNode } from "./ast";
-import { ExpressionEvaluationError } from "./errors";
+import { ExpressionEvaluationError, ExpressionLimitError } from "./errors";
 import { lookupFunction, type CallContext, type EvaluatedArgument } from "./functions";
 import { parseExpression } from "./parser";
 import {
@@ -21,7 +21,34 @@ export interface EvaluationOptions {
   random?: () => number;
   /** Target uniqueness check for SelectUniqueValue. */
   isUniqueValue?: (value: string) => boolean;
+  /** Bounds on the work one evaluation may do; the defaults apply when omitted. */
+  limits?: Partial<EvaluationLimits>;
 }
+
+export interface EvaluationLimits {
+  /** Longest string (or multi-valued attribute, all values together) any step may produce. */
+  maxValueLength: number;
+  /** Characters all steps together may produce. */
+  maxTotalLength: number;
+  /** Sub-expressions evaluated (a 10,000-character expression has far fewer nodes). */
+  maxSteps: number;
+  /** Milliseconds the evaluation may take; unbounded unless given (a sync must not fail on a slow host). */
+  maxMilliseconds: number;
+}
+
+/**
+ * Directory attributes are far shorter (Entra caps most at 256 or 1,024 characters) and a SCIM attribute
+ * value this long is nothing a target accepts, so only a runaway expression reaches these.
+ */
+export const DEFAULT_EVALUATION_LIMITS: EvaluationLimits = {
+  maxValueLength: 64 * 1024,
+  maxTotalLength: 1024 * 1024,
+  maxSteps: 10_000,
+  maxMilliseconds: Infinity,
+};
+
+/** A trace shows the start of a long value only: the editor cannot display more, and memory stays bounded. */
+const MAX_TRACE_VALUE_LENGTH = 1_000;
 
 export interface TraceStep {
   /** The sub-expression as written. */
@@ -105,10 +132,31 @@ interface NodeResult {
   emptyAttribute: string | undefined;
 }
 
+/** The length that counts against the limits: a string's, or all values of a multi-valued one together. */
+function textLength(value: EntraValue): number {
+  if (typeof value === "string") return value.length;
+  if (Array.isArray(value)) {
+    let total = 0;
+    for (const item of value) total += typeof item === "string" ? item.length : 16;
+    return total;
+  }
+  return 0;
+}
+
+function traceText(value: EntraValue): string {
+  const text = describeValue(value);
+  if (text.length <= MAX_TRACE_VALUE_LENGTH) return text;
+  return `${text.slice(0, MAX_TRACE_VALUE_LENGTH)}… (${text.length.toLocaleString("en-US")} characters)`;
+}
+
 class Evaluator {
   redacted = false;
   private readonly now: Date;
   private readonly random: () => number;
+  private readonly limits: EvaluationLimits;
+  private readonly deadline: number;
+  private steps = 0;
+  private producedLength = 0;
 
   constructor(
     private readonly expression: string,
@@ -119,6 +167,55 @@ class Evaluator {
   ) {
     this.now = options.now ?? new Date();
     this.random = options.random ?? defaultRandom;
+    this.limits = { ...DEFAULT_EVALUATION_LIMITS, ...options.limits };
+    this.deadline = performance.now() + this.limits.maxMilliseconds;
+  }
+
+  private checkLength(length: number, node: ExpressionNode, functionName?: string): void {
+    const { maxValueLength } = this.limits;
+    if (length > maxValueLength) {
+      throw new ExpressionLimitError(
+        "value-length",
+        `a value of ${length.toLocaleString("en-US")} characters would be produced; values are limited to ${maxValueLength.toLocaleString("en-US")}`,
+        functionName,
+        node.span,
+      );
+    }
+  }
+
+  /** Counts a step and its output against the limits, before the step's value is kept anywhere. */
+  private account(node: ExpressionNode, value: EntraValue): void {
+    const name = node.kind === "call" ? node.name : undefined;
+    const length = textLength(value);
+    this.checkLength(length, node, name);
+    this.producedLength += length;
+    if (this.producedLength > this.limits.maxTotalLength) {
+      throw new ExpressionLimitError(
+        "total-length",
+        `the evaluation produced more than ${this.limits.maxTotalLength.toLocaleString("en-US")} characters in all`,
+        name,
+        node.span,
+      );
+    }
+  }
+
+  private countStep(node: ExpressionNode): void {
+    if (++this.steps > this.limits.maxSteps) {
+      throw new ExpressionLimitError(
+        "steps",
+        `the evaluation took more than ${this.limits.maxSteps.toLocaleString("en-US")} steps`,
+        undefined,
+        node.span,
+      );
+    }
+    if (this.deadline !== Infinity && performance.now() > this.deadline) {
+      throw new ExpressionLimitError(
+        "time",
+        `the evaluation took longer than ${this.limits.maxMilliseconds.toLocaleString("en-US")} ms`,
+        undefined,
+        node.span,
+      );
+    }
   }
 
   evaluate(node: ExpressionNode, depth: number): NodeResult {
@@ -129,11 +226,13 @@ class Evaluator {
       depth,
       value: "",
     };
+    this.countStep(node);
     if (node.kind !== "omitted") this.trace.push(step);
     const redactedBefore = this.redacted;
     const result = this.evaluateNode(node, depth, step);
+    this.account(node, result.value);
     // Under Redact the value of the Redact call and of everything it contains stays out of the trace.
-    step.value = this.redacted && !redactedBefore ? REDACTED : describeValue(result.value);
+    step.value = this.redacted && !redactedBefore ? REDACTED : traceText(result.value);
     if (this.redacted && !redactedBefore) {
       for (const inner of this.trace)
         if (inner.start >= node.span.start && inner.end <= node.span.end) inner.value = REDACTED;
@@ -191,6 +290,7 @@ class Evaluator {
           fail: (message) => {
             throw new ExpressionEvaluationError(message, node.name, node.span);
           },
+          ensureLength: (length) => this.checkLength(length, node, node.name),
         };
         return { value: spec.evaluate(args, context), emptyAttribute };
       }

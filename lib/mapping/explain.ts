@@ -1,4 +1,10 @@
-import { ExpressionEvaluationError, ExpressionSyntaxError, positionAt, type SourcePosition } from "./errors";
+import {
+  ExpressionEvaluationError,
+  ExpressionLimitError,
+  ExpressionSyntaxError,
+  positionAt,
+  type SourcePosition,
+} from "./errors";
 import { evaluateParsed, parseCached, type EvaluationOptions, type TraceStep } from "./evaluator";
 import type { ExportedValue } from "./values";
 
@@ -15,6 +21,8 @@ export interface ExpressionProblem {
   expected?: string[];
   /** The function whose evaluation failed. */
   functionName?: string;
+  /** The evaluation outgrew a bound (value length, total output, steps, time) rather than failing on data. */
+  limitExceeded?: ExpressionLimitError["limit"];
 }
 
 export type ExplainResult =
@@ -83,6 +91,7 @@ export function explainExpression(
             ? { position: positionAt(written, error.span.start), end: positionAt(written, error.span.end) }
             : {}),
           ...(error.functionName ? { functionName: error.functionName } : {}),
+          ...(error instanceof ExpressionLimitError ? { limitExceeded: error.limit } : {}),
         },
         trace,
       };

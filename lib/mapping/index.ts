@@ -4,11 +4,19 @@
  */
 export type { ComparisonOperator, ExpressionNode, SourceSpan } from "./ast";
 export { attributeNamesIn, printExpression } from "./ast";
-export { ExpressionEvaluationError, ExpressionSyntaxError, positionAt, type SourcePosition } from "./errors";
+export {
+  ExpressionEvaluationError,
+  ExpressionLimitError,
+  ExpressionSyntaxError,
+  positionAt,
+  type SourcePosition,
+} from "./errors";
 export { MAX_EXPRESSION_LENGTH, MAX_NESTING_DEPTH, parseExpression } from "./parser";
 export {
+  DEFAULT_EVALUATION_LIMITS,
   evaluate,
   evaluateExpression,
+  type EvaluationLimits,
   type EvaluationOptions,
   type EvaluationResult,
   type TraceStep,

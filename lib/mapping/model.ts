@@ -2,7 +2,7 @@ import { z } from "zod";
 import { validateScopeFilter, ZScopeFilter } from "../scoping";
 import { attributeNamesIn, type ExpressionNode } from "./ast";
 import { ExpressionSyntaxError } from "./errors";
-import { parseExpression } from "./parser";
+import { MAX_EXPRESSION_LENGTH, parseExpression } from "./parser";
 import { ScimPathError, parseScimPath, scimPathKey } from "./scim-path";
 
 /**
@@ -14,14 +14,27 @@ export const ZAttributeMappingType = z.enum(["Direct", "Constant", "Expression",
 /** "Apply this mapping": Always, or Only during object creation (Graph flowType ObjectAddOnly). */
 export const ZApplyMapping = z.enum(["Always", "OnlyDuringCreation"]);
 
+/**
+ * Lengths no real configuration approaches: an expression as long as Entra accepts, a SCIM path with a
+ * filter, a default value as long as a URL. They keep a request or a stored configuration bounded.
+ */
+export const MAPPING_TEXT_LIMITS = {
+  source: MAX_EXPRESSION_LENGTH,
+  target: 512,
+  defaultValue: 2048,
+  description: 1000,
+  name: 256,
+  attributeMappings: 500,
+} as const;
+
 export const ZAttributeMapping = z.object({
   type: ZAttributeMappingType,
   /** Direct: the source attribute name; Constant: the value; Expression: the expression; None: "". */
-  source: z.string().default(""),
+  source: z.string().max(MAPPING_TEXT_LIMITS.source).default(""),
   /** Target attribute path, e.g. emails[type eq "work"].value. */
-  target: z.string().min(1, "the target attribute is required"),
+  target: z.string().min(1, "the target attribute is required").max(MAPPING_TEXT_LIMITS.target),
   /** "Default value if null": sent when the source value is NULL, on creation only. */
-  defaultValue: z.string().nullable().default(null),
+  defaultValue: z.string().max(MAPPING_TEXT_LIMITS.defaultValue).nullable().default(null),
   apply: ZApplyMapping.default("Always"),
   /** 0 = not used for matching; 1, 2, ... = matching precedence, lowest first. */
   matchingPriority: z.number().int().min(0).default(0),
@@ -30,7 +43,7 @@ export const ZAttributeMapping = z.object({
   /** Graph flowBehavior, kept so an imported configuration exports unchanged. */
   flowBehavior: z.enum(["FlowWhenChanged", "FlowAlways"]).default("FlowWhenChanged"),
   /** Why this mapping exists (shown in the console). */
-  description: z.string().optional(),
+  description: z.string().max(MAPPING_TEXT_LIMITS.description).optional(),
 });
 
 export const ZObjectType = z.enum(["user", "group"]);
@@ -42,12 +55,12 @@ export const ZTargetObjectActions = z.object({
 });
 
 export const ZObjectMappingBase = z.object({
-  name: z.string().min(1),
+  name: z.string().min(1).max(MAPPING_TEXT_LIMITS.name),
   enabled: z.boolean().default(true),
-  sourceObjectName: z.string().min(1),
-  targetObjectName: z.string().min(1),
+  sourceObjectName: z.string().min(1).max(MAPPING_TEXT_LIMITS.name),
+  targetObjectName: z.string().min(1).max(MAPPING_TEXT_LIMITS.name),
   actions: ZTargetObjectActions.default({ create: true, update: true, delete: true }),
-  attributeMappings: z.array(ZAttributeMapping),
+  attributeMappings: z.array(ZAttributeMapping).max(MAPPING_TEXT_LIMITS.attributeMappings),
   scope: ZScopeFilter.nullable().default(null),
 });
 

@@ -43,20 +43,23 @@ export const REGEX_SCOPE_OPERATORS: ReadonlySet<string> = new Set(["REGEX MATCH"
 
 /** Microsoft Graph filterClause. operatorName is a plain string here so an unknown one can be reported by validation. */
 export const ZScopeClause = z.object({
-  operatorName: z.string(),
-  sourceOperandName: z.string(),
-  targetOperand: z.object({ values: z.array(z.string()).default([]) }).default({ values: [] }),
+  operatorName: z.string().max(64),
+  sourceOperandName: z.string().max(256),
+  // A value may be a regular expression; 2,048 is the regex engine's pattern limit.
+  targetOperand: z
+    .object({ values: z.array(z.string().max(2048)).max(1000).default([]) })
+    .default({ values: [] }),
 });
 
 /** Microsoft Graph filterGroup: its clauses are AND-ed. */
 export const ZScopeGroup = z.object({
-  name: z.string().default(""),
-  clauses: z.array(ZScopeClause).default([]),
+  name: z.string().max(256).default(""),
+  clauses: z.array(ZScopeClause).max(100).default([]),
 });
 
 /** Microsoft Graph filter: groups are OR-ed; no groups means every object is in scope. */
 export const ZScopeFilter = z.object({
-  groups: z.array(ZScopeGroup).default([]),
+  groups: z.array(ZScopeGroup).max(100).default([]),
 });
 
 export type TScopeClause = z.infer<typeof ZScopeClause>;

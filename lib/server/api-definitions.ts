@@ -33,7 +33,10 @@ export const ZUpdateConnection = z
   .strict();
 
 export const ZTestConnection = z
-  .object({ tenantUrl: z.string().trim().min(1).optional(), secretToken: z.string().min(1).optional() })
+  .object({
+    tenantUrl: z.string().trim().min(1).max(2048).optional(),
+    secretToken: z.string().min(1).max(4096).optional(),
+  })
   .strict();
 
 /** Send test event: the URL and secret typed in the form, else the saved ones. */
@@ -47,7 +50,7 @@ export const ZWebhookTest = z
 /** The self-test writes to the target only with this explicit consent (one temporary user, deleted again). */
 export const ZTargetSelfTest = z.object({ createTemporaryUser: z.boolean() }).strict();
 
-const ZObjectId = z.string().trim().min(1, "give the object id");
+const ZObjectId = z.string().trim().min(1, "give the object id").max(200);
 
 /** Entra's provisionOnDemand subject: a user, or a group with (at most five of) its members in `links`. */
 export const ZOnDemandSubject = z.discriminatedUnion("objectTypeName", [

@@ -3,7 +3,7 @@ import type { PrismaClient } from "../db/generated/client";
 
 export const ZAuditQuery = z
   .object({
-    cursor: z.string().regex(/^\d+$/, "is not a cursor from this API").optional(),
+    cursor: z.string().max(20).regex(/^\d+$/, "is not a cursor from this API").optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
   })
   .strict();

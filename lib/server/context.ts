@@ -32,6 +32,8 @@ export function serverContext(): ServerContext {
     audience: AUTH_API_AUDIENCE,
     jwksUri: AUTH_JWKS_URI,
     allowedTenantIds: settings.AUTH_ALLOWED_TENANT_IDS,
+    // The scope the console asks for is the one users' tokens must carry, whatever the API named it.
+    requiredScope: settings.AUTH_API_SCOPE,
   });
   holder.__provisioningServerContext = {
     db: getDb(),

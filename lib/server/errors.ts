@@ -5,7 +5,9 @@ export type AppErrorCode =
   | "conflict"
   | "not_configured"
   | "worker_unavailable"
-  | "upstream_failed";
+  | "upstream_failed"
+  | "payload_too_large"
+  | "unsupported_media_type";
 
 const STATUS: Record<AppErrorCode, number> = {
   validation_failed: 422,
@@ -14,6 +16,8 @@ const STATUS: Record<AppErrorCode, number> = {
   not_configured: 409,
   worker_unavailable: 503,
   upstream_failed: 502,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
 };
 
 export interface FieldError {

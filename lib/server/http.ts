@@ -3,6 +3,7 @@ import { AuthError, requireRole, SigningKeysUnavailableError, type Principal } f
 import { AppError } from "./errors";
 import { GraphAuthError, GraphError } from "../graph";
 import { serverContext, type ServerContext } from "./context";
+import { readJsonBody, rejectUnsafeStrings } from "./request-body";
 
 type Access = "read" | "write";
 
@@ -44,10 +45,10 @@ export function apiRoute<
       const principal = await context.verifyAuthorization(request.headers.get("authorization"));
       requireRole(principal, spec.access);
       const params = spec.params ? parseOrThrow(spec.params, await routeContext.params, "path") : undefined;
-      const query = spec.query
-        ? parseOrThrow(spec.query, Object.fromEntries(new URL(request.url).searchParams), "query")
+      const query = spec.query ? parseOrThrow(spec.query, readQuery(request), "query") : undefined;
+      const body = spec.body
+        ? parseOrThrow(spec.body, await readRequestJson(request, context), "body")
         : undefined;
-      const body = spec.body ? parseOrThrow(spec.body, await readJson(request), "body") : undefined;
       const result = await handler({ params, body, query, principal, context, request } as RouteInput<
         z.infer<P>,
         z.infer<B>,
@@ -76,16 +77,15 @@ function withApiHeaders(response: Response): Response {
   return response;
 }
 
-async function readJson(request: Request): Promise<unknown> {
-  const text = await request.text();
-  if (!text) return {};
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new AppError("validation_failed", "The request body is not valid JSON.", [
-      { field: "body", message: "not valid JSON" },
-    ]);
-  }
+/** The JSON body, bounded in size and checked for media type and unstorable strings (request-body.ts). */
+export function readRequestJson(request: Request, context: ServerContext): Promise<unknown> {
+  return readJsonBody(request, { maxBytes: context.settings.MAX_REQUEST_BODY_BYTES });
+}
+
+function readQuery(request: Request): Record<string, string> {
+  const query = Object.fromEntries(new URL(request.url).searchParams);
+  rejectUnsafeStrings(query, "query");
+  return query;
 }
 
 function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, where: string): z.infer<T> {
@@ -178,6 +178,8 @@ function titleFor(status: number): string {
     {
       404: "Not found",
       409: "Conflict",
+      413: "Request body too large",
+      415: "Unsupported media type",
       422: "Invalid request",
       502: "Upstream failure",
       503: "Service unavailable",

@@ -14,7 +14,7 @@ export const ZLogQuery = z
     cycleId: z.uuid().optional(),
     changeId: z.uuid().optional(),
     /** Opaque keyset cursor from the previous page's `nextCursor`. */
-    cursor: z.string().regex(/^\d+$/, "is not a cursor from this API").optional(),
+    cursor: z.string().max(20).regex(/^\d+$/, "is not a cursor from this API").optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
   })
   .strict();

@@ -3,6 +3,7 @@ import type { Prisma, PrismaClient } from "../db/generated/client";
 import type { Principal } from "../auth/verify-token";
 import {
   defaultDialpadMapping,
+  explainExpression,
   exportEntraSchema,
   importEntraSchema,
   ZMappingConfig,
@@ -10,7 +11,7 @@ import {
 } from "../mapping";
 import { recordAudit } from "./audit";
 import { getConnection } from "./connections";
-import { validationFailed } from "./errors";
+import { AppError, validationFailed } from "./errors";
 
 type Actions = { create: boolean; update: boolean; delete: boolean };
 
@@ -156,7 +157,29 @@ export const ZPreviewRequest = z
   .object({
     expression: z.string().max(10_000),
     /** A directory user to evaluate against (preferred), or a literal source object. */
-    objectId: z.string().min(1).optional(),
-    source: z.record(z.string(), z.unknown()).optional(),
+    objectId: z.string().min(1).max(200).optional(),
+    source: z.record(z.string().max(256), z.unknown()).optional(),
   })
   .strict();
+
+/**
+ * A Reader may call the preview with any expression and source object: its evaluation is bounded in time
+ * as well as in size (the evaluator's defaults), so one request cannot occupy the web process.
+ */
+const PREVIEW_MAX_MILLISECONDS = 250;
+
+/**
+ * The live preview's evaluation. Data-dependent failures come back in the result for the editor to show;
+ * an evaluation stopped at a bound is the request's fault and answers 422 naming the expression.
+ */
+export function explainForPreview(expression: string, source: Record<string, unknown>) {
+  const result = explainExpression(expression, source, {
+    limits: { maxMilliseconds: PREVIEW_MAX_MILLISECONDS },
+  });
+  if (!result.ok && result.error.limitExceeded) {
+    throw new AppError("validation_failed", `expression: ${result.error.message}`, [
+      { field: "expression", message: result.error.message },
+    ]);
+  }
+  return result;
+}

@@ -77,6 +77,10 @@ export function buildOpenApiDocument(serverUrl?: string): Record<string, unknown
     }
     if (definition.params || definition.query || definition.body)
       responses["422"] = problem("Invalid input; `errors` names each field");
+    if (definition.body) {
+      responses["413"] = problem("The body is larger than MAX_REQUEST_BODY_BYTES (1 MiB by default)");
+      responses["415"] = problem("The body is not application/json");
+    }
     if (definition.params) responses["404"] = problem("No such connection");
     paths[definition.path] ??= {};
     paths[definition.path]![definition.method.toLowerCase()] = {

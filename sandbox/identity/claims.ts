@@ -41,3 +41,38 @@ export function accessTokenClaims(input: AccessTokenClaimsInput): Record<string,
     uti: input.tokenId,
   };
 }
+
+export interface AppAccessTokenClaimsInput {
+  issuer: string;
+  audience: string;
+  tenantId: string;
+  app: { clientId: string; objectId: string; roles: readonly string[] };
+  issuedAt: number;
+  expiresAt: number;
+  tokenId: string;
+}
+
+/**
+ * The claims of an Entra v2.0 app-only access token (client-credentials grant): the app's roles and no
+ * `scp`; `oid`/`sub` are the service principal's object id. `idtyp: app` is what Entra adds when the
+ * optional claim is configured; the verifier must work with and without it.
+ */
+export function appAccessTokenClaims(input: AppAccessTokenClaimsInput): Record<string, unknown> {
+  return {
+    aud: input.audience,
+    iss: input.issuer,
+    iat: input.issuedAt,
+    nbf: input.issuedAt,
+    exp: input.expiresAt,
+    sub: input.app.objectId,
+    oid: input.app.objectId,
+    tid: input.tenantId,
+    ...(input.app.roles.length > 0 ? { roles: [...input.app.roles] } : {}),
+    azp: input.app.clientId,
+    // "1": the client authenticated with a secret.
+    azpacr: "1",
+    idtyp: "app",
+    ver: "2.0",
+    uti: input.tokenId,
+  };
+}

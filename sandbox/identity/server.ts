@@ -17,12 +17,13 @@ import Provider, {
   type StructuredJwt,
   type Grant,
 } from "oidc-provider";
-import { accessTokenClaims } from "./claims";
+import { accessTokenClaims, appAccessTokenClaims } from "./claims";
 import {
   API_SCOPE_NAME,
   SANDBOX_API_AUDIENCE,
   SANDBOX_CONSOLE_CLIENT_ID,
   SANDBOX_CONSOLE_ORIGIN,
+  SANDBOX_DAEMON_APPS,
   SANDBOX_TENANT_ID,
 } from "./constants";
 import { createHttpsFetch } from "./https-fetch";
@@ -70,6 +71,15 @@ export const SANDBOX_ACCOUNTS: SandboxAccount[] = [
   },
 ];
 
+/** A confidential client that gets app-only tokens with the client-credentials grant. */
+export interface SandboxDaemonApp {
+  clientId: string;
+  clientSecret: string;
+  objectId: string;
+  name: string;
+  roles: readonly SandboxRole[];
+}
+
 export interface IdentityProviderOptions {
   /** Address to bind; URLs always name `localhost` for loopback binds because the certificate does. */
   host?: string;
@@ -82,6 +92,7 @@ export interface IdentityProviderOptions {
   /** Application ID URI of the API; its one scope is `${apiAudience}/access_as_user`. */
   apiAudience?: string;
   accounts?: SandboxAccount[];
+  daemonApps?: readonly SandboxDaemonApp[];
   accessTokenTtlSeconds?: number;
 }
 
@@ -92,6 +103,9 @@ export interface RunningIdentityProvider {
   /** `${url}/${tenantId}/v2.0`, Entra's v2.0 issuer layout. */
   issuer: string;
   jwksUri: string;
+  /** Where a daemon app posts `grant_type=client_credentials` (Entra's `/<tenant>/oauth2/v2.0/token`). */
+  tokenEndpoint: string;
+  daemonApps: readonly SandboxDaemonApp[];
   tenantId: string;
   clientId: string;
   apiAudience: string;
@@ -99,7 +113,16 @@ export interface RunningIdentityProvider {
   authorityMetadata: string;
   issueAccessTokenForTesting(
     username: string,
-    overrides?: { audience?: string; expiresInSeconds?: number; roles?: string[]; tenantId?: string },
+    overrides?: {
+      audience?: string;
+      expiresInSeconds?: number;
+      roles?: string[];
+      tenantId?: string;
+      /** Bare names for `scp`; default the API's one scope. An empty list leaves `scp` out. */
+      scopes?: string[];
+      /** Extra or replaced claims, e.g. `idtyp`. */
+      claims?: Record<string, unknown>;
+    },
   ): Promise<string>;
   /**
    * Makes a brand-new key the signing key. It is absent from any JWKS fetched before the call, so a
@@ -140,6 +163,10 @@ export async function startIdentityProvider(
   const apiAudience = options.apiAudience ?? SANDBOX_API_AUDIENCE;
   const apiScope = `${apiAudience}/${API_SCOPE_NAME}`;
   const accounts = options.accounts ?? SANDBOX_ACCOUNTS;
+  const daemonApps = options.daemonApps ?? SANDBOX_DAEMON_APPS;
+  const daemonAppsById = new Map(daemonApps.map((app) => [app.clientId, app]));
+  /** What a daemon asks for in Entra: the API's `.default` scope, i.e. every app role granted to it. */
+  const apiDefaultScope = `${apiAudience}/.default`;
   const accessTokenTtl = options.accessTokenTtlSeconds ?? 3600;
   const consoleClient = options.consoleClient ?? {
     clientId: SANDBOX_CONSOLE_CLIENT_ID,
@@ -192,6 +219,15 @@ export async function startIdentityProvider(
           redirect_uris: consoleClient.redirectUris,
           post_logout_redirect_uris: consoleClient.postLogoutRedirectUris ?? [],
         },
+        ...daemonApps.map((app) => ({
+          client_id: app.clientId,
+          client_secret: app.clientSecret,
+          client_name: app.name,
+          token_endpoint_auth_method: "client_secret_post",
+          grant_types: ["client_credentials"],
+          response_types: [],
+          redirect_uris: [],
+        })),
       ],
       jwks: { keys: signingKeys.map((k) => k.privateJwk) },
       cookies: { keys: cookieKeys },
@@ -251,13 +287,15 @@ export async function startIdentityProvider(
       },
       features: {
         devInteractions: { enabled: false },
+        clientCredentials: { enabled: true },
         resourceIndicators: {
           enabled: true,
           // MSAL never sends `resource`; like Entra, the API is implied by asking for its scope.
           async defaultResource(ctx: KoaContextWithOIDC, _client: OidcClient, oneOf?: string[]) {
             if (oneOf) return oneOf.includes(apiAudience) ? apiAudience : oneOf[0];
             const scope = typeof ctx.oidc.params.scope === "string" ? ctx.oidc.params.scope : "";
-            return scope.split(" ").includes(apiScope) ? apiAudience : undefined;
+            const asked = scope.split(" ");
+            return asked.includes(apiScope) || asked.includes(apiDefaultScope) ? apiAudience : undefined;
           },
           async useGrantedResource() {
             return true;
@@ -292,9 +330,23 @@ export async function startIdentityProvider(
         customizers: {
           // Reshape oidc-provider's RFC 9068 token into an Entra v2.0 access token.
           async jwt(_ctx: KoaContextWithOIDC, token: IssuedAccessToken, jwt: StructuredJwt) {
+            const { payload } = jwt;
+            const daemon = token.accountId ? undefined : daemonAppsById.get(token.clientId);
+            if (daemon) {
+              jwt.header = { typ: "JWT" };
+              jwt.payload = appAccessTokenClaims({
+                issuer,
+                audience: String(payload.aud),
+                tenantId,
+                app: daemon,
+                issuedAt: Number(payload.iat),
+                expiresAt: Number(payload.exp),
+                tokenId: String(payload.jti),
+              });
+              return;
+            }
             const account = token.accountId ? accountsById.get(token.accountId) : undefined;
             if (!account) return;
-            const { payload } = jwt;
             jwt.header = { typ: "JWT" };
             jwt.payload = accessTokenClaims({
               issuer,
@@ -488,13 +540,15 @@ export async function startIdentityProvider(
   const discovery = await httpsFetch(`${url}${discoveryPath}`);
   if (!discovery.ok) throw new Error(`sandbox identity discovery failed with HTTP ${discovery.status}`);
   const authorityMetadata = await discovery.text();
-  const metadata = JSON.parse(authorityMetadata) as { jwks_uri: string };
+  const metadata = JSON.parse(authorityMetadata) as { jwks_uri: string; token_endpoint: string };
 
   return {
     url,
     authority: `${url}${tenantPath}/`,
     issuer,
     jwksUri: metadata.jwks_uri,
+    tokenEndpoint: metadata.token_endpoint,
+    daemonApps,
     tenantId,
     clientId: consoleClient.clientId,
     apiAudience,
@@ -508,19 +562,20 @@ export async function startIdentityProvider(
       const tid = overrides.tenantId ?? tenantId;
       // A token from another tenant names that tenant in `iss` too, exactly as Entra's would.
       const tokenIssuer = `${url}/${tid}/v2.0`;
-      const claims = accessTokenClaims({
+      const { scp, ...claims } = accessTokenClaims({
         issuer: tokenIssuer,
         audience: overrides.audience ?? apiAudience,
         tenantId: tid,
         clientId: consoleClient.clientId,
         account,
-        scopes: [API_SCOPE_NAME],
+        scopes: overrides.scopes ?? [API_SCOPE_NAME],
         roles: overrides.roles,
         issuedAt: now,
         expiresAt: now + (overrides.expiresInSeconds ?? accessTokenTtl),
         tokenId: randomUUID(),
       });
-      return new SignJWT(claims)
+      const payload = { ...claims, ...(String(scp) ? { scp } : {}), ...overrides.claims };
+      return new SignJWT(payload)
         .setProtectedHeader({ alg: "RS256", kid: signingKey.kid, typ: "JWT" })
         .sign(signingKey.privateKey);
     },

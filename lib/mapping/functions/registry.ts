@@ -42,6 +42,12 @@ export interface CallContext {
   /** Target uniqueness check for SelectUniqueValue; Entra only offers it for HR → Active Directory. */
   isUniqueValue: ((value: string) => boolean) | undefined;
   fail(message: string): never;
+  /**
+   * Fails the evaluation (ExpressionLimitError) if a string of this many characters would be longer than
+   * any value may be. Functions whose output can outgrow their inputs (Join's separator, Replace's
+   * replacement repeated per match) call it before building the string.
+   */
+  ensureLength(length: number): void;
 }
 
 export type FunctionCategory =

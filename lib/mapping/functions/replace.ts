@@ -30,6 +30,14 @@ function guarded<T>(context: CallContext, action: () => T): T {
   }
 }
 
+/** parts.join(glue), refused before it is built when the glue repeated per part would make it too long. */
+function joinChecked(parts: string[], glue: string, context: CallContext): string {
+  let length = glue.length * (parts.length - 1);
+  for (const part of parts) length += part.length;
+  context.ensureLength(length);
+  return parts.join(glue);
+}
+
 const REPLACE: FunctionSpec = {
   name: "Replace",
   category: "Text",
@@ -140,10 +148,10 @@ const REPLACE: FunctionSpec = {
       if (sourceText === null) return null;
       if (isProvided(args, TEMPLATE)) {
         const template = textAt(args, TEMPLATE) ?? "";
-        return oldValue === "" ? template : template.split(oldValue).join(sourceText);
+        return oldValue === "" ? template : joinChecked(template.split(oldValue), sourceText, context);
       }
       if (oldValue === "") return sourceText;
-      return sourceText.split(oldValue).join(textAt(args, REPLACEMENT_VALUE) ?? "");
+      return joinChecked(sourceText.split(oldValue), textAt(args, REPLACEMENT_VALUE) ?? "", context);
     }
     if (!isProvided(args, REGEX_PATTERN)) {
       return context.fail("give oldValue (with replacementValue or template) or regexPattern");
@@ -171,13 +179,18 @@ const REPLACE: FunctionSpec = {
     }
     if (sourceText === null) return null;
     const replacement = textAt(args, REPLACEMENT_VALUE) ?? "";
-    if (groupName === null) return guarded(context, () => regex.replace(sourceText, replacement));
+    if (groupName === null) {
+      return guarded(context, () =>
+        regex.replace(sourceText, replacement, undefined, (length) => context.ensureLength(length)),
+      );
+    }
     return guarded(context, () => {
       let output = "";
       let last = 0;
       for (const match of regex.matchAll(sourceText)) {
         const group = match.group(/^\d+$/.test(groupName) ? Number(groupName) : groupName);
         if (!group || group.start < last) continue;
+        context.ensureLength(output.length + (group.start - last) + replacement.length);
         output += sourceText.slice(last, group.start) + replacement;
         last = group.end;
       }

@@ -67,15 +67,20 @@ const JOIN: FunctionSpec = {
       origin: "ours",
     },
   ],
-  evaluate(args) {
+  evaluate(args, context) {
     const separator = textAt(args, 0) ?? "";
     const parts: string[] = [];
     let anyValue = false;
+    let length = 0;
     for (const argument of args.slice(1)) {
       for (const item of toValueList(argument.value)) {
         anyValue = true;
         const text = scalarToText(item);
-        if (text !== "") parts.push(text);
+        if (text === "") continue;
+        // The separator is repeated per value, so the result can outgrow everything passed in.
+        length += text.length + (parts.length > 0 ? separator.length : 0);
+        context.ensureLength(length);
+        parts.push(text);
       }
     }
     return anyValue ? parts.join(separator) : null;

@@ -647,20 +647,39 @@ export class GuardedRegex {
     return matches;
   }
 
-  /** Regex.Replace(input, replacement) with .NET substitutions. */
-  replace(input: string, replacement: string, budget = DEFAULT_STEP_BUDGET): string {
+  /**
+   * Regex.Replace(input, replacement) with .NET substitutions. `checkLength` sees the output's length
+   * after every match and may throw to stop a replacement that multiplies the input.
+   */
+  replace(
+    input: string,
+    replacement: string,
+    budget = DEFAULT_STEP_BUDGET,
+    checkLength?: (length: number) => void,
+  ): string {
     let output = "";
     let last = 0;
     for (const match of this.matchAll(input, budget)) {
-      output += input.slice(last, match.index) + this.substitute(replacement, match, input);
+      const before = output.length + match.index - last;
+      output +=
+        input.slice(last, match.index) +
+        this.substitute(replacement, match, input, checkLength && ((length) => checkLength(before + length)));
+      checkLength?.(output.length);
       last = match.end;
     }
     return output + input.slice(last);
   }
 
-  private substitute(replacement: string, match: RegexMatch, input: string): string {
+  private substitute(
+    replacement: string,
+    match: RegexMatch,
+    input: string,
+    checkLength?: (length: number) => void,
+  ): string {
     let output = "";
     for (let index = 0; index < replacement.length; index++) {
+      // `$_` inserts the whole input: a replacement full of them multiplies it, so look after each piece.
+      checkLength?.(output.length);
       const char = replacement.charAt(index);
       if (char !== "$" || index + 1 >= replacement.length) {
         output += char;

@@ -1,5 +1,5 @@
 import { API } from "@/lib/server/api-definitions";
-import { apiRoute } from "@/lib/server/http";
+import { apiRoute, readRequestJson } from "@/lib/server/http";
 import { getMappings, saveMappings } from "@/lib/server/mappings";
 
 export const GET = apiRoute(API.getMappings, async ({ context, params }) =>
@@ -14,14 +14,11 @@ export const PUT = apiRoute(
   { ...API.putMappings, body: undefined },
   async ({ context, principal, params, request }) => ({
     isDefault: false,
-    config: await saveMappings(context.db, principal, params.connectionId, await readBody(request)),
+    config: await saveMappings(
+      context.db,
+      principal,
+      params.connectionId,
+      await readRequestJson(request, context),
+    ),
   }),
 );
-
-async function readBody(request: Request): Promise<unknown> {
-  try {
-    return await request.json();
-  } catch {
-    return null;
-  }
-}

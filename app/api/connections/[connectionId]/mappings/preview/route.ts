@@ -1,7 +1,6 @@
-import { explainExpression } from "@/lib/mapping";
 import { apiRoute } from "@/lib/server/http";
 import { getConnection } from "@/lib/server/connections";
-import { getMappings } from "@/lib/server/mappings";
+import { explainForPreview, getMappings } from "@/lib/server/mappings";
 import { API } from "@/lib/server/api-definitions";
 import { graphClientFor } from "@/lib/server/peers";
 import { graphSelectFor, toEntraUser } from "@/lib/sync/source";
@@ -28,5 +27,5 @@ export const POST = apiRoute(API.previewExpression, async ({ context, params, bo
     );
     source = toEntraUser(user, { isSoftDeleted: user.accountEnabled === false });
   }
-  return { source, result: explainExpression(body.expression, source) };
+  return { source, result: explainForPreview(body.expression, source) };
 });
