@@ -57,10 +57,15 @@ describe("replay a failed change", () => {
     sandbox.dialpad.configure({ errorRate: 0 });
     expect(failed.status).toBe("Failure");
     failedId = failed.logId!;
+    // A failed change waits in escrow for the next cycle, whichever path it failed on.
+    const escrowOfZoe = { connectionId, objectType: "User", sourceId: SEED_USERS.zoe.id };
+    expect(await t.db.escrow.count({ where: escrowOfZoe })).toBe(1);
 
     const replayed = await replayLogEntry(t.db, connectionId, failedId, admin);
     expect(replayed).toMatchObject({ action: "Create", status: "Success", replayOf: failedId });
     expect(sandbox.dialpad.company.findUserByUserName(SEED_USERS.zoe.upn)).toBeDefined();
+    // Fixed by the replay, as a cycle's success would: no escrow left to report or retry.
+    expect(await t.db.escrow.count({ where: escrowOfZoe })).toBe(0);
     const entry = await t.db.provisioningLog.findUniqueOrThrow({ where: { id: replayed.logId! } });
     expect(entry).toMatchObject({ replayOf: failedId, status: "Success", initiatedBy: admin.upn });
     expect(await t.db.provisioningLog.findUniqueOrThrow({ where: { id: failedId } })).toMatchObject({

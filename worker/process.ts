@@ -28,7 +28,11 @@ export interface WorkerProcessOptions {
  */
 export async function runWorkerProcess(options: WorkerProcessOptions): Promise<JobWorker> {
   const { log } = options;
-  const db = createDatabase(options.databaseUrl, { poolSize: options.concurrency + 4 });
+  const db = createDatabase(options.databaseUrl, {
+    poolSize: options.concurrency + 4,
+    // Well inside the lease: a frozen holder's locks are gone before its lease would let another take over.
+    idleInTransactionTimeoutMs: Math.min(10_000, (options.leaseSeconds * 1000) / 2),
+  });
   const worker = new JobWorker({
     db,
     databaseUrl: options.databaseUrl,

@@ -11,8 +11,27 @@ export { PrismaClient };
  */
 const holder = globalThis as unknown as { __provisioningDb?: { url: string; client: PrismaClient } };
 
-export function createDatabase(databaseUrl: string, options: { poolSize?: number } = {}): PrismaClient {
-  const adapter = new PrismaPg({ connectionString: databaseUrl, max: options.poolSize ?? 10 });
+export function createDatabase(
+  databaseUrl: string,
+  options: {
+    poolSize?: number;
+    /**
+     * PostgreSQL ends a session that sits this long inside a transaction without sending anything. A
+     * worker frozen (SIGSTOP, a stopped VM) in the middle of a fenced write would otherwise keep the row
+     * lock on its job forever, and no other worker could take the job over.
+     */
+    idleInTransactionTimeoutMs?: number;
+  } = {},
+): PrismaClient {
+  const adapter = new PrismaPg({
+    connectionString: databaseUrl,
+    max: options.poolSize ?? 10,
+    ...(options.idleInTransactionTimeoutMs
+      ? {
+          options: `-c idle_in_transaction_session_timeout=${Math.round(options.idleInTransactionTimeoutMs)}`,
+        }
+      : {}),
+  });
   return new PrismaClient({ adapter });
 }
 

@@ -59,6 +59,12 @@ export interface ScimClientOptions {
   maxRetries?: number;
   retryPolicy?: Partial<RetryPolicy>;
   limiter?: RequestLimiter;
+  /**
+   * Called right before each attempt of a request that changes Dialpad (after the limiter granted its
+   * slot, which may have taken a while); throwing stops it. A job attempt that may have lost its lease
+   * must not write, and a database write can be fenced, a request to Dialpad cannot.
+   */
+  beforeWrite?: () => void;
   onExchange?: (exchange: ScimExchange) => void;
   userAgent?: string;
   /** For tests: jitter source. */
@@ -398,6 +404,7 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
       await limiter.acquire();
       let failure: unknown;
       try {
+        if (spec.method !== "GET") options.beforeWrite?.();
         return await attemptOnce(spec, url, requestInfo, bodyText, attempt);
       } catch (error) {
         failure = error;
@@ -406,6 +413,7 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
       }
       if (!(failure instanceof ScimError) || attempt > maxRetries || !mayRetry(spec.method, failure))
         throw failure;
+      if (spec.method !== "GET") options.beforeWrite?.();
       const delay = failure.retryAfterMs ?? backoffDelay(attempt, policy, random);
       // Past the wait budget the caller (the job queue) is better placed to reschedule than we are.
       if (waitedMs + delay > policy.maxTotalWaitMs) throw failure;

@@ -6,6 +6,7 @@ import { mappingEngineFor } from "../sync/mapping-adapter";
 import type { OnDemandResult } from "../sync/on-demand-types";
 import { processUser } from "../sync/process-user";
 import { getConnection } from "./connections";
+import { prismaCycleStore } from "./cycle-store";
 import { prismaLinkStore } from "./link-store";
 import { loadMappingConfig } from "./mappings";
 import { graphClientFor, scimClientFor } from "./peers";
@@ -36,6 +37,8 @@ export async function explainUser(
     graph: graphClientFor(connection, box),
     scim: await scimClientFor(connection, box),
     links: prismaLinkStore(db, connection.id),
+    // Why? stops before any write; the store is there because the pipeline is the one that writes.
+    store: prismaCycleStore(db, { connectionId: connection.id, cycleId: null, jobId: null }),
     mapping: mappingEngineFor(config, "User"),
     servicePrincipalId: connection.graphServicePrincipalId,
     scope: connection.scope === "All" ? "All" : "AssignedOnly",

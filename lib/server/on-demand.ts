@@ -81,6 +81,7 @@ export async function runOnDemand(
   const graph = graphClientFor(connection, box);
   const scim = await scimClientFor(connection, box);
   const links = prismaLinkStore(db, connection.id);
+  const store = prismaCycleStore(db, { connectionId: connection.id, cycleId: null, jobId: input.jobId });
   const scope = connection.scope === "All" ? "All" : "AssignedOnly";
   const record = async (result: OnDemandResult, started: number, replayOf?: string) => ({
     ...result,
@@ -92,6 +93,7 @@ export async function runOnDemand(
       graph,
       scim,
       links,
+      store,
       mapping: mappingEngineFor(config, "User"),
       servicePrincipalId: connection.graphServicePrincipalId,
       scope,
@@ -111,7 +113,7 @@ export async function runOnDemand(
       graph,
       scim,
       links,
-      memberships: prismaCycleStore(db, { connectionId: connection.id, cycleId: null, jobId: input.jobId }),
+      memberships: store,
       mapping: mappingEngineFor(config, "Group", { withoutReferences: true }),
       enabled: config.groups.enabled,
       actions: config.actions.Group,

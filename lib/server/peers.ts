@@ -63,7 +63,11 @@ export function graphClientFor(connection: Connection, box: SecretBox): GraphCli
 export async function scimClientFor(
   connection: Connection,
   box: SecretBox,
-  options: { limiter?: RequestLimiter; onExchange?: (exchange: ScimExchange) => void } = {},
+  options: {
+    limiter?: RequestLimiter;
+    onExchange?: (exchange: ScimExchange) => void;
+    beforeWrite?: () => void;
+  } = {},
 ): Promise<ScimClient> {
   const { tenantUrl, token } = await dialpadPeerFor(connection, box);
   return createScimClient({
@@ -71,6 +75,7 @@ export async function scimClientFor(
     token,
     limiter: options.limiter,
     onExchange: options.onExchange,
+    ...(options.beforeWrite ? { beforeWrite: options.beforeWrite } : {}),
   });
 }
 

@@ -147,6 +147,19 @@ function metricsFor(connectionId: string) {
   return (exchange: ScimExchange) => recordScimExchange(connectionId, exchange);
 }
 
+/**
+ * The Dialpad client of a cycle's job attempt: the connection's shared request budget, the request
+ * metrics, and no write once the attempt may have lost its lease.
+ */
+function cycleScimClient(db: PrismaClient, connection: Connection, box: SecretBox, options: RunCycleOptions) {
+  const { lease } = options;
+  return scimClientFor(connection, box, {
+    limiter: limiterFor(db, connection.id, options),
+    onExchange: metricsFor(connection.id),
+    ...(lease ? { beforeWrite: () => lease.assertHeld() } : {}),
+  });
+}
+
 export async function runProvisioningCycle(
   db: PrismaClient,
   box: SecretBox,
@@ -194,10 +207,7 @@ export async function runProvisioningCycle(
   try {
     outcome = await runCycle({
       graph: graphClientFor(connection, box),
-      scim: await scimClientFor(connection, box, {
-        limiter: limiterFor(db, connection.id, options),
-        onExchange: metricsFor(connection.id),
-      }),
+      scim: await cycleScimClient(db, connection, box, options),
       store,
       users: {
         enabled: config.users.enabled,
@@ -734,10 +744,7 @@ async function finalizeFannedOutCycle(
       { connectionId: connection.id, cycleId: cycle.id, jobId: null },
       options.lease,
     );
-    const scim = await scimClientFor(connection, box, {
-      limiter: limiterFor(db, connection.id, options),
-      onExchange: metricsFor(connection.id),
-    });
+    const scim = await cycleScimClient(db, connection, box, options);
     try {
       const references = await executeDeferredReferences({ scim, store }, state.deferred);
       counts = addCounts(counts, references.counts);
@@ -923,10 +930,7 @@ export async function runCycleUnit(
     { connectionId: connection.id, cycleId: input.cycleId, jobId: input.jobId },
     lease,
   );
-  const scim = await scimClientFor(connection, box, {
-    limiter: limiterFor(db, connection.id, options),
-    onExchange: metricsFor(connection.id),
-  });
+  const scim = await cycleScimClient(db, connection, box, options);
   let recovered = emptyCounts();
   if (input.rerun) {
     const earlier = await recoverEarlierAttempt(db, base, scim, connection.id, input.cycleId, operations);

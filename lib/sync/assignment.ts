@@ -1,4 +1,5 @@
 import type { GraphAppRoleAssignment } from "../graph";
+import type { Entitlement } from "./plan";
 
 /** Entra's "Default Access" app role: assignments with it are excluded from provisioning (Dialpad tutorial). */
 export const DEFAULT_ACCESS_ROLE_ID = "00000000-0000-0000-0000-000000000000";
@@ -65,5 +66,54 @@ export function userEntitlement(
     via: via.length ? via : onlyDefaultAccess ? ["direct (Default Access)"] : [],
     hasRequiredRole: roleIds.size > 0,
     roleIds: [...roleIds],
+  };
+}
+
+/** Scope "All" (Entra's "Sync all users and groups"): every object is entitled. */
+export const SYNC_ALL: Entitlement = {
+  entitled: true,
+  via: ["sync all"],
+  explanation: "",
+  defaultAccessOnly: false,
+};
+
+/**
+ * The one rule for whether a user is entitled, used by cycles (index of every assignment) and by
+ * on demand, Why? and replay (index of the user's own assignments): assigned with a role other than
+ * Default Access, directly or through a group it is a direct member of.
+ */
+export function entitlementOfUser(
+  index: AssignmentIndex,
+  userId: string,
+  directGroupIds: readonly string[],
+): Entitlement {
+  const result = userEntitlement(userId, index, directGroupIds);
+  const entitled = result.assigned && result.hasRequiredRole;
+  const defaultAccessOnly =
+    !entitled &&
+    (index.defaultAccessUsers.has(userId) ||
+      directGroupIds.some((group) => index.defaultAccessGroups.has(group)));
+  return {
+    entitled,
+    via: result.via,
+    defaultAccessOnly,
+    explanation: defaultAccessOnly
+      ? "The user is assigned with Default Access only, which is excluded from provisioning"
+      : "The user is not assigned to the Dialpad application",
+  };
+}
+
+/** The rule for a group: assigned itself with a role other than Default Access. */
+export function entitlementOfGroup(index: AssignmentIndex, groupId: string): Entitlement {
+  if (index.groupRoles.has(groupId))
+    return { entitled: true, via: ["direct"], explanation: "", defaultAccessOnly: false };
+  const defaultAccessOnly = index.defaultAccessGroups.has(groupId);
+  return {
+    entitled: false,
+    via: [],
+    defaultAccessOnly,
+    explanation: defaultAccessOnly
+      ? "The group is assigned with Default Access only, which is excluded from provisioning"
+      : "The group is not assigned to the Dialpad application",
   };
 }

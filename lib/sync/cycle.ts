@@ -1,14 +1,18 @@
 import { randomUUID } from "node:crypto";
 import { GraphError, type GraphClient, type GraphGroup, type GraphUser } from "../graph";
 import { eq, type ScimClient } from "../scim";
-import { indexAssignments, userEntitlement, type AssignmentIndex } from "./assignment";
+import {
+  entitlementOfGroup,
+  entitlementOfUser,
+  indexAssignments,
+  SYNC_ALL,
+  type AssignmentIndex,
+} from "./assignment";
 import type { CycleLogEntry, CycleStore, EscrowRecord, HeldChangeRecord } from "./cycle-ports";
 import {
-  evaluateCandidate,
   exceedsDeletionThreshold,
   isDeletion,
   planMemberships,
-  planObject,
   summarizePlan,
   type CyclePlanSummary,
   type CycleType,
@@ -23,7 +27,7 @@ import type { ObjectLinkRecord, ObjectMappingEngine } from "./ports";
 import { restrictMembershipsToApproved, restrictToApproved } from "./preview";
 import { graphGroupSelectFor, graphSelectFor } from "./source";
 
-import { asQuarantine, graphOrQuarantine, NO_ENTITLEMENT, resolveTarget, toCandidate } from "./decide";
+import { asQuarantine, decideObject, graphOrQuarantine, NO_ENTITLEMENT, toCandidate } from "./decide";
 import {
   emptyCounts,
   executeMembership,
@@ -228,34 +232,25 @@ export async function runCycle(context: CycleEngineContext): Promise<CycleOutcom
 
   // ── Match and plan ──────────────────────────────────────────────────────────────────────────────
   const planFor = async (candidates: SourceCandidate[], settings: ObjectSettings, objectType: ObjectType) => {
-    const evaluations = candidates.map((candidate) =>
-      evaluateCandidate(
-        candidate,
-        links.get(linkKey(objectType, candidate.sourceId)) ?? null,
-        settings.engine,
-      ),
-    );
     const operations: { evaluation: Evaluation; operation: PlannedOperation }[] = [];
-    for (let offset = 0; offset < evaluations.length; offset += unitSize) {
-      const chunk = evaluations.slice(offset, offset + unitSize);
-      // The lookups are independent reads, so a few run at once: one at a time, an initial cycle of
+    for (let offset = 0; offset < candidates.length; offset += unitSize) {
+      const chunk = candidates.slice(offset, offset + unitSize);
+      // The Dialpad reads are independent, so a few run at once: one at a time, an initial cycle of
       // 100,000 users spends most of its planning waiting on the target's latency. The request limiter
       // still paces them.
-      const lookups = await mapWithConcurrency(chunk, LOOKUP_CONCURRENCY, (evaluation) =>
-        evaluation.lookup ? resolveTarget(scim, objectType, evaluation.lookup) : Promise.resolve(null),
+      const decisions = await mapWithConcurrency(chunk, LOOKUP_CONCURRENCY, (candidate) =>
+        decideObject(candidate, links.get(linkKey(objectType, candidate.sourceId)) ?? null, {
+          objectType,
+          engine: settings.engine,
+          actions: settings.actions,
+          cycleType,
+          now: now().toISOString(),
+          scim,
+        }),
       );
-      for (const [index, evaluation] of chunk.entries()) {
+      for (const { evaluation, operation } of decisions) {
         if (evaluation.inScope) counts.countEntitled += 1;
-        operations.push({
-          evaluation,
-          operation: planObject(evaluation, lookups[index] ?? null, {
-            objectType,
-            engine: settings.engine,
-            actions: settings.actions,
-            cycleType,
-            now: now().toISOString(),
-          }),
-        });
+        operations.push({ evaluation, operation });
       }
       if (chunk.length === unitSize) await unitDone(1);
     }
@@ -467,8 +462,13 @@ export async function runCycle(context: CycleEngineContext): Promise<CycleOutcom
 async function loadEntitlements(context: CycleEngineContext): Promise<EntitlementIndex> {
   const membersOf = new Map<string, string[]>();
   if (context.scope === "All") {
-    const all: Entitlement = { entitled: true, via: ["sync all"], explanation: "", defaultAccessOnly: false };
-    return { user: () => all, group: () => all, entitledUserIds: null, entitledGroupIds: null, membersOf };
+    return {
+      user: () => SYNC_ALL,
+      group: () => SYNC_ALL,
+      entitledUserIds: null,
+      entitledGroupIds: null,
+      membersOf,
+    };
   }
   if (!context.servicePrincipalId) {
     throw new Error(
@@ -501,35 +501,8 @@ async function loadEntitlements(context: CycleEngineContext): Promise<Entitlemen
   for (const groupId of index.groupRoles.keys())
     for (const member of membersOf.get(groupId) ?? []) entitledUserIds.add(member);
   return {
-    user(id) {
-      const groups = userGroups.get(id) ?? [];
-      const result = userEntitlement(id, index, groups);
-      const entitled = result.assigned && result.hasRequiredRole;
-      const defaultAccessOnly =
-        !entitled &&
-        (index.defaultAccessUsers.has(id) || groups.some((group) => index.defaultAccessGroups.has(group)));
-      return {
-        entitled,
-        via: result.via,
-        defaultAccessOnly,
-        explanation: defaultAccessOnly
-          ? "The user is assigned with Default Access only, which is excluded from provisioning"
-          : "The user is not assigned to the Dialpad application",
-      };
-    },
-    group(id) {
-      if (index.groupRoles.has(id))
-        return { entitled: true, via: ["direct"], explanation: "", defaultAccessOnly: false };
-      const defaultAccessOnly = index.defaultAccessGroups.has(id);
-      return {
-        entitled: false,
-        via: [],
-        defaultAccessOnly,
-        explanation: defaultAccessOnly
-          ? "The group is assigned with Default Access only, which is excluded from provisioning"
-          : "The group is not assigned to the Dialpad application",
-      };
-    },
+    user: (id) => entitlementOfUser(index, id, userGroups.get(id) ?? []),
+    group: (id) => entitlementOfGroup(index, id),
     entitledUserIds,
     entitledGroupIds: new Set(index.groupRoles.keys()),
     membersOf,

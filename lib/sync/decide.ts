@@ -1,9 +1,14 @@
 import { GraphAuthError, GraphError, type GraphGroup, type GraphUser } from "../graph";
 import { describeScimError, eq, expectSingleMatch, isScimError, type ScimClient } from "../scim";
 import {
+  evaluateCandidate,
+  planObject,
   type Entitlement,
+  type Evaluation,
   type LookupRequest,
   type ObjectType,
+  type PlanContext,
+  type PlannedOperation,
   type SourceCandidate,
   type TargetLookup,
 } from "./plan";
@@ -166,4 +171,31 @@ export async function resolveTarget(
       },
     };
   }
+}
+
+export interface ObjectDecision {
+  evaluation: Evaluation;
+  /** What Dialpad holds for the object, when it had to be read. */
+  lookup: TargetLookup | null;
+  operation: PlannedOperation;
+}
+
+/**
+ * The one decision path for an object, whoever asks (a cycle, on demand, Why?, replay): scope from its
+ * entitlement and the scoping filter, a read of Dialpad when the link cannot decide (always, when
+ * `verifyTarget`), and the planned operation. Throws QuarantineException when the credentials are
+ * unusable; every other failure is a planned "fail".
+ */
+export async function decideObject(
+  candidate: SourceCandidate,
+  link: ObjectLinkRecord | null,
+  context: PlanContext & { scim: ScimClient; verifyTarget?: boolean },
+): Promise<ObjectDecision> {
+  const evaluation = evaluateCandidate(candidate, link, context.engine, {
+    verifyTarget: context.verifyTarget ?? false,
+  });
+  const lookup = evaluation.lookup
+    ? await resolveTarget(context.scim, candidate.objectType, evaluation.lookup)
+    : null;
+  return { evaluation, lookup, operation: planObject(evaluation, lookup, context) };
 }

@@ -166,6 +166,11 @@ export async function executeOperation(
     if (operation.link && (operation.link.targetId ?? operation.targetId)) {
       await saveLink((operation.link.targetId ?? operation.targetId)!);
       await store.clearEscrow(operation.objectType, operation.sourceId, "object");
+    } else if (operation.link === null) {
+      // The linked resource is gone from Dialpad: forget it, so the link store matches the target.
+      await store.removeLink(operation.objectType, operation.sourceId);
+      await store.removeMembershipsOf(operation.objectType, operation.sourceId);
+      links.delete(linkKey(operation.objectType, operation.sourceId));
     }
     counts.skipped += 1;
     if (!operation.log) return null;

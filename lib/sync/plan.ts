@@ -1,6 +1,7 @@
 import type { ScimPatchOperation, ScimResourceInput } from "../scim";
 import { MappingEvaluationError } from "./mapping-adapter";
 import type { ModifiedProperty, ProvisioningAction, ProvisioningStep, StatusInfo } from "./on-demand-types";
+import { scopeClauseDetails } from "./on-demand-result";
 import type { ObjectLinkRecord, ObjectMappingEngine, ScopeEvaluation } from "./ports";
 
 /**
@@ -39,7 +40,7 @@ export interface SourceCandidate {
    * import: initial read; delta: changed since the watermark; assignment: entitlement changed without a
    * delta; escrow: due retry; held: re-evaluated held deletion; link: linked object that lost its assignment.
    */
-  origin: "import" | "delta" | "assignment" | "escrow" | "held" | "link";
+  origin: "import" | "delta" | "assignment" | "escrow" | "held" | "link" | "on-demand";
 }
 
 export interface PlanContext {
@@ -119,21 +120,30 @@ export interface CyclePlanSummary {
   fail: number;
 }
 
-/** Scope and the Dialpad read an object needs, decided from the source, the link and the hash alone. */
+/**
+ * Scope and the Dialpad read an object needs, decided from the source, the link and the hash alone.
+ * `verifyTarget` (on demand, Why?, replay) reads Dialpad even when the link says nothing changed, so a
+ * user deleted or disabled in Dialpad behind Entra's back is seen; cycles trust the link.
+ */
 export function evaluateCandidate(
   candidate: SourceCandidate,
   link: ObjectLinkRecord | null,
   engine: ObjectMappingEngine,
+  options: { verifyTarget?: boolean } = {},
 ): Evaluation {
   const base = { candidate, link };
+  // Out of scope but linked: only a verifying caller reads the linked resource (gone? already disabled?).
+  const outOfScopeLookup: LookupRequest | null =
+    options.verifyTarget && link && link.active ? { by: "id", targetId: link.targetId, matching: [] } : null;
   if (candidate.removed || !candidate.source || !candidate.entitlement.entitled) {
-    return { ...base, inScope: false, scope: null, desiredHash: null, lookup: null };
+    const scope = candidate.source && !candidate.removed ? engine.scope(candidate.source) : null;
+    return { ...base, inScope: false, scope, desiredHash: null, lookup: outOfScopeLookup };
   }
   const scope = engine.scope(candidate.source);
-  if (!scope.inScope) return { ...base, inScope: false, scope, desiredHash: null, lookup: null };
+  if (!scope.inScope) return { ...base, inScope: false, scope, desiredHash: null, lookup: outOfScopeLookup };
   const desiredHash = engine.desiredHash(candidate.source);
   // The no-change fast path: the link says Dialpad already holds exactly this state, so no request at all.
-  if (link && link.exportedHash !== null && link.exportedHash === desiredHash) {
+  if (!options.verifyTarget && link && link.exportedHash !== null && link.exportedHash === desiredHash) {
     return { ...base, inScope: true, scope, desiredHash, lookup: null };
   }
   const matching = engine.matching(candidate.source);
@@ -195,7 +205,7 @@ export function planObject(
     const why = outOfScopeReason(evaluation);
     if (!link) {
       const worthLogging =
-        (candidate.origin === "import" || candidate.origin === "delta") &&
+        (candidate.origin === "import" || candidate.origin === "delta" || candidate.origin === "on-demand") &&
         !candidate.removed &&
         (candidate.entitlement.entitled || candidate.entitlement.defaultAccessOnly);
       return skip(
@@ -206,6 +216,24 @@ export function planObject(
     }
     if (!link.active)
       return skip(`${why}; it is already disabled in Dialpad`, { errorCode: "RedundantExport" }, false);
+    // Read by a verifying caller: the linked resource may be gone, or disabled by someone else already.
+    if (lookup?.status === "absent")
+      return skip(
+        `${why}; it is no longer in Dialpad, so nothing was done`,
+        { errorCode: "EntrySynchronizationSkipped", errorCategory: "nonServiceFailure" },
+        true,
+        { link: null },
+      );
+    if (lookup?.status === "found" && candidate.objectType === "User" && isInactive(lookup.resource.active))
+      return skip(
+        `${why}; it is already disabled in Dialpad`,
+        {
+          errorCode: "RedundantExport",
+          reason: "The state of the object in both the source and target systems already match.",
+        },
+        true,
+        { link: { targetId: link.targetId, exportedHash: null, active: false } },
+      );
     if (candidate.objectType === "Group") {
       // A SCIM group has no "active"; leaving scope removes it from Dialpad, as Entra does.
       if (!context.actions.delete)
@@ -251,7 +279,7 @@ export function planObject(
         errorCode: "RedundantExport",
         reason: "The state of the object in both the source and target systems already match.",
       },
-      context.cycleType === "initial" || candidate.origin === "delta",
+      context.cycleType === "initial" || candidate.origin === "delta" || candidate.origin === "on-demand",
     );
   }
   if (!lookup) throw new Error(`No Dialpad lookup result for ${candidate.objectType} ${candidate.sourceId}`);
@@ -357,7 +385,7 @@ export function planObject(
           errorCode: "RedundantExport",
           reason: "The state of the object in both the source and target systems already match.",
         },
-        context.cycleType === "initial" || candidate.origin === "delta",
+        context.cycleType === "initial" || candidate.origin === "delta" || candidate.origin === "on-demand",
         { link: linkAfter, targetId: current.id },
       );
     }
@@ -415,7 +443,11 @@ export function planObject(
   }
 }
 
-function outOfScopeReason(evaluation: Evaluation): string {
+function isInactive(active: unknown): boolean {
+  return active === false || (typeof active === "string" && active.toLowerCase() === "false");
+}
+
+function outOfScopeReason(evaluation: Evaluation, options: { clauses?: boolean } = {}): string {
   const { candidate, scope } = evaluation;
   const noun = candidate.objectType === "User" ? "user" : "group";
   if (candidate.removed === "changed") return `The ${noun} was deleted in Microsoft Entra ID (soft delete)`;
@@ -429,6 +461,7 @@ function outOfScopeReason(evaluation: Evaluation): string {
       .map(({ group, clause }) =>
         `${group ? `${group}: ` : ""}${clause.attribute} ${clause.operator} ${clause.values.join(", ")}`.trim(),
       );
+    if (options.clauses === false) return `The ${noun} does not match the scoping filter`;
     return `The ${noun} does not match the scoping filter (${failed.join("; ") || "no filter matched"})`;
   }
   return `The ${noun} is out of scope`;
@@ -449,15 +482,28 @@ function baseSteps(evaluation: Evaluation, context: PlanContext): ProvisioningSt
       timestamp: context.now,
     },
   ];
+  const { entitlement } = candidate;
+  const syncAll = entitlement.via.includes("sync all");
   steps.push({
     name: "EntrySynchronizationScoping",
     type: "Scoping",
     status: evaluation.inScope ? "success" : "skipped",
-    description: evaluation.inScope ? `The ${noun} is in scope` : outOfScopeReason(evaluation),
+    // The clauses that failed are in the details, one entry each, as Entra's on-demand view lists them.
+    description: evaluation.inScope
+      ? `The ${noun} is in scope`
+      : outOfScopeReason(evaluation, { clauses: false }),
     details: {
       "Active in the source system": !candidate.accountDisabled && !candidate.removed,
-      "Assigned through": candidate.entitlement.via.join(", ") || "—",
-      IsEffectivelyEntitledForProvisioning: candidate.entitlement.entitled,
+      "Scope sync all": syncAll,
+      [`Assigned to the application`]: syncAll
+        ? "not required"
+        : entitlement.entitled || entitlement.defaultAccessOnly,
+      "Assigned through": entitlement.via.join(", ") || "—",
+      [`${noun === "user" ? "User" : "Group"} has the required role`]: syncAll
+        ? "not required"
+        : entitlement.entitled,
+      IsEffectivelyEntitledForProvisioning: entitlement.entitled,
+      ...(evaluation.scope ? scopeClauseDetails(evaluation.scope) : {}),
       ScopeEvaluationResult: evaluation.inScope ? "in scope" : "out of scope",
     },
     timestamp: context.now,
