@@ -41,6 +41,11 @@ export async function runTargetSelfTest(
     token,
     userMatchingAttributes: matchingTargets(mapping.users),
     groupMatchingAttributes: mapping.groups.enabled ? matchingTargets(mapping.groups) : [],
+    userMappedAttributes: mapping.users.attributeMappings.map((attribute) => attribute.target),
+    groupMappedAttributes: mapping.groups.enabled
+      ? mapping.groups.attributeMappings.map((attribute) => attribute.target)
+      : [],
+    targetName: "Dialpad",
     createTemporaryUser: input.createTemporaryUser,
     fetch: outboundFetch(tenantUrlPolicy(context)),
     // The connection's shared budget: a self-test during a running cycle must not push Dialpad past
