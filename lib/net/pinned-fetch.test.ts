@@ -138,6 +138,36 @@ describe("pinned fetch", () => {
     expect(reset.message).toBe(`could not connect to 127.0.0.1:${port}`);
   });
 
+  test("a kept-alive connection the server drops as it is reused is retried once on a new one", async () => {
+    // Each connection answers its first request and drops at its second, like a server closing idle
+    // connections at the moment the client reuses one.
+    const served = new WeakMap<object, number>();
+    const dropping = http.createServer((request, response) => {
+      const count = (served.get(request.socket) ?? 0) + 1;
+      served.set(request.socket, count);
+      if (count > 1) {
+        request.socket.destroy();
+        return;
+      }
+      response.end("fresh");
+    });
+    let opened = 0;
+    dropping.on("connection", () => (opened += 1));
+    await new Promise<void>((resolve) => dropping.listen(0, "127.0.0.1", resolve));
+    const droppingPort = (dropping.address() as net.AddressInfo).port;
+    try {
+      const pinned = createPinnedFetch({ policy: sandbox, resolve });
+      const first = await pinned(`http://127.0.0.1:${droppingPort}/a`, { method: "POST", body: "1" });
+      expect(await first.text()).toBe("fresh");
+      const second = await pinned(`http://127.0.0.1:${droppingPort}/b`, { method: "POST", body: "2" });
+      expect(await second.text()).toBe("fresh");
+      expect(opened).toBe(2);
+    } finally {
+      dropping.closeAllConnections();
+      await new Promise<void>((resolve) => dropping.close(() => resolve()));
+    }
+  });
+
   test("a host that does not resolve says so (DNS, not ports)", async () => {
     const pinned = createPinnedFetch({ policy: production, resolve });
     const error = await failure(pinned("https://nowhere.invalid/"));

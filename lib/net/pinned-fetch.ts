@@ -20,7 +20,10 @@ import { hostOf, judgeHostLiteral, resolveOutboundHost, systemResolver, type Hos
 export interface PinnedFetchOptions {
   policy: OutboundAddressPolicy;
   resolve?: HostResolver;
-  /** How long an idle kept-alive connection stays open. Default 15 s. */
+  /**
+   * How long an idle kept-alive connection stays open. Default 4 s: below the 5 s after which Node (and
+   * many) servers close idle connections, so a request rarely lands on one the server is closing.
+   */
   idleTimeoutMs?: number;
   /**
    * How long opening a connection may take before it counts as failed. Shorter than the callers' request
@@ -58,7 +61,7 @@ export function createPinnedFetch(options: PinnedFetchOptions): typeof fetch {
   };
   // Kept-alive connections: a provisioning cycle sends thousands of requests to one host. Each new socket
   // goes through `lookup`, so a reused connection is one that was judged when it was opened.
-  const agentOptions = { keepAlive: true, timeout: options.idleTimeoutMs ?? 15_000, lookup };
+  const agentOptions = { keepAlive: true, timeout: options.idleTimeoutMs ?? 4_000, lookup };
   const agents = { "http:": new http.Agent(agentOptions), "https:": new https.Agent(agentOptions) };
 
   return async function pinnedFetch(input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> {
@@ -77,54 +80,61 @@ export function createPinnedFetch(options: PinnedFetchOptions): typeof fetch {
     if (body) headers.set("content-length", String(body.length));
     const send = url.protocol === "https:" ? https.request : http.request;
 
-    return new Promise<Response>((settle, fail) => {
-      const request = send(
-        url,
-        {
-          method: init.method ?? "GET",
-          headers: Object.fromEntries(headers),
-          agent: agents[url.protocol as "http:" | "https:"],
-          signal: init.signal ?? undefined,
-        },
-        (response) => {
-          const status = response.statusCode ?? 0;
-          const responseHeaders = new Headers();
-          for (const [name, value] of Object.entries(response.headers)) {
-            for (const item of Array.isArray(value) ? value : value === undefined ? [] : [value])
-              responseHeaders.append(name, item);
-          }
-          const decoded = decode(response, responseHeaders.get("content-encoding"));
-          if (decoded !== response) {
-            responseHeaders.delete("content-encoding");
-            responseHeaders.delete("content-length");
-          }
-          const chunks: Buffer[] = [];
-          decoded.on("data", (chunk: Buffer) => chunks.push(chunk));
-          decoded.on("error", (error) => fail(connectFailure(error, target)));
-          decoded.on("end", () => {
-            const noBody = status === 204 || status === 205 || status === 304 || init.method === "HEAD";
-            settle(
-              new Response(noBody ? null : Buffer.concat(chunks), {
-                status,
-                statusText: response.statusMessage,
-                headers: responseHeaders,
-              }),
-            );
-          });
-        },
-      );
-      request.on("socket", (socket) => {
-        if (!socket.connecting) return;
-        const timer = setTimeout(
-          () => request.destroy(new OutboundConnectError(target, false)),
-          options.connectTimeoutMs ?? 10_000,
+    // A kept-alive connection the server closed just as it was reused fails with ECONNRESET before the
+    // request reached it (Node's documented case for `reusedSocket`): sent once more on a new connection.
+    const exchange = (mayResend: boolean): Promise<Response> =>
+      new Promise<Response>((settle, fail) => {
+        const request = send(
+          url,
+          {
+            method: init.method ?? "GET",
+            headers: Object.fromEntries(headers),
+            agent: agents[url.protocol as "http:" | "https:"],
+            signal: init.signal ?? undefined,
+          },
+          (response) => {
+            const status = response.statusCode ?? 0;
+            const responseHeaders = new Headers();
+            for (const [name, value] of Object.entries(response.headers)) {
+              for (const item of Array.isArray(value) ? value : value === undefined ? [] : [value])
+                responseHeaders.append(name, item);
+            }
+            const decoded = decode(response, responseHeaders.get("content-encoding"));
+            if (decoded !== response) {
+              responseHeaders.delete("content-encoding");
+              responseHeaders.delete("content-length");
+            }
+            const chunks: Buffer[] = [];
+            decoded.on("data", (chunk: Buffer) => chunks.push(chunk));
+            decoded.on("error", (error) => fail(connectFailure(error, target)));
+            decoded.on("end", () => {
+              const noBody = status === 204 || status === 205 || status === 304 || init.method === "HEAD";
+              settle(
+                new Response(noBody ? null : Buffer.concat(chunks), {
+                  status,
+                  statusText: response.statusMessage,
+                  headers: responseHeaders,
+                }),
+              );
+            });
+          },
         );
-        socket.once(url.protocol === "https:" ? "secureConnect" : "connect", () => clearTimeout(timer));
-        socket.once("close", () => clearTimeout(timer));
+        request.on("socket", (socket) => {
+          if (!socket.connecting) return;
+          const timer = setTimeout(
+            () => request.destroy(new OutboundConnectError(target, false)),
+            options.connectTimeoutMs ?? 10_000,
+          );
+          socket.once(url.protocol === "https:" ? "secureConnect" : "connect", () => clearTimeout(timer));
+          socket.once("close", () => clearTimeout(timer));
+        });
+        request.on("error", (error: NodeJS.ErrnoException) => {
+          if (mayResend && request.reusedSocket && error.code === "ECONNRESET") settle(exchange(false));
+          else fail(connectFailure(error, target));
+        });
+        request.end(body);
       });
-      request.on("error", (error) => fail(connectFailure(error, target)));
-      request.end(body);
-    });
+    return exchange(true);
   };
 }
 
