@@ -229,9 +229,36 @@ describe("a directory search with a refused Graph URL stored in the database", (
       );
       expect(response.status).toBe(502);
       expect(response.body?.detail).toMatch(/could not connect/);
-      expect(response.body?.detail).not.toMatch(/ECONN|refused|reset|timed out/i);
+      expect(response.body?.detail).not.toMatch(/ECONNREFUSED|ECONNRESET|refused|reset|timed out/i);
       expect(connections).toBe(before);
     });
+  });
+});
+
+describe("Test Connection to a port that is closed, or open but resetting", () => {
+  test("both answer the same words, so the message cannot be used to find open ports", async () => {
+    const closed = net.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const closedPort = (closed.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const outcome = async (port: number) => {
+      const response = await callOperation("testConnection", {
+        token: h.tokens.admin,
+        params: { connectionId: h.connectionId },
+        body: { tenantUrl: `http://127.0.0.1:${port}/scim`, secretToken: "any-key-at-all" },
+      });
+      expect(response.status).toBe(200);
+      const body = response.body as { ok: boolean; message: string; detail?: string };
+      expect(body.ok).toBe(false);
+      return JSON.stringify(body).replaceAll(String(port), "PORT");
+    };
+    const before = connections;
+    const open = await outcome(listenerPort);
+    // The listener was really reached (it resets every connection), the closed port was not.
+    expect(connections).toBeGreaterThan(before);
+    expect(await outcome(closedPort)).toBe(open);
+    expect(open).toContain("Could not connect to 127.0.0.1:PORT.");
+    expect(open).not.toMatch(/ECONNREFUSED|ECONNRESET|refused|reset|hang up/i);
   });
 });
 

@@ -7,11 +7,9 @@ import { createPinnedFetch } from "../net/pinned-fetch";
  * base URL): the sandbox may use loopback, and an operator may open up private addresses with
  * ALLOW_PRIVATE_TENANT_URLS. Nothing else widens the policy.
  */
-export function outboundPolicy(
-  settings: Pick<Environment, "ALLOW_PRIVATE_TENANT_URLS" | "SANDBOX" | "AUTH_AUTHORITY"> = env(),
-): OutboundAddressPolicy {
+export function outboundPolicy(settings: Environment = env()): OutboundAddressPolicy {
   return {
-    allowLoopbackHttp: isSandboxEnabled(settings as Environment),
+    allowLoopbackHttp: isSandboxEnabled(settings),
     allowPrivateAddresses: settings.ALLOW_PRIVATE_TENANT_URLS,
   };
 }
