@@ -35,6 +35,7 @@ test("an admin runs the target self-test against the sandbox Dialpad", async ({ 
   for (const title of [
     "ServiceProviderConfig",
     "Schemas and ResourceTypes",
+    "Mapped attributes declared by the target",
     "Filter values with quotes and backslashes",
     "404 for a user that does not exist",
     "Create a temporary user",

@@ -68,6 +68,7 @@ describe("target self-test of the saved sandbox Dialpad", () => {
     expect(statuses).toEqual({
       "service-provider-config": "pass",
       schemas: "pass",
+      "mapped-attributes": "pass",
       "filter-users:userName": "pass",
       "filter-users:externalId": "pass",
       "filter-groups:displayName": "pass",
@@ -83,7 +84,7 @@ describe("target self-test of the saved sandbox Dialpad", () => {
       // The harness lifts the emulator's rate limit, and with it the X-RateLimit-* headers.
       "rate-limit-headers": "warn",
     });
-    expect(report.summary).toEqual({ pass: 14, warn: 1, fail: 0, skipped: 0, total: 15 });
+    expect(report.summary).toEqual({ pass: 15, warn: 1, fail: 0, skipped: 0, total: 16 });
     expect(report.checks.find((check) => check.id === "rate-limit-headers")?.engineAction).toMatch(
       /request budget shared by all workers/,
     );
@@ -104,7 +105,7 @@ describe("target self-test of the saved sandbox Dialpad", () => {
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ actorUpn: admin.upn, result: "success" });
     expect(audit[0]?.changes).toMatchObject({
-      outcome: { after: "14 passed, 1 warnings, 0 failed, 0 skipped" },
+      outcome: { after: "15 passed, 1 warnings, 0 failed, 0 skipped" },
       temporaryUser: { after: `${report.temporaryUser!.userName}: created and deleted` },
     });
 
@@ -113,6 +114,24 @@ describe("target self-test of the saved sandbox Dialpad", () => {
     expect(JSON.stringify(audit.map((entry) => entry.changes))).not.toContain(key);
     expect(logLines.join("")).toContain("target self-test finished");
     expect(logLines.join("")).not.toContain(key);
+  });
+
+  test("a saved mapping to an attribute a strict Dialpad does not declare is a warning naming it", async () => {
+    // The default mapping sends officeName; this Dialpad refuses it and leaves it out of /Schemas.
+    const office = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:officeName";
+    sandbox.dialpad.configure({ refuseAttributes: [office], hideRefusedAttributes: true });
+    try {
+      const report = await runTargetSelfTest(context, admin, connectionId, { createTemporaryUser: false });
+      const check = report.checks.find((candidate) => candidate.id === "mapped-attributes");
+      expect(check?.status).toBe("warn");
+      expect(check?.detail).toContain(
+        `Dialpad does not declare ${office} (user mapping: urn:ietf:params:scim:schemas:extension:enterprise:2.0:User has no attribute officeName); creates and updates that include it may be refused.`,
+      );
+      // Only that one: every other default target is declared.
+      expect(check?.detail.match(/does not declare/g)).toHaveLength(1);
+    } finally {
+      sandbox.dialpad.configure({ refuseAttributes: [], hideRefusedAttributes: false });
+    }
   });
 
   test("without consent only reads are sent", async () => {
@@ -137,7 +156,7 @@ describe("target self-test of the saved sandbox Dialpad", () => {
         createTemporaryUser: true,
       }).catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(AppError);
-      expect((error as AppError).detail).toMatch(/private, loopback or link-local/);
+      expect((error as AppError).detail).toMatch(/points to 10\.1\.2\.3, a private address/);
       expect(sandbox.dialpad.requests.length).toBe(requestsBefore);
       expect(await t.db.auditEntry.count()).toBe(auditBefore);
     } finally {

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { GraphAuthError, GraphError, type GraphRequestInfo } from "./errors";
+import { OutboundConnectError } from "../net/connect-error";
 import { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter, sleep, type RetryPolicy } from "../net/retry";
 import {
   graphAppRoleAssignmentSchema,
@@ -202,13 +203,18 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
       text = await response.text();
     } catch (cause) {
       const timedOut = controller.signal.aborted;
+      // The outbound policy's error says only "could not connect", whatever the cause (refused port,
+      // reset, filtered, address not allowed); an address it refused is refused again on every retry.
+      const notAllowed = cause instanceof OutboundConnectError && cause.refusedByPolicy;
       const message = timedOut
         ? `Microsoft Graph did not answer within ${timeoutMs} ms`
-        : `Could not reach Microsoft Graph at ${baseOrigin}: ${describeCause(cause)}`;
+        : cause instanceof OutboundConnectError
+          ? `Could not connect to Microsoft Graph at ${baseOrigin}`
+          : `Could not reach Microsoft Graph at ${baseOrigin}: ${describeCause(cause)}`;
       throw new GraphError({
         code: timedOut ? "Timeout" : "NetworkError",
         message: message.replaceAll(token, "[redacted]"),
-        retryable: true,
+        retryable: !notAllowed,
         request,
         attempts: attempt,
       });

@@ -15,6 +15,7 @@ export {
   type GraphErrorInit,
   type GraphRequestInfo,
 } from "./errors";
+export { createFetchNetworkClient } from "./fetch-network-client";
 export { createHttpsNetworkClient, type HttpsNetworkClientOptions } from "./https-network-client";
 export {
   createMsalTokenProvider,

@@ -11,6 +11,7 @@ import {
 import { eq, type ScimFilter } from "./filter";
 import { unlimited, type RequestLimiter } from "./limiter";
 import { redactBody, redactUrl, scrubText } from "./redact";
+import { OUTBOUND_CONNECT_FAILED, OutboundConnectError } from "../net/connect-error";
 import { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter, sleep, type RetryPolicy } from "../net/retry";
 import {
   listResponseSchema,
@@ -280,6 +281,8 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
         failure.kind === "timeout" ||
         failure.kind === "reset" ||
         failure.kind === "refused" ||
+        (failure.kind === "unreachable" &&
+          !(cause instanceof OutboundConnectError && cause.refusedByPolicy)) ||
         failure.causeCode === "EAI_AGAIN";
       const error = new ScimError({
         code,
@@ -681,6 +684,8 @@ export function explainForAdmin(error: ScimError, timeoutMs: number): string {
       ) {
         return `The host name ${host} could not be found (DNS). Check the spelling of the tenant URL.`;
       }
+      if (error.causeCode === OUTBOUND_CONNECT_FAILED)
+        return `Could not connect to ${host}. Check the tenant URL and port, that the service is running, and any firewall in between.`;
       if (error.causeCode === "ECONNREFUSED")
         return `The connection to ${host} was refused. Check the tenant URL and port, and that the service is running.`;
       if (error.attempts === 0) return error.detail;

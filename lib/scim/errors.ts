@@ -1,3 +1,5 @@
+import { OUTBOUND_CONNECT_FAILED } from "../net/connect-error";
+
 /**
  * Typed SCIM failures, named with the error codes Entra shows in its provisioning logs, so our logs read
  * like the ones admins already know (reference §1g error catalogue, §1a error handling).
@@ -167,7 +169,8 @@ const TLS_CODES = new Set([
   "EPROTO",
 ]);
 
-export type NetworkFailureKind = "dns" | "refused" | "tls" | "reset" | "timeout" | "other";
+/** `unreachable`: the outbound fetch's one "could not connect", which hides refused, reset and filtered. */
+export type NetworkFailureKind = "dns" | "refused" | "unreachable" | "tls" | "reset" | "timeout" | "other";
 
 export interface NetworkFailure {
   kind: NetworkFailureKind;
@@ -204,6 +207,8 @@ export function classifyNetworkError(error: unknown): NetworkFailure {
   if (tls) return { kind: "tls", causeCode: tls, message };
   const dns = codes.find((code) => code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EAI_NONAME");
   if (dns) return { kind: "dns", causeCode: dns, message };
+  if (codes.includes(OUTBOUND_CONNECT_FAILED))
+    return { kind: "unreachable", causeCode: OUTBOUND_CONNECT_FAILED, message };
   if (codes.includes("ECONNREFUSED")) return { kind: "refused", causeCode: "ECONNREFUSED", message };
   const timeout = codes.find(
     (code) =>

@@ -11,6 +11,7 @@ import {
 } from "../../sandbox/dialpad/server";
 import { ensureSandboxTls } from "../../sandbox/tls";
 import { listResponse, sendScim, startTestServer, type RecordedRequest } from "../../test/http-server";
+import { defaultDialpadMapping } from "../mapping";
 import { runScimSelfTest, type ScimSelfTestReport, type SelfTestStatus } from "./self-test";
 
 const statuses = (report: ScimSelfTestReport): Record<string, SelfTestStatus> =>
@@ -24,6 +25,7 @@ const checkOf = (report: ScimSelfTestReport, id: string) => {
 describe("against the sandbox Dialpad emulator (HTTPS, 20 requests/second)", () => {
   let dialpad: RunningDialpadEmulator;
   let report: ScimSelfTestReport;
+  const defaults = defaultDialpadMapping();
 
   beforeAll(async () => {
     const tls = await ensureSandboxTls(inject("sandboxTlsDir"));
@@ -40,6 +42,9 @@ describe("against the sandbox Dialpad emulator (HTTPS, 20 requests/second)", () 
       token: SANDBOX_DIALPAD_KEY,
       userMatchingAttributes: ["userName", "externalId"],
       groupMatchingAttributes: ["displayName"],
+      userMappedAttributes: defaults.users.attributeMappings.map((attribute) => attribute.target),
+      groupMappedAttributes: defaults.groups.attributeMappings.map((attribute) => attribute.target),
+      targetName: "Dialpad",
       createTemporaryUser: true,
     });
   });
@@ -52,6 +57,7 @@ describe("against the sandbox Dialpad emulator (HTTPS, 20 requests/second)", () 
     expect(statuses(report)).toEqual({
       "service-provider-config": "pass",
       schemas: "pass",
+      "mapped-attributes": "pass",
       "filter-users:userName": "pass",
       "filter-users:externalId": "pass",
       "filter-groups:displayName": "pass",
@@ -66,7 +72,9 @@ describe("against the sandbox Dialpad emulator (HTTPS, 20 requests/second)", () 
       "delete-user": "pass",
       "rate-limit-headers": "pass",
     });
-    expect(report.summary).toEqual({ pass: 15, warn: 0, fail: 0, skipped: 0, total: 15 });
+    expect(report.summary).toEqual({ pass: 16, warn: 0, fail: 0, skipped: 0, total: 16 });
+    // The default mappings name only attributes Dialpad declares, complex paths included.
+    expect(checkOf(report, "mapped-attributes").detail).toMatch(/^Dialpad declares all \d+ mapped target/);
     for (const check of report.checks) {
       expect(check.detail, check.id).not.toBe("");
       expect(check.engineAction, check.id).not.toBe("");
@@ -105,6 +113,80 @@ describe("against the sandbox Dialpad emulator (HTTPS, 20 requests/second)", () 
 
   test("the key never appears in the report", () => {
     expect(JSON.stringify(report)).not.toContain(SANDBOX_DIALPAD_KEY);
+  });
+});
+
+describe("mapped attributes against the emulator's /Schemas", () => {
+  const OFFICE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:officeName";
+  let dialpad: RunningDialpadEmulator;
+
+  beforeAll(async () => {
+    const tls = await ensureSandboxTls(inject("sandboxTlsDir"));
+    dialpad = await startDialpadEmulator({ port: 0, tls: { cert: tls.cert, key: tls.key }, rateLimit: null });
+  });
+  afterAll(async () => {
+    await dialpad?.close();
+  });
+
+  const selfTest = (userMappedAttributes: string[], groupMappedAttributes: string[] = []) =>
+    runScimSelfTest({
+      baseUrl: `${dialpad.url}/scim`,
+      token: SANDBOX_DIALPAD_KEY,
+      userMatchingAttributes: ["userName"],
+      groupMatchingAttributes: [],
+      userMappedAttributes,
+      groupMappedAttributes,
+      targetName: "Dialpad",
+      createTemporaryUser: false,
+    });
+
+  test("an attribute a strict Dialpad neither declares nor accepts is a warning that names it", async () => {
+    dialpad.configure({ refuseAttributes: [OFFICE], hideRefusedAttributes: true });
+    try {
+      const report = await selfTest(["userName", 'emails[type eq "work"].value', OFFICE]);
+      const check = checkOf(report, "mapped-attributes");
+      expect(check.status).toBe("warn");
+      expect(check.detail).toBe(
+        `Dialpad does not declare ${OFFICE} (user mapping: urn:ietf:params:scim:schemas:extension:enterprise:2.0:User has no attribute officeName); creates and updates that include it may be refused.`,
+      );
+      expect(check.engineAction).toMatch(/fails as a whole \(SchemaAttributeNotFound/);
+      expect(check.detail).not.toContain("emails");
+    } finally {
+      dialpad.configure({ refuseAttributes: [], hideRefusedAttributes: false });
+    }
+    // Declared again, the same mapping passes.
+    expect(checkOf(await selfTest([OFFICE]), "mapped-attributes").status).toBe("pass");
+  });
+
+  test("complex paths are judged by attribute, sub-attribute and value-filter attribute", async () => {
+    const report = await selfTest(
+      [
+        "name.givenName",
+        "name.nickname",
+        'emails[type eq "work"].value',
+        'emails[kind eq "work"].value',
+        'addresses[type eq "work"].country',
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:jobCode",
+        "urn:example:params:scim:schemas:extension:acme:2.0:User:badge",
+        "externalId",
+        "jobTitel",
+      ],
+      ["displayName", "members", "externalId", "owners"],
+    );
+    const detail = checkOf(report, "mapped-attributes").detail;
+    const named = [...detail.matchAll(/does not declare (.+?) \((\w+) mapping: ([^)]*)\);/g)].map(
+      ([, target, resource, reason]) => `${resource} ${target}: ${reason}`,
+    );
+    expect(named).toEqual([
+      "user name.nickname: name has no sub-attribute nickname",
+      'user emails[kind eq "work"].value: emails has no sub-attribute kind',
+      "user urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:jobCode: urn:ietf:params:scim:schemas:extension:enterprise:2.0:User has no attribute jobCode",
+      "user urn:example:params:scim:schemas:extension:acme:2.0:User:badge: its schema urn:example:params:scim:schemas:extension:acme:2.0:User is not in /Schemas",
+      "user jobTitel: urn:ietf:params:scim:schemas:core:2.0:User has no attribute jobTitel",
+      "group owners: urn:ietf:params:scim:schemas:core:2.0:Group has no attribute owners",
+    ]);
   });
 });
 
@@ -199,6 +281,7 @@ describe("against targets that get things wrong", () => {
       expect(statuses(report)).toEqual({
         "service-provider-config": "warn",
         schemas: "warn",
+        "mapped-attributes": "skipped",
         "filter-users:userName": "fail",
         "filter-groups:displayName": "fail",
         "filter-escaping": "fail",

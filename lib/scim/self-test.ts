@@ -22,9 +22,11 @@ import {
   type ScimListResponse,
   type ScimPatchOperation,
   type ScimResourceInput,
+  type ScimResourceType,
   type ScimSchemaDefinition,
   type ScimUser,
 } from "./schemas";
+import { findUndeclaredAttributes } from "./schema-coverage";
 
 export type SelfTestStatus = "pass" | "warn" | "fail" | "skipped";
 
@@ -67,6 +69,14 @@ export interface ScimSelfTestOptions {
   userMatchingAttributes: readonly string[];
   /** Target attributes the group mapping matches on (e.g. displayName); empty when groups are not provisioned. */
   groupMatchingAttributes: readonly string[];
+  /**
+   * Every target attribute of the user (and, when groups are provisioned, group) mapping: each one the
+   * target's /Schemas does not declare is warned about, since a strict target refuses writes carrying it.
+   */
+  userMappedAttributes?: readonly string[];
+  groupMappedAttributes?: readonly string[];
+  /** How the report names the target ("Dialpad"); default "The target". */
+  targetName?: string;
   /** Consent to create (and delete) one temporary user; without it the write checks are skipped. */
   createTemporaryUser: boolean;
   /** Per request attempt, covering the response body. Default 10 s. */
@@ -254,9 +264,14 @@ export async function runScimSelfTest(options: ScimSelfTestOptions): Promise<Sci
     };
   });
 
+  let discovered: { schemas?: ScimSchemaDefinition[]; resourceTypes?: ScimResourceType[] } = {};
   await check("schemas", "Schemas and ResourceTypes", async () => {
     const schemas = await attempt(client.getSchemas());
     const resourceTypes = await attempt(client.getResourceTypes());
+    discovered = {
+      ...(schemas.ok ? { schemas: schemas.value.Resources } : {}),
+      ...(resourceTypes.ok ? { resourceTypes: resourceTypes.value.Resources } : {}),
+    };
     const lines: string[] = [];
     const doubts: string[] = [];
     let definitions: ScimSchemaDefinition[] = [];
@@ -293,6 +308,10 @@ export async function runScimSelfTest(options: ScimSelfTestOptions): Promise<Sci
         "The engine sends the attributes your mappings name and does not read /Schemas; an attribute the target does not know fails that object with SchemaAttributeNotFound when it is sent.",
     };
   });
+
+  await check("mapped-attributes", "Mapped attributes declared by the target", async () =>
+    judgeMappedAttributes(options, discovered),
+  );
 
   // 2. Match queries, exactly as the engine (and Entra's Test Connection) sends them.
   for (const [collection, attributes] of [
@@ -950,6 +969,62 @@ function temporaryUserBody(user: { userName: string; externalId: string }): Scim
 }
 
 /** Whether the schema of `path` (core `defaultSchema` unless the path names a URN) declares its attribute. */
+/** The mapped-attributes check: every mapped target the target's /Schemas does not declare, by name. */
+function judgeMappedAttributes(
+  options: ScimSelfTestOptions,
+  discovered: { schemas?: ScimSchemaDefinition[]; resourceTypes?: ScimResourceType[] },
+): CheckResult {
+  const target = options.targetName ?? "The target";
+  const count = (options.userMappedAttributes?.length ?? 0) + (options.groupMappedAttributes?.length ?? 0);
+  if (count === 0) {
+    return {
+      status: "skipped",
+      detail: "Not run: no mapped target attributes were given.",
+      engineAction: "Run the self-test from a connection to check its mappings against the target.",
+    };
+  }
+  if (!discovered.schemas) {
+    return {
+      status: "skipped",
+      detail: "Not run: /Schemas could not be read (see the check above).",
+      engineAction:
+        "Nothing is known about which attributes the target accepts; cycles show it object by object.",
+    };
+  }
+  const undeclared = [
+    ...findUndeclaredAttributes({
+      resource: "User",
+      targets: options.userMappedAttributes ?? [],
+      schemas: discovered.schemas,
+      resourceTypes: discovered.resourceTypes,
+    }),
+    ...findUndeclaredAttributes({
+      resource: "Group",
+      targets: options.groupMappedAttributes ?? [],
+      schemas: discovered.schemas,
+      resourceTypes: discovered.resourceTypes,
+    }),
+  ];
+  if (!undeclared.length) {
+    return {
+      status: "pass",
+      detail: `${target} declares all ${count} mapped target attribute(s) in /Schemas.`,
+      engineAction:
+        "The engine sends the attributes the mappings name; the target declares every one of them.",
+    };
+  }
+  return {
+    status: "warn",
+    detail: undeclared
+      .map(
+        (entry) =>
+          `${target} does not declare ${entry.target} (${entry.resource.toLowerCase()} mapping: ${entry.reason}); creates and updates that include it may be refused.`,
+      )
+      .join(" "),
+    engineAction: `The engine still sends ${undeclared.length === 1 ? "this attribute" : "these attributes"} whenever the mapping gives a value. If the target refuses one, that object's create or update fails as a whole (SchemaAttributeNotFound for a refused path, BadRequest for a refused value) and shows in the provisioning log, while other objects carry on. Remove the mapping, or point it at an attribute the target declares.`,
+  };
+}
+
 function declares(
   definitions: readonly ScimSchemaDefinition[],
   defaultSchema: string,

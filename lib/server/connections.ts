@@ -3,7 +3,12 @@ import type { Connection, PrismaClient } from "../db/generated/client";
 import { lastFour, type SecretBox } from "../crypto/secrets";
 import type { Principal } from "../auth/verify-token";
 import { AppError, validationFailed, type FieldError } from "./errors";
-import { checkTenantUrlResolved, type HostResolver, type TenantUrlPolicy } from "./tenant-url";
+import {
+  checkGraphUrlResolved,
+  checkTenantUrlResolved,
+  type HostResolver,
+  type TenantUrlPolicy,
+} from "./tenant-url";
 import { recordAudit } from "./audit";
 import { WEBHOOK_EVENT_TYPES } from "../notify/webhook";
 import { checkWebhookUrlResolved } from "./webhook-url";
@@ -158,6 +163,11 @@ interface WriteContext {
   resolve?: HostResolver;
 }
 
+const GRAPH_URL_FIELDS = [
+  ["graphAuthorityHost", "Graph authority host"],
+  ["graphBaseUrl", "Graph base URL"],
+] as const;
+
 /** Cross-field checks zod cannot express; every problem is reported, each naming its field. */
 async function checkSettings(
   input: ConnectionSettingsInput,
@@ -173,9 +183,11 @@ async function checkSettings(
     const problem = await checkWebhookUrlResolved(input.webhookUrl, policy, resolve);
     if (problem) errors.push({ field: "webhookUrl", message: `The webhook URL ${problem}.` });
   }
-  for (const field of ["graphAuthorityHost", "graphBaseUrl"] as const) {
+  for (const [field, name] of GRAPH_URL_FIELDS) {
     const value = input[field];
-    if (value && !value.startsWith("https://")) errors.push({ field, message: "must use https" });
+    if (!value) continue;
+    const problem = await checkGraphUrlResolved(value, policy, resolve);
+    if (problem) errors.push({ field, message: `The ${name} ${problem}.` });
   }
   return errors;
 }

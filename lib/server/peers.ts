@@ -1,6 +1,7 @@
 import type { Connection } from "../db/generated/client";
 import type { SecretBox } from "../crypto/secrets";
 import {
+  createFetchNetworkClient,
   createGraphClient,
   createMsalTokenProvider,
   type GraphClient,
@@ -8,8 +9,8 @@ import {
 } from "../graph";
 import { createScimClient, type RequestLimiter, type ScimClient, type ScimExchange } from "../scim";
 import { listDialpadOffices } from "../scim/dialpad-offices";
-import { env, isSandboxEnabled } from "../config/env";
 import { AppError } from "./errors";
+import { outboundFetch, outboundPolicy } from "./outbound";
 import { checkTenantUrlResolved } from "./tenant-url";
 import { openGraphClientSecret, openSecretToken } from "./connections";
 
@@ -22,6 +23,11 @@ const DEFAULT_GRAPH_BASE_URL = "https://graph.microsoft.com/v1.0";
  */
 const tokenProviders = new Map<string, GraphTokenProvider>();
 
+/**
+ * The Graph client of a connection. Its requests and MSAL's requests to the authority go through the
+ * outbound fetch: a stored authority or base URL on an address the policy refuses (put there before the
+ * check existed, or by a name that now resolves inside) gets no connection and no client secret.
+ */
 export function graphClientFor(connection: Connection, box: SecretBox): GraphClient {
   const clientSecret = openGraphClientSecret(connection, box);
   if (!connection.graphTenantId || !connection.graphClientId || !clientSecret) {
@@ -32,8 +38,10 @@ export function graphClientFor(connection: Connection, box: SecretBox): GraphCli
   }
   const authorityHost = connection.graphAuthorityHost ?? DEFAULT_AUTHORITY_HOST;
   const graphBaseUrl = connection.graphBaseUrl ?? DEFAULT_GRAPH_BASE_URL;
+  const fetch = outboundFetch();
   const key = [
     connection.id,
+    outboundPolicyKey(),
     authorityHost,
     connection.graphTenantId,
     connection.graphClientId,
@@ -47,12 +55,19 @@ export function graphClientFor(connection: Connection, box: SecretBox): GraphCli
       clientId: connection.graphClientId,
       clientSecret,
       knownAuthorities: [new URL(authorityHost).host],
+      networkClient: createFetchNetworkClient(fetch),
       // The token is always for https://graph.microsoft.com, wherever Graph is served from (the sandbox
       // emulator, like Entra, expects that resource); national clouds will need their own setting.
     });
     tokenProviders.set(key, tokenProvider);
   }
-  return createGraphClient({ baseUrl: graphBaseUrl, tokenProvider });
+  return createGraphClient({ baseUrl: graphBaseUrl, tokenProvider, fetch });
+}
+
+/** Token providers hold their network client: a changed policy must not reuse one made under the old. */
+function outboundPolicyKey(): string {
+  const policy = outboundPolicy();
+  return `${policy.allowLoopbackHttp}/${policy.allowPrivateAddresses}`;
 }
 
 /**
@@ -75,6 +90,7 @@ export async function scimClientFor(
     token,
     limiter: options.limiter,
     onExchange: options.onExchange,
+    fetch: outboundFetch(),
     ...(options.beforeWrite ? { beforeWrite: options.beforeWrite } : {}),
   });
 }
@@ -82,7 +98,7 @@ export async function scimClientFor(
 /** Dialpad's office names, read with the connection's key from Dialpad's REST API next to the SCIM one. */
 export async function dialpadOfficesFor(connection: Connection, box: SecretBox): Promise<string[]> {
   const { tenantUrl, token } = await dialpadPeerFor(connection, box);
-  return listDialpadOffices({ tenantUrl, token });
+  return listDialpadOffices({ tenantUrl, token, fetch: outboundFetch() });
 }
 
 /** The tenant URL (checked again against the private network) and the unsealed key of a connection. */
@@ -97,11 +113,7 @@ async function dialpadPeerFor(
       "Dialpad is not configured: enter the tenant URL and secret token, then test the connection.",
     );
   }
-  const settings = env();
-  const problem = await checkTenantUrlResolved(connection.tenantUrl, {
-    allowLoopbackHttp: isSandboxEnabled(settings),
-    allowPrivateAddresses: settings.ALLOW_PRIVATE_TENANT_URLS,
-  });
+  const problem = await checkTenantUrlResolved(connection.tenantUrl, outboundPolicy());
   if (problem) throw new AppError("not_configured", `The tenant URL ${problem}.`);
   return { tenantUrl: connection.tenantUrl, token };
 }

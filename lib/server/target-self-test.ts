@@ -9,6 +9,7 @@ import { AppError } from "./errors";
 import { loadMappingConfig } from "./mappings";
 import { checkTenantUrlResolved } from "./tenant-url";
 import { tenantUrlPolicy } from "./test-connection";
+import { outboundFetch } from "./outbound";
 
 /**
  * Target self-test of a connection's saved Dialpad (SCIM) endpoint. Unlike Test Connection it never
@@ -40,7 +41,13 @@ export async function runTargetSelfTest(
     token,
     userMatchingAttributes: matchingTargets(mapping.users),
     groupMatchingAttributes: mapping.groups.enabled ? matchingTargets(mapping.groups) : [],
+    userMappedAttributes: mapping.users.attributeMappings.map((attribute) => attribute.target),
+    groupMappedAttributes: mapping.groups.enabled
+      ? mapping.groups.attributeMappings.map((attribute) => attribute.target)
+      : [],
+    targetName: "Dialpad",
     createTemporaryUser: input.createTemporaryUser,
+    fetch: outboundFetch(tenantUrlPolicy(context)),
     // The connection's shared budget: a self-test during a running cycle must not push Dialpad past
     // its limit for both.
     limiter: new SharedRequestBudget({ db: context.db, connectionId }),

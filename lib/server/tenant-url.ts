@@ -1,12 +1,16 @@
-import net from "node:net";
-import { lookup } from "node:dns/promises";
+import { isLoopbackName, isPlainLoopback, type OutboundAddressPolicy } from "../net/address-policy";
+import {
+  hostOf,
+  judgeHostLiteral,
+  resolveOutboundHost,
+  systemResolver,
+  type HostResolver,
+} from "../net/outbound";
 
-export interface TenantUrlPolicy {
-  /** Sandbox mode: plain http is accepted for loopback hosts. */
-  allowLoopbackHttp: boolean;
-  /** Operator setting ALLOW_PRIVATE_TENANT_URLS: private, loopback and link-local addresses accepted. */
-  allowPrivateAddresses: boolean;
-}
+export { systemResolver, type HostResolver };
+
+/** The outbound-address policy (lib/net/address-policy.ts) as every URL check of the server uses it. */
+export type TenantUrlPolicy = OutboundAddressPolicy;
 
 /**
  * Validates the Dialpad tenant URL the admin typed. The console sends a key that can delete every phone
@@ -27,89 +31,73 @@ export function checkTenantUrl(value: string, policy: TenantUrlPolicy): string |
 }
 
 /**
- * What every outbound URL the service sends secrets or data to must meet: https (http only on
- * loopback in the sandbox), and no private, loopback or link-local host unless an operator allowed it.
+ * What every outbound URL the service sends secrets or data to must meet: https (plain http only on
+ * loopback in the sandbox, and only where `httpOnLoopback` allows it), and a host the outbound-address
+ * policy accepts when written as an IP address or as localhost.
  */
-export function checkTransportAndAddress(url: URL, policy: TenantUrlPolicy): string | null {
-  const host = url.hostname.replace(/^\[|\]$/g, "");
-  const loopback = isLoopbackHost(host);
+export function checkTransportAndAddress(
+  url: URL,
+  policy: TenantUrlPolicy,
+  options: { httpOnLoopback?: boolean } = {},
+): string | null {
+  const host = hostOf(url);
+  const loopback = isLoopbackName(host) || isPlainLoopback(host);
   if (url.protocol === "http:") {
-    if (!(loopback && policy.allowLoopbackHttp)) return "must use https";
+    if (!(loopback && policy.allowLoopbackHttp && (options.httpOnLoopback ?? true))) return "must use https";
   } else if (url.protocol !== "https:") {
     return "must use https";
   }
-  if (!policy.allowPrivateAddresses && !(loopback && policy.allowLoopbackHttp) && isInternalAddress(host)) {
-    return "points to a private, loopback or link-local address; an operator must allow that (ALLOW_PRIVATE_TENANT_URLS)";
-  }
+  const literal = judgeHostLiteral(host, policy);
+  if (literal && !literal.ok) return literal.problem;
+  if (isLoopbackName(host) && !policy.allowLoopbackHttp && !policy.allowPrivateAddresses)
+    return `points to ${host}, a loopback address; an operator must allow that (ALLOW_PRIVATE_TENANT_URLS)`;
   return null;
 }
 
-export function isLoopbackHost(host: string): boolean {
-  if (host === "localhost" || host.endsWith(".localhost")) return true;
-  if (net.isIPv4(host)) return host.startsWith("127.");
-  if (net.isIPv6(host)) return host === "::1";
-  return false;
-}
-
-export function isInternalAddress(host: string): boolean {
-  if (isLoopbackHost(host)) return true;
-  if (net.isIPv4(host)) {
-    const [a = 0, b = 0] = host.split(".").map(Number);
-    return (
-      a === 10 ||
-      a === 0 ||
-      (a === 172 && b >= 16 && b <= 31) ||
-      (a === 192 && b === 168) ||
-      (a === 169 && b === 254) ||
-      (a === 100 && b >= 64 && b <= 127)
-    );
-  }
-  if (net.isIPv6(host)) {
-    const lower = host.toLowerCase();
-    return (
-      lower.startsWith("fc") ||
-      lower.startsWith("fd") ||
-      lower.startsWith("fe80") ||
-      lower === "::" ||
-      lower.startsWith("::ffff:")
-    );
-  }
-  return false;
-}
-
-/** Resolves a host name to every address it has (A and AAAA); injectable so tests need no DNS. */
-export type HostResolver = (host: string) => Promise<{ address: string; family: number }[]>;
-
-export const systemResolver: HostResolver = (host) => lookup(host, { all: true, verbatim: true });
-
-const PRIVATE_ADDRESS_MESSAGE =
-  "resolves to a private, loopback or link-local address; an operator must allow that (ALLOW_PRIVATE_TENANT_URLS)";
-
 /**
- * checkTenantUrl plus DNS: a public-looking name that resolves into the service's own network
- * (127.0.0.1, 10.x, 169.254.169.254 …) is refused like the literal address would be. Used when the URL
- * is saved and again right before connecting to it. A name that does not resolve is left to the
- * connection attempt to report (it fails anyway, and saving offline must stay possible).
- * In sandbox mode a name resolving only to loopback is accepted, like the literal loopback host.
+ * Where a host name points, judged by the same policy: a public-looking name that resolves into the
+ * service's own network (127.0.0.1, 10.x, 169.254.169.254 …) is refused like the literal address. A name
+ * that does not resolve is left to the connection attempt to report (it fails anyway, and saving offline
+ * must stay possible).
  */
+export async function checkResolvedAddress(
+  url: URL,
+  policy: TenantUrlPolicy,
+  resolve: HostResolver = systemResolver,
+): Promise<string | null> {
+  const target = await resolveOutboundHost(hostOf(url), policy, resolve);
+  return target.ok || target.unresolved ? null : target.problem;
+}
+
+/** checkTenantUrl plus DNS. Used when the URL is saved and again right before connecting to it. */
 export async function checkTenantUrlResolved(
   value: string,
   policy: TenantUrlPolicy,
   resolve: HostResolver = systemResolver,
 ): Promise<string | null> {
-  const problem = checkTenantUrl(value, policy);
-  if (problem) return problem;
-  if (policy.allowPrivateAddresses) return null;
-  const host = new URL(value).hostname.replace(/^\[|\]$/g, "");
-  if (net.isIP(host) || isLoopbackHost(host)) return null; // literals were judged by checkTenantUrl
-  let addresses: { address: string }[];
+  return checkTenantUrl(value, policy) ?? (await checkResolvedAddress(new URL(value), policy, resolve));
+}
+
+/**
+ * A Microsoft Graph authority host or base URL: the service sends the Graph client secret to the first
+ * and the directory's data comes from the second, so both get the tenant URL's rules, https only (the
+ * sandbox's Graph emulator speaks https too).
+ */
+export async function checkGraphUrlResolved(
+  value: string,
+  policy: TenantUrlPolicy,
+  resolve: HostResolver = systemResolver,
+): Promise<string | null> {
+  let url: URL;
   try {
-    addresses = await resolve(host);
+    url = new URL(value);
   } catch {
-    return null;
+    return "must be a URL such as https://graph.microsoft.com/v1.0";
   }
-  const internal = addresses.filter((entry) => isInternalAddress(entry.address));
-  if (!internal.length) return null;
-  if (policy.allowLoopbackHttp && internal.every((entry) => isLoopbackHost(entry.address))) return null;
-  return PRIVATE_ADDRESS_MESSAGE;
+  if (url.username || url.password) return "must not contain a user name or password";
+  if (url.search || url.hash) return "must not contain a query string or fragment";
+  return (
+    checkTransportAndAddress(url, policy, { httpOnLoopback: false }) ??
+    (await checkResolvedAddress(url, policy, resolve))
+  );
 }

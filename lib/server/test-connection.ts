@@ -5,6 +5,7 @@ import { getConnection, openSecretToken } from "./connections";
 import { validationFailed } from "./errors";
 import { checkTenantUrlResolved } from "./tenant-url";
 import { recordAudit } from "./audit";
+import { outboundFetch, outboundPolicy } from "./outbound";
 
 /**
  * Entra's Test Connection: query the target for a user that cannot exist and expect an empty list.
@@ -25,7 +26,13 @@ export async function testConnection(
   if (urlProblem) throw validationFailed([{ field: "tenantUrl", message: `The tenant URL ${urlProblem}.` }]);
   if (!token) throw validationFailed([{ field: "secretToken", message: "Enter the secret token first." }]);
 
-  const client = createScimClient({ baseUrl: tenantUrl, token, timeoutMs: 15_000, maxRetries: 1 });
+  const client = createScimClient({
+    baseUrl: tenantUrl,
+    token,
+    timeoutMs: 15_000,
+    maxRetries: 1,
+    fetch: outboundFetch(tenantUrlPolicy(context)),
+  });
   const result = await client.testConnection();
   await recordAudit(context.db, {
     connectionId,
@@ -40,9 +47,7 @@ export async function testConnection(
   return result;
 }
 
-export function tenantUrlPolicy(context: Pick<ServerContext, "isSandbox" | "settings">) {
-  return {
-    allowLoopbackHttp: context.isSandbox,
-    allowPrivateAddresses: context.settings.ALLOW_PRIVATE_TENANT_URLS,
-  };
+/** The outbound-address policy of the request's server context (see outbound.ts). */
+export function tenantUrlPolicy(context: Pick<ServerContext, "settings">) {
+  return outboundPolicy(context.settings);
 }

@@ -1,8 +1,6 @@
-import net from "node:net";
+import { hostOf, resolveOutboundHost } from "../net/outbound";
 import {
   checkTransportAndAddress,
-  isInternalAddress,
-  isLoopbackHost,
   systemResolver,
   type HostResolver,
   type TenantUrlPolicy,
@@ -29,9 +27,6 @@ export function checkWebhookUrl(value: string, policy: WebhookUrlPolicy): string
   return checkTransportAndAddress(url, policy);
 }
 
-const PRIVATE_ADDRESS_MESSAGE =
-  "resolves to a private, loopback or link-local address; an operator must allow that (ALLOW_PRIVATE_TENANT_URLS)";
-
 export type ResolvedWebhookTarget =
   { ok: true; url: URL; addresses: { address: string; family: number }[] } | { ok: false; problem: string };
 
@@ -48,23 +43,9 @@ export async function resolveWebhookTarget(
   const problem = checkWebhookUrl(value, policy);
   if (problem) return { ok: false, problem };
   const url = new URL(value);
-  const host = hostOf(url);
-  const family = net.isIP(host);
-  if (family) return { ok: true, url, addresses: [{ address: host, family }] };
-  let addresses: { address: string; family: number }[];
-  try {
-    addresses = await resolve(host);
-  } catch {
-    return { ok: false, problem: `host ${host} could not be resolved` };
-  }
-  if (!addresses.length) return { ok: false, problem: `host ${host} could not be resolved` };
-  if (!policy.allowPrivateAddresses) {
-    const internal = addresses.filter((entry) => isInternalAddress(entry.address));
-    const loopbackAllowed =
-      policy.allowLoopbackHttp && internal.every((entry) => isLoopbackHost(entry.address));
-    if (internal.length && !loopbackAllowed) return { ok: false, problem: PRIVATE_ADDRESS_MESSAGE };
-  }
-  return { ok: true, url, addresses };
+  const target = await resolveOutboundHost(hostOf(url), policy, resolve);
+  if (!target.ok) return { ok: false, problem: target.problem };
+  return { ok: true, url, addresses: target.addresses };
 }
 
 /**
@@ -79,8 +60,4 @@ export async function checkWebhookUrlResolved(
   const target = await resolveWebhookTarget(value, policy, resolve);
   if (target.ok) return null;
   return /could not be resolved/.test(target.problem) ? null : target.problem;
-}
-
-function hostOf(url: URL): string {
-  return url.hostname.replace(/^\[|\]$/g, "");
 }

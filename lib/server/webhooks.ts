@@ -4,7 +4,6 @@ import https from "node:https";
 import type { LookupFunction } from "node:net";
 import type { PrismaClient } from "../db/generated/client";
 import type { Principal } from "../auth/verify-token";
-import { env, isSandboxEnabled } from "../config/env";
 import type { SecretBox } from "../crypto/secrets";
 import { PermanentJobError, type JobPayloadOf } from "../jobs/kind";
 import type { webhookJob } from "../notify/webhook-events";
@@ -12,6 +11,7 @@ import { serializeWebhookEvent, webhookHeaders, type WebhookEvent } from "../not
 import { recordAudit } from "./audit";
 import { getConnection, openWebhookSecret } from "./connections";
 import { validationFailed } from "./errors";
+import { outboundPolicy } from "./outbound";
 import type { HostResolver } from "./tenant-url";
 import { resolveWebhookTarget, type WebhookUrlPolicy } from "./webhook-url";
 
@@ -35,11 +35,7 @@ export interface DeliveryResult {
 }
 
 export function webhookUrlPolicy(): WebhookUrlPolicy {
-  const settings = env();
-  return {
-    allowLoopbackHttp: isSandboxEnabled(settings),
-    allowPrivateAddresses: settings.ALLOW_PRIVATE_TENANT_URLS,
-  };
+  return outboundPolicy();
 }
 
 /**
@@ -102,36 +98,32 @@ export async function deliverWebhook(input: {
       else finish({ ok: false, status, error: `The receiver answered HTTP ${status}.` });
       request.destroy();
     });
+    let connected = false;
+    request.on("socket", (socket) => socket.once("connect", () => (connected = true)));
     const timer = setTimeout(() => {
-      finish({ ok: false, status: null, error: `The receiver did not answer within ${timeoutMs / 1000} s.` });
+      const error = connected
+        ? `The receiver did not answer within ${timeoutMs / 1000} s.`
+        : `Could not connect to the receiver at ${receiverOf(input.url)}.`;
+      finish({ ok: false, status: null, error });
       request.destroy();
     }, timeoutMs);
     request.on("error", (error: NodeJS.ErrnoException) =>
-      finish({ ok: false, status: null, error: describeNetworkError(error) }),
+      finish({ ok: false, status: null, error: describeNetworkError(error, receiverOf(input.url)) }),
     );
     request.end(body);
   });
 }
 
-function describeNetworkError(error: NodeJS.ErrnoException): string {
-  switch (error.code) {
-    case "ECONNREFUSED":
-      return "The connection was refused: nothing accepts connections at that address and port.";
-    case "ECONNRESET":
-      return "The receiver closed the connection before answering.";
-    case "EHOSTUNREACH":
-    case "ENETUNREACH":
-      return "The receiver's address cannot be reached from this service.";
-    case "ENOTFOUND":
-    case "EAI_AGAIN":
-      return "The receiver's host name could not be resolved.";
-    case "ETIMEDOUT":
-      return "Connecting to the receiver timed out.";
-    default:
-      if (error.code && /CERT|SSL|TLS|SELF_SIGNED/.test(error.code))
-        return `The receiver's TLS certificate was not accepted (${error.code}).`;
-      return `The request failed: ${error.message}`;
-  }
+/**
+ * Whether the port is closed, filtered or resets is not said: the admin who typed the URL could otherwise
+ * map which ports are open on an address the policy accepts (one "could not connect" for all of them).
+ */
+function describeNetworkError(error: NodeJS.ErrnoException, receiver: string): string {
+  if (error.code === "ENOTFOUND" || error.code === "EAI_AGAIN")
+    return "The receiver's host name could not be resolved.";
+  if (error.code && /CERT|SSL|TLS|SELF_SIGNED/.test(error.code))
+    return `The receiver's TLS certificate was not accepted (${error.code}).`;
+  return `Could not connect to the receiver at ${receiver}.`;
 }
 
 /**

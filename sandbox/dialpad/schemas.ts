@@ -201,10 +201,28 @@ function meta(baseUrl: string, resourceType: string, path: string) {
   return { resourceType, location: `${baseUrl}${path}` };
 }
 
-export function schemaResources(baseUrl: string) {
+/** The /Schemas resources; attributes `hidden` refuses are left out (the `hideRefusedAttributes` knob). */
+export function schemaResources(
+  baseUrl: string,
+  hidden?: { refuses(schema: string, attr: string, sub?: string): boolean },
+) {
+  const declared = (doc: SchemaDoc): AttributeDef[] =>
+    doc.attributes
+      .filter((attribute) => !hidden?.refuses(doc.id, attribute.name))
+      .map((attribute) =>
+        attribute.subAttributes && hidden
+          ? {
+              ...attribute,
+              subAttributes: attribute.subAttributes.filter(
+                (sub) => !hidden.refuses(doc.id, attribute.name, sub.name),
+              ),
+            }
+          : attribute,
+      );
   return SCHEMA_DOCS.map((doc) => ({
     schemas: [SCHEMA],
     ...doc,
+    attributes: declared(doc),
     meta: meta(baseUrl, "Schema", `/Schemas/${doc.id}`),
   }));
 }

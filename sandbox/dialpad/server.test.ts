@@ -338,6 +338,142 @@ describe("fault knobs and request log", () => {
   });
 });
 
+describe("refuseAttributes: a strict server that does not support an attribute", () => {
+  const OFFICE = `${ENTERPRISE_USER}:officeName`;
+  let emu: RunningDialpadEmulator;
+  let scim: Scim;
+  beforeAll(async () => {
+    emu = await startQuiet();
+    scim = scimClient(emu);
+  });
+  afterAll(() => emu.close());
+  beforeEach(async () => {
+    emu.configure({ refuseAttributes: [OFFICE], hideRefusedAttributes: false });
+    expect((await admin(emu, "POST", "/_sandbox/reset")).status).toBe(204);
+  });
+
+  async function createPlainUser(userName: string) {
+    const created = await scim("POST", "/Users", userBody(userName));
+    expect(created.status).toBe(201);
+    return created.body as Body;
+  }
+
+  test("a POST carrying the attribute is 400 invalidValue naming it, and no user is created", async () => {
+    const res = await scim(
+      "POST",
+      "/Users",
+      userBody("strict@example.com", { [ENTERPRISE_USER]: { officeName: "London", department: "Sales" } }),
+    );
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      schemas: [ERROR],
+      status: "400",
+      scimType: "invalidValue",
+      detail: `The attribute '${ENTERPRISE_USER}:officeName' is not supported by this server`,
+    });
+    expect(emu.company.users.size).toBe(0);
+    // Without it the same user is created: only the attribute is refused.
+    expect((await scim("POST", "/Users", userBody("strict@example.com"))).status).toBe(201);
+  });
+
+  test("a PATCH with a path to it is 400 invalidPath, and the other operations are not applied", async () => {
+    const user = await createPlainUser("patch@example.com");
+    const res = await scim(
+      "PATCH",
+      `/Users/${user.id}`,
+      patchBody(
+        { op: "replace", path: "title", value: "Engineer" },
+        { op: "replace", path: OFFICE, value: "London" },
+      ),
+    );
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ schemas: [ERROR], status: "400", scimType: "invalidPath" });
+    expect(res.body.detail).toContain(OFFICE);
+    const after = await scim("GET", `/Users/${user.id}`);
+    expect(after.body.title).toBeUndefined();
+    expect(after.body.meta.version).toBe(user.meta.version);
+  });
+
+  test("a path-less PATCH (Entra's form) and one on the extension object are refused too", async () => {
+    const user = await createPlainUser("pathless@example.com");
+    const pathless = await scim(
+      "PATCH",
+      `/Users/${user.id}`,
+      patchBody({ op: "Replace", value: { title: "Lead", [OFFICE]: "London" } }),
+    );
+    expect(pathless.status).toBe(400);
+    expect(pathless.body.scimType).toBe("invalidPath");
+    const extension = await scim(
+      "PATCH",
+      `/Users/${user.id}`,
+      patchBody({ op: "add", path: ENTERPRISE_USER, value: { officeName: "London" } }),
+    );
+    expect(extension.status).toBe(400);
+    expect(extension.body.scimType).toBe("invalidValue");
+    expect((await scim("GET", `/Users/${user.id}`)).body.title).toBeUndefined();
+  });
+
+  test("a PUT carrying it is refused and the stored user is unchanged", async () => {
+    const user = await createPlainUser("put@example.com");
+    const res = await scim(
+      "PUT",
+      `/Users/${user.id}`,
+      userBody("put@example.com", { title: "Changed", [ENTERPRISE_USER]: { officeName: "London" } }),
+    );
+    expect(res.status).toBe(400);
+    expect(res.body.scimType).toBe("invalidValue");
+    expect((await scim("GET", `/Users/${user.id}`)).body.title).toBeUndefined();
+  });
+
+  test("sub-attributes: refusing name.givenName refuses it in a body and in a path, not name.familyName", async () => {
+    emu.configure({ refuseAttributes: ["name.givenName"] });
+    expect((await scim("POST", "/Users", userBody("given@example.com"))).status).toBe(400);
+    const user = await scim(
+      "POST",
+      "/Users",
+      userBody("family@example.com", { name: { familyName: "Only" } }),
+    );
+    expect(user.status).toBe(201);
+    const patch = await scim(
+      "PATCH",
+      `/Users/${user.body.id}`,
+      patchBody({ op: "replace", path: "name.givenName", value: "X" }),
+    );
+    expect(patch.body.scimType).toBe("invalidPath");
+    const ok = await scim(
+      "PATCH",
+      `/Users/${user.body.id}`,
+      patchBody({ op: "replace", path: "name.familyName", value: "Other" }),
+    );
+    expect(ok.status).toBe(200);
+  });
+
+  test("/Schemas still declares a refused attribute until hideRefusedAttributes leaves it out", async () => {
+    const declared = async () => {
+      const res = await scim("GET", `/Schemas/${ENTERPRISE_USER}`);
+      return (res.body.attributes as { name: string }[]).map((attribute) => attribute.name);
+    };
+    expect(await declared()).toContain("officeName");
+    emu.configure({ hideRefusedAttributes: true });
+    expect(await declared()).not.toContain("officeName");
+    expect(await declared()).toContain("department");
+    const list = await scim("GET", "/Schemas");
+    const enterprise = list.body.Resources.find((schema: Body) => schema.id === ENTERPRISE_USER);
+    expect(enterprise.attributes.map((attribute: Body) => attribute.name)).not.toContain("officeName");
+  });
+
+  test("the knob is readable and settable over /_sandbox/config, and an empty list turns it off", async () => {
+    const set = await admin(emu, "PUT", "/_sandbox/config", {
+      refuseAttributes: ["title"],
+      hideRefusedAttributes: true,
+    });
+    expect(set.body).toMatchObject({ refuseAttributes: ["title"], hideRefusedAttributes: true });
+    expect((await scim("POST", "/Users", userBody("t@example.com", { title: "x" }))).status).toBe(400);
+    emu.configure({ refuseAttributes: [] });
+    expect((await scim("POST", "/Users", userBody("t@example.com", { title: "x" }))).status).toBe(201);
+  });
+});
+
 describe("HTML page", () => {
   test("lists users and groups with every value escaped", async () => {
     const emu = await startQuiet({ offices: ["Berlin & Co", "London"] });

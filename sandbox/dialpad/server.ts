@@ -10,7 +10,8 @@ import { isObject, type Json, type JsonObject } from "./json";
 import { parseProjection, project, type Projection } from "./projection";
 import { TokenBucket, type RateLimitSettings } from "./rate-limit";
 import { resourceTypes, schemaResources, serviceProviderConfig } from "./schemas";
-import { LIST_RESPONSE, SEARCH_REQUEST } from "./urns";
+import { RefusedAttributes } from "./refused-attributes";
+import { CORE_GROUP, CORE_USER, LIST_RESPONSE, SEARCH_REQUEST } from "./urns";
 
 export { DialpadCompany } from "./company";
 export type { DialpadGroup, DialpadOffice, DialpadUser } from "./company";
@@ -41,6 +42,10 @@ export interface ScimRequestRecord {
 
 export type EmulatorKnobs = Partial<Pick<DialpadEmulatorOptions, "rateLimit" | "latencyMs" | "errorRate">> & {
   burst5xx?: number;
+  /** Attributes a write may not touch (400, nothing applied), as a strict RFC 7644 server; see README. */
+  refuseAttributes?: string[];
+  /** Leave the refused attributes out of /Schemas too, as a server that does not support them would. */
+  hideRefusedAttributes?: boolean;
 };
 
 export interface RunningDialpadEmulator {
@@ -77,6 +82,8 @@ const ZKnobs = z
     latencyMs: z.number().int().min(0).max(60_000).optional(),
     errorRate: z.number().min(0).max(1).optional(),
     burst5xx: z.number().int().min(0).optional(),
+    refuseAttributes: z.array(z.string().trim().min(1)).optional(),
+    hideRefusedAttributes: z.boolean().optional(),
   })
   .strict();
 
@@ -109,6 +116,8 @@ export async function startDialpadEmulator(
   let latencyMs = 0;
   let errorRate = 0;
   let burst5xx = 0;
+  let refused = new RefusedAttributes([]);
+  let hideRefused = false;
 
   function configure(knobs: EmulatorKnobs): void {
     const parsed = ZKnobs.parse(knobs);
@@ -119,13 +128,22 @@ export async function startDialpadEmulator(
     if (parsed.latencyMs !== undefined) latencyMs = parsed.latencyMs;
     if (parsed.errorRate !== undefined) errorRate = parsed.errorRate;
     if (parsed.burst5xx !== undefined) burst5xx = parsed.burst5xx;
+    if (parsed.refuseAttributes !== undefined) refused = new RefusedAttributes(parsed.refuseAttributes);
+    if (parsed.hideRefusedAttributes !== undefined) hideRefused = parsed.hideRefusedAttributes;
   }
   configure({
     ...(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {}),
     ...(options.errorRate !== undefined ? { errorRate: options.errorRate } : {}),
   });
 
-  const config = () => ({ rateLimit, latencyMs, errorRate, burst5xxRemaining: burst5xx });
+  const config = () => ({
+    rateLimit,
+    latencyMs,
+    errorRate,
+    burst5xxRemaining: burst5xx,
+    refuseAttributes: refused.names,
+    hideRefusedAttributes: hideRefused,
+  });
 
   function record(entry: ScimRequestRecord): void {
     requests.push(entry);
@@ -258,7 +276,7 @@ export async function startDialpadEmulator(
         return { status: 200, body: serviceProviderConfig(base) };
       case "schemas": {
         allow("GET");
-        const all = schemaResources(base);
+        const all = schemaResources(base, hideRefused ? refused : undefined);
         if (id === undefined) return { status: 200, body: listResponse(all, all.length, 1) };
         const found = all.find((s) => s.id === id);
         if (!found) throw new ScimError(404, `Schema ${id} not found`);
@@ -314,6 +332,7 @@ export async function startDialpadEmulator(
       allow("GET", "POST");
       const projection = parseProjection(params.get("attributes"), params.get("excludedAttributes"));
       if (method === "GET") return list(listQuery(params), projection);
+      refused.checkResource(isUser ? CORE_USER : CORE_GROUP, body);
       const created = isUser ? c.createUser(body) : c.createGroup(body);
       return one(201, toScim(created.id, projection), projection);
     }
@@ -340,10 +359,12 @@ export async function startDialpadEmulator(
         return one(200, resource, projection);
       }
       case "PUT": {
+        refused.checkResource(isUser ? CORE_USER : CORE_GROUP, body);
         const updated = isUser ? c.replaceUser(id, body, ifMatch) : c.replaceGroup(id, body, ifMatch);
         return one(200, toScim(updated.id, projection), projection);
       }
       case "PATCH": {
+        refused.checkPatch(isUser ? CORE_USER : CORE_GROUP, body);
         const updated = isUser ? c.patchUser(id, body, ifMatch) : c.patchGroup(id, body, ifMatch);
         // Group PATCH answers 204 (Entra's documented expectation), so member lists are not re-sent;
         // asking for attributes explicitly gets the RFC 7644 §3.5.2 200-with-resource form.

@@ -166,6 +166,30 @@ describe("Graph v1.0 read API", () => {
     });
   });
 
+  test("a $select of a property the type does not have is 400 like Graph, on lists, one object and delta", async () => {
+    const message =
+      "Parsing OData Select and Expand failed: Could not find a property named 'jobTitel' on type 'microsoft.graph.user'.";
+    for (const path of [
+      "/v1.0/users?$select=id,jobTitel",
+      `/v1.0/users/${SEED_USERS.zoe.id}?$select=jobTitel`,
+      "/v1.0/users/delta?$select=displayName,jobTitel",
+    ]) {
+      const response = await graphGet<GraphErrorBody>(emulator, path, token);
+      expect(response.status, path).toBe(400);
+      expect(response.body.error, path).toMatchObject({ code: "BadRequest", message });
+    }
+    const groups = await graphGet<GraphErrorBody>(emulator, "/v1.0/groups?$select=displayNam", token);
+    expect(groups.body.error.message).toContain("'displayNam' on type 'microsoft.graph.group'");
+    // The correctly spelled property is served, in Graph's canonical casing.
+    const fixed = await graphGet<{ jobTitle?: string }>(
+      emulator,
+      `/v1.0/users/${SEED_USERS.zoe.id}?$select=JOBTITLE`,
+      token,
+    );
+    expect(fixed.status).toBe(200);
+    expect(Object.keys(fixed.body)).toContain("jobTitle");
+  });
+
   test("unknown ids answer 404 Request_ResourceNotFound in Graph's error shape", async () => {
     const missing = "00000000-1111-4222-8333-444444444444";
     for (const path of [
