@@ -3,7 +3,7 @@ import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerRespon
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
-import { DialpadCompany, type ListQuery, type ListResult } from "./company";
+import { DialpadCompany, type ListOrder, type ListQuery, type ListResult } from "./company";
 import { badRequest, ScimError, scimErrorBody } from "./errors";
 import { renderCompanyPage } from "./html";
 import { isObject, type Json, type JsonObject } from "./json";
@@ -41,6 +41,10 @@ export interface ScimRequestRecord {
 
 export type EmulatorKnobs = Partial<Pick<DialpadEmulatorOptions, "rateLimit" | "latencyMs" | "errorRate">> & {
   burst5xx?: number;
+  /** "lastModified": listings come in order of last change, so an update during a listing moves a user. */
+  listOrder?: ListOrder;
+  /** GET /Users or /Groups without a filter answers 400 tooMany, as servers that refuse full listings do. */
+  refuseUnfilteredLists?: boolean;
 };
 
 export interface RunningDialpadEmulator {
@@ -77,6 +81,8 @@ const ZKnobs = z
     latencyMs: z.number().int().min(0).max(60_000).optional(),
     errorRate: z.number().min(0).max(1).optional(),
     burst5xx: z.number().int().min(0).optional(),
+    listOrder: z.enum(["created", "lastModified"]).optional(),
+    refuseUnfilteredLists: z.boolean().optional(),
   })
   .strict();
 
@@ -109,6 +115,7 @@ export async function startDialpadEmulator(
   let latencyMs = 0;
   let errorRate = 0;
   let burst5xx = 0;
+  let refuseUnfilteredLists = false;
 
   function configure(knobs: EmulatorKnobs): void {
     const parsed = ZKnobs.parse(knobs);
@@ -119,13 +126,22 @@ export async function startDialpadEmulator(
     if (parsed.latencyMs !== undefined) latencyMs = parsed.latencyMs;
     if (parsed.errorRate !== undefined) errorRate = parsed.errorRate;
     if (parsed.burst5xx !== undefined) burst5xx = parsed.burst5xx;
+    if (parsed.listOrder !== undefined) company.listOrder = parsed.listOrder;
+    if (parsed.refuseUnfilteredLists !== undefined) refuseUnfilteredLists = parsed.refuseUnfilteredLists;
   }
   configure({
     ...(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {}),
     ...(options.errorRate !== undefined ? { errorRate: options.errorRate } : {}),
   });
 
-  const config = () => ({ rateLimit, latencyMs, errorRate, burst5xxRemaining: burst5xx });
+  const config = () => ({
+    rateLimit,
+    latencyMs,
+    errorRate,
+    burst5xxRemaining: burst5xx,
+    listOrder: company.listOrder,
+    refuseUnfilteredLists,
+  });
 
   function record(entry: ScimRequestRecord): void {
     requests.push(entry);
@@ -305,6 +321,9 @@ export async function startDialpadEmulator(
     const toScim = (id: string, projection: Projection): JsonObject =>
       isUser ? c.toScimUser(c.getUser(id), projection) : c.toScimGroup(c.getGroup(id), projection);
     const list = (query: ListQuery, projection: Projection): Result => {
+      if (refuseUnfilteredLists && !query.filter) {
+        throw badRequest("tooMany", "Listing every resource is not supported; use a filter");
+      }
       const result: ListResult<{ id: string }> = isUser ? c.listUsers(query) : c.listGroups(query);
       const resources = result.resources.map((r) => render(toScim(r.id, projection), projection));
       return { status: 200, body: listResponse(resources, result.totalResults, result.startIndex) };
