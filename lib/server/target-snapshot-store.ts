@@ -52,6 +52,11 @@ export interface TakeTargetSnapshotOptions {
   pageSize?: number;
   /** The connection's setting: do not list the target (the snapshot is recorded as unreliable). */
   listingDisabled?: boolean;
+  /**
+   * After each page is stored, before the next is asked for: a 100,000-user listing is 1,000 requests,
+   * so the planner can report progress and honour Stop (throw to abandon the listing).
+   */
+  onProgress?: (progress: { resourcesRead: number; totalResults: number }) => Promise<void>;
 }
 
 export interface TakenTargetSnapshot {
@@ -80,7 +85,13 @@ export async function takeTargetSnapshot(
     verdict = await readTargetSnapshot(scim, resourceType, {
       pageSize: options.pageSize,
       listingDisabled: options.listingDisabled,
-      onPage: (page) => writeEntries(db, snapshotId, resourceType, page.resources),
+      onPage: async (page) => {
+        await writeEntries(db, snapshotId, resourceType, page.resources);
+        await options.onProgress?.({
+          resourcesRead: page.startIndex - 1 + page.resources.length,
+          totalResults: page.totalResults,
+        });
+      },
     });
   } catch (error) {
     // Never leave a snapshot "reading": a unit could otherwise wait for it or trust half of it.
