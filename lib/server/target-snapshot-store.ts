@@ -232,25 +232,32 @@ export function targetIndex(
       }
       const decided = new Map<number, LookupRow>();
       if (sent.length > 0) {
+        // LATERAL keeps every probe an index lookup whatever the statistics say: right after a snapshot is
+        // written the planner knows nothing about it and would otherwise hash the whole snapshot's keys.
         const rows = await db.$queryRaw<LookupRow[]>`
           WITH candidate AS (
             SELECT c."o", c."p", c."a", c."v"
             FROM jsonb_to_recordset(${JSON.stringify(sent)}::jsonb) AS c("o" int, "p" int, "a" text, "v" text)
-          ), hit AS (
-            SELECT candidate."o", candidate."p", count(*)::int AS "n",
-              (array_agg(k."targetId" ORDER BY k."targetId"))[1:5] AS "ids"
-            FROM candidate
-            JOIN "TargetSnapshotKey" k ON k."snapshotId" = ${snapshotId}::uuid
-              AND k."resourceType" = ${resourceType} AND k."attribute" = candidate."a"
-              AND k."value" = candidate."v"
-            GROUP BY candidate."o", candidate."p"
           ), decisive AS (
-            SELECT DISTINCT ON ("o") "o", "p", "n", "ids" FROM hit ORDER BY "o", "p"
+            SELECT DISTINCT ON (candidate."o") candidate."o", candidate."p", hit."n", hit."ids"
+            FROM candidate
+            CROSS JOIN LATERAL (
+              SELECT count(*)::int AS "n", (array_agg(k."targetId" ORDER BY k."targetId"))[1:5] AS "ids"
+              FROM "TargetSnapshotKey" k
+              WHERE k."snapshotId" = ${snapshotId}::uuid AND k."resourceType" = ${resourceType}
+                AND k."attribute" = candidate."a" AND k."value" = candidate."v"
+            ) hit
+            WHERE hit."n" > 0
+            ORDER BY candidate."o", candidate."p"
           )
-          SELECT d."o", d."p", d."n", d."ids", e."resource"
+          SELECT d."o", d."p", d."n", d."ids", entry."resource"
           FROM decisive d
-          LEFT JOIN "TargetSnapshotEntry" e ON d."n" = 1 AND e."snapshotId" = ${snapshotId}::uuid
-            AND e."resourceType" = ${resourceType} AND e."targetId" = d."ids"[1]`;
+          LEFT JOIN LATERAL (
+            SELECT e."resource" FROM "TargetSnapshotEntry" e
+            WHERE e."snapshotId" = ${snapshotId}::uuid AND e."resourceType" = ${resourceType}
+              AND e."targetId" = d."ids"[1]
+            LIMIT 1
+          ) entry ON d."n" = 1`;
         for (const row of rows) decided.set(row.o, row);
       }
       return objects.map((candidates, o): IndexedLookup => {
