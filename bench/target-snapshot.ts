@@ -3,7 +3,7 @@
  * taking it (pages are streamed into PostgreSQL, so memory must not grow with the target), then the cost
  * of matching every user through batch lookups.
  *
- *   npx tsx bench/target-snapshot.ts [users=100000] [requestsPerSecond]
+ *   [SNAPSHOT_HEAP_MB=96] npx tsx bench/target-snapshot.ts [users=100000] [requestsPerSecond]
  *
  * This process runs PostgreSQL (embedded) and the Dialpad emulator over HTTPS, seeded in-process; the
  * snapshot is taken by a child process, so its RSS is the snapshot's alone and not the emulator's.
@@ -40,7 +40,9 @@ interface ChildResult {
   listingHttpMs: number;
   verdict: unknown;
   rssBeforeMb: number;
+  /** Sampled every 10 ms during the snapshot; maxRssMb is the kernel's peak for the process until then. */
   peakRssMb: number;
+  maxRssMb: number;
   lookupMs: number;
   lookupUnits: number;
   found: number;
@@ -78,6 +80,7 @@ async function child(input: ChildInput): Promise<ChildResult> {
   const snapshotMs = performance.now() - started;
   clearInterval(sampler);
   peak = Math.max(peak, process.memoryUsage().rss);
+  const heapPeak = process.resourceUsage().maxRSS * 1024;
 
   const index = taken.index as TargetIndex;
   let found = 0;
@@ -99,6 +102,7 @@ async function child(input: ChildInput): Promise<ChildResult> {
     verdict: taken.verdict,
     rssBeforeMb: mb(rssBefore),
     peakRssMb: mb(peak),
+    maxRssMb: mb(heapPeak),
     lookupMs: Math.round(lookupMs),
     lookupUnits: units,
     found,
@@ -112,7 +116,11 @@ async function child(input: ChildInput): Promise<ChildResult> {
   return result;
 }
 
-async function parent(users: number, requestsPerSecond: number | null): Promise<void> {
+async function parent(
+  users: number,
+  requestsPerSecond: number | null,
+  heapLimitMb: number | null,
+): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "snapshot-bench-"));
   fs.chmodSync(dir, 0o755);
   const tls = await ensureSandboxTls(path.join(dir, "tls"));
@@ -155,7 +163,12 @@ async function parent(users: number, requestsPerSecond: number | null): Promise<
     };
     const result = await new Promise<ChildResult>((resolve, reject) => {
       const worker = fork(fileURLToPath(import.meta.url), ["--child"], {
-        execArgv: [...process.execArgv, "--expose-gc"],
+        execArgv: [
+          ...process.execArgv,
+          "--expose-gc",
+          // A cap on the V8 heap shows the listing runs in bounded memory: it would die past it.
+          ...(heapLimitMb ? [`--max-old-space-size=${heapLimitMb}`] : []),
+        ],
         env: { ...process.env, NODE_EXTRA_CA_CERTS: tls.certPath },
       });
       worker.once("message", (message) => resolve(message as ChildResult));
@@ -169,6 +182,7 @@ async function parent(users: number, requestsPerSecond: number | null): Promise<
         {
           users,
           emulatorRateLimit: requestsPerSecond ?? "off",
+          heapLimitMb: heapLimitMb ?? "default",
           emulatorRequests: dialpad.requests.length,
           listingRequests: listing.length,
           throttled: dialpad.requests.filter((request) => request.status === 429).length,
@@ -198,5 +212,6 @@ if (process.argv[2] === "--child") {
 } else {
   const users = Number(process.argv[2] ?? 100_000);
   const rate = process.argv[3] ? Number(process.argv[3]) : null;
-  await parent(users, rate);
+  const heapLimitMb = process.env.SNAPSHOT_HEAP_MB ? Number(process.env.SNAPSHOT_HEAP_MB) : null;
+  await parent(users, rate, heapLimitMb);
 }

@@ -1,6 +1,6 @@
 import type { ScimClient } from "./client";
 import { isScimError } from "./errors";
-import type { ScimResource } from "./schemas";
+import type { ScimListResponse, ScimResource } from "./schemas";
 
 /**
  * Reads every User or Group of the target page by page (RFC 7644 §3.4.2.4) so a cycle can match against
@@ -49,7 +49,10 @@ export interface SnapshotPage {
 export interface ReadTargetSnapshotOptions {
   /** Resources asked for per page; the server may return fewer (Dialpad caps at 100). Default 100. */
   pageSize?: number;
-  /** Receives each page before the next is requested, so the caller can stream it to storage. */
+  /**
+   * Receives each page in order, one at a time, so the caller can stream it to storage; the next page is
+   * already being fetched meanwhile (at most one request in flight).
+   */
   onPage: (page: SnapshotPage) => Promise<void>;
   /** A setting forbids listing the target: no request is sent and the verdict says why. */
   listingDisabled?: boolean;
@@ -85,16 +88,26 @@ export async function readTargetSnapshot(
   }
   const collection = resourceType === "User" ? "/Users" : "/Groups";
 
-  let startIndex = 1;
-  for (;;) {
+  type Fetched = { page: ScimListResponse<ScimResource> } | { error: unknown };
+  const fetchPage = (startIndex: number): Promise<Fetched> => {
     requests += 1;
-    let page: { totalResults: number; startIndex?: number; Resources: ScimResource[] };
-    try {
-      page =
-        resourceType === "User"
-          ? await scim.listUsers({ startIndex, count: pageSize })
-          : await scim.listGroups({ startIndex, count: pageSize, excludeMembers: true });
-    } catch (error) {
+    const request =
+      resourceType === "User"
+        ? scim.listUsers({ startIndex, count: pageSize })
+        : scim.listGroups({ startIndex, count: pageSize, excludeMembers: true });
+    // Settled into a value: a page fetched ahead must not become an unhandled rejection if onPage throws.
+    return request.then(
+      (page) => ({ page }),
+      (error: unknown) => ({ error }),
+    );
+  };
+
+  let startIndex = 1;
+  let next = fetchPage(startIndex);
+  for (;;) {
+    const fetched = await next;
+    if ("error" in fetched) {
+      const error = fetched.error;
       if (isScimError(error) && !error.retryable && error.status !== 401) {
         return unreliable(
           "ListingRefused",
@@ -105,6 +118,7 @@ export async function readTargetSnapshot(
       }
       throw error;
     }
+    const page = fetched.page;
     if (expectedTotal === null) expectedTotal = page.totalResults;
     else if (page.totalResults !== expectedTotal) {
       return unreliable(
@@ -127,9 +141,13 @@ export async function readTargetSnapshot(
     }
     pages += 1;
     for (const resource of page.Resources) seen.add(resource.id);
+    const following = startIndex + page.Resources.length;
+    const more = following <= expectedTotal;
+    // The next page is asked for while this one is stored, so a page costs the slower of the two, not both.
+    if (more) next = fetchPage(following);
     await options.onPage({ startIndex, resources: page.Resources, totalResults: expectedTotal });
-    startIndex += page.Resources.length;
-    if (startIndex > expectedTotal) break;
+    if (!more) break;
+    startIndex = following;
   }
 
   if (seen.size !== expectedTotal) {

@@ -53,7 +53,7 @@ export interface TakeTargetSnapshotOptions {
   /** The connection's setting: do not list the target (the snapshot is recorded as unreliable). */
   listingDisabled?: boolean;
   /**
-   * After each page is stored, before the next is asked for: a 100,000-user listing is 1,000 requests,
+   * After each page is stored (the next one is already being fetched): a 100,000-user listing is 1,000 requests,
    * so the planner can report progress and honour Stop (throw to abandon the listing).
    */
   onProgress?: (progress: { resourcesRead: number; totalResults: number }) => Promise<void>;
