@@ -21,8 +21,10 @@
  *    that object only.
  * 4. After each successful create, `recordCreated(resource)`, so a second object with the same userName in
  *    the same cycle matches the new user instead of being created twice.
- * 5. Objects with a link: `targetIdsMissing(linkedIds)` names the links whose Dialpad object is gone
- *    (deleted in Dialpad since the last cycle); the others need no GET by id to exist.
+ * 5. Objects with a link: `targetIdsMissing(linkedIds)` names, in one query, the links whose Dialpad
+ *    object is gone (deleted in Dialpad since the last cycle: re-match or recreate them). The linked
+ *    resource itself, as listed, is `lookup([[{ targetAttribute: "id", value: link.targetId }]])`, which
+ *    saves the GET by id before a PATCH.
  * 6. `pruneTargetSnapshots` after the cycle ends (keep none, or the last one for diagnosis).
  *
  * A reliable snapshot is still a picture of one moment: a user created in Dialpad by someone else after
