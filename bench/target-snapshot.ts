@@ -186,6 +186,8 @@ async function parent(
           emulatorRequests: dialpad.requests.length,
           listingRequests: listing.length,
           throttled: dialpad.requests.filter((request) => request.status === 429).length,
+          // The emulator's own time answering the listing (arrival to response written).
+          emulatorServerMs: Math.round(listing.reduce((sum, request) => sum + request.durationMs, 0)),
           ...result,
         },
         null,

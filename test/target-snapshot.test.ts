@@ -147,7 +147,7 @@ describe("a snapshot of 1,250 users and 30 groups", () => {
     ).toBe(USERS / 10);
   });
 
-  test("every user is found by userName and work e-mail in another case, and by its exact externalId", async () => {
+  test("every user is found by userName and work e-mail in another case, and by its exact externalId and id", async () => {
     const byUserName = await lookupAll(
       users,
       userIds.map((_, i) => [{ targetAttribute: "userName", value: userNameOf(i).toUpperCase() }]),
@@ -162,10 +162,16 @@ describe("a snapshot of 1,250 users and 30 groups", () => {
       users,
       userIds.map((_, i) => [{ targetAttribute: "externalId", value: externalIdOf(i) }]),
     );
+    // What a linked object reads instead of a GET by id.
+    const byId = await lookupAll(
+      users,
+      userIds.map((id) => [{ targetAttribute: "id", value: id }]),
+    );
     for (const [results, attribute] of [
       [byUserName, "userName"],
       [byEmail, 'emails[type eq "work"].value'],
       [byExternalId, "externalId"],
+      [byId, "id"],
     ] as const) {
       expect(
         results.map((result) => (result.status === "found" ? result.resource.id : result.status)),
