@@ -38,6 +38,8 @@ interface ChildResult {
   snapshotMs: number;
   /** Of snapshotMs: waiting for the emulator's answers; the rest is PostgreSQL and parsing. */
   listingHttpMs: number;
+  /** CPU time of the snapshot process during the snapshot (parsing, keys, JSON for PostgreSQL). */
+  cpuMs: number;
   verdict: unknown;
   rssBeforeMb: number;
   /** Sampled every 10 ms during the snapshot; maxRssMb is the kernel's peak for the process until then. */
@@ -72,12 +74,14 @@ async function child(input: ChildInput): Promise<ChildResult> {
     peak = Math.max(peak, process.memoryUsage().rss);
   }, 10);
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const taken = await takeTargetSnapshot(db, scim, {
     connectionId: input.connectionId,
     cycleId: null,
     resourceType: "User",
   });
   const snapshotMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
   clearInterval(sampler);
   peak = Math.max(peak, process.memoryUsage().rss);
   const heapPeak = process.resourceUsage().maxRSS * 1024;
@@ -99,6 +103,7 @@ async function child(input: ChildInput): Promise<ChildResult> {
   const result = {
     snapshotMs: Math.round(snapshotMs),
     listingHttpMs: Math.round(httpMs),
+    cpuMs: Math.round((cpu.user + cpu.system) / 1000),
     verdict: taken.verdict,
     rssBeforeMb: mb(rssBefore),
     peakRssMb: mb(peak),
