@@ -159,7 +159,7 @@ export async function openTargetIndex(
   return targetIndex(db, row.id, row.resourceType === "Group" ? "Group" : "User");
 }
 
-/** Deletes the connection's snapshots except `keep`. */
+/** Deletes the connection's snapshots except `keep`; a running cycle's snapshot must be in `keep`. */
 export async function pruneTargetSnapshots(
   db: PrismaClient,
   connectionId: string,
