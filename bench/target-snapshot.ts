@@ -45,6 +45,8 @@ interface ChildResult {
   /** Sampled every 10 ms during the snapshot; maxRssMb is the kernel's peak for the process until then. */
   peakRssMb: number;
   maxRssMb: number;
+  heapBeforeMb: number;
+  heapRetainedMb: number;
   lookupMs: number;
   lookupUnits: number;
   found: number;
@@ -69,6 +71,7 @@ async function child(input: ChildInput): Promise<ChildResult> {
   });
   global.gc?.();
   const rssBefore = process.memoryUsage().rss;
+  const heapBefore = process.memoryUsage().heapUsed;
   let peak = rssBefore;
   const sampler = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage().rss);
@@ -85,6 +88,9 @@ async function child(input: ChildInput): Promise<ChildResult> {
   clearInterval(sampler);
   peak = Math.max(peak, process.memoryUsage().rss);
   const heapPeak = process.resourceUsage().maxRSS * 1024;
+  // What the listing left behind (the verdict's id set is gone with it): garbage is not growth.
+  global.gc?.();
+  const heapRetained = process.memoryUsage().heapUsed - heapBefore;
 
   const index = taken.index as TargetIndex;
   let found = 0;
@@ -108,6 +114,8 @@ async function child(input: ChildInput): Promise<ChildResult> {
     rssBeforeMb: mb(rssBefore),
     peakRssMb: mb(peak),
     maxRssMb: mb(heapPeak),
+    heapBeforeMb: mb(heapBefore),
+    heapRetainedMb: mb(heapRetained),
     lookupMs: Math.round(lookupMs),
     lookupUnits: units,
     found,
