@@ -109,6 +109,8 @@ export interface ScimClient {
   getSchemas(): Promise<ScimListResponse<ScimSchemaDefinition>>;
   getResourceTypes(): Promise<ScimListResponse<ScimResourceType>>;
   listUsers(options?: ListUsersOptions): Promise<ScimListResponse<ScimUser>>;
+  /** One page of every group; members are left out unless `excludeMembers` is false. */
+  listGroups(options?: ListUsersOptions & GroupReadOptions): Promise<ScimListResponse<ScimGroup>>;
 }
 
 type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -637,6 +639,17 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
         },
         scimUserSchema,
         "users",
+      ),
+    listGroups: ({ excludeMembers = true, ...page } = {}) =>
+      list(
+        {
+          method: "GET",
+          path: "/Groups",
+          query: { ...membersQuery({ excludeMembers }), startIndex: page.startIndex, count: page.count },
+          kind: "collection",
+        },
+        scimGroupSchema,
+        "groups",
       ),
   };
 }

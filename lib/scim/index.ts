@@ -28,5 +28,13 @@ export {
 } from "./errors";
 export { and, eq, type ScimFilter, type ScimFilterValue } from "./filter";
 export { unlimited, type RequestLimiter } from "./limiter";
+export {
+  readTargetSnapshot,
+  type ReadTargetSnapshotOptions,
+  type SnapshotPage,
+  type SnapshotResourceType,
+  type SnapshotUnreliableReason,
+  type SnapshotVerdict,
+} from "./snapshot-reader";
 export { parseRetryAfter, type RetryPolicy } from "../net/retry";
 export * from "./schemas";

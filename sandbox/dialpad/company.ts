@@ -54,6 +54,9 @@ export interface ListQuery {
   count?: number;
 }
 
+/** "created": insertion order (stable); "lastModified": order of last change, as some servers list. */
+export type ListOrder = "created" | "lastModified";
+
 export interface CompanyOptions {
   offices?: string[];
   now?: () => Date;
@@ -128,6 +131,8 @@ function removeFrom(index: IndexMap, key: string, id: string): void {
 export class DialpadCompany {
   readonly offices: readonly DialpadOffice[];
   baseUrl: string;
+  /** Order of unfiltered listings; see ListOrder. */
+  listOrder: ListOrder = "created";
   private readonly now: () => Date;
 
   private readonly usersById = new Map<string, DialpadUser>();
@@ -333,6 +338,13 @@ export class DialpadCompany {
     this.groupsOfUser.delete(id);
   }
 
+  private inListOrder<T extends { lastModified: Date }>(resources: Map<string, T>): Iterable<T> {
+    // A stable sort: equal times keep creation order.
+    return this.listOrder === "lastModified"
+      ? [...resources.values()].sort(byLastModified)
+      : resources.values();
+  }
+
   listUsers(query: ListQuery): ListResult<DialpadUser> {
     let candidates: Iterable<DialpadUser>;
     let total: number;
@@ -342,7 +354,7 @@ export class DialpadCompany {
       candidates = found;
       total = found.length;
     } else {
-      candidates = this.usersById.values();
+      candidates = this.inListOrder(this.usersById);
       total = this.usersById.size;
     }
     return page(candidates, total, query);
@@ -605,7 +617,7 @@ export class DialpadCompany {
   }
 
   listGroups(query: ListQuery): ListResult<DialpadGroup> {
-    if (!query.filter) return page(this.groupsById.values(), this.groupsById.size, query);
+    if (!query.filter) return page(this.inListOrder(this.groupsById), this.groupsById.size, query);
     const filter = parseFilter(query.filter);
     let ids: Iterable<string> | undefined;
     for (const { path, value } of conjuncts(filter)) {
@@ -865,6 +877,10 @@ function validateUser(attributes: JsonObject): LicenseType {
     );
   }
   return match;
+}
+
+function byLastModified<T extends { lastModified: Date }>(a: T, b: T): number {
+  return a.lastModified.getTime() - b.lastModified.getTime();
 }
 
 function page<T>(items: Iterable<T>, total: number, query: ListQuery): ListResult<T> {

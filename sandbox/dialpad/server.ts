@@ -3,7 +3,7 @@ import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerRespon
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
-import { DialpadCompany, type ListQuery, type ListResult } from "./company";
+import { DialpadCompany, type ListOrder, type ListQuery, type ListResult } from "./company";
 import { badRequest, ScimError, scimErrorBody } from "./errors";
 import { renderCompanyPage } from "./html";
 import { isObject, type Json, type JsonObject } from "./json";
@@ -46,6 +46,10 @@ export type EmulatorKnobs = Partial<Pick<DialpadEmulatorOptions, "rateLimit" | "
   refuseAttributes?: string[];
   /** Leave the refused attributes out of /Schemas too, as a server that does not support them would. */
   hideRefusedAttributes?: boolean;
+  /** "lastModified": listings come in order of last change, so an update during a listing moves a user. */
+  listOrder?: ListOrder;
+  /** GET /Users or /Groups without a filter answers 400 tooMany, as servers that refuse full listings do. */
+  refuseUnfilteredLists?: boolean;
 };
 
 export interface RunningDialpadEmulator {
@@ -84,6 +88,8 @@ const ZKnobs = z
     burst5xx: z.number().int().min(0).optional(),
     refuseAttributes: z.array(z.string().trim().min(1)).optional(),
     hideRefusedAttributes: z.boolean().optional(),
+    listOrder: z.enum(["created", "lastModified"]).optional(),
+    refuseUnfilteredLists: z.boolean().optional(),
   })
   .strict();
 
@@ -118,6 +124,7 @@ export async function startDialpadEmulator(
   let burst5xx = 0;
   let refused = new RefusedAttributes([]);
   let hideRefused = false;
+  let refuseUnfilteredLists = false;
 
   function configure(knobs: EmulatorKnobs): void {
     const parsed = ZKnobs.parse(knobs);
@@ -130,6 +137,8 @@ export async function startDialpadEmulator(
     if (parsed.burst5xx !== undefined) burst5xx = parsed.burst5xx;
     if (parsed.refuseAttributes !== undefined) refused = new RefusedAttributes(parsed.refuseAttributes);
     if (parsed.hideRefusedAttributes !== undefined) hideRefused = parsed.hideRefusedAttributes;
+    if (parsed.listOrder !== undefined) company.listOrder = parsed.listOrder;
+    if (parsed.refuseUnfilteredLists !== undefined) refuseUnfilteredLists = parsed.refuseUnfilteredLists;
   }
   configure({
     ...(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {}),
@@ -143,6 +152,8 @@ export async function startDialpadEmulator(
     burst5xxRemaining: burst5xx,
     refuseAttributes: refused.names,
     hideRefusedAttributes: hideRefused,
+    listOrder: company.listOrder,
+    refuseUnfilteredLists,
   });
 
   function record(entry: ScimRequestRecord): void {
@@ -323,6 +334,9 @@ export async function startDialpadEmulator(
     const toScim = (id: string, projection: Projection): JsonObject =>
       isUser ? c.toScimUser(c.getUser(id), projection) : c.toScimGroup(c.getGroup(id), projection);
     const list = (query: ListQuery, projection: Projection): Result => {
+      if (refuseUnfilteredLists && !query.filter) {
+        throw badRequest("tooMany", "Listing every resource is not supported; use a filter");
+      }
       const result: ListResult<{ id: string }> = isUser ? c.listUsers(query) : c.listGroups(query);
       const resources = result.resources.map((r) => render(toScim(r.id, projection), projection));
       return { status: 200, body: listResponse(resources, result.totalResults, result.startIndex) };
