@@ -38,6 +38,7 @@ import { MEMBERSHIP_LINK_TYPE, prismaCycleStore, toHeldRecord, writerFor, type W
 import { loadMappingConfig } from "./mappings";
 import { graphClientFor, scimClientFor } from "./peers";
 import { savePreviewPlan } from "./preview-store";
+import { pruneTargetSnapshots, takeTargetSnapshot } from "./target-snapshot-store";
 
 /**
  * The provisioning cycle as a service: a "provisioning-cycle" job imports and plans a cycle
@@ -168,7 +169,10 @@ export async function runProvisioningCycle(
 ): Promise<CycleSummary> {
   const now = options.now ?? (() => new Date());
   const connection = await getConnection(db, input.connectionId);
-  const type = connection.usersDeltaLink || connection.groupsDeltaLink ? "incremental" : "initial";
+  // A preview and its apply read and verify everything, as a full cycle does: an admin reviewing a plan
+  // must see what Dialpad really holds (deleted or changed there), not what the links remember.
+  const full = input.previewId !== undefined || input.approved !== undefined;
+  const type = !full && (connection.usersDeltaLink || connection.groupsDeltaLink) ? "incremental" : "initial";
   const begun = await beginCycle(db, {
     connectionId: connection.id,
     // A cycle started outside a job (tests, scripts) still needs an owner id for the Cycle row.
@@ -205,10 +209,13 @@ export async function runProvisioningCycle(
 
   let outcome: CycleOutcome;
   try {
+    const scim = await cycleScimClient(db, connection, box, options);
     outcome = await runCycle({
       graph: graphClientFor(connection, box),
-      scim: await cycleScimClient(db, connection, box, options),
+      scim,
       store,
+      listTarget: (objectType) =>
+        listTargetForMatching(db, scim, connection.id, cycle.id, objectType, options),
       users: {
         enabled: config.users.enabled,
         engine: mappingEngineFor(config, "User"),
@@ -296,6 +303,11 @@ export async function runProvisioningCycle(
       lease: options.lease,
     });
     throw error;
+  } finally {
+    // The listing served this planning only; what the units execute was decided from it already.
+    await pruneTargetSnapshots(db, connection.id).catch((error: unknown) =>
+      options.log?.warn({ err: String(error) }, "removing the cycle's Dialpad listing failed"),
+    );
   }
 
   if (input.dryRun && input.previewId) {
@@ -403,6 +415,41 @@ export async function runProvisioningCycle(
     counts: outcome.counts,
     quarantine: concluded.quarantine,
   };
+}
+
+/**
+ * An initial cycle's listing of Dialpad (lib/server/target-snapshot-store.ts), with the linked objects
+ * whose Dialpad resource is gone: matched against in one query per page of objects instead of a
+ * request each. Null when the listing is not trustworthy; the cycle then matches with queries.
+ */
+async function listTargetForMatching(
+  db: PrismaClient,
+  scim: ScimClient,
+  connectionId: string,
+  cycleId: string,
+  objectType: "User" | "Group",
+  options: RunCycleOptions,
+) {
+  const taken = await takeTargetSnapshot(db, scim, {
+    connectionId,
+    cycleId,
+    resourceType: objectType,
+    // A listing of 100,000 users is 1,000 requests: stop it when the attempt may have lost its lease.
+    onProgress: async () => options.lease?.assertHeld(),
+  });
+  if (!taken.index) {
+    options.log?.info(
+      { objectType, verdict: taken.verdict },
+      "Dialpad's listing is not trustworthy; matching with one query per object",
+    );
+    return null;
+  }
+  const linked = await db.objectLink.findMany({
+    where: { connectionId, objectType },
+    select: { targetId: true },
+  });
+  const missing = await taken.index.targetIdsMissing(linked.map((link) => link.targetId));
+  return { index: taken.index, missingTargetIds: new Set(missing) };
 }
 
 /**

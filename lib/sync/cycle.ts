@@ -27,7 +27,14 @@ import type { ObjectLinkRecord, ObjectMappingEngine } from "./ports";
 import { restrictMembershipsToApproved, restrictToApproved } from "./preview";
 import { graphGroupSelectFor, graphSelectFor } from "./source";
 
-import { asQuarantine, decideObject, graphOrQuarantine, NO_ENTITLEMENT, toCandidate } from "./decide";
+import {
+  asQuarantine,
+  decideObjects,
+  graphOrQuarantine,
+  NO_ENTITLEMENT,
+  toCandidate,
+  type DecisionContext,
+} from "./decide";
 import {
   emptyCounts,
   executeMembership,
@@ -35,8 +42,6 @@ import {
   groupedMemberships,
   linkKey,
   logBase,
-  LOOKUP_CONCURRENCY,
-  mapWithConcurrency,
   type CycleCounts,
   type DeferredReferences,
 } from "./execute";
@@ -51,12 +56,20 @@ export interface ObjectSettings {
   enabled: boolean;
   engine: ObjectMappingEngine;
   actions: { create: boolean; update: boolean; delete: boolean };
+  /** A listing of Dialpad taken for this cycle: objects are matched against it (lib/sync/decide.ts). */
+  target?: DecisionContext["target"];
 }
 
 export interface CycleEngineContext {
   graph: GraphClient;
   scim: ScimClient;
   store: CycleStore;
+  /**
+   * Lists Dialpad's users or groups for an initial cycle, so objects are matched against the listing
+   * (one request per 100 objects) instead of a filter query each; null when the listing cannot be
+   * trusted, and then matching falls back to queries.
+   */
+  listTarget?: (objectType: ObjectType) => Promise<DecisionContext["target"] | null>;
   users: ObjectSettings;
   /** The group engine must leave references out (members are the references phase's job). */
   groups: ObjectSettings & { provisionMembers: boolean };
@@ -238,15 +251,20 @@ export async function runCycle(context: CycleEngineContext): Promise<CycleOutcom
       // The Dialpad reads are independent, so a few run at once: one at a time, an initial cycle of
       // 100,000 users spends most of its planning waiting on the target's latency. The request limiter
       // still paces them.
-      const decisions = await mapWithConcurrency(chunk, LOOKUP_CONCURRENCY, (candidate) =>
-        decideObject(candidate, links.get(linkKey(objectType, candidate.sourceId)) ?? null, {
+      const decisions = await decideObjects(
+        chunk.map((candidate) => ({
+          candidate,
+          link: links.get(linkKey(objectType, candidate.sourceId)) ?? null,
+        })),
+        {
           objectType,
           engine: settings.engine,
           actions: settings.actions,
           cycleType,
           now: now().toISOString(),
           scim,
-        }),
+          ...(settings.target ? { target: settings.target } : {}),
+        },
       );
       for (const { evaluation, operation } of decisions) {
         if (evaluation.inScope) counts.countEntitled += 1;
@@ -256,8 +274,30 @@ export async function runCycle(context: CycleEngineContext): Promise<CycleOutcom
     }
     return operations;
   };
-  const userPlan = await planFor(userCandidates, context.users, "User");
-  const groupPlan = await planFor(groupCandidates, context.groups, "Group");
+  const listed = async (objectType: ObjectType, candidates: number) => {
+    if (cycleType !== "initial" || !context.listTarget || candidates === 0) return undefined;
+    try {
+      return (await context.listTarget(objectType)) ?? undefined;
+    } catch (error) {
+      const quarantine = asQuarantine(error);
+      if (quarantine) throw quarantine;
+      context.log?.warn(
+        { objectType, err: error instanceof Error ? error.message : String(error) },
+        "listing Dialpad failed; matching with one query per object",
+      );
+      return undefined;
+    }
+  };
+  const userPlan = await planFor(
+    userCandidates,
+    { ...context.users, target: await listed("User", userCandidates.length) },
+    "User",
+  );
+  const groupPlan = await planFor(
+    groupCandidates,
+    { ...context.groups, target: await listed("Group", groupCandidates.length) },
+    "Group",
+  );
   let plan = [...userPlan, ...groupPlan].map((entry) => entry.operation);
   // Not applied (not in the approved preview): such a user keeps the membership state of its link.
   const notApproved = new Set<string>();

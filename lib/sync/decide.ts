@@ -13,7 +13,9 @@ import {
   type TargetLookup,
 } from "./plan";
 import type { ObjectLinkRecord } from "./ports";
+import { LOOKUP_CONCURRENCY, mapWithConcurrency } from "./concurrency";
 import { toEntraGroup, toEntraUser } from "./source";
+import type { IndexedLookup, MatchingCandidate, TargetIndex } from "./target-index";
 
 /*
  * Deciding about one object, shared by every path that provisions (cycle planning, on demand, Why?,
@@ -180,22 +182,123 @@ export interface ObjectDecision {
   operation: PlannedOperation;
 }
 
+export interface DecisionContext extends PlanContext {
+  scim: ScimClient;
+  /** Read Dialpad even when the link says nothing changed (on demand, Why?, replay). */
+  verifyTarget?: boolean;
+  /**
+   * A listing of Dialpad taken at the start of the cycle (lib/sync/target-index.ts): matches and linked
+   * resources are read from it in one query per batch instead of a request per object.
+   */
+  target?: {
+    index: TargetIndex;
+    /** Linked target ids the listing does not hold: the linked resource was deleted in Dialpad. */
+    missingTargetIds: ReadonlySet<string>;
+  };
+}
+
 /**
- * The one decision path for an object, whoever asks (a cycle, on demand, Why?, replay): scope from its
- * entitlement and the scoping filter, a read of Dialpad when the link cannot decide (always, when
- * `verifyTarget`), and the planned operation. Throws QuarantineException when the credentials are
- * unusable; every other failure is a planned "fail".
+ * The one decision path for objects, whoever asks (a cycle, on demand, Why?, replay): scope from the
+ * entitlement and the scoping filter, a read of Dialpad when the link cannot decide, and the planned
+ * operation. Reads go to the cycle's target listing when there is one, else one request each, a few at
+ * once. Throws QuarantineException when the credentials are unusable; every other failure is a "fail".
  */
+export async function decideObjects(
+  objects: readonly { candidate: SourceCandidate; link: ObjectLinkRecord | null }[],
+  context: DecisionContext,
+): Promise<ObjectDecision[]> {
+  const { target } = context;
+  const evaluations = objects.map(({ candidate, link }) =>
+    evaluateCandidate(candidate, link, context.engine, {
+      // A link whose resource is gone from Dialpad cannot vouch for "nothing changed".
+      verifyTarget:
+        (context.verifyTarget ?? false) ||
+        (link !== null && target?.missingTargetIds.has(link.targetId) === true),
+    }),
+  );
+  const lookups: (TargetLookup | null)[] = evaluations.map(() => null);
+  const viaRequests: number[] = [];
+  if (target) {
+    const asked = evaluations.flatMap((evaluation, index) => (evaluation.lookup ? [index] : []));
+    const answers = await target.index.lookup(
+      asked.map((index) => snapshotCandidates(evaluations[index]!.lookup!, target.missingTargetIds)),
+    );
+    for (const [position, index] of asked.entries()) {
+      const lookup = fromSnapshot(evaluations[index]!.lookup!, answers[position]!, target.missingTargetIds);
+      if (lookup) lookups[index] = lookup;
+      else viaRequests.push(index);
+    }
+  } else {
+    for (const [index, evaluation] of evaluations.entries()) if (evaluation.lookup) viaRequests.push(index);
+  }
+  await mapWithConcurrency(viaRequests, LOOKUP_CONCURRENCY, async (index) => {
+    lookups[index] = await resolveTarget(
+      context.scim,
+      objects[index]!.candidate.objectType,
+      evaluations[index]!.lookup!,
+    );
+  });
+  return evaluations.map((evaluation, index) => ({
+    evaluation,
+    lookup: lookups[index] ?? null,
+    operation: planObject(evaluation, lookups[index] ?? null, context),
+  }));
+}
+
+/** One object's decision (on demand, Why?, replay). */
 export async function decideObject(
   candidate: SourceCandidate,
   link: ObjectLinkRecord | null,
-  context: PlanContext & { scim: ScimClient; verifyTarget?: boolean },
+  context: DecisionContext,
 ): Promise<ObjectDecision> {
-  const evaluation = evaluateCandidate(candidate, link, context.engine, {
-    verifyTarget: context.verifyTarget ?? false,
-  });
-  const lookup = evaluation.lookup
-    ? await resolveTarget(context.scim, candidate.objectType, evaluation.lookup)
-    : null;
-  return { evaluation, lookup, operation: planObject(evaluation, lookup, context) };
+  const [decision] = await decideObjects([{ candidate, link }], context);
+  return decision!;
+}
+
+/** What to ask the listing: the linked id first (unless it is known gone), then the matching attributes. */
+function snapshotCandidates(lookup: LookupRequest, missing: ReadonlySet<string>): MatchingCandidate[] {
+  const linked =
+    lookup.by === "id" && !missing.has(lookup.targetId)
+      ? [{ targetAttribute: "id", value: lookup.targetId }]
+      : [];
+  return [...linked, ...lookup.matching];
+}
+
+/** The listing's answer as a TargetLookup; null when only a request can answer (an unindexed attribute). */
+function fromSnapshot(
+  lookup: LookupRequest,
+  answer: IndexedLookup,
+  missing: ReadonlySet<string>,
+): TargetLookup | null {
+  const linkedGone = lookup.by === "id" && missing.has(lookup.targetId);
+  switch (answer.status) {
+    case "found": {
+      const byLink = lookup.by === "id" && answer.resource.id === lookup.targetId;
+      return {
+        status: "found",
+        resource: answer.resource,
+        matchedBy: byLink ? `linked id ${lookup.targetId}` : answer.matchedBy,
+        ...(linkedGone ? { relinked: true } : {}),
+      };
+    }
+    case "absent":
+      return {
+        status: "absent",
+        tried: lookup.matching.map((m) => `${m.targetAttribute} = ${m.value}`),
+        linkedGone,
+      };
+    case "ambiguous":
+      return {
+        status: "failed",
+        error: {
+          errorCode: "DuplicateTargetEntries",
+          errorCategory: "nonServiceFailure",
+          reason: `More than one Dialpad resource matches ${answer.matchedBy} (${answer.targetIds.length} found), so the object cannot be matched.`,
+          recommendedAction:
+            "Remove the duplicate in Dialpad, or change the matching attributes in Mappings.",
+        },
+      };
+    case "unindexed":
+      return null;
+  }
 }

@@ -10,6 +10,7 @@ import {
   type PlannedOperation,
 } from "./plan";
 import type { ObjectLinkRecord } from "./ports";
+import { mapWithConcurrency } from "./concurrency";
 import { asQuarantine } from "./decide";
 
 /*
@@ -68,8 +69,6 @@ export function emptyCounts(): CycleCounts {
 
 export const linkKey = (objectType: ObjectType, sourceId: string) => `${objectType}:${sourceId}`;
 
-/** Target reads a planner keeps in flight at once. */
-export const LOOKUP_CONCURRENCY = 32;
 /** Objects a cycle unit provisions at once. */
 const UNIT_CONCURRENCY = 4;
 
@@ -79,30 +78,6 @@ const UNIT_CONCURRENCY = 4;
  * what an admin perceives as "stopped after the current object".
  */
 const STOP_CHECK_INTERVAL_MS = 200;
-
-/** Runs `work` over `items` with at most `limit` in flight; results keep the items' order. */
-export async function mapWithConcurrency<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const index = next++;
-      try {
-        results[index] = await work(items[index]!);
-      } catch (error) {
-        // A quarantine condition: the other lanes start nothing more.
-        next = items.length;
-        throw error;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return results;
-}
 
 export function logBase(
   operation: PlannedOperation,
