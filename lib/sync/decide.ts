@@ -171,6 +171,7 @@ export async function resolveTarget(
         reason: described.reason,
         recommendedAction: described.recommendedAction,
       },
+      request: isScimError(error) ? `${error.request.method} ${error.request.url}` : undefined,
     };
   }
 }

@@ -101,6 +101,22 @@ const EXPORT_STEP: Record<string, string> = {
   delete: "EntryExportDelete",
 };
 
+/** The export step says what was done, in the past tense, as Entra's on-demand view does. */
+const DONE: Record<string, string> = {
+  create: "Created",
+  update: "Updated",
+  disable: "Disabled",
+  delete: "Deleted",
+};
+
+/** A disable or delete also says why (the earlier steps do not); a create or update does. */
+function doneDescription(operation: PlannedOperation, targetId: string | null): string {
+  const noun = operation.objectType === "User" ? "user" : "group";
+  const done = `${DONE[operation.kind] ?? operation.action} the ${noun} in Dialpad${targetId ? ` (id ${targetId})` : ""}`;
+  if (operation.kind !== "disable" && operation.kind !== "delete") return done;
+  return `${done}: ${operation.reason.charAt(0).toLowerCase()}${operation.reason.slice(1)}`;
+}
+
 export interface ExecutionPorts {
   scim: ScimClient;
   store: CycleStore;
@@ -273,7 +289,7 @@ export async function executeOperation(
         name: EXPORT_STEP[operation.kind] ?? "EntryExport",
         type: "Export",
         status: "success",
-        description: `${operation.reason}: ${operation.action.toLowerCase()} in Dialpad${targetId ? ` (id ${targetId})` : ""}`,
+        description: doneDescription(operation, targetId),
         details: Object.fromEntries(
           operation.modifiedProperties.map((property) => [property.displayName, property.newValue]),
         ),

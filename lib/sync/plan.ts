@@ -65,7 +65,12 @@ export type TargetLookup =
       relinked?: boolean;
     }
   | { status: "absent"; tried: string[]; linkedGone?: boolean }
-  | { status: "failed"; error: Omit<StatusInfo, "status"> };
+  | {
+      status: "failed";
+      error: Omit<StatusInfo, "status">;
+      /** The Dialpad request that failed ("GET https://…"), when a request failed. */
+      request?: string;
+    };
 
 export interface Evaluation {
   candidate: SourceCandidate;
@@ -288,7 +293,9 @@ export function planObject(
       kind: "fail",
       action: link ? "Update" : "Create",
       targetId: link?.targetId ?? null,
-      reason: lookup.error.reason ?? `Could not look the ${noun} up in Dialpad`,
+      reason: lookup.request
+        ? `The request to Dialpad failed (${lookup.request})`
+        : (lookup.error.reason ?? `Could not look the ${noun} up in Dialpad`),
       modifiedProperties: [],
       statusInfo: lookup.error,
       log: true,
