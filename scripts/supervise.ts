@@ -105,7 +105,8 @@ export class Supervisor {
       const upMs = Date.now() - startedAt;
       if (upMs >= policy.resetAfterMs) inARow = 0;
       let cause: Record<string, unknown> = { code: exit.code, signal: exit.signal, upSeconds: upMs / 1000 };
-      let message = `${unit.name} exited (${exit.signal ?? `code ${exit.code}`})`;
+      const how = exit.signal ?? (exit.code === null ? undefined : `code ${exit.code}`);
+      let message = `${unit.name} exited${how ? ` (${how})` : ""}`;
       for (;;) {
         const now = Date.now();
         restartTimes.push(now);
