@@ -240,13 +240,15 @@ test("a killed worker is restarted within seconds while the console keeps answer
     10_000,
     "a new worker to register",
   );
-  expect(Date.now() - killedAt).toBeLessThan(10_000);
+  const workerBackMs = Date.now() - killedAt;
+  expect(workerBackMs).toBeLessThan(10_000);
   expect(childPid("worker-1")).toBe(replacement.pid);
   // A few more seconds of the console answering with the new worker in place.
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   watching = false;
   await watcher;
 
+  console.log(`worker back in ${workerBackMs} ms; health during it: ${healthStatuses.length} × 200`);
   expect(healthStatuses.length).toBeGreaterThan(5);
   expect(healthStatuses.every((status) => status === 200)).toBe(true);
   expect(launcher.exitCode).toBeNull();
@@ -279,6 +281,9 @@ test("while PostgreSQL is frozen, health and the API answer 503 promptly and rec
     const later = await health();
     expect(later.status).toBe(503);
     expect(later.ms).toBeLessThan(2_000);
+    console.log(
+      `frozen: health 503 in ${probe.ms} ms (after 10 s: ${later.ms} ms), API 503 in ${call.ms} ms`,
+    );
   } finally {
     signalAll(frozen, "SIGCONT");
   }
@@ -289,6 +294,7 @@ test("while PostgreSQL is frozen, health and the API answer 503 promptly and rec
     "health to recover",
   );
   expect(back - frozenAt).toBeLessThan(30_000);
+  console.log(`thawed: health 200 again ${back - frozenAt} ms after the freeze began`);
   await waitUntil(
     async () => ((await listConnections()).status === 200 ? true : undefined),
     15_000,
@@ -319,6 +325,7 @@ test("a killed PostgreSQL is restarted by the launcher and the service answers a
     30_000,
     "health to recover",
   );
+  console.log(`postgres killed: health 200 again after ${Date.now() - killedAt} ms`);
   const call = await waitUntil(
     async () => {
       const answer = await listConnections();
@@ -346,4 +353,44 @@ test("a killed PostgreSQL is restarted by the launcher and the service answers a
     "the worker to heart-beat into the restarted database",
   );
   expect(launcher.exitCode).toBeNull();
+});
+
+test("a killed web server is restarted and the console answers again", async () => {
+  const victim = childPid("web");
+  expect(victim).toBeDefined();
+  const killedAt = Date.now();
+  process.kill(victim!, "SIGKILL");
+  await waitUntil(
+    async () => {
+      const web = childPid("web");
+      return web !== undefined && web !== victim && (await health()).status === 200 ? true : undefined;
+    },
+    60_000,
+    "the console to answer again",
+  );
+  console.log(`web killed: console answering again after ${Date.now() - killedAt} ms`);
+  expect((await listConnections()).status).toBe(200);
+  expect(launcher.exitCode).toBeNull();
+  expect(
+    launcherEvents()
+      .filter((entry) => entry.child === "web")
+      .map((entry) => entry.msg),
+  ).toEqual(["web exited (SIGKILL); restarting in 1 s", "web restarted"]);
+});
+
+test("the launcher's own stop is final: one SIGINT stops everything and nothing is restarted", async () => {
+  const eventsBefore = launcherEvents().length;
+  launcher.kill("SIGINT");
+  await waitUntil(
+    async () => (launcher.exitCode !== null ? true : undefined),
+    60_000,
+    "the launcher to stop",
+  );
+  expect(launcher.exitCode).toBe(0);
+  expect(launcherEvents().slice(eventsBefore)).toEqual([]);
+  await waitUntil(
+    async () => (processesUsing().length === 0 ? true : undefined),
+    10_000,
+    "every process to exit",
+  );
 });
