@@ -353,6 +353,9 @@ test("a killed PostgreSQL is restarted by the launcher and the service answers a
     "the worker to heart-beat into the restarted database",
   );
   expect(launcher.exitCode).toBeNull();
+  // Reconnected, not restarted: the only worker events are the first test's, and the web never exited.
+  expect(launcherEvents().filter((entry) => entry.child === "worker-1")).toHaveLength(2);
+  expect(launcherEvents().filter((entry) => entry.child === "web")).toEqual([]);
 });
 
 test("a killed web server is restarted and the console answers again", async () => {
