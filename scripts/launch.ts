@@ -56,6 +56,7 @@ async function main(): Promise<void> {
     if (shuttingDown) return;
     shuttingDown = true;
     say("stopping…");
+    supervisor.endRestarts();
     // Children first (workers release their jobs), then PostgreSQL.
     await Promise.all(childNames.map((name) => supervisor.stop(name)));
     await supervisor.stop("postgres");

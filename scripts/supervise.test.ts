@@ -135,6 +135,31 @@ describe("supervisor", () => {
     expect(restarts).toBe(0);
   });
 
+  test("after endRestarts nothing that exits is started again, and stop still stops what runs", async () => {
+    const { entries, log } = recorder();
+    let restarts = 0;
+    const supervisor = new Supervisor({ log, onCrashLoop: () => undefined, policy: { initialDelayMs: 50 } });
+    const database = longRunning();
+    const worker = longRunning();
+    const restart = async () => {
+      restarts += 1;
+      return longRunning();
+    };
+    supervisor.supervise("postgres", database, restart);
+    supervisor.supervise("worker-1", worker, restart);
+    supervisor.endRestarts();
+    // As with Ctrl-C in a terminal: PostgreSQL gets the signal too and exits on its own.
+    process.kill(database.pid!, "SIGINT");
+    await database.exited;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(restarts).toBe(0);
+    expect(isAlive(worker.pid)).toBe(true);
+    await supervisor.stop("worker-1");
+    await supervisor.stop("postgres");
+    expect(isAlive(worker.pid)).toBe(false);
+    expect(entries).toEqual([]);
+  });
+
   test("a start that fails is retried like an exit", async () => {
     const { entries, log } = recorder();
     let attempts = 0;

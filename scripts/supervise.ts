@@ -82,6 +82,18 @@ export class Supervisor {
     return [...this.units.values()].flatMap((unit) => (unit.current?.pid ? [unit.current.pid] : []));
   }
 
+  /**
+   * No more restarts from now on, for any unit, though nothing is stopped yet. A Ctrl-C in a terminal
+   * reaches every process of the group at once, PostgreSQL included, and what exits then must stay
+   * down while the others are stopped in order.
+   */
+  endRestarts(): void {
+    for (const unit of this.units.values()) {
+      unit.isStopping = true;
+      unit.wake?.();
+    }
+  }
+
   /** Stops a unit for good: no restart, a pending one cancelled, the running one stopped. */
   async stop(name: string): Promise<void> {
     const unit = this.units.get(name);
