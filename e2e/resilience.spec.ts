@@ -10,8 +10,9 @@ import { ADMIN } from "./fixtures";
 /**
  * Faults in a running deployment, injected with real signals into the processes `npm start` runs: a
  * worker killed, PostgreSQL frozen, PostgreSQL killed. The console keeps answering (or answers 503
- * promptly), and everything comes back without anyone restarting it. One launcher of its own, on its
- * own ports and data directory; every process it started is gone after the file, even on failure.
+ * promptly), and everything comes back without anyone restarting it — until a worker keeps dying,
+ * which stops the deployment with a clear message. One launcher of its own, on its own ports and data
+ * directory; every process it started is gone after the file, even on failure.
  */
 test.describe.configure({ mode: "serial", timeout: 180_000 });
 
@@ -391,16 +392,50 @@ test("a killed web server is restarted and the console answers again", async () 
   ).toEqual(["web exited (SIGKILL); restarting in 1 s", "web restarted"]);
 });
 
-test("the launcher's own stop is final: one SIGINT stops everything and nothing is restarted", async () => {
+test("a worker that keeps dying is a crash loop: the launcher says so and stops everything", async () => {
+  test.setTimeout(150_000);
   const eventsBefore = launcherEvents().length;
-  launcher.kill("SIGINT");
+  const killed: number[] = [];
+  // Kill each replacement as soon as it is forked, until the launcher gives up (the first test's
+  // restart may still count within the 2-minute window, so the number of kills is not fixed).
+  while (launcher.exitCode === null && killed.length < 8) {
+    const pid = await waitUntil(
+      async () => {
+        if (launcher.exitCode !== null) return 0;
+        const current = childPid("worker-1");
+        return current !== undefined && !killed.includes(current) ? current : undefined;
+      },
+      40_000,
+      "the next worker",
+    );
+    if (!pid) break;
+    process.kill(pid, "SIGKILL");
+    killed.push(pid);
+  }
   await waitUntil(
     async () => (launcher.exitCode !== null ? true : undefined),
     60_000,
     "the launcher to stop",
   );
-  expect(launcher.exitCode).toBe(0);
-  expect(launcherEvents().slice(eventsBefore)).toEqual([]);
+  expect(launcher.exitCode).toBe(1);
+  expect(output.join("")).toMatch(
+    /worker-1 keeps crashing \(restarted 5 times within 2 minutes\); stopping everything/,
+  );
+  const events = launcherEvents().filter((entry) => entry.child === "worker-1");
+  const crashLoop = events.findIndex((entry) => entry.msg.includes("crash loop"));
+  expect(crashLoop).toBe(events.length - 1);
+  // The pauses doubled while it kept dying (1 s, 2 s, 4 s …; the first test's restart may count too).
+  const pauses = launcherEvents()
+    .slice(eventsBefore)
+    .flatMap((entry) =>
+      entry.child === "worker-1" && "restartInMs" in entry ? [Number(entry.restartInMs)] : [],
+    );
+  expect(pauses.length).toBeGreaterThanOrEqual(3);
+  expect(pauses.slice(1)).toEqual(pauses.slice(0, -1).map((pause) => pause * 2));
+  // Stopping is final: nothing was restarted after the crash loop was declared.
+  expect(
+    launcherEvents().slice(launcherEvents().findIndex((entry) => entry.msg.includes("crash loop")) + 1),
+  ).toEqual([]);
   await waitUntil(
     async () => (processesUsing().length === 0 ? true : undefined),
     10_000,
