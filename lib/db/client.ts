@@ -1,4 +1,5 @@
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import { PrismaClient } from "./generated/client";
 
 export type Database = PrismaClient;
@@ -23,13 +24,57 @@ export interface DatabaseOptions {
 export const WEB_DATABASE_OPTIONS: DatabaseOptions = { connectionTimeoutMs: 3_000, queryTimeoutMs: 5_000 };
 
 export function createDatabase(databaseUrl: string, options: DatabaseOptions = {}): PrismaClient {
-  const adapter = new PrismaPg({
+  const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: options.poolSize ?? 10,
     ...(options.connectionTimeoutMs ? { connectionTimeoutMillis: options.connectionTimeoutMs } : {}),
     ...(options.queryTimeoutMs ? { query_timeout: options.queryTimeoutMs } : {}),
   });
-  return new PrismaClient({ adapter });
+  recoverBrokenConnections(pool);
+  return new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+}
+
+/**
+ * Keeps the pool whole through database outages. Prisma hands a transaction's connection back only
+ * after its COMMIT or ROLLBACK succeeds, so a connection that breaks mid-transaction (server killed,
+ * statement timed out) would stay checked out for good: each outage would cost pool slots until
+ * nothing could run. A checked-out connection that closes is therefore released (and so discarded).
+ *
+ * And node-postgres answers a timed-out statement with an error but leaves it running on the
+ * connection; inside a transaction, once the server answered again, the next caller's statements
+ * would run (and be lost) inside that still-open transaction. A connection whose statement timed out
+ * is closed instead (`end()` drops a connection with a statement in flight at once; the server rolls
+ * its transaction back), and the pool opens a new one when needed.
+ */
+function recoverBrokenConnections(pool: pg.Pool): void {
+  const checkedOut = new Set<pg.PoolClient>();
+  pool.on("acquire", (client) => checkedOut.add(client));
+  pool.on("release", (_error, client) => checkedOut.delete(client));
+  pool.on("connect", (client) => {
+    const poolClient = client as pg.PoolClient;
+    client.on("end", () => {
+      if (checkedOut.has(poolClient)) poolClient.release(new Error("connection closed while in use"));
+    });
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    const closeOnTimeout = (error: unknown) => {
+      if (error instanceof Error && error.message === "Query read timeout")
+        client.end().catch(() => undefined);
+    };
+    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+      const callbackAt = args.findIndex((arg) => typeof arg === "function");
+      if (callbackAt >= 0) {
+        const callback = args[callbackAt] as (error: unknown, result: unknown) => void;
+        args[callbackAt] = (error: unknown, result: unknown) => {
+          if (error) closeOnTimeout(error);
+          callback(error, result);
+        };
+        return query(...args);
+      }
+      const result = query(...args);
+      if (result instanceof Promise) result.catch(closeOnTimeout);
+      return result;
+    };
+  });
 }
 
 /**

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createDatabase, WEB_DATABASE_OPTIONS, type Database } from "../../lib/db/client";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "../../lib/db/embedded-postgres";
@@ -12,6 +13,7 @@ import { problemResponse } from "../../lib/server/http";
  * killed and restarted: failures come back within seconds, are recognised as an outage (503 with
  * Retry-After, not 500), and the same client works again once the server is back.
  */
+const POOL_SIZE = 3;
 let dir: string;
 let server: EmbeddedDatabase;
 let db: Database;
@@ -19,7 +21,7 @@ let db: Database;
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "provisioning-outage-"));
   server = await startEmbeddedPostgres({ dataDir: dir, databaseName: "postgres" });
-  db = createDatabase(server.url, { ...WEB_DATABASE_OPTIONS, poolSize: 3 });
+  db = createDatabase(server.url, { ...WEB_DATABASE_OPTIONS, poolSize: POOL_SIZE });
 }, 120_000);
 
 afterAll(async () => {
@@ -80,6 +82,28 @@ async function expectOutageAnswer(error: unknown): Promise<void> {
 
 const ping = () => db.$queryRaw`SELECT 1 AS one`;
 
+/**
+ * Every pooled connection usable at once: as many transactions as the pool holds, each waiting for
+ * all the others to have started. A connection leaked by an outage leaves one of them without a slot.
+ */
+async function expectWholePool(): Promise<void> {
+  let started = 0;
+  const transaction = () =>
+    db.$transaction(
+      async (tx) => {
+        await tx.$queryRaw`SELECT 1`;
+        started += 1;
+        const deadline = Date.now() + 2_000;
+        while (started < POOL_SIZE && Date.now() < deadline)
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        return started;
+      },
+      { maxWait: 5_000, timeout: 10_000 },
+    );
+  const seen = await Promise.all(Array.from({ length: POOL_SIZE }, transaction));
+  expect(seen).toEqual(Array.from({ length: POOL_SIZE }, () => POOL_SIZE));
+}
+
 describe("database outages seen by the web process", () => {
   test("a frozen server fails calls within seconds as an outage; after it thaws the same client works", async () => {
     await Promise.all([ping(), ping(), ping()]);
@@ -100,10 +124,56 @@ describe("database outages seen by the web process", () => {
     await expect(Promise.all([ping(), ping(), ping(), ping()])).resolves.toHaveLength(4);
   }, 60_000);
 
+  test("a transaction cut off by a freeze is rolled back, and no later statement runs inside it", async () => {
+    await db.$executeRaw`CREATE TABLE IF NOT EXISTS outage_writes (v int)`;
+    let frozen: number[] = [];
+    const cutOff = await failure(() =>
+      db.$transaction(
+        async (tx) => {
+          await tx.$executeRaw`INSERT INTO outage_writes VALUES (1)`;
+          frozen = postgresPids();
+          signal(frozen, "SIGSTOP");
+          await tx.$executeRaw`INSERT INTO outage_writes VALUES (2)`;
+        },
+        { timeout: 30_000 },
+      ),
+    );
+    signal(frozen, "SIGCONT");
+    await expectOutageAnswer(cutOff.error);
+
+    // Every pooled connection is used after the thaw; none may still carry the cut-off transaction.
+    for (let value = 10; value < 16; value += 1)
+      await db.$executeRaw`INSERT INTO outage_writes VALUES (${value})`;
+    const observer = new pg.Client({ connectionString: server.url });
+    await observer.connect();
+    try {
+      const rows = await observer.query<{ v: number }>("SELECT v FROM outage_writes ORDER BY v");
+      expect(rows.rows.map((row) => row.v)).toEqual([10, 11, 12, 13, 14, 15]);
+      const open = await observer.query(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
+      );
+      expect(open.rows).toEqual([]);
+    } finally {
+      await observer.end();
+    }
+    await expectWholePool();
+  }, 60_000);
+
   test("a killed server fails calls at once as an outage; restarted on its data, the same client works", async () => {
     const before = postmasterPid();
-    process.kill(before, "SIGKILL");
-    while (server.isRunning()) await new Promise((resolve) => setTimeout(resolve, 50));
+    // Killed while a transaction is open: its connection must not stay checked out of the pool.
+    const cutOff = failure(() =>
+      db.$transaction(
+        async (tx) => {
+          await tx.$queryRaw`SELECT 1`;
+          process.kill(before, "SIGKILL");
+          while (server.isRunning()) await new Promise((resolve) => setTimeout(resolve, 50));
+          await tx.$queryRaw`SELECT 2`;
+        },
+        { timeout: 30_000 },
+      ),
+    );
+    await expectOutageAnswer((await cutOff).error);
 
     const { error, ms } = await failure(ping);
     expect(ms).toBeLessThan(2_000);
@@ -123,7 +193,7 @@ describe("database outages seen by the web process", () => {
     expect(server.isRunning()).toBe(true);
     expect(postmasterPid()).not.toBe(before);
     await expect(ping()).resolves.toEqual([{ one: 1 }]);
-    await expect(Promise.all([ping(), ping(), ping(), ping()])).resolves.toHaveLength(4);
+    await expectWholePool();
   }, 60_000);
 
   test("a failing statement on a healthy server is not an outage", async () => {
