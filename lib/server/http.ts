@@ -1,6 +1,7 @@
 import { ZodError, type z } from "zod";
 import { AuthError, requireRole, SigningKeysUnavailableError, type Principal } from "../auth/verify-token";
 import { AppError } from "./errors";
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from "../db/unavailable";
 import { GraphAuthError, GraphError } from "../graph";
 import { serverContext, type ServerContext } from "./context";
 import { readJsonBody, rejectUnsafeStrings } from "./request-body";
@@ -149,6 +150,18 @@ export function problemResponse(error: unknown, request: Request, context?: Serv
       detail: error.detail,
     };
     if (error.errors.length) problem.errors = error.errors;
+  } else if (isDatabaseUnavailable(error)) {
+    // An outage to wait out, not a bug: clients retry after Retry-After and the pool reconnects.
+    context?.log.warn(
+      { err: error instanceof Error ? error.message.split("\n")[0] : String(error), path: instance },
+      "database unavailable",
+    );
+    problem = {
+      type: "urn:problem:database_unavailable",
+      title: "Service unavailable",
+      status: 503,
+      detail: "The database is not answering; try again shortly.",
+    };
   } else {
     context?.log.error(
       {
@@ -170,6 +183,8 @@ export function problemResponse(error: unknown, request: Request, context?: Serv
     "cache-control": "no-store",
   };
   if (problem.status === 401) headers["www-authenticate"] = 'Bearer error="invalid_token"';
+  if (problem.type === "urn:problem:database_unavailable")
+    headers["retry-after"] = String(DATABASE_RETRY_AFTER_SECONDS);
   return new Response(JSON.stringify(problem), { status: problem.status as number, headers });
 }
 

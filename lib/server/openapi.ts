@@ -82,6 +82,10 @@ export function buildOpenApiDocument(serverUrl?: string): Record<string, unknown
       responses["415"] = problem("The body is not application/json");
     }
     if (definition.params) responses["404"] = problem("No such connection");
+    responses["503"] = {
+      ...problem("The database is not answering; retry after the Retry-After header's seconds"),
+      headers: { "Retry-After": { schema: { type: "integer" } } },
+    };
     paths[definition.path] ??= {};
     paths[definition.path]![definition.method.toLowerCase()] = {
       operationId,

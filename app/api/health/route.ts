@@ -1,9 +1,17 @@
 import { getDb } from "@/lib/db/client";
+import { DATABASE_RETRY_AFTER_SECONDS } from "@/lib/db/unavailable";
 
 export const dynamic = "force-dynamic";
 
 /** A worker that has not heart-beaten for this long is presumed gone (it beats every lease/3 s). */
 const WORKER_STALE_SECONDS = 120;
+
+/**
+ * Monitors and load balancers give up after a few seconds and learn nothing from a hung probe; a
+ * database that has not answered in 1.5 s is reported unreachable (the query itself is abandoned by
+ * the pool's own timeout).
+ */
+const DATABASE_PROBE_TIMEOUT_MS = 1_500;
 
 /**
  * Health for load balancers and monitors. 503 when the database is unreachable. Missing workers make
@@ -17,10 +25,12 @@ export async function GET(request: Request): Promise<Response> {
   const started = Date.now();
   try {
     const db = getDb();
-    const rows = await db.$queryRaw<{ newestAgeSeconds: number | null; live: number }[]>`
+    const rows = await withinProbeTimeout(
+      db.$queryRaw<{ newestAgeSeconds: number | null; live: number }[]>`
       SELECT extract(epoch FROM now() - max("lastSeenAt") FILTER (WHERE "stoppedAt" IS NULL))::float8 AS "newestAgeSeconds",
         count(*) FILTER (WHERE "stoppedAt" IS NULL AND "lastSeenAt" > now() - make_interval(secs => ${WORKER_STALE_SECONDS}))::int AS live
-      FROM "Worker"`;
+      FROM "Worker"`,
+    );
     const live = rows[0]?.live ?? 0;
     const newest = rows[0]?.newestAgeSeconds ?? null;
     const body = {
@@ -45,7 +55,24 @@ export async function GET(request: Request): Promise<Response> {
           error: error instanceof Error ? error.message.split("\n")[0] : "unknown",
         },
       },
-      { status: 503, headers: { "cache-control": "no-store" } },
+      {
+        status: 503,
+        headers: { "cache-control": "no-store", "retry-after": String(DATABASE_RETRY_AFTER_SECONDS) },
+      },
     );
   }
+}
+
+function withinProbeTimeout<T>(query: PromiseLike<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`the database did not answer within ${DATABASE_PROBE_TIMEOUT_MS} ms`)),
+      DATABASE_PROBE_TIMEOUT_MS,
+    );
+  });
+  // The abandoned query may still fail later; that rejection is expected and must not go unhandled.
+  const settled = Promise.resolve(query);
+  settled.catch(() => undefined);
+  return Promise.race([settled, timeout]).finally(() => clearTimeout(timer));
 }
