@@ -1,4 +1,5 @@
 import crypto from "node:crypto";
+import { getProvisioningStatus } from "@/lib/server/provisioning-cycle";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Prisma } from "@/lib/db/generated/client";
 import { SecretBox } from "@/lib/crypto/secrets";
@@ -149,9 +150,13 @@ describe("failure e-mails", () => {
     const connection = await t.db.connection.findUniqueOrThrow({ where: { id: connectionId } });
 
     const failing = await cycleThroughWorker();
-    expect(failing.status).toBe("succeeded");
+    expect(failing.status).toBe("succeededWithFailures");
     expect(failing.totalUnits).toBeGreaterThan(1);
     expect(failing.counts).toMatchObject({ failed: 1 });
+    // The status API tells the outcome apart, and the cycle still counts as the last completed one.
+    const status = await getProvisioningStatus(t.db, connectionId);
+    expect(status.lastCycle).toMatchObject({ id: failing.id, status: "succeededWithFailures" });
+    expect(status.lastSuccessfulCycle?.id).toBe(failing.id);
     const failure = await t.db.provisioningLog.findFirstOrThrow({
       where: { cycleId: failing.id, status: "Failure" },
     });
@@ -178,7 +183,7 @@ describe("failure e-mails", () => {
     // The option off: the escrowed object fails again in the next cycle, and no e-mail is sent.
     await t.db.connection.update({ where: { id: connectionId }, data: { notifyOnFailure: false } });
     const quiet = await cycleThroughWorker();
-    expect(quiet.status).toBe("succeeded");
+    expect(quiet.status).toBe("succeededWithFailures");
     expect(quiet.counts).toMatchObject({ failed: 1 });
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(mailTo()).toHaveLength(1);

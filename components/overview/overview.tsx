@@ -9,6 +9,7 @@ import { Card } from "@/components/ui/card";
 import { Dialog } from "@/components/ui/dialog";
 import { describeProblem } from "@/lib/client/api";
 import { useMe } from "@/lib/client/use-me";
+import { RefusedAttributes } from "./refused-attributes";
 import { RestartDialog } from "./restart-dialog";
 import {
   type CountField,
@@ -234,6 +235,8 @@ export function Overview({ connectionId }: { connectionId: string }) {
 
       {data?.quarantine && <QuarantineBanner quarantine={data.quarantine} connectionId={connectionId} />}
 
+      {data && <RefusedAttributes refused={data.refusedAttributes ?? []} connectionId={connectionId} />}
+
       {data && data.heldChanges.count > 0 && (
         <HeldDeletions
           held={data.heldChanges}
@@ -453,6 +456,25 @@ function HeldDeletions({
   );
 }
 
+/** A finished cycle's outcome as the overview, status API and webhooks name it (lib/cycle/outcome.ts). */
+const CYCLE_OUTCOME: Record<string, { label: string; tone: "success" | "warning" | "error" | "neutral" }> = {
+  succeeded: { label: "Succeeded", tone: "success" },
+  succeededWithFailures: { label: "Succeeded with failures", tone: "warning" },
+  failed: { label: "Failed", tone: "error" },
+  stopped: { label: "Stopped", tone: "neutral" },
+};
+
+function cycleEndWords(cycle: { status: string; counts?: unknown }): string {
+  if (cycle.status === "succeeded") return "completed";
+  if (cycle.status === "stopped") return "stopped";
+  if (cycle.status === "succeededWithFailures") {
+    const counts = (cycle.counts ?? {}) as { failed?: number; referenceFailures?: number };
+    const failed = (counts.failed ?? 0) + (counts.referenceFailures ?? 0);
+    return `completed with ${failed} failure${failed === 1 ? "" : "s"} (see the provisioning logs, status Failure)`;
+  }
+  return "ended with an error";
+}
+
 function CurrentCycle({ status }: { status: ReturnType<typeof useStatus> }) {
   const data = status.data;
   const cycle = runningCycle(data);
@@ -481,18 +503,18 @@ function CurrentCycle({ status }: { status: ReturnType<typeof useStatus> }) {
           <>
             <p data-testid="finished-cycle">
               {finished.type === "initial" ? "Initial cycle" : "Incremental cycle"}{" "}
-              {finished.status === "succeeded"
-                ? "completed"
-                : finished.status === "stopped"
-                  ? "stopped"
-                  : "ended with an error"}{" "}
-              {formatDate(finished.endedAt)}.
+              {cycleEndWords(finished)} {formatDate(finished.endedAt)}.{" "}
+              <span data-testid="cycle-outcome">
+                <Badge tone={CYCLE_OUTCOME[finished.status]?.tone ?? "neutral"}>
+                  {CYCLE_OUTCOME[finished.status]?.label ?? finished.status}
+                </Badge>
+              </span>
             </p>
             <CycleProgressBar
               done={finished.completedUnits ?? 0}
               total={finished.totalUnits ?? 0}
               units="pages"
-              complete={finished.status === "succeeded"}
+              complete={finished.status === "succeeded" || finished.status === "succeededWithFailures"}
             />
           </>
         )}

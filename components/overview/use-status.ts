@@ -54,6 +54,15 @@ export interface StatusDto {
     sample: { objectType: string; sourceId: string; action: string; displayName: string | null }[];
   };
   escrows: { objects: number; references: number };
+  refusedAttributes: {
+    objectType: string;
+    attribute: string;
+    scimType: string | null;
+    detail: string;
+    affectedObjects: number;
+    summary: string;
+    recommendedAction: string;
+  }[];
   synchronizedEntryCountByType: Record<string, number>;
   nextCycleAt: string | null;
   jobId: string | null;

@@ -4,6 +4,7 @@ import { defineJobKind, type JobPayloadOf } from "../jobs/kind";
 import type { JobLease } from "../jobs/lease";
 import { type JobRow, enqueueJob, notifyWorkers } from "../jobs/store";
 import { enqueueCycleFinishedWebhook } from "../notify/webhook-events";
+import { concludedStatus } from "./outcome";
 import {
   cancelQueuedUnits,
   queueFinalizeIfDone,
@@ -238,8 +239,8 @@ export async function restartProvisioning(
 }
 
 export interface FinishCycleOptions {
-  /** Outcome decided by the engine; default "failed" when the planner failed, else "succeeded". */
-  status?: Exclude<CycleStatus, "running" | "stopped">;
+  /** Outcome decided by the engine; default "failed" when the planner failed, else "succeeded" (see outcome.ts). */
+  status?: "succeeded" | "failed";
   error?: Prisma.InputJsonValue;
   counts?: Prisma.InputJsonValue;
   /** Quarantine: do not run the next cycle before this (only ever later than now + interval). */
@@ -272,9 +273,12 @@ export async function finishCycle(
       CycleRow[]
     >`SELECT * FROM "Cycle" WHERE id = ${cycleId}::uuid FOR UPDATE`;
     if (!connection || !locked || locked.status !== "running") return { finished: false };
-    const status: Exclude<CycleStatus, "running"> = locked.stopRequested
-      ? "stopped"
-      : (options.status ?? (locked.error ? "failed" : "succeeded"));
+    const status = concludedStatus({
+      stopRequested: locked.stopRequested,
+      requested: options.status,
+      hasError: Boolean(options.error ?? locked.error),
+      counts: options.counts ?? locked.counts,
+    });
     await tx.$executeRaw`
       UPDATE "Cycle" SET status = ${status}, "endedAt" = now(),
         error = COALESCE(${options.error === undefined ? null : JSON.stringify(options.error)}::jsonb, error),

@@ -57,7 +57,7 @@ export const cycleFinalizeJob = defineJobKind(
 );
 
 export type CycleType = "initial" | "incremental";
-export type CycleStatus = "running" | "succeeded" | "failed" | "stopped";
+export type CycleStatus = "running" | "succeeded" | "succeededWithFailures" | "failed" | "stopped";
 export type CycleUnitOutcome = "completed" | "failed" | "cancelled";
 
 export interface CycleRow {

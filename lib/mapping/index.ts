@@ -56,6 +56,7 @@ export {
   ScimPathError,
   parseScimPath,
   readScimPath,
+  scimPathKey,
   type ScimPath,
 } from "./scim-path";
 export {

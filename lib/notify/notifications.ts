@@ -69,7 +69,7 @@ export function renderNotification(
     case "failure": {
       subject = `Provisioning failures for "${data.connectionName}"`;
       lines.push(
-        `${data.failures?.count ?? 0} object(s) failed to provision in the last cycle and will be retried automatically.`,
+        `The last cycle succeeded with failures: ${data.failures?.count ?? 0} object(s) failed to provision and will be retried automatically.`,
         ...(data.failures?.sample ?? []).map((name) => `  - ${name}`),
         "",
         "See the provisioning logs (status Failure) for the error and the recommended action.",

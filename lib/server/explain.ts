@@ -3,6 +3,7 @@ import type { PrismaClient } from "../db/generated/client";
 import type { SecretBox } from "../crypto/secrets";
 import { explainObjectMapping, type AttributeExplanation } from "../mapping";
 import { mappingEngineFor } from "../sync/mapping-adapter";
+import { loadRefusalRegistry } from "./refused-attributes";
 import type { OnDemandResult } from "../sync/on-demand-types";
 import { processUser } from "../sync/process-user";
 import { getConnection } from "./connections";
@@ -33,13 +34,14 @@ export async function explainUser(
 ): Promise<UserExplanation> {
   const connection = await getConnection(db, input.connectionId);
   const config = loadMappingConfig(connection.mappings);
+  const refusals = await loadRefusalRegistry(db, connection.id, config);
   const decision = await processUser(input.objectId, {
     graph: graphClientFor(connection, box),
     scim: await scimClientFor(connection, box),
     links: prismaLinkStore(db, connection.id),
     // Why? stops before any write; the store is there because the pipeline is the one that writes.
     store: prismaCycleStore(db, { connectionId: connection.id, cycleId: null, jobId: null }),
-    mapping: mappingEngineFor(config, "User"),
+    mapping: mappingEngineFor(config, "User", { refusals }),
     servicePrincipalId: connection.graphServicePrincipalId,
     scope: connection.scope === "All" ? "All" : "AssignedOnly",
     actions: config.actions.User,

@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import type { Prisma, PrismaClient } from "../db/generated/client";
 import type { SecretBox } from "../crypto/secrets";
 import { isReferenceMapping, mappingEngineFor } from "../sync/mapping-adapter";
+import { loadRefusalRegistry } from "./refused-attributes";
 import type { OnDemandResult } from "../sync/on-demand-types";
 import { NOT_A_DIRECT_MEMBER, processGroup } from "../sync/process-group";
 import { processUser } from "../sync/process-user";
@@ -83,6 +84,7 @@ export async function runOnDemand(
   const links = prismaLinkStore(db, connection.id);
   const store = prismaCycleStore(db, { connectionId: connection.id, cycleId: null, jobId: input.jobId });
   const scope = connection.scope === "All" ? "All" : "AssignedOnly";
+  const refusals = await loadRefusalRegistry(db, connection.id, config);
   const record = async (result: OnDemandResult, started: number, replayOf?: string) => ({
     ...result,
     logId: await writeLog(db, { ...input, replayOf }, result, Date.now() - started),
@@ -94,7 +96,8 @@ export async function runOnDemand(
       scim,
       links,
       store,
-      mapping: mappingEngineFor(config, "User"),
+      mapping: mappingEngineFor(config, "User", { refusals }),
+      refusals,
       servicePrincipalId: connection.graphServicePrincipalId,
       scope,
       actions: config.actions.User,

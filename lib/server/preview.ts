@@ -215,7 +215,7 @@ export async function runPreviewJob(
         },
         options,
       );
-      if (summary.status !== "succeeded")
+      if (summary.status !== "succeeded" && summary.status !== "succeededWithFailures")
         throw new Error(describeCycleEnd(summary.status, summary.skippedBecause, summary.error?.message));
       return { status: "ready" };
     }

@@ -24,6 +24,8 @@ import {
   type DeferredReferences,
 } from "../sync/execute";
 import { mappingEngineFor, isReferenceMapping } from "../sync/mapping-adapter";
+import { COMPLETED_CYCLE_STATUSES, concludedStatus, type EndedCycleStatus } from "../cycle/outcome";
+import { listRefusedAttributes, loadRefusalRegistry, type RefusedAttributeView } from "./refused-attributes";
 import type { PlannedMembership, PlannedOperation } from "../sync/plan";
 import {
   escrowQuarantineReason,
@@ -88,7 +90,7 @@ export interface RunCycleOptions {
 
 export interface CycleSummary {
   cycleId: string | null;
-  status: "succeeded" | "failed" | "stopped" | "skipped";
+  status: EndedCycleStatus | "skipped";
   /** Why no cycle ran (paused, provisioning off). */
   skippedBecause?: string;
   type?: "initial" | "incremental";
@@ -206,6 +208,7 @@ export async function runProvisioningCycle(
     options.lease,
   );
   const write = writerFor(db, options.lease);
+  const refusals = await loadRefusalRegistry(db, connection.id, config, { write });
 
   let outcome: CycleOutcome;
   try {
@@ -214,16 +217,17 @@ export async function runProvisioningCycle(
       graph: graphClientFor(connection, box),
       scim,
       store,
+      refusals,
       listTarget: (objectType) =>
         listTargetForMatching(db, scim, connection.id, cycle.id, objectType, options),
       users: {
         enabled: config.users.enabled,
-        engine: mappingEngineFor(config, "User"),
+        engine: mappingEngineFor(config, "User", { refusals }),
         actions: config.actions.User,
       },
       groups: {
         enabled: config.groups.enabled,
-        engine: mappingEngineFor(config, "Group", { withoutReferences: true }),
+        engine: mappingEngineFor(config, "Group", { withoutReferences: true, refusals }),
         actions: config.actions.Group,
         provisionMembers: config.groups.attributeMappings.some((mapping) =>
           isReferenceMapping(mapping.target),
@@ -541,7 +545,7 @@ async function concludeCycle(
     write: Writer;
   },
 ): Promise<{
-  status: "succeeded" | "failed" | "stopped";
+  status: EndedCycleStatus;
   quarantine: { reason: string; nextAttempt: Date | null } | null;
 }> {
   const { options, mailer, now } = input;
@@ -650,7 +654,7 @@ async function endCycle(
     write: Writer;
     lease?: JobLease;
   },
-): Promise<"succeeded" | "failed" | "stopped"> {
+): Promise<EndedCycleStatus> {
   if (options.finalizedByJob) {
     // Every unit of work is done: with completed = total the store queues the finalizer once the job ends.
     await options.write(
@@ -678,9 +682,14 @@ async function endDryRun(
   db: PrismaClient,
   cycleId: string,
   options: { status: "succeeded" | "failed"; counts?: Prisma.InputJsonValue; error?: Prisma.InputJsonValue },
-): Promise<"succeeded" | "failed" | "stopped"> {
-  const stop = await db.cycle.findUnique({ where: { id: cycleId }, select: { stopRequested: true } });
-  const status = stop?.stopRequested ? "stopped" : options.status;
+): Promise<EndedCycleStatus> {
+  const stop = await db.cycle.findUnique({ where: { id: cycleId }, select: { stopRequested: true, counts: true } });
+  const status = concludedStatus({
+    stopRequested: stop?.stopRequested ?? false,
+    requested: options.status,
+    hasError: options.error !== undefined,
+    counts: options.counts ?? stop?.counts,
+  });
   await db.cycle.updateMany({
     where: { id: cycleId, status: "running" },
     data: {
@@ -997,7 +1006,10 @@ export async function runCycleUnit(
     },
   };
   try {
-    const result = await executeUnit({ scim, store, mayWrite: () => !interrupted() }, operations);
+    const refusals = await loadRefusalRegistry(db, connection.id, loadMappingConfig(connection.mappings), {
+      write: writerFor(db, lease),
+    });
+    const result = await executeUnit({ scim, store, refusals, mayWrite: () => !interrupted() }, operations);
     // Interrupted: not done. The job is handed back (drain) or taken over (lease), and runs again.
     lease?.assertHeld();
     if (signal?.aborted) throw signal.reason ?? new Error("unit interrupted");
@@ -1288,6 +1300,8 @@ export interface ProvisioningStatus {
     sample: { objectType: string; sourceId: string; action: string; displayName: string | null }[];
   };
   escrows: { objects: number; references: number };
+  /** Attributes Dialpad refuses, left out of every change (lib/server/refused-attributes.ts). */
+  refusedAttributes: RefusedAttributeView[];
   /** Objects linked to Dialpad, by type (Entra's synchronizedEntryCountByType). */
   synchronizedEntryCountByType: { User: number; Group: number };
 }
@@ -1298,21 +1312,23 @@ export async function getProvisioningStatus(
   connectionId: string,
 ): Promise<ProvisioningStatus> {
   const connection = await getConnection(db, connectionId);
-  const [lastCycle, lastSuccessful, heldCount, heldSample, escrows, links] = await Promise.all([
-    db.cycle.findFirst({ where: { connectionId, dryRun: false }, orderBy: { startedAt: "desc" } }),
-    db.cycle.findFirst({
-      where: { connectionId, dryRun: false, status: "succeeded" },
-      orderBy: { startedAt: "desc" },
-    }),
-    db.heldChange.count({ where: { connectionId } }),
-    db.heldChange.findMany({ where: { connectionId }, take: 50, orderBy: { createdAt: "asc" } }),
-    db.escrow.groupBy({ by: ["kind"], where: { connectionId }, _count: true }),
-    db.objectLink.groupBy({
-      by: ["objectType"],
-      where: { connectionId, objectType: { not: MEMBERSHIP_LINK_TYPE } },
-      _count: true,
-    }),
-  ]);
+  const [lastCycle, lastSuccessful, heldCount, heldSample, escrows, links, refusedAttributes] =
+    await Promise.all([
+      db.cycle.findFirst({ where: { connectionId, dryRun: false }, orderBy: { startedAt: "desc" } }),
+      db.cycle.findFirst({
+        where: { connectionId, dryRun: false, status: { in: [...COMPLETED_CYCLE_STATUSES] } },
+        orderBy: { startedAt: "desc" },
+      }),
+      db.heldChange.count({ where: { connectionId } }),
+      db.heldChange.findMany({ where: { connectionId }, take: 50, orderBy: { createdAt: "asc" } }),
+      db.escrow.groupBy({ by: ["kind"], where: { connectionId }, _count: true }),
+      db.objectLink.groupBy({
+        by: ["objectType"],
+        where: { connectionId, objectType: { not: MEMBERSHIP_LINK_TYPE } },
+        _count: true,
+      }),
+      listRefusedAttributes(db, connectionId, loadMappingConfig(connection.mappings)),
+    ]);
   const configured = Boolean(
     connection.tenantUrl && connection.secretTokenCipher && connection.graphClientId,
   );
@@ -1368,6 +1384,7 @@ export async function getProvisioningStatus(
       objects: escrows.find((row) => row.kind === "object")?._count ?? 0,
       references: escrows.find((row) => row.kind === "reference")?._count ?? 0,
     },
+    refusedAttributes,
     synchronizedEntryCountByType: {
       User: links.find((row) => row.objectType === "User")?._count ?? 0,
       Group: links.find((row) => row.objectType === "Group")?._count ?? 0,

@@ -27,6 +27,7 @@ import type { ObjectLinkRecord, ObjectMappingEngine } from "./ports";
 import { restrictMembershipsToApproved, restrictToApproved } from "./preview";
 import { graphGroupSelectFor, graphSelectFor } from "./source";
 
+import type { RefusalRegistry } from "./refusals";
 import {
   asQuarantine,
   decideObjects,
@@ -63,6 +64,8 @@ export interface ObjectSettings {
 export interface CycleEngineContext {
   graph: GraphClient;
   scim: ScimClient;
+  /** Attributes Dialpad refuses: left out of changes, learnt from 400s (lib/sync/refusals.ts). */
+  refusals?: RefusalRegistry;
   store: CycleStore;
   /**
    * Lists Dialpad's users or groups for an initial cycle, so objects are matched against the listing

@@ -12,6 +12,8 @@ import {
 import type { ObjectLinkRecord } from "./ports";
 import { mapWithConcurrency } from "./concurrency";
 import { asQuarantine } from "./decide";
+import { createIsolatingRefusals, patchIsolatingRefusals, type RefusedInChange } from "./refusal-export";
+import { refusalAdvice, type RefusalRegistry } from "./refusals";
 
 /*
  * Executing planned operations against Dialpad: one object (create, update, disable, delete, skip or
@@ -125,6 +127,8 @@ export interface ExecutionPorts {
    * it is asked to stop): a request to Dialpad cannot be fenced like a database write.
    */
   mayWrite?: () => boolean;
+  /** Attributes Dialpad refuses: left out of changes and learnt from 400s (none: every error fails the change). */
+  refusals?: RefusalRegistry;
 }
 
 /** Log entries a unit keeps unwritten at most: a unit interrupted hard loses at most these. */
@@ -225,13 +229,19 @@ export async function executeOperation(
   if (operation.kind === "fail") return fail(operation.statusInfo ?? {});
 
   let targetId = operation.targetId;
+  let refusedInChange: RefusedInChange = { refused: [], leftOut: [] };
   try {
     const users = operation.objectType === "User";
     switch (operation.kind) {
       case "create": {
-        const created = users
-          ? await scim.createUser(operation.resource!)
-          : await scim.createGroup(operation.resource!);
+        const { created, ...refusals } = await createIsolatingRefusals(
+          scim,
+          operation,
+          operation.resource!,
+          operation.modifiedProperties.map((property) => property.displayName),
+          context.refusals,
+        );
+        refusedInChange = refusals;
         targetId = created.id;
         await saveLink(created.id);
         counts.created += 1;
@@ -239,9 +249,12 @@ export async function executeOperation(
       }
       case "update":
       case "disable": {
-        const operations = operation.operations as ScimPatchOperation[];
-        if (users) await scim.patchUser(targetId!, operations);
-        else await scim.patchGroup(targetId!, operations);
+        refusedInChange = await patchIsolatingRefusals(
+          scim,
+          { ...operation, targetId: targetId! },
+          operation.operations as ScimPatchOperation[],
+          context.refusals,
+        );
         await saveLink(targetId!);
         counts[operation.kind === "update" ? "updated" : "disabled"] += 1;
         break;
@@ -277,12 +290,13 @@ export async function executeOperation(
   }
   counts.countExported += 1;
   await store.clearEscrow(operation.objectType, operation.sourceId, "object");
+  const notSent = refusalNotice(refusedInChange);
   return {
     ...logBase(operation),
     targetId,
     targetDisplayName: operation.displayName,
     action: operation.action,
-    status: "Success",
+    status: notSent ? "Warning" : "Success",
     steps: [
       ...operation.steps,
       {
@@ -295,8 +309,45 @@ export async function executeOperation(
         ),
         timestamp: stamp(),
       },
+      ...(notSent ? [{ ...notSent.step, timestamp: stamp() }] : []),
     ],
+    ...(notSent ? notSent.status : {}),
     durationMs: Date.now() - started,
+  };
+}
+
+/** The warning of a change that landed without some attributes, for its log entry. */
+function refusalNotice(change: RefusedInChange) {
+  const attributes = [...change.refused.map((refusal) => refusal.attribute), ...change.leftOut];
+  if (!attributes.length) return null;
+  const named = attributes.join(", ");
+  const refusedNow = change.refused
+    .map((refusal) => `${refusal.attribute} (${refusal.scimType ?? "HTTP 400"}: ${refusal.detail})`)
+    .join("; ");
+  const reason = [
+    refusedNow && `Dialpad refused ${refusedNow}.`,
+    change.leftOut.length && `Left out ${change.leftOut.join(", ")}, which Dialpad refused before.`,
+    "The rest of the change was sent.",
+  ]
+    .filter(Boolean)
+    .join(" ");
+  return {
+    step: {
+      name: "EntryExportRefusedAttributes",
+      type: "Export" as const,
+      status: "warning" as const,
+      description: `Dialpad refuses ${named}; the rest of the change was sent`,
+      details: Object.fromEntries([
+        ...change.refused.map((refusal) => [refusal.attribute, `${refusal.request} → ${refusal.detail}`]),
+        ...change.leftOut.map((attribute) => [attribute, "left out (refused before)"]),
+      ]),
+    },
+    status: {
+      errorCode: "AttributeRefused",
+      errorCategory: "nonServiceFailure",
+      errorReason: reason,
+      recommendedAction: refusalAdvice(attributes[0]!),
+    },
   };
 }
 

@@ -9,6 +9,7 @@ import {
 import { evaluateScope } from "../scoping";
 import type { ScimPatchOperation, ScimResourceInput } from "../scim";
 import type { ObjectMappingEngine } from "./ports";
+import { mappingsWithout, type RefusalRegistry } from "./refusals";
 
 /** An attribute mapping whose expression failed for this object; Entra fails (escrows) the object. */
 export class MappingEvaluationError extends Error {
@@ -24,20 +25,26 @@ export class MappingEvaluationError extends Error {
 export function mappingEngineFor(
   config: TMappingConfig,
   objectType: "User" | "Group",
-  options: { withoutReferences?: boolean } = {},
+  options: {
+    withoutReferences?: boolean;
+    /** Target attributes Dialpad refuses (lib/sync/refusals.ts): not exported, hashed or compared. */
+    refusals?: RefusalRegistry;
+  } = {},
 ): ObjectMappingEngine {
   const kind = objectType === "User" ? "user" : "group";
   const fullMapping = objectType === "User" ? config.users : config.groups;
   // A cycle provisions group members in its references phase, after the users exist; the group's own
   // create, hash and PATCH must then ignore them, or every membership change would look like a rename.
-  const objectMapping = options.withoutReferences
-    ? {
-        ...fullMapping,
-        attributeMappings: fullMapping.attributeMappings.filter(
-          (mapping) => !isReferenceMapping(mapping.target),
-        ),
-      }
-    : fullMapping;
+  const exported = options.withoutReferences
+    ? fullMapping.attributeMappings.filter((mapping) => !isReferenceMapping(mapping.target))
+    : fullMapping.attributeMappings;
+  const { refusals } = options;
+  const objectMapping = {
+    ...fullMapping,
+    attributeMappings: refusals
+      ? mappingsWithout(exported, (attribute) => refusals.isRefused(objectType, attribute))
+      : exported,
+  };
   const attributes = sourceAttributesFor(config, kind);
   return {
     sourceAttributes: () => attributes,

@@ -4,6 +4,7 @@ import { entitlementOfUser, indexAssignments, SYNC_ALL, type AssignmentIndex } f
 import type { CycleStore } from "./cycle-ports";
 import { decideObject, QuarantineException, toCandidate } from "./decide";
 import { emptyCounts, executeOperation } from "./execute";
+import type { RefusalRegistry } from "./refusals";
 import type { OnDemandResult, ProvisioningAction } from "./on-demand-types";
 import { OnDemandRecorder } from "./on-demand-result";
 import type { PlannedOperation } from "./plan";
@@ -17,6 +18,8 @@ export interface ProcessUserContext {
   /** Where links, escrows and memberships are written; the log entry is the caller's to write. */
   store: CycleStore;
   mapping: ObjectMappingEngine;
+  /** Attributes Dialpad refuses; the mapping engine should be built with the same registry. */
+  refusals?: RefusalRegistry;
   servicePrincipalId: string | null;
   scope: "AssignedOnly" | "All";
   /** Target object actions of the user mapping (Entra's Create / Update / Delete checkboxes). */
@@ -81,7 +84,7 @@ export async function processUser(objectId: string, context: ProcessUserContext)
   let entry;
   try {
     entry = await executeOperation(
-      { scim: context.scim, store: context.store },
+      { scim: context.scim, store: context.store, refusals: context.refusals },
       operation,
       new Map(),
       emptyCounts(),
