@@ -502,8 +502,8 @@ function CurrentCycle({ status }: { status: ReturnType<typeof useStatus> }) {
         {finished && (
           <>
             <p data-testid="finished-cycle">
-              {finished.type === "initial" ? "Initial cycle" : "Incremental cycle"}{" "}
-              {cycleEndWords(finished)} {formatDate(finished.endedAt)}.{" "}
+              {finished.type === "initial" ? "Initial cycle" : "Incremental cycle"} {cycleEndWords(finished)}{" "}
+              {formatDate(finished.endedAt)}.{" "}
               <span data-testid="cycle-outcome">
                 <Badge tone={CYCLE_OUTCOME[finished.status]?.tone ?? "neutral"}>
                   {CYCLE_OUTCOME[finished.status]?.label ?? finished.status}

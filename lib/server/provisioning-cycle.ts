@@ -683,7 +683,10 @@ async function endDryRun(
   cycleId: string,
   options: { status: "succeeded" | "failed"; counts?: Prisma.InputJsonValue; error?: Prisma.InputJsonValue },
 ): Promise<EndedCycleStatus> {
-  const stop = await db.cycle.findUnique({ where: { id: cycleId }, select: { stopRequested: true, counts: true } });
+  const stop = await db.cycle.findUnique({
+    where: { id: cycleId },
+    select: { stopRequested: true, counts: true },
+  });
   const status = concludedStatus({
     stopRequested: stop?.stopRequested ?? false,
     requested: options.status,
