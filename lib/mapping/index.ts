@@ -93,3 +93,17 @@ export {
 } from "./entra-schema";
 export { renderExpressionDocs } from "./docs";
 export { GuardedRegex, MAX_REGEX_INPUT_LENGTH, RegexSyntaxError, RegexTooComplexError } from "./regex/engine";
+export {
+  ENTRA_GROUP_ATTRIBUTES,
+  ENTRA_USER_ATTRIBUTES,
+  EXTENSION_ATTRIBUTE_PATTERN,
+  GRAPH_GROUP_PROPERTIES,
+  GRAPH_USER_PROPERTIES,
+  collectAttributeReferences,
+  findUnknownSourceAttributes,
+  isKnownSourceAttribute,
+  type AttributeReference,
+  type ExtensionCatalog,
+  type SourceObjectType,
+  type UnknownAttributeProblem,
+} from "./source-attributes";
