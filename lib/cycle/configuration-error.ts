@@ -57,7 +57,10 @@ export class CycleConfigurationError extends PermanentJobError {
  * Extension attributes are checked by their shape only; Graph's own answer covers the rest.
  */
 export function checkMappingAttributes(config: TMappingConfig): CycleConfigurationError | null {
-  const [problem] = findUnknownSourceAttributes(config, null);
+  // A disabled group mapping reads nothing, so it cannot fail the cycle.
+  const [problem] = findUnknownSourceAttributes(config, null).filter(
+    (candidate) => candidate.reference.objectType === "users" || config.groups.enabled,
+  );
   if (!problem) return null;
   return new CycleConfigurationError(
     problem.reference.name,
