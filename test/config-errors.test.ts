@@ -233,10 +233,11 @@ describe("Save refuses source attributes Microsoft Graph does not have", () => {
     const response = await call(schemaRoute.PUT, { token: tokens.admin, method: "PUT", body: document });
     expect(response.status).toBe(422);
     expect(response.body.errors).toEqual([
-      expect.objectContaining({
-        field: `users.attributeMappings.${TITLE_INDEX}.source`,
-        message: expect.stringContaining('"jobTitel"'),
-      }),
+      {
+        field: `synchronizationRules.0.objectMappings.0.attributeMappings.${TITLE_INDEX}.source.expression`,
+        message:
+          'the source "jobTitel" is not an attribute of microsoft.graph.user in Microsoft Graph (line 1, column 8)',
+      },
     ]);
     expect(await storedMappings()).toEqual(before);
   });

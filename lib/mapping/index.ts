@@ -85,6 +85,7 @@ export { defaultDialpadMapping } from "./default-dialpad";
 export {
   exportEntraSchema,
   importEntraSchema,
+  schemaPathOf,
   type EntraAttributeMapping,
   type EntraAttributeMappingSource,
   type EntraObjectMapping,

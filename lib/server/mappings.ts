@@ -8,6 +8,7 @@ import {
   exportEntraSchema,
   findUnknownSourceAttributes,
   importEntraSchema,
+  schemaPathOf,
   ZMappingConfig,
   type TMappingConfig,
 } from "../mapping";
@@ -133,8 +134,19 @@ export async function importSchema(
       imported.issues.map((issue) => ({ field: issue.path.join(".") || "(schema)", message: issue.message })),
     );
   }
-  const config = await saveMappings(db, principal, connectionId, imported.data, options);
-  return { config, warnings: imported.warnings };
+  try {
+    const config = await saveMappings(db, principal, connectionId, imported.data, options);
+    return { config, warnings: imported.warnings };
+  } catch (error) {
+    // The admin fixes the document they uploaded: name the problem's place in it.
+    if (!(error instanceof AppError) || error.code !== "validation_failed") throw error;
+    throw validationFailed(
+      error.errors.map((entry) => ({
+        field: schemaPathOf(entry.field, imported.sourcePaths),
+        message: entry.message,
+      })),
+    );
+  }
 }
 
 function canonical(config: TMappingConfig): string {
