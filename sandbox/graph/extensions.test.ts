@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { SEED_USERS } from "./seed";
 import { SANDBOX_GRAPH_CLIENT, startGraphEmulator, type RunningGraphEmulator } from "./server";
-import { getToken, graphGet } from "./testing";
+import { admin, getToken, graphGet } from "./testing";
 
 const HR_APP_ID = "7d3c2b1a-0f9e-4d8c-b7a6-5e4d3c2b1a09";
 const COST_CENTER = "extension_7d3c2b1a0f9e4d8cb7a65e4d3c2b1a09_costCenter";
@@ -125,6 +125,29 @@ describe("directory extension attributes", () => {
     expect(changes.body.value).toEqual([
       expect.objectContaining({ id: SEED_USERS.zoe.id, [COST_CENTER]: "CC-0815" }),
     ]);
+  });
+
+  test("the control API registers and deletes definitions; a deleted one is Graph's 400 again", async () => {
+    const created = await admin(emulator, "POST", "/extensionProperties", {
+      appId: HR_APP_ID,
+      appDisplayName: "Contoso HR Sync",
+      name: "division",
+      targetObjects: ["User"],
+    });
+    expect(created.status).toBe(201);
+    const name = created.body.name as string;
+    expect(name).toBe("extension_7d3c2b1a0f9e4d8cb7a65e4d3c2b1a09_division");
+    expect((await graphGet(emulator, `/v1.0/users?$select=id,${name}&$top=1`, token)).status).toBe(200);
+    expect((await admin(emulator, "DELETE", `/extensionProperties/${name}`)).status).toBe(204);
+    expect((await graphGet(emulator, `/v1.0/users?$select=id,${name}&$top=1`, token)).status).toBe(400);
+    expect((await admin(emulator, "DELETE", `/extensionProperties/${name}`)).status).toBe(404);
+    const invalid = await admin(emulator, "POST", "/extensionProperties", {
+      appId: "not-a-guid",
+      appDisplayName: "x",
+      name: "y",
+      targetObjects: ["User"],
+    });
+    expect(invalid.status).toBe(400);
   });
 
   test("Graph properties the emulator stores nothing for are still selectable, as in Graph", async () => {

@@ -70,6 +70,16 @@ export class ExtensionRegistry {
       .map((definition) => definition.name);
   }
 
+  /** Deletes a definition (its application removed it); `$select` of it then fails as in Graph. */
+  remove(name: string): boolean {
+    const index = this.definitions.findIndex(
+      (definition) => definition.name.toLowerCase() === name.toLowerCase(),
+    );
+    if (index < 0) return false;
+    this.definitions.splice(index, 1);
+    return true;
+  }
+
   find(name: string): ExtensionProperty | undefined {
     return this.definitions.find((definition) => definition.name.toLowerCase() === name.toLowerCase());
   }
