@@ -42,7 +42,8 @@ export class CycleConfigurationError extends PermanentJobError {
     return {
       code: "ConfigurationError",
       category: "configuration",
-      message: this.message,
+      // code and category already say "configuration error"; the message says what is wrong.
+      message: this.detail,
       attribute: this.attribute,
       objectType: this.objectType,
       ...(this.field ? { field: this.field } : {}),
