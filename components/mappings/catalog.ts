@@ -2,7 +2,10 @@ import type { TAttributeMapping } from "@/lib/mapping";
 
 export type ObjectKey = "users" | "groups";
 
-/** Entra ID attributes admins map most often (suggestions only: any directory or extension attribute works). */
+/**
+ * Entra ID attributes admins map most often (suggestions only: any attribute Graph has, or a directory
+ * extension, works). Not `manager`: the engine does not read references from Graph, so Save refuses it.
+ */
 export const SOURCE_ATTRIBUTES: Record<ObjectKey, string[]> = {
   users: [
     "accountEnabled",
@@ -19,7 +22,6 @@ export const SOURCE_ATTRIBUTES: Record<ObjectKey, string[]> = {
     "jobTitle",
     "mail",
     "mailNickname",
-    "manager",
     "mobile",
     "objectId",
     "physicalDeliveryOfficeName",

@@ -108,6 +108,18 @@ export function Overview({ connectionId }: { connectionId: string }) {
   const reasonId = useId();
 
   const data = status.data;
+  // A configuration error fails every cycle until an admin fixes it: the badge says so rather than
+  // "Active" (quarantine and pause still take precedence, since they say why nothing runs at all).
+  const configurationFailure = data?.code === "Active" ? data.configurationFailure : null;
+  const statusWords = data
+    ? configurationFailure
+      ? {
+          label: "Failed — configuration",
+          tone: "error" as const,
+          meaning: `The last cycle stopped at once because of a configuration error: ${configurationFailure.message}`,
+        }
+      : STATUS_WORDS[data.code]
+    : null;
   const canWrite = me.data?.canWrite ?? false;
   const running = Boolean(runningCycle(data));
 
@@ -144,9 +156,9 @@ export function Overview({ connectionId }: { connectionId: string }) {
           <div className="min-h-14">
             <div className="flex items-center gap-2">
               <h2 className="text-base font-semibold">Current status</h2>
-              {data && (
+              {statusWords && (
                 <span data-testid="status-badge">
-                  <Badge tone={STATUS_WORDS[data.code].tone}>{STATUS_WORDS[data.code].label}</Badge>
+                  <Badge tone={statusWords.tone}>{statusWords.label}</Badge>
                 </span>
               )}
             </div>
@@ -154,12 +166,19 @@ export function Overview({ connectionId }: { connectionId: string }) {
               className="mt-1 text-sm text-slate-700 dark:text-slate-300"
               role={status.isPending ? "status" : undefined}
             >
-              {status.isPending
-                ? "Loading the provisioning status…"
-                : data
-                  ? STATUS_WORDS[data.code].meaning
-                  : ""}
+              {status.isPending ? "Loading the provisioning status…" : (statusWords?.meaning ?? "")}
             </p>
+            {configurationFailure && (
+              <p className="mt-1 text-sm" data-testid="configuration-failure-action">
+                {configurationFailure.recommendedAction}{" "}
+                <Link
+                  className="text-blue-700 underline dark:text-blue-400"
+                  href={`/connections/${connectionId}/mappings`}
+                >
+                  Open Mappings
+                </Link>
+              </p>
+            )}
             {data?.code === "NotConfigured" && (
               <p className="mt-1 text-sm">
                 <Link

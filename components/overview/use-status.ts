@@ -67,6 +67,13 @@ export interface StatusDto {
   nextCycleAt: string | null;
   jobId: string | null;
   cycleId: string | null;
+  /** Set when the last cycle failed because a mapping reads an attribute Graph does not have. */
+  configurationFailure: {
+    message: string;
+    attribute: string;
+    recommendedAction: string;
+    field?: string;
+  } | null;
 }
 
 export type CountField = "created" | "updated" | "disabled" | "deleted" | "skipped" | "failed" | "held";

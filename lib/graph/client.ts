@@ -7,11 +7,13 @@ import {
   graphCollectionSchema,
   graphDirectoryObjectSchema,
   graphErrorBodySchema,
+  graphExtensionPropertySchema,
   graphGroupSchema,
   graphServicePrincipalSchema,
   graphUserSchema,
   type GraphAppRoleAssignment,
   type GraphDirectoryObject,
+  type GraphExtensionProperty,
   type GraphGroup,
   type GraphPage,
   type GraphServicePrincipal,
@@ -88,6 +90,13 @@ export interface GraphClient {
   searchGroups(text: string, options?: { select?: readonly string[]; top?: number }): Promise<GraphGroup[]>;
   /** Direct members that are users (Graph's microsoft.graph.user cast of the members collection). */
   listGroupUserMembers(groupId: string, select?: readonly string[]): AsyncIterable<GraphPage<GraphUser>>;
+  /**
+   * The directory extension attributes registered in the tenant (POST
+   * /directoryObjects/getAvailableExtensionProperties, an action that reads nothing but needs POST).
+   */
+  getAvailableExtensionProperties(options?: {
+    isSyncedFromOnPremises?: boolean;
+  }): Promise<GraphExtensionProperty[]>;
 }
 
 /** An Edm.Guid literal (written bare in OData); anything else would change the filter's meaning. */
@@ -137,7 +146,16 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
     select && select.length > 0 ? select.join(",") : undefined;
 
   async function getJson(url: string, extraHeaders: Record<string, string> = {}): Promise<unknown> {
-    const request: GraphRequestInfo = { method: "GET", url };
+    return send(url, extraHeaders);
+  }
+
+  /** One Graph request with its retries; `json` makes it a POST of that body. */
+  async function send(
+    url: string,
+    extraHeaders: Record<string, string> = {},
+    json?: unknown,
+  ): Promise<unknown> {
+    const request: GraphRequestInfo = { method: json === undefined ? "GET" : "POST", url };
     // nextLink/deltaLink come from the response; following one to another host would hand it our token.
     if (new URL(url).origin !== baseOrigin) {
       throw new GraphError({
@@ -155,7 +173,7 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
       forceRefresh = false;
       let failure: GraphError;
       try {
-        return await attemptOnce(url, token, extraHeaders, request, attempt);
+        return await attemptOnce(url, token, extraHeaders, request, attempt, json);
       } catch (error) {
         if (!(error instanceof GraphError)) throw error;
         failure = error;
@@ -186,6 +204,7 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
     extraHeaders: Record<string, string>,
     request: GraphRequestInfo,
     attempt: number,
+    json?: unknown,
   ): Promise<unknown> {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
@@ -194,7 +213,14 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
     let text: string;
     try {
       const response = await fetchImpl(url, {
-        headers: { Authorization: `Bearer ${token}`, Accept: "application/json", ...extraHeaders },
+        method: request.method,
+        headers: {
+          Authorization: `Bearer ${token}`,
+          Accept: "application/json",
+          ...(json === undefined ? {} : { "Content-Type": "application/json" }),
+          ...extraHeaders,
+        },
+        ...(json === undefined ? {} : { body: JSON.stringify(json) }),
         redirect: "manual",
         signal: controller.signal,
       });
@@ -426,6 +452,20 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
         graphUserSchema,
         "user members page",
       ),
+    async getAvailableExtensionProperties(extensionOptions = {}) {
+      const url = buildUrl("/directoryObjects/getAvailableExtensionProperties");
+      const body =
+        extensionOptions.isSyncedFromOnPremises === undefined
+          ? {}
+          : { isSyncedFromOnPremises: extensionOptions.isSyncedFromOnPremises };
+      const page = validate(
+        graphCollectionSchema(graphExtensionPropertySchema),
+        await send(url, {}, body),
+        url,
+        "list of extension properties",
+      );
+      return page.value;
+    },
   };
 }
 

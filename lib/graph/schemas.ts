@@ -54,6 +54,18 @@ export const graphAppRoleAssignmentSchema = z.looseObject({
 });
 export type GraphAppRoleAssignment = z.infer<typeof graphAppRoleAssignmentSchema>;
 
+/** A directory extension definition (Graph's extensionProperty), as getAvailableExtensionProperties lists it. */
+export const graphExtensionPropertySchema = z.looseObject({
+  id: z.string().optional(),
+  name: z.string().min(1),
+  appDisplayName: z.string().nullable().optional(),
+  dataType: z.string().optional(),
+  isMultiValued: z.boolean().optional(),
+  isSyncedFromOnPremises: z.boolean().nullable().optional(),
+  targetObjects: z.array(z.string()).default([]),
+});
+export type GraphExtensionProperty = z.infer<typeof graphExtensionPropertySchema>;
+
 export function graphCollectionSchema<T extends z.ZodType>(item: T) {
   return z.looseObject({
     value: z.array(item),

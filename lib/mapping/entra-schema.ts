@@ -214,7 +214,30 @@ const ZEntraSchemaDocument = z
 
 export type ImportIssue = { path: (string | number)[]; message: string };
 export type ImportResult =
-  { success: true; data: TMappingConfig; warnings: string[] } | { success: false; issues: ImportIssue[] };
+  | {
+      success: true;
+      data: TMappingConfig;
+      warnings: string[];
+      /** Where each object mapping came from in the document, to report later problems at its paths. */
+      sourcePaths: { users: (string | number)[]; groups: (string | number)[] | null };
+    }
+  | { success: false; issues: ImportIssue[] };
+
+/**
+ * A problem found in the imported configuration (e.g. users.attributeMappings.3.source) at its place in
+ * the schema document (synchronizationRules.0.objectMappings.0.attributeMappings.3.source.expression).
+ */
+export function schemaPathOf(
+  field: string,
+  sourcePaths: { users: (string | number)[]; groups: (string | number)[] | null },
+): string {
+  const [objectType, ...rest] = field.split(".");
+  const base =
+    objectType === "users" ? sourcePaths.users : objectType === "groups" ? sourcePaths.groups : null;
+  if (!base) return field;
+  const tail = rest[0] === "attributeMappings" && rest[2] === "source" ? [...rest, "expression"] : rest;
+  return [...base, ...tail].join(".");
+}
 
 function importSource(
   source: z.infer<typeof ZEntraSource> | null | undefined,
@@ -343,5 +366,10 @@ export function importEntraSchema(document: unknown): ImportResult {
       issues: config.error.issues.map((issue) => ({ path: pathOf(issue.path), message: issue.message })),
     };
   }
-  return { success: true, data: config.data, warnings };
+  return {
+    success: true,
+    data: config.data,
+    warnings,
+    sourcePaths: { users: (users as (typeof located)[number]).path, groups: groups?.path ?? null },
+  };
 }

@@ -86,6 +86,7 @@ export { defaultDialpadMapping } from "./default-dialpad";
 export {
   exportEntraSchema,
   importEntraSchema,
+  schemaPathOf,
   type EntraAttributeMapping,
   type EntraAttributeMappingSource,
   type EntraObjectMapping,
@@ -94,3 +95,17 @@ export {
 } from "./entra-schema";
 export { renderExpressionDocs } from "./docs";
 export { GuardedRegex, MAX_REGEX_INPUT_LENGTH, RegexSyntaxError, RegexTooComplexError } from "./regex/engine";
+export {
+  ENTRA_GROUP_ATTRIBUTES,
+  ENTRA_USER_ATTRIBUTES,
+  EXTENSION_ATTRIBUTE_PATTERN,
+  GRAPH_GROUP_PROPERTIES,
+  GRAPH_USER_PROPERTIES,
+  collectAttributeReferences,
+  findUnknownSourceAttributes,
+  isKnownSourceAttribute,
+  type AttributeReference,
+  type ExtensionCatalog,
+  type SourceObjectType,
+  type UnknownAttributeProblem,
+} from "./source-attributes";

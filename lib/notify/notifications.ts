@@ -7,7 +7,7 @@ import { createMailer, type Mailer, type OutgoingMail } from "./mailer";
  * occurs" is on. Bodies carry names, counts and reasons only: never a token, secret or tenant URL key.
  */
 
-export type NotificationTemplate = "quarantine" | "deletions-held" | "failure";
+export type NotificationTemplate = "quarantine" | "deletions-held" | "failure" | "configuration-failure";
 
 export interface NotificationData {
   connectionName: string;
@@ -17,6 +17,8 @@ export interface NotificationData {
   nextAttempt?: Date | null;
   held?: { count: number; threshold: number; sample: string[] };
   failures?: { count: number; sample: string[] };
+  /** A cycle that failed because the configuration cannot work (a mapping reads an unknown attribute). */
+  configuration?: { attribute: string; message: string; recommendedAction: string };
   cycleId?: string;
 }
 
@@ -73,6 +75,18 @@ export function renderNotification(
         ...(data.failures?.sample ?? []).map((name) => `  - ${name}`),
         "",
         "See the provisioning logs (status Failure) for the error and the recommended action.",
+      );
+      break;
+    }
+    case "configuration-failure": {
+      subject = `Provisioning failed for "${data.connectionName}": configuration error`;
+      lines.push(
+        `The last provisioning cycle for "${data.connectionName}" stopped at once, without retrying, because of a configuration error. Every cycle fails the same way until the configuration is fixed.`,
+        "",
+        `Attribute: ${data.configuration?.attribute ?? "unknown"}`,
+        `Error: ${data.configuration?.message ?? ""}`,
+        "",
+        `Recommended action: ${data.configuration?.recommendedAction ?? "Fix the mappings, then restart provisioning."}`,
       );
       break;
     }

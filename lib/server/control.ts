@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { PrismaClient } from "../db/generated/client";
 import type { Principal } from "../auth/verify-token";
 import {
@@ -16,6 +17,26 @@ import {
 import { recordAudit } from "./audit";
 import { getConnection } from "./connections";
 import { AppError } from "./errors";
+
+const ZConfigurationFailure = z.object({
+  category: z.literal("configuration"),
+  message: z.string(),
+  attribute: z.string(),
+  recommendedAction: z.string(),
+  field: z.string().optional(),
+});
+
+/**
+ * Why the last cycle failed when the configuration is at fault: the console shows "Failed — configuration"
+ * with the attribute and what to do, since no retry or schedule fixes it.
+ */
+function configurationFailureOf(
+  lastCycle: { status: string; error: unknown } | null,
+): z.infer<typeof ZConfigurationFailure> | null {
+  if (lastCycle?.status !== "failed") return null;
+  const parsed = ZConfigurationFailure.safeParse(lastCycle.error);
+  return parsed.success ? parsed.data : null;
+}
 
 /** Graph's synchronizationStatus.code, which admins know from Entra. */
 export type StatusCode = "NotConfigured" | "NotRun" | "Active" | "Paused" | "Quarantine";
@@ -60,6 +81,7 @@ export async function getStatus(db: PrismaClient, connectionId: string) {
           ?.jobId ?? null)
       : null,
     cycleId: status.lastCycle?.id ?? null,
+    configurationFailure: configurationFailureOf(status.lastCycle),
   };
 }
 

@@ -1,17 +1,21 @@
 import { z } from "zod";
 import type { Prisma, PrismaClient } from "../db/generated/client";
 import type { Principal } from "../auth/verify-token";
+import type { SecretBox } from "../crypto/secrets";
 import {
   defaultDialpadMapping,
   explainExpression,
   exportEntraSchema,
+  findUnknownSourceAttributes,
   importEntraSchema,
+  schemaPathOf,
   ZMappingConfig,
   type TMappingConfig,
 } from "../mapping";
 import { recordAudit } from "./audit";
 import { getConnection } from "./connections";
 import { AppError, validationFailed } from "./errors";
+import { extensionCatalogFor, readsExtensionAttributes } from "./source-attributes";
 
 type Actions = { create: boolean; update: boolean; delete: boolean };
 
@@ -36,17 +40,27 @@ export async function getMappings(
   return { isDefault, config };
 }
 
+export interface SaveMappingsOptions {
+  /**
+   * Opens the connection's Graph credentials to check directory extension attributes against the
+   * tenant (the API passes it). Without it an extension name is checked by its shape only.
+   */
+  box?: SecretBox;
+  log?: { warn(fields: Record<string, unknown>, message: string): void };
+}
+
 /**
  * Saves a mapping configuration after validating all of it (every problem reported at its field path,
- * an expression error with its position). As in Entra, any change re-evaluates every object: the
- * watermark is cleared so the next cycle is an initial one.
+ * an expression error with its position). A source attribute Graph does not have (a typo such as
+ * `[jobTitel]`) is refused here, so it cannot fail every cycle later. As in Entra, any change
+ * re-evaluates every object: the watermark is cleared so the next cycle is an initial one.
  */
 export async function saveMappings(
   db: PrismaClient,
   principal: Principal,
   connectionId: string,
   input: unknown,
-  activity: "Update attribute mappings or scope" = "Update attribute mappings or scope",
+  options: SaveMappingsOptions = {},
 ): Promise<TMappingConfig> {
   const parsed = ZMappingConfig.safeParse(input);
   if (!parsed.success) {
@@ -61,6 +75,16 @@ export async function saveMappings(
     );
   }
   const before = await getConnection(db, connectionId);
+  const extensions =
+    options.box && readsExtensionAttributes(parsed.data)
+      ? await extensionCatalogFor(before, options.box, options.log)
+      : null;
+  const unknownAttributes = findUnknownSourceAttributes(parsed.data, extensions);
+  if (unknownAttributes.length > 0) {
+    throw validationFailed(
+      unknownAttributes.map((problem) => ({ field: problem.field, message: problem.message })),
+    );
+  }
   await db.$transaction(async (tx) => {
     await tx.connection.update({
       where: { id: connectionId },
@@ -73,7 +97,7 @@ export async function saveMappings(
     });
     await recordAudit(tx, {
       connectionId,
-      activity,
+      activity: "Update attribute mappings or scope",
       principal,
       changes: summarizeMappingChange(
         before.mappings ? ZMappingConfig.parse(before.mappings) : defaultDialpadMapping(),
@@ -102,6 +126,7 @@ export async function importSchema(
   principal: Principal,
   connectionId: string,
   document: unknown,
+  options: SaveMappingsOptions = {},
 ) {
   const imported = importEntraSchema(document);
   if (!imported.success) {
@@ -109,8 +134,19 @@ export async function importSchema(
       imported.issues.map((issue) => ({ field: issue.path.join(".") || "(schema)", message: issue.message })),
     );
   }
-  const config = await saveMappings(db, principal, connectionId, imported.data);
-  return { config, warnings: imported.warnings };
+  try {
+    const config = await saveMappings(db, principal, connectionId, imported.data, options);
+    return { config, warnings: imported.warnings };
+  } catch (error) {
+    // The admin fixes the document they uploaded: name the problem's place in it.
+    if (!(error instanceof AppError) || error.code !== "validation_failed") throw error;
+    throw validationFailed(
+      error.errors.map((entry) => ({
+        field: schemaPathOf(entry.field, imported.sourcePaths),
+        message: entry.message,
+      })),
+    );
+  }
 }
 
 function canonical(config: TMappingConfig): string {

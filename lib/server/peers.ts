@@ -28,7 +28,12 @@ const tokenProviders = new Map<string, GraphTokenProvider>();
  * outbound fetch: a stored authority or base URL on an address the policy refuses (put there before the
  * check existed, or by a name that now resolves inside) gets no connection and no client secret.
  */
-export function graphClientFor(connection: Connection, box: SecretBox): GraphClient {
+export function graphClientFor(
+  connection: Connection,
+  box: SecretBox,
+  /** A request an admin waits for (Save) asks once and briefly; cycles keep the client's retries. */
+  requestOptions: { timeoutMs?: number; maxRetries?: number } = {},
+): GraphClient {
   const clientSecret = openGraphClientSecret(connection, box);
   if (!connection.graphTenantId || !connection.graphClientId || !clientSecret) {
     throw new AppError(
@@ -61,7 +66,7 @@ export function graphClientFor(connection: Connection, box: SecretBox): GraphCli
     });
     tokenProviders.set(key, tokenProvider);
   }
-  return createGraphClient({ baseUrl: graphBaseUrl, tokenProvider, fetch });
+  return createGraphClient({ baseUrl: graphBaseUrl, tokenProvider, fetch, ...requestOptions });
 }
 
 /** Token providers hold their network client: a changed policy must not reuse one made under the old. */

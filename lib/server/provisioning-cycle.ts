@@ -3,6 +3,7 @@ import { Prisma, type Connection, type PrismaClient } from "../db/generated/clie
 import { env } from "../config/env";
 import { SecretBox, loadSecretKey } from "../crypto/secrets";
 import { beginCycle, CycleAlreadyRunningError, enqueueCycleUnits } from "../cycle/units";
+import { asConfigurationError, checkMappingAttributes } from "../cycle/configuration-error";
 import type { JobLease } from "../jobs/lease";
 import { finishCycle } from "../cycle/schedule";
 import { enqueueWebhookEvent } from "../notify/webhook-events";
@@ -212,6 +213,8 @@ export async function runProvisioningCycle(
 
   let outcome: CycleOutcome;
   try {
+    const misconfigured = checkMappingAttributes(config);
+    if (misconfigured) throw misconfigured;
     const scim = await cycleScimClient(db, connection, box, options);
     outcome = await runCycle({
       graph: graphClientFor(connection, box),
@@ -271,6 +274,34 @@ export async function runProvisioningCycle(
       log: options.log,
     });
   } catch (error) {
+    const configuration = asConfigurationError(error);
+    if (configuration) {
+      // No retry can fix it: fail now (the job store does not retry a permanent error) and say what to fix.
+      const errorJson = configuration.toJSON();
+      await endCycle(db, cycle.id, {
+        status: "failed",
+        error: errorJson as unknown as Prisma.InputJsonValue,
+        dryRun: input.dryRun,
+        finalizedByJob,
+        write,
+        lease: options.lease,
+      });
+      if (!input.dryRun && connection.notifyOnFailure) {
+        await sendNotification(
+          mailer,
+          connection.notificationEmail,
+          "configuration-failure",
+          {
+            connectionName: connection.name,
+            connectionId: connection.id,
+            cycleId: cycle.id,
+            configuration: errorJson,
+          },
+          options.log,
+        );
+      }
+      throw configuration;
+    }
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof QuarantineException && !input.dryRun) {
       const quarantine = await applyQuarantine(write, connection, "EncounteredQuarantineException", {

@@ -43,6 +43,15 @@ const seedOptionsSchema = z.strictObject({
   groups: z.number().int().min(0).max(100_000).optional(),
   seed: z.number().int().optional(),
 });
+const extensionSchema = z.strictObject({
+  appId: z.string().uuid(),
+  appDisplayName: z.string().min(1).max(256),
+  name: z.string().regex(/^[A-Za-z0-9_]+$/, "letters, digits and _ only"),
+  dataType: z.enum(["Binary", "Boolean", "DateTime", "Integer", "LargeInteger", "String"]).optional(),
+  isMultiValued: z.boolean().optional(),
+  isSyncedFromOnPremises: z.boolean().optional(),
+  targetObjects: z.array(z.enum(["User", "Group"])).min(1),
+});
 const resetSchema = z.strictObject({ seed: z.union([seedOptionsSchema, z.literal(false)]).optional() });
 const configSchema = z.strictObject({
   rateLimit: z.strictObject({ requestsPerSecond: z.number().positive() }).nullable().optional(),
@@ -159,6 +168,14 @@ function route(ctx: AdminContext, method: string, url: URL, body: unknown): Admi
       ctx.seeded.value = seed !== false;
       return { status: 200, body: d.summary() };
     }
+    case "GET extensionProperties":
+      return { status: 200, body: { value: d.extensions.list() } };
+    case "POST extensionProperties":
+      return { status: 201, body: d.extensions.register(parse(extensionSchema, body)) };
+    case "DELETE extensionProperties/:id":
+      if (!d.extensions.remove(id!))
+        throw new AdminError(404, "NotFound", `No extension property '${id}' is registered.`);
+      return { status: 204 };
     case "GET config":
       return { status: 200, body: ctx.getConfig() };
     case "PUT config": {

@@ -58,7 +58,7 @@ describe("token endpoint (plain HTTP)", () => {
     expect(payload).toMatchObject({
       tid: SANDBOX_TENANT_ID,
       appid: SANDBOX_GRAPH_CLIENT.clientId,
-      roles: ["User.Read.All", "Group.Read.All", "Application.Read.All"],
+      roles: ["User.Read.All", "Group.Read.All", "Application.Read.All", "Directory.Read.All"],
     });
   });
 

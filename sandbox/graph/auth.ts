@@ -18,7 +18,16 @@ import {
 
 export const GRAPH_RESOURCE = "https://graph.microsoft.com";
 export const GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000";
-export const DEFAULT_GRAPH_ROLES = ["User.Read.All", "Group.Read.All", "Application.Read.All"] as const;
+/**
+ * Directory.Read.All lets the sandbox app list the tenant's directory extensions (getAvailableExtensionProperties
+ * needs it), so Save can check extension attributes against the directory.
+ */
+export const DEFAULT_GRAPH_ROLES = [
+  "User.Read.All",
+  "Group.Read.All",
+  "Application.Read.All",
+  "Directory.Read.All",
+] as const;
 const TOKEN_LIFETIME_SECONDS = 3599;
 
 export interface ClientRegistration {

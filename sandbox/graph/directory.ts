@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
+import { ExtensionRegistry } from "./extensions";
 import { OrderedIndex } from "./ordered-index";
 
 /**
@@ -237,6 +238,8 @@ export class Directory {
   private tracking = true;
   private gen = `${Date.now().toString(36)}${(generationCounter++).toString(36)}`;
   readonly servicePrincipal: ServicePrincipal = createDialpadServicePrincipal();
+  /** Extension definitions belong to applications, so reset() keeps them as it keeps the service principal. */
+  readonly extensions = new ExtensionRegistry();
 
   /** Identifies this incarnation of the data; delta tokens from before a reset() are refused. */
   get generation(): string {
@@ -402,6 +405,27 @@ export class Directory {
     const user = next as unknown as GraphUser;
     this.users.set(user.id, user);
     this.log("user", user.id, changed);
+    return user;
+  }
+
+  /**
+   * Sets (or with null clears) a directory extension attribute of a user; the extension must be
+   * registered for users. The value sits on the user's record, so `$select` and delta read it as Graph does.
+   */
+  setUserExtension(id: string, extensionName: string, value: unknown): GraphUser {
+    const current = this.requireActiveUser(id);
+    const definition = this.extensions.find(extensionName);
+    if (!definition?.targetObjects.includes("User"))
+      throw new DirectoryError(
+        "Invalid",
+        `No extension property '${extensionName}' is registered for users.`,
+      );
+    const next = { ...current } as unknown as Record<string, unknown>;
+    if (value === null) delete next[definition.name];
+    else next[definition.name] = value;
+    const user = next as unknown as GraphUser;
+    this.users.set(user.id, user);
+    this.log("user", user.id, [definition.name]);
     return user;
   }
 

@@ -17,6 +17,8 @@ import {
   type ResourceSpec,
 } from "./odata";
 import type { VerifiedToken } from "./auth";
+import type { ExtensionTarget } from "./extensions";
+import { GRAPH_GROUP_PROPERTIES, GRAPH_USER_PROPERTIES } from "../../lib/mapping/source-attributes";
 
 /**
  * Microsoft Graph v1.0 read endpoints over a Directory: what an Entra provisioning engine calls.
@@ -40,7 +42,15 @@ export interface GraphApiContext {
 
 // ---------- resource specs ----------
 
+/** Properties the emulator stores no value for: Graph has them, so `$select` must accept them. */
+function withRemaining(names: readonly string[]): ResourceSpec["properties"] {
+  return Object.fromEntries(names.map((name) => [name, "string" as const]));
+}
+
 const USER_PROPERTIES: ResourceSpec["properties"] = {
+  // Every property Graph's user has is selectable; those the emulator stores are typed below (the
+  // others answer null, as for a user who never had them set).
+  ...withRemaining(GRAPH_USER_PROPERTIES),
   id: "string",
   userPrincipalName: "string",
   mail: "string",
@@ -134,6 +144,8 @@ export const GROUP_SPEC: ResourceSpec = {
   typeName: "microsoft.graph.group",
   resourceName: "Group",
   properties: {
+    // As for users: Graph's other group properties are selectable and null here.
+    ...withRemaining(GRAPH_GROUP_PROPERTIES),
     id: "string",
     displayName: "string",
     description: "string",
@@ -322,6 +334,8 @@ function project(object: object, select: readonly string[], omitNull = false): R
   for (const name of select) {
     const value = source[name];
     if (omitNull && (value === null || value === undefined)) continue;
+    // Graph leaves out an extension attribute the object has no value for, even when selected.
+    if (value === undefined && name.startsWith("extension_")) continue;
     result[name] = value === undefined ? null : value;
   }
   return result;
@@ -450,6 +464,15 @@ function memberJson(
   return { "@odata.type": "#microsoft.graph.group", ...project(group, props) };
 }
 
+/** The extension attributes registered for a type: `$select` accepts them like the type's own properties. */
+function extensionsOf(ctx: GraphApiContext, target: ExtensionTarget): string[] {
+  return ctx.directory.extensions.namesFor(target);
+}
+
+function deltaSelectExtras(ctx: GraphApiContext, kind: "users" | "groups"): string[] {
+  return kind === "groups" ? ["members", ...extensionsOf(ctx, "Group")] : extensionsOf(ctx, "User");
+}
+
 function selectFragment(select: readonly string[] | null): string {
   return select ? `(${select.filter((p) => p !== "id").join(",") || "id"})` : "";
 }
@@ -464,7 +487,7 @@ function listUsers(
 ): GraphResponse {
   const query = readQuery(url);
   allowOnly(query, ["$select", "$filter", "$top", "$search", "$count", "$skiptoken"]);
-  const select = parseSelect(query.get("$select"), USER_SPEC);
+  const select = parseSelect(query.get("$select"), USER_SPEC, extensionsOf(ctx, "User"));
   const top = parseTop(query.get("$top")) ?? DEFAULT_PAGE_SIZE;
   const predicate = buildPredicate(query, headers, USER_SPEC);
   const source = (after: number) =>
@@ -544,7 +567,7 @@ function buildPredicate(
 function listGroups(ctx: GraphApiContext, url: URL, headers: IncomingHttpHeaders): GraphResponse {
   const query = readQuery(url);
   allowOnly(query, ["$select", "$filter", "$top", "$search", "$count", "$skiptoken"]);
-  const select = parseSelect(query.get("$select"), GROUP_SPEC);
+  const select = parseSelect(query.get("$select"), GROUP_SPEC, extensionsOf(ctx, "Group"));
   const top = parseTop(query.get("$top")) ?? DEFAULT_PAGE_SIZE;
   const predicate = buildPredicate(query, headers, GROUP_SPEC);
   const source = (after: number) => mapEntries(ctx.directory.groupsAfter(after), (e) => e.group);
@@ -708,7 +731,7 @@ function delta(
       throw syncStateNotFound();
     // Graph lets a deltaLink change the tracked properties with a new $select.
     const select = query.has("$select")
-      ? parseSelect(query.get("$select"), spec, kind === "groups" ? ["members"] : [])
+      ? parseSelect(query.get("$select"), spec, deltaSelectExtras(ctx, kind))
       : link.s;
     state = {
       m: "c",
@@ -724,7 +747,7 @@ function delta(
     };
   } else {
     allowOnly(query, ["$select", "$filter", "$deltatoken", "$top"]);
-    const select = parseSelect(query.get("$select"), spec, kind === "groups" ? ["members"] : []);
+    const select = parseSelect(query.get("$select"), spec, deltaSelectExtras(ctx, kind));
     const ids = parseDeltaFilter(query.get("$filter"), spec);
     const top = parseTop(query.get("$top"));
     if (deltatoken !== undefined) {
@@ -989,6 +1012,7 @@ export function handleGraph(
   url: URL,
   headers: IncomingHttpHeaders,
   token: VerifiedToken,
+  body?: unknown,
 ): GraphResponse {
   const path = url.pathname.replace(/^\/v1\.0/, "").replace(/\/+$/, "");
   const segments = path
@@ -998,6 +1022,8 @@ export function handleGraph(
   if (segments.length === 0)
     throw new GraphRequestError(400, "BadRequest", "Invalid request: no resource segment.");
   const [root, id, sub, cast] = segments;
+  if (root === "directoryObjects" && id === "getAvailableExtensionProperties" && sub === undefined)
+    return availableExtensionProperties(ctx, method, body, token);
   if (method !== "GET" && method !== "HEAD") {
     throw new GraphRequestError(
       405,
@@ -1020,7 +1046,7 @@ export function handleGraph(
       if (sub === undefined) {
         const query = readQuery(url);
         allowOnly(query, ["$select"]);
-        const select = parseSelect(query.get("$select"), USER_SPEC);
+        const select = parseSelect(query.get("$select"), USER_SPEC, extensionsOf(ctx, "User"));
         return {
           status: 200,
           body: {
@@ -1059,7 +1085,7 @@ export function handleGraph(
       if (sub === undefined) {
         const query = readQuery(url);
         allowOnly(query, ["$select"]);
-        const select = parseSelect(query.get("$select"), GROUP_SPEC);
+        const select = parseSelect(query.get("$select"), GROUP_SPEC, extensionsOf(ctx, "Group"));
         return {
           status: 200,
           body: {
@@ -1159,10 +1185,58 @@ export function handleGraph(
   );
 }
 
+const DIRECTORY_ROLES = ["Directory.Read.All", "Directory.ReadWrite.All"];
+
+/**
+ * POST /directoryObjects/getAvailableExtensionProperties: the tenant's directory extension definitions.
+ * Graph requires Directory.Read.All for it; the optional body narrows by isSyncedFromOnPremises.
+ */
+function availableExtensionProperties(
+  ctx: GraphApiContext,
+  method: string,
+  body: unknown,
+  token: VerifiedToken,
+): GraphResponse {
+  if (method !== "POST")
+    throw new GraphRequestError(
+      405,
+      "Request_BadRequest",
+      `The OData action getAvailableExtensionProperties answers POST only, not ${method}.`,
+    );
+  requireRole(token, DIRECTORY_ROLES);
+  const parameters = body ?? {};
+  if (typeof parameters !== "object" || parameters === null || Array.isArray(parameters))
+    throw new GraphRequestError(400, "BadRequest", "The request body must be a JSON object.");
+  const { isSyncedFromOnPremises, ...rest } = parameters as Record<string, unknown>;
+  const unknown = Object.keys(rest)[0];
+  if (unknown !== undefined)
+    throw new GraphRequestError(
+      400,
+      "Request_BadRequest",
+      `The parameter '${unknown}' in the request payload is not a valid parameter for the operation 'getAvailableExtensionProperties'.`,
+    );
+  if (isSyncedFromOnPremises !== undefined && typeof isSyncedFromOnPremises !== "boolean")
+    throw new GraphRequestError(
+      400,
+      "BadRequest",
+      "Cannot convert the literal to the expected type 'Edm.Boolean' (parameter isSyncedFromOnPremises).",
+    );
+  return {
+    status: 200,
+    body: {
+      "@odata.context": contextUrl(ctx, "Collection(microsoft.graph.extensionProperty)"),
+      value: ctx.directory.extensions.list(isSyncedFromOnPremises).map((definition) => ({
+        "@odata.type": "#microsoft.graph.extensionProperty",
+        ...definition,
+      })),
+    },
+  };
+}
+
 function memberOf(ctx: GraphApiContext, url: URL, userId: string): GraphResponse {
   const query = readQuery(url);
   allowOnly(query, ["$select", "$top", "$skiptoken"]);
-  const select = parseSelect(query.get("$select"), GROUP_SPEC);
+  const select = parseSelect(query.get("$select"), GROUP_SPEC, extensionsOf(ctx, "Group"));
   const groups = ctx.directory.memberOf(userId).flatMap((id) => {
     const group = ctx.directory.getGroup(id);
     return group ? [group] : [];

@@ -263,12 +263,24 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
           });
           return;
         }
+        // Graph's actions (getAvailableExtensionProperties) take a JSON body; reads take none.
+        const bodyText = method === "POST" ? await readBody(req, 64_000) : "";
+        let requestBody: unknown;
+        if (bodyText.trim()) {
+          try {
+            requestBody = JSON.parse(bodyText);
+          } catch {
+            graphError(400, "BadRequest", "Unable to read JSON request payload. The body is not valid JSON.");
+            return;
+          }
+        }
         const response: GraphResponse = handleGraph(
           { directory, origin },
           method,
           url,
           req.headers,
           check.token,
+          requestBody,
         );
         if (response.text !== undefined)
           send(response.status, undefined, response.headers ?? {}, response.text);

@@ -19,6 +19,7 @@ export const PUT = apiRoute(
       principal,
       params.connectionId,
       await readRequestJson(request, context),
+      { box: context.box, log: context.log },
     ),
   }),
 );

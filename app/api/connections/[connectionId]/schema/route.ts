@@ -8,5 +8,5 @@ export const GET = apiRoute(API.exportSchema, async ({ context, params }) =>
 );
 
 export const PUT = apiRoute(API.importSchema, async ({ context, principal, params, body }) =>
-  importSchema(context.db, principal, params.connectionId, body),
+  importSchema(context.db, principal, params.connectionId, body, { box: context.box, log: context.log }),
 );
