@@ -254,7 +254,7 @@ export function SettingsForm({ connection, canWrite }: { connection: ConnectionD
 
       <Card
         title="Source: Microsoft Entra ID"
-        description="The app registration this service reads the directory with (Microsoft Graph application permissions User.Read.All, Group.Read.All, Application.Read.All), and the Dialpad enterprise app whose assignments define the scope."
+        description="The app registration this service reads the directory with (Microsoft Graph application permissions User.Read.All, Group.Read.All, Application.Read.All; Directory.Read.All, optional, lets Save check directory extension attributes), and the Dialpad enterprise app whose assignments define the scope."
       >
         <fieldset disabled={!canWrite} className="grid gap-4 md:grid-cols-2">
           <Field id="graphTenantId" label="Directory (tenant) ID" error={fieldError("graphTenantId")}>
