@@ -211,10 +211,10 @@ export async function decideObjects(
   const { target } = context;
   const evaluations = objects.map(({ candidate, link }) =>
     evaluateCandidate(candidate, link, context.engine, {
-      // A link whose resource is gone from Dialpad cannot vouch for "nothing changed".
-      verifyTarget:
-        (context.verifyTarget ?? false) ||
-        (link !== null && target?.missingTargetIds.has(link.targetId) === true),
+      // With a listing of Dialpad (a full cycle), every linked object is compared with what Dialpad holds,
+      // as Why? and on demand do and as Entra's initial cycle does: the link's hash only says what was
+      // sent, not whether someone changed it in Dialpad since. The comparison costs no request.
+      verifyTarget: (context.verifyTarget ?? false) || target !== undefined,
     }),
   );
   const lookups: (TargetLookup | null)[] = evaluations.map(() => null);
