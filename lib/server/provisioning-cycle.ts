@@ -108,7 +108,8 @@ export interface FanOutState {
   /** Counts of import and planning (the units and the references add theirs). */
   counts: CycleCounts;
   watermark: { usersDeltaLink: string | null; groupsDeltaLink: string | null } | null;
-  held: { count: number; sample: string[] };
+  /** `reason`: set when the source-shrink guard held them, whatever the threshold. */
+  held: { count: number; sample: string[]; reason?: string | null };
   deferred: DeferredReferences;
 }
 
@@ -209,6 +210,7 @@ export async function runProvisioningCycle(
 
   let outcome: CycleOutcome;
   try {
+    const previousUsers = input.approved ? null : await acceptedSourceUsers(db, connection.id);
     const scim = await cycleScimClient(db, connection, box, options);
     outcome = await runCycle({
       graph: graphClientFor(connection, box),
@@ -235,7 +237,11 @@ export async function runProvisioningCycle(
       dryRun: input.dryRun,
       watermark: { usersDeltaLink: connection.usersDeltaLink, groupsDeltaLink: connection.groupsDeltaLink },
       deletion: deletionSettings(connection, input),
-      ...(input.approved ? { approved: input.approved } : {}),
+      skipOutOfScopeDeletions: connection.skipOutOfScopeDeletions,
+      // Applying a reviewed preview sends what the admin approved, disables included: no guard.
+      ...(input.approved
+        ? { approved: input.approved }
+        : { sourceShrink: { previousUsers, maxShrinkPercent: connection.sourceShrinkPercent } }),
       ...(finalizedByJob && !input.dryRun
         ? {
             fanOut: {
@@ -310,6 +316,8 @@ export async function runProvisioningCycle(
     );
   }
 
+  await recordSourceUsers(write, cycle.id, outcome.source);
+
   if (input.dryRun && input.previewId) {
     await savePreviewPlan(db, box, connection, {
       previewId: input.previewId,
@@ -369,7 +377,7 @@ export async function runProvisioningCycle(
       cycleType: outcome.cycleType,
       counts: outcome.counts,
       watermark: outcome.watermark,
-      held: heldInfo(outcome.held),
+      held: heldInfo(outcome.held, outcome.source.shrink.reason),
       deferred: outcome.deferred,
     };
     // The finalizer reads this from the Cycle row; written under the planner's lease, so a planner that
@@ -399,7 +407,7 @@ export async function runProvisioningCycle(
     counts: outcome.counts,
     // Applying a preview sends only what was approved: the changes it left out must come again.
     watermark: input.approved ? null : outcome.watermark,
-    held: heldInfo(outcome.held),
+    held: heldInfo(outcome.held, outcome.source.shrink.reason),
     failedSample,
     finalizedByJob,
     mailer,
@@ -512,8 +520,37 @@ function deletionSettings(
   };
 }
 
-function heldInfo(held: readonly PlannedOperation[]): FanOutState["held"] {
+/**
+ * The assigned users of the last cycle the source-shrink guard let through, which the next one is
+ * compared with: a held cycle's shrunken read never counts (else the cycle after it would disable
+ * everyone), nor does a dry run or a cycle that did not measure (scope All, incremental).
+ */
+async function acceptedSourceUsers(db: PrismaClient, connectionId: string): Promise<number | null> {
+  const last = await db.cycle.findFirst({
+    where: { connectionId, dryRun: false, sourceShrinkHeld: false, sourceUsersRead: { not: null } },
+    orderBy: { startedAt: "desc" },
+    select: { sourceUsersRead: true },
+  });
+  return last?.sourceUsersRead ?? null;
+}
+
+/** How many users this cycle read against the count it was compared with, for the overview. */
+async function recordSourceUsers(write: Writer, cycleId: string, source: CycleOutcome["source"]) {
+  await write((tx) =>
+    tx.cycle.update({
+      where: { id: cycleId },
+      data: {
+        sourceUsersRead: source.usersRead,
+        sourceUsersBefore: source.usersBefore,
+        sourceShrinkHeld: source.shrink.hold,
+      },
+    }),
+  );
+}
+
+function heldInfo(held: readonly PlannedOperation[], shrinkReason: string | null): FanOutState["held"] {
   return {
+    ...(shrinkReason ? { reason: shrinkReason } : {}),
     count: held.length,
     sample: held
       .slice(0, 10)
@@ -589,12 +626,19 @@ async function concludeCycle(
     now: now(),
     detail:
       reason === "TooManyDeletes"
-        ? `${input.held.count} disable/delete operations exceed the threshold of ${connection.deletionThreshold}.`
+        ? input.held.reason
+          ? `${input.held.reason} All ${input.held.count} disable/delete operations of the cycle were held, whatever the accidental deletion threshold.`
+          : `${input.held.count} disable/delete operations exceed the threshold of ${connection.deletionThreshold}.`
         : reason
           ? `${objectFailures} objects and ${referenceFailures} references are failing.`
           : undefined,
     held: input.held.count
-      ? { count: input.held.count, threshold: connection.deletionThreshold, sample: input.held.sample }
+      ? {
+          count: input.held.count,
+          threshold: connection.deletionThreshold,
+          sample: input.held.sample,
+          ...(input.held.reason ? { reason: input.held.reason } : {}),
+        }
       : undefined,
     mailer,
     cycleId: cycle.id,
@@ -1033,7 +1077,7 @@ async function applyQuarantine(
   context: {
     now: Date;
     detail?: string;
-    held?: { count: number; threshold: number; sample: string[] };
+    held?: { count: number; threshold: number; sample: string[]; reason?: string };
     mailer: Mailer | null;
     cycleId: string;
     log?: RunCycleOptions["log"];
