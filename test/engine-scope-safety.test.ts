@@ -8,8 +8,7 @@ import { createMailer } from "@/lib/notify/mailer";
 import { ensureSandboxConnection } from "@/lib/server/sandbox-connection";
 import { allowDeletes, getProvisioningStatus, runProvisioningCycle } from "@/lib/server/provisioning-cycle";
 import { startSandbox, type RunningSandbox } from "@/sandbox/main";
-import { SEED_GROUPS } from "@/sandbox/graph/seed";
-import { describeSeed } from "@/sandbox/graph/seed";
+import { describeSeed, SEED_GROUPS } from "@/sandbox/graph/seed";
 import { createTestDatabase, type TestDatabase } from "./database";
 
 /**
@@ -239,7 +238,10 @@ describe("source-shrink guard", () => {
     });
     const status = await getProvisioningStatus(t.db, connectionId);
     expect(status.code).toBe("Quarantine");
+    expect(status.quarantine?.error).toMatchObject({ sourceShrink: true });
     expect(JSON.stringify(status.quarantine?.error)).toContain(expected);
+    // The overview says how many users were read against the last accepted cycle.
+    expect(status.lastCycle?.sourceUsers).toEqual({ read: 0, before, held: true });
     expect(status.heldChanges.count).toBe(held.counts?.held);
     const staged = await t.db.provisioningLog.findFirstOrThrow({
       where: { cycleId: held.cycleId!, action: "StagedDelete" },

@@ -1125,7 +1125,13 @@ async function applyQuarantine(
         quarantineNextAttempt: decision.state.nextAttempt,
         quarantineSeriesCount: decision.state.seriesCount,
         quarantineError: reason
-          ? { reason, detail: context.detail ?? null, cycleId: context.cycleId }
+          ? {
+              reason,
+              detail: context.detail ?? null,
+              cycleId: context.cycleId,
+              // Held by the source-shrink guard rather than the threshold: the console words it so.
+              ...(context.held?.reason ? { sourceShrink: true } : {}),
+            }
           : Prisma.DbNull,
         quarantineNotifiedReason: notifiedReason,
         ...(decision.disableProvisioning ? { provisioningEnabled: false } : {}),
@@ -1325,6 +1331,8 @@ export interface ProvisioningStatus {
     totalUnits: number;
     counts: unknown;
     error: unknown;
+    /** Users Entra ID returned as assigned, against the last accepted cycle's (source-shrink guard). */
+    sourceUsers: { read: number | null; before: number | null; held: boolean };
   } | null;
   lastSuccessfulCycle: { id: string; endedAt: Date | null; counts: unknown } | null;
   heldChanges: {
@@ -1394,6 +1402,11 @@ export async function getProvisioningStatus(
           totalUnits: lastCycle.totalUnits,
           counts: lastCycle.counts,
           error: lastCycle.error,
+          sourceUsers: {
+            read: lastCycle.sourceUsersRead,
+            before: lastCycle.sourceUsersBefore,
+            held: lastCycle.sourceShrinkHeld,
+          },
         }
       : null,
     lastSuccessfulCycle: lastSuccessful
