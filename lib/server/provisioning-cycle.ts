@@ -618,6 +618,8 @@ async function concludeCycle(
         count: input.held.count,
         threshold: connection.deletionThreshold,
         sample: input.held.sample,
+        // Held by the source-shrink guard, whatever the threshold: the sentence that says why.
+        ...(input.held.reason ? { reason: input.held.reason } : {}),
       },
       { subjectKey: cycleId },
     );
