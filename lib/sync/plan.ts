@@ -199,7 +199,8 @@ export function planObject(
    * SkipOutOfScopeDeletions covers what Entra calls going out of scope: unassigned from the app, or no
    * longer matching the scoping filter. A user soft-deleted or hard-deleted in Entra is not out of scope
    * in that sense (it is disabled through the active/IsSoftDeleted mapping, or deleted by the Delete
-   * action), and neither is one disabled in Entra (an in-scope update of active), so those still go on.
+   * action), and neither is one blocked from sign-in (accountEnabled false, the active mapping's other
+   * trigger), so those are still disabled or deleted, even when they left scope in the same cycle.
    * The link is kept, as Entra keeps its anchors until a full restart: when the object is assigned
    * again it is updated by its linked id instead of being matched anew. Its hash is cleared, so the
    * skip is logged once rather than every cycle, and the object is compared with Dialpad again when it
@@ -270,7 +271,8 @@ export function planObject(
         true,
         { link: { targetId: link.targetId, exportedHash: null, active: false } },
       );
-    if (context.skipOutOfScopeDeletions && !candidate.removed) return skipOutOfScopeDeletion(why);
+    if (context.skipOutOfScopeDeletions && !candidate.removed && !candidate.accountDisabled)
+      return skipOutOfScopeDeletion(why);
     if (candidate.objectType === "Group") {
       // A SCIM group has no "active"; leaving scope removes it from Dialpad, as Entra does.
       if (!context.actions.delete)

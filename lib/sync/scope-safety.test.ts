@@ -174,6 +174,12 @@ describe("SkipOutOfScopeDeletions in the planner", () => {
     expect(plan(hardDeleted, true, { actions: { create: true, update: true, delete: false } })).toMatchObject(
       { kind: "disable" },
     );
+    // Blocked from sign-in and unassigned in the same cycle: disabled for the block.
+    const blockedAndUnassigned = user(
+      { accountDisabled: true, entitlement: unassigned },
+      { IsSoftDeleted: true },
+    );
+    expect(plan(blockedAndUnassigned, true)).toMatchObject({ kind: "disable" });
     const blocked = user({ accountDisabled: true }, { IsSoftDeleted: true });
     const evaluation = evaluateCandidate(blocked, link({ exportedHash: "old" }), users);
     const current = {
