@@ -163,6 +163,43 @@ describe("settings", () => {
     expect(after.body).toMatchObject({ scheduleIntervalMinutes: 40, tenantUrl: null });
   });
 
+  test("deletion safety settings: SkipOutOfScopeDeletions and the shrink limit are saved and audited; out of range is refused", async () => {
+    const refused = await call(connectionRoute.PATCH, {
+      token: tokens.admin,
+      method: "PATCH",
+      params: { connectionId },
+      body: { settings: { skipOutOfScopeDeletions: true, sourceShrinkPercent: 0 } },
+    });
+    expect(refused.status).toBe(422);
+    expect(JSON.stringify(refused.body?.errors)).toContain("sourceShrinkPercent");
+    expect(JSON.stringify(refused.body?.errors)).toContain("must be at least 1 %");
+    const unchanged = await call(connectionRoute.GET, { token: tokens.admin, params: { connectionId } });
+    expect(unchanged.body).toMatchObject({ skipOutOfScopeDeletions: false, sourceShrinkPercent: 30 });
+
+    const saved = await call(connectionRoute.PATCH, {
+      token: tokens.admin,
+      method: "PATCH",
+      params: { connectionId },
+      body: { settings: { skipOutOfScopeDeletions: true, sourceShrinkPercent: 50 } },
+    });
+    expect(saved.status).toBe(200);
+    expect(saved.body).toMatchObject({ skipOutOfScopeDeletions: true, sourceShrinkPercent: 50 });
+    const audit = await t.db.auditEntry.findFirstOrThrow({
+      where: { connectionId },
+      orderBy: { at: "desc" },
+    });
+    expect(audit.changes).toMatchObject({
+      skipOutOfScopeDeletions: { before: false, after: true },
+      sourceShrinkPercent: { before: 30, after: 50 },
+    });
+    await call(connectionRoute.PATCH, {
+      token: tokens.admin,
+      method: "PATCH",
+      params: { connectionId },
+      body: { settings: { skipOutOfScopeDeletions: false, sourceShrinkPercent: 30 } },
+    });
+  });
+
   test("unknown fields are rejected by name", async () => {
     const response = await call(connectionRoute.PATCH, {
       token: tokens.admin,

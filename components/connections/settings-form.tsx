@@ -38,6 +38,8 @@ export function SettingsForm({ connection, canWrite }: { connection: ConnectionD
   const [preventDeletes, setPreventDeletes] = useState(connection.preventAccidentalDeletes);
   const [threshold, setThreshold] = useState(String(connection.deletionThreshold));
   const [requireApproval, setRequireApproval] = useState(connection.requireApprovalForDeletions);
+  const [skipOutOfScope, setSkipOutOfScope] = useState(connection.skipOutOfScopeDeletions);
+  const [shrinkPercent, setShrinkPercent] = useState(String(connection.sourceShrinkPercent));
   const [scope, setScope] = useState(connection.scope);
   const [interval, setInterval] = useState(String(connection.scheduleIntervalMinutes));
   const [provisioningEnabled, setProvisioningEnabled] = useState(connection.provisioningEnabled);
@@ -89,6 +91,8 @@ export function SettingsForm({ connection, canWrite }: { connection: ConnectionD
               preventAccidentalDeletes: connection.preventAccidentalDeletes,
               deletionThreshold: connection.deletionThreshold,
               requireApprovalForDeletions: connection.requireApprovalForDeletions,
+              skipOutOfScopeDeletions: connection.skipOutOfScopeDeletions,
+              sourceShrinkPercent: connection.sourceShrinkPercent,
               scope: connection.scope,
               scheduleIntervalMinutes: connection.scheduleIntervalMinutes,
               provisioningEnabled: connection.provisioningEnabled,
@@ -107,6 +111,8 @@ export function SettingsForm({ connection, canWrite }: { connection: ConnectionD
               preventAccidentalDeletes: preventDeletes,
               deletionThreshold: Number(threshold),
               requireApprovalForDeletions: requireApproval,
+              skipOutOfScopeDeletions: skipOutOfScope,
+              sourceShrinkPercent: Number(shrinkPercent),
               scope,
               scheduleIntervalMinutes: Number(interval),
               provisioningEnabled,
@@ -410,6 +416,42 @@ export function SettingsForm({ connection, canWrite }: { connection: ConnectionD
               </p>
             </div>
           </div>
+          <div className="flex items-start gap-2">
+            <input
+              id="skipOutOfScopeDeletions"
+              type="checkbox"
+              className="mt-1"
+              checked={skipOutOfScope}
+              onChange={(e) => setSkipOutOfScope(e.target.checked)}
+              aria-describedby="skipOutOfScopeDeletions-hint"
+            />
+            <div>
+              <label htmlFor="skipOutOfScopeDeletions" className="text-sm">
+                Skip deletion of user accounts that go out of scope (SkipOutOfScopeDeletions)
+              </label>
+              <p id="skipOutOfScopeDeletions-hint" className="text-xs text-slate-600 dark:text-slate-400">
+                Users and groups that are unassigned or no longer match the scoping filter are left as they
+                are in Dialpad, and the provisioning log says so. Users disabled or deleted in Entra ID are
+                still disabled.
+              </p>
+            </div>
+          </div>
+          <Field
+            id="sourceShrinkPercent"
+            label="Hold deletions when Entra ID returns this many percent fewer users"
+            error={fieldError("sourceShrinkPercent")}
+            hint="Compared with the last cycle. Held always when Entra ID returns no assigned users."
+          >
+            <TextInput
+              id="sourceShrinkPercent"
+              type="number"
+              min={1}
+              max={100}
+              value={shrinkPercent}
+              onChange={(e) => setShrinkPercent(e.target.value)}
+              invalid={Boolean(fieldError("sourceShrinkPercent"))}
+            />
+          </Field>
           <Field id="scope" label="Scope" error={fieldError("scope")}>
             <select
               id="scope"

@@ -63,9 +63,15 @@ const COUNT_LABELS: [CountField, string][] = [
 ];
 
 /** The quarantine reasons Graph reports, explained with what the admin should do about each. */
-function explainQuarantine(reason: string): { words: string; todo: string } {
+function explainQuarantine(reason: string, error: unknown): { words: string; todo: string } {
   switch (reason) {
     case "TooManyDeletes":
+      if (heldBySourceShrink(error))
+        return {
+          words:
+            "Microsoft Entra ID returned far fewer assigned users than the last cycle, so every disable and delete was held.",
+          todo: "If those users really left, press Allow deletes. If not, restore the app's assignments, the assigned groups' members or the Graph permissions in Entra ID, then Restart.",
+        };
       return {
         words: "More deletions than your threshold were held.",
         todo: "Review the held deletions below. If they are expected, press Allow deletes. If not, fix the assignments or scoping in Entra ID first, then Restart.",
@@ -259,6 +265,7 @@ export function Overview({ connectionId }: { connectionId: string }) {
       {data && data.heldChanges.count > 0 && (
         <HeldDeletions
           held={data.heldChanges}
+          bySourceShrink={heldBySourceShrink(data.quarantine?.error)}
           disabledReason={readerReason}
           isPending={mutations.allowDeletes.isPending}
           onAllow={() => setConfirmDeletes(true)}
@@ -394,7 +401,7 @@ function QuarantineBanner({
   quarantine: NonNullable<StatusDto["quarantine"]>;
   connectionId: string;
 }) {
-  const { words, todo } = explainQuarantine(quarantine.reason);
+  const { words, todo } = explainQuarantine(quarantine.reason, quarantine.error);
   const detail = errorMessage(quarantine.error);
   return (
     <Alert tone="error" title="Provisioning has been quarantined">
@@ -421,11 +428,13 @@ function QuarantineBanner({
 
 function HeldDeletions({
   held,
+  bySourceShrink,
   disabledReason,
   isPending,
   onAllow,
 }: {
   held: StatusDto["heldChanges"];
+  bySourceShrink: boolean;
   disabledReason: string | null;
   isPending: boolean;
   onAllow: () => void;
@@ -437,7 +446,10 @@ function HeldDeletions({
       description={
         <>
           <span data-testid="held-count">{held.count}</span> disable or delete operation
-          {held.count === 1 ? " was" : "s were"} held because they exceed the accidental deletion threshold.
+          {held.count === 1 ? " was" : "s were"} held because{" "}
+          {bySourceShrink
+            ? "Microsoft Entra ID returned far fewer assigned users than the last cycle."
+            : "they exceed the accidental deletion threshold."}
         </>
       }
     >
@@ -611,6 +623,16 @@ function LastCycle({ data, isPending }: { data: StatusDto | undefined; isPending
             <Row term="Completed">{last.endedAt ? formatDate(last.endedAt) : "Not yet"}</Row>
             <Row term="Duration">{last.endedAt ? formatDuration(last.startedAt, last.endedAt) : "—"}</Row>
             <Row term="Next cycle">{data?.nextCycleAt ? formatDate(data.nextCycleAt) : "None scheduled"}</Row>
+            {last.sourceUsers && last.sourceUsers.read !== null && (
+              <Row term="Users read from Entra ID">
+                <span data-testid="source-users">
+                  {last.sourceUsers.read.toLocaleString()}
+                  {last.sourceUsers.before !== null &&
+                    ` (the last cycle had ${last.sourceUsers.before.toLocaleString()})`}
+                  {last.sourceUsers.held && " — far fewer: disables and deletes held"}
+                </span>
+              </Row>
+            )}
             {data?.lastSuccessfulCycle && data.lastSuccessfulCycle.id !== last.id && (
               <Row term="Last successful">{formatDate(data.lastSuccessfulCycle.endedAt)}</Row>
             )}
@@ -645,6 +667,13 @@ function Row({ term, children }: { term: string; children: ReactNode }) {
       <dt className="text-slate-600 dark:text-slate-400">{term}</dt>
       <dd>{children}</dd>
     </>
+  );
+}
+
+/** The quarantine's deletions were held by the source-shrink guard, not by the threshold. */
+function heldBySourceShrink(error: unknown): boolean {
+  return (
+    typeof error === "object" && error !== null && (error as { sourceShrink?: unknown }).sourceShrink === true
   );
 }
 

@@ -43,6 +43,8 @@ export interface StatusDto {
     totalUnits: number | null;
     counts: Partial<Record<CountField, number>> | null;
     error: unknown;
+    /** Absent from servers older than the source-shrink guard. */
+    sourceUsers?: { read: number | null; before: number | null; held: boolean };
   } | null;
   lastSuccessfulCycle: {
     id: string;

@@ -15,7 +15,8 @@ export interface NotificationData {
   reason?: string;
   detail?: string;
   nextAttempt?: Date | null;
-  held?: { count: number; threshold: number; sample: string[] };
+  /** `reason`: the source-shrink guard held them (Entra ID returned far fewer users), not the threshold. */
+  held?: { count: number; threshold: number; sample: string[]; reason?: string };
   failures?: { count: number; sample: string[] };
   /** A cycle that failed because the configuration cannot work (a mapping reads an unknown attribute). */
   configuration?: { attribute: string; message: string; recommendedAction: string };
@@ -43,17 +44,23 @@ export function renderNotification(
       subject = `Provisioning for "${data.connectionName}" is in quarantine`;
       lines.push(
         `Provisioning from Microsoft Entra ID to Dialpad for "${data.connectionName}" has been quarantined because ${
-          QUARANTINE_REASONS[data.reason ?? ""] ?? "of repeated failures"
+          data.held?.reason
+            ? "Microsoft Entra ID returned far fewer users than the last cycle, so every disable and delete was held"
+            : (QUARANTINE_REASONS[data.reason ?? ""] ?? "of repeated failures")
         } (reason: ${data.reason ?? "Unknown"}).`,
       );
       if (data.detail) lines.push("", `Details: ${data.detail}`);
       if (data.held) {
         lines.push(
           "",
-          `${data.held.count} disable/delete operations were held (threshold ${data.held.threshold}), for example:`,
+          `${data.held.count} disable/delete operations were held (${
+            data.held.reason ? "whatever the threshold" : `threshold ${data.held.threshold}`
+          }), for example:`,
           ...data.held.sample.map((name) => `  - ${name}`),
           "",
-          "If these removals are intended, open the connection and select Allow deletes. Otherwise fix the assignments or scoping filters, then restart provisioning.",
+          data.held.reason
+            ? "If Microsoft Entra ID really has that many fewer users, open the connection and select Allow deletes. Otherwise restore what Entra ID returns (the app's assignments, the assigned groups' members, the Graph permissions), then restart provisioning."
+            : "If these removals are intended, open the connection and select Allow deletes. Otherwise fix the assignments or scoping filters, then restart provisioning.",
         );
       }
       if (data.nextAttempt) lines.push("", `The next attempt runs at ${data.nextAttempt.toISOString()}.`);

@@ -35,6 +35,17 @@ export const ZConnectionSettings = z
     deletionThreshold: z.number().int("must be a whole number").min(1).max(1_000_000),
     /** Hold every disable and delete until an admin approves it (Allow deletes, or applying a preview). */
     requireApprovalForDeletions: z.boolean(),
+    /** Entra's SkipOutOfScopeDeletions: users and groups that leave scope stay as they are in Dialpad. */
+    skipOutOfScopeDeletions: z.boolean(),
+    /**
+     * Source-shrink guard: hold every disable and delete when Entra returns more than this many percent
+     * fewer assigned users than the last accepted cycle (always when it returns none).
+     */
+    sourceShrinkPercent: z
+      .number()
+      .int("must be a whole number")
+      .min(1, "must be at least 1 %")
+      .max(100, "must be at most 100 %"),
     scheduleIntervalMinutes: z
       .number()
       .int("must be a whole number")
@@ -84,6 +95,8 @@ export interface ConnectionDto {
   preventAccidentalDeletes: boolean;
   deletionThreshold: number;
   requireApprovalForDeletions: boolean;
+  skipOutOfScopeDeletions: boolean;
+  sourceShrinkPercent: number;
   scheduleIntervalMinutes: number;
   provisioningEnabled: boolean;
   webhook: { url: string | null; secret: SecretStatus; events: string[] };
@@ -127,6 +140,8 @@ export function toConnectionDto(connection: Connection, now = new Date()): Conne
     preventAccidentalDeletes: connection.preventAccidentalDeletes,
     deletionThreshold: connection.deletionThreshold,
     requireApprovalForDeletions: connection.requireApprovalForDeletions,
+    skipOutOfScopeDeletions: connection.skipOutOfScopeDeletions,
+    sourceShrinkPercent: connection.sourceShrinkPercent,
     scheduleIntervalMinutes: connection.scheduleIntervalMinutes,
     provisioningEnabled: connection.provisioningEnabled,
     webhook: {

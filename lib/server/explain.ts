@@ -42,6 +42,7 @@ export async function explainUser(
     // Why? stops before any write; the store is there because the pipeline is the one that writes.
     store: prismaCycleStore(db, { connectionId: connection.id, cycleId: null, jobId: null }),
     mapping: mappingEngineFor(config, "User", { refusals }),
+    skipOutOfScopeDeletions: connection.skipOutOfScopeDeletions,
     servicePrincipalId: connection.graphServicePrincipalId,
     scope: connection.scope === "All" ? "All" : "AssignedOnly",
     actions: config.actions.User,

@@ -98,6 +98,7 @@ export async function runOnDemand(
       store,
       mapping: mappingEngineFor(config, "User", { refusals }),
       refusals,
+      skipOutOfScopeDeletions: connection.skipOutOfScopeDeletions,
       servicePrincipalId: connection.graphServicePrincipalId,
       scope,
       actions: config.actions.User,

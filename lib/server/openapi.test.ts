@@ -74,3 +74,20 @@ test("the document is OpenAPI 3.1 with unique operation ids, declared path param
   expect(Object.keys(patch.responses)).toEqual(expect.arrayContaining(["200", "401", "403", "404", "422"]));
   expect(JSON.stringify(patch)).toContain("secretToken");
 });
+
+test("the settings contract documents the deletion safety settings with their limits", () => {
+  const document = buildOpenApiDocument() as {
+    paths: Record<
+      string,
+      Record<
+        string,
+        { requestBody: { content: Record<string, { schema: { properties: Record<string, unknown> } }> } }
+      >
+    >;
+  };
+  const body =
+    document.paths["/api/connections/{connectionId}"]!.patch!.requestBody.content["application/json"]!;
+  const settings = body.schema.properties.settings as { properties: Record<string, unknown> };
+  expect(settings.properties.skipOutOfScopeDeletions).toEqual({ type: "boolean" });
+  expect(settings.properties.sourceShrinkPercent).toEqual({ type: "integer", minimum: 1, maximum: 100 });
+});

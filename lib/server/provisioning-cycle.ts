@@ -111,7 +111,8 @@ export interface FanOutState {
   /** Counts of import and planning (the units and the references add theirs). */
   counts: CycleCounts;
   watermark: { usersDeltaLink: string | null; groupsDeltaLink: string | null } | null;
-  held: { count: number; sample: string[] };
+  /** `reason`: set when the source-shrink guard held them, whatever the threshold. */
+  held: { count: number; sample: string[]; reason?: string | null };
   deferred: DeferredReferences;
 }
 
@@ -215,6 +216,7 @@ export async function runProvisioningCycle(
   try {
     const misconfigured = checkMappingAttributes(config);
     if (misconfigured) throw misconfigured;
+    const previousUsers = input.approved ? null : await acceptedSourceUsers(db, connection.id);
     const scim = await cycleScimClient(db, connection, box, options);
     outcome = await runCycle({
       graph: graphClientFor(connection, box),
@@ -242,7 +244,11 @@ export async function runProvisioningCycle(
       dryRun: input.dryRun,
       watermark: { usersDeltaLink: connection.usersDeltaLink, groupsDeltaLink: connection.groupsDeltaLink },
       deletion: deletionSettings(connection, input),
-      ...(input.approved ? { approved: input.approved } : {}),
+      skipOutOfScopeDeletions: connection.skipOutOfScopeDeletions,
+      // Applying a reviewed preview sends what the admin approved, disables included: no guard.
+      ...(input.approved
+        ? { approved: input.approved }
+        : { sourceShrink: { previousUsers, maxShrinkPercent: connection.sourceShrinkPercent } }),
       ...(finalizedByJob && !input.dryRun
         ? {
             fanOut: {
@@ -345,6 +351,8 @@ export async function runProvisioningCycle(
     );
   }
 
+  await recordSourceUsers(write, cycle.id, outcome.source);
+
   if (input.dryRun && input.previewId) {
     await savePreviewPlan(db, box, connection, {
       previewId: input.previewId,
@@ -404,7 +412,7 @@ export async function runProvisioningCycle(
       cycleType: outcome.cycleType,
       counts: outcome.counts,
       watermark: outcome.watermark,
-      held: heldInfo(outcome.held),
+      held: heldInfo(outcome.held, outcome.source.shrink.reason),
       deferred: outcome.deferred,
     };
     // The finalizer reads this from the Cycle row; written under the planner's lease, so a planner that
@@ -434,7 +442,7 @@ export async function runProvisioningCycle(
     counts: outcome.counts,
     // Applying a preview sends only what was approved: the changes it left out must come again.
     watermark: input.approved ? null : outcome.watermark,
-    held: heldInfo(outcome.held),
+    held: heldInfo(outcome.held, outcome.source.shrink.reason),
     failedSample,
     finalizedByJob,
     mailer,
@@ -547,8 +555,37 @@ function deletionSettings(
   };
 }
 
-function heldInfo(held: readonly PlannedOperation[]): FanOutState["held"] {
+/**
+ * The assigned users of the last cycle the source-shrink guard let through, which the next one is
+ * compared with: a held cycle's shrunken read never counts (else the cycle after it would disable
+ * everyone), nor does a dry run or a cycle that did not measure (scope All, incremental).
+ */
+async function acceptedSourceUsers(db: PrismaClient, connectionId: string): Promise<number | null> {
+  const last = await db.cycle.findFirst({
+    where: { connectionId, dryRun: false, sourceShrinkHeld: false, sourceUsersRead: { not: null } },
+    orderBy: { startedAt: "desc" },
+    select: { sourceUsersRead: true },
+  });
+  return last?.sourceUsersRead ?? null;
+}
+
+/** How many users this cycle read against the count it was compared with, for the overview. */
+async function recordSourceUsers(write: Writer, cycleId: string, source: CycleOutcome["source"]) {
+  await write((tx) =>
+    tx.cycle.update({
+      where: { id: cycleId },
+      data: {
+        sourceUsersRead: source.usersRead,
+        sourceUsersBefore: source.usersBefore,
+        sourceShrinkHeld: source.shrink.hold,
+      },
+    }),
+  );
+}
+
+function heldInfo(held: readonly PlannedOperation[], shrinkReason: string | null): FanOutState["held"] {
   return {
+    ...(shrinkReason ? { reason: shrinkReason } : {}),
     count: held.length,
     sample: held
       .slice(0, 10)
@@ -616,6 +653,8 @@ async function concludeCycle(
         count: input.held.count,
         threshold: connection.deletionThreshold,
         sample: input.held.sample,
+        // Held by the source-shrink guard, whatever the threshold: the sentence that says why.
+        ...(input.held.reason ? { reason: input.held.reason } : {}),
       },
       { subjectKey: cycleId },
     );
@@ -624,12 +663,19 @@ async function concludeCycle(
     now: now(),
     detail:
       reason === "TooManyDeletes"
-        ? `${input.held.count} disable/delete operations exceed the threshold of ${connection.deletionThreshold}.`
+        ? input.held.reason
+          ? `${input.held.reason} All ${input.held.count} disable/delete operations of the cycle were held, whatever the accidental deletion threshold.`
+          : `${input.held.count} disable/delete operations exceed the threshold of ${connection.deletionThreshold}.`
         : reason
           ? `${objectFailures} objects and ${referenceFailures} references are failing.`
           : undefined,
     held: input.held.count
-      ? { count: input.held.count, threshold: connection.deletionThreshold, sample: input.held.sample }
+      ? {
+          count: input.held.count,
+          threshold: connection.deletionThreshold,
+          sample: input.held.sample,
+          ...(input.held.reason ? { reason: input.held.reason } : {}),
+        }
       : undefined,
     mailer,
     cycleId: cycle.id,
@@ -1079,7 +1125,7 @@ async function applyQuarantine(
   context: {
     now: Date;
     detail?: string;
-    held?: { count: number; threshold: number; sample: string[] };
+    held?: { count: number; threshold: number; sample: string[]; reason?: string };
     mailer: Mailer | null;
     cycleId: string;
     log?: RunCycleOptions["log"];
@@ -1127,7 +1173,13 @@ async function applyQuarantine(
         quarantineNextAttempt: decision.state.nextAttempt,
         quarantineSeriesCount: decision.state.seriesCount,
         quarantineError: reason
-          ? { reason, detail: context.detail ?? null, cycleId: context.cycleId }
+          ? {
+              reason,
+              detail: context.detail ?? null,
+              cycleId: context.cycleId,
+              // Held by the source-shrink guard rather than the threshold: the console words it so.
+              ...(context.held?.reason ? { sourceShrink: true } : {}),
+            }
           : Prisma.DbNull,
         quarantineNotifiedReason: notifiedReason,
         ...(decision.disableProvisioning ? { provisioningEnabled: false } : {}),
@@ -1327,6 +1379,8 @@ export interface ProvisioningStatus {
     totalUnits: number;
     counts: unknown;
     error: unknown;
+    /** Users Entra ID returned as assigned, against the last accepted cycle's (source-shrink guard). */
+    sourceUsers: { read: number | null; before: number | null; held: boolean };
   } | null;
   lastSuccessfulCycle: { id: string; endedAt: Date | null; counts: unknown } | null;
   heldChanges: {
@@ -1400,6 +1454,11 @@ export async function getProvisioningStatus(
           totalUnits: lastCycle.totalUnits,
           counts: lastCycle.counts,
           error: lastCycle.error,
+          sourceUsers: {
+            read: lastCycle.sourceUsersRead,
+            before: lastCycle.sourceUsersBefore,
+            held: lastCycle.sourceShrinkHeld,
+          },
         }
       : null,
     lastSuccessfulCycle: lastSuccessful

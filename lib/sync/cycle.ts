@@ -26,6 +26,7 @@ import {
 import type { ObjectLinkRecord, ObjectMappingEngine } from "./ports";
 import { restrictMembershipsToApproved, restrictToApproved } from "./preview";
 import { graphGroupSelectFor, graphSelectFor } from "./source";
+import { decideSourceShrink, type SourceShrinkDecision } from "./source-shrink";
 
 import type { RefusalRegistry } from "./refusals";
 import {
@@ -82,6 +83,13 @@ export interface CycleEngineContext {
   dryRun: boolean;
   watermark: { usersDeltaLink: string | null; groupsDeltaLink: string | null };
   deletion: { preventAccidentalDeletes: boolean; deletionThreshold: number };
+  /** Entra's SkipOutOfScopeDeletions: objects that leave scope stay as they are in Dialpad. */
+  skipOutOfScopeDeletions?: boolean;
+  /**
+   * The source-shrink guard (lib/sync/source-shrink.ts): the assigned users the last accepted cycle
+   * read. Absent, the guard does not apply (applying a reviewed preview).
+   */
+  sourceShrink?: { previousUsers: number | null; maxShrinkPercent: number };
   /**
    * Applying a reviewed preview: only operations and member changes whose fingerprints the admin
    * approved are sent; anything new or different is skipped with the reason (lib/sync/preview.ts).
@@ -109,6 +117,11 @@ export interface CycleOutcome {
   plan: PlannedOperation[];
   memberships: PlannedMembership[];
   held: PlannedOperation[];
+  /**
+   * Assigned users read from Entra ID (null: not measured), the count of the last accepted cycle they
+   * were compared with, and what the source-shrink guard decided.
+   */
+  source: { usersRead: number | null; usersBefore: number | null; shrink: SourceShrinkDecision };
   /** The next watermark; null when it must not move (dry run, stopped). */
   watermark: { usersDeltaLink: string | null; groupsDeltaLink: string | null } | null;
   stopped: boolean;
@@ -265,6 +278,7 @@ export async function runCycle(context: CycleEngineContext): Promise<CycleOutcom
           actions: settings.actions,
           cycleType,
           now: now().toISOString(),
+          skipOutOfScopeDeletions: context.skipOutOfScopeDeletions ?? false,
           scim,
           ...(settings.target ? { target: settings.target } : {}),
         },
@@ -311,8 +325,22 @@ export async function runCycle(context: CycleEngineContext): Promise<CycleOutcom
       notApproved.add(linkKey(operation.objectType, operation.sourceId));
   }
 
-  // ── Accidental deletions prevention ─────────────────────────────────────────────────────────────
-  const holding = exceedsDeletionThreshold(plan, context.deletion);
+  // ── Accidental deletions prevention, and the source-shrink guard (which ignores the threshold) ──
+  const usersRead = context.users.enabled
+    ? (entitlements.entitledUserIds?.size ??
+      (userImport.incremental ? null : [...userImport.objects.values()].filter((u) => !u["@removed"]).length))
+    : null;
+  const shrink: SourceShrinkDecision = context.sourceShrink
+    ? decideSourceShrink({
+        current: usersRead,
+        previous: context.sourceShrink.previousUsers,
+        maxShrinkPercent: context.sourceShrink.maxShrinkPercent,
+        deletionsPlanned: plan.filter(isDeletion).length,
+        counted: entitlements.entitledUserIds ? "assigned users" : "users",
+      })
+    : { hold: false, reason: null };
+  const source = { usersRead, usersBefore: context.sourceShrink?.previousUsers ?? null, shrink };
+  const holding = shrink.hold || exceedsDeletionThreshold(plan, context.deletion);
   const heldOperations = holding ? plan.filter(isDeletion) : [];
   const heldKeys = new Set(
     heldOperations.map((operation) => linkKey(operation.objectType, operation.sourceId)),
@@ -359,6 +387,7 @@ export async function runCycle(context: CycleEngineContext): Promise<CycleOutcom
       plan,
       memberships,
       held: heldOperations,
+      source,
       watermark: null,
       stopped: false,
     };
@@ -399,9 +428,14 @@ export async function runCycle(context: CycleEngineContext): Promise<CycleOutcom
       status: "Skipped",
       errorCode: "TooManyDeletes",
       errorCategory: "nonServiceFailure",
-      errorReason: `${operation.reason}. The ${operation.kind === "delete" ? "deletion" : "disable"} was held because this cycle would disable or delete ${heldOperations.length} objects, more than the accidental deletion threshold of ${context.deletion.deletionThreshold}.`,
-      recommendedAction:
-        "If these removals are intended, select Allow deletes; otherwise fix the assignments or scoping, then restart provisioning.",
+      errorReason: `${operation.reason}. The ${operation.kind === "delete" ? "deletion" : "disable"} was held because ${
+        shrink.reason
+          ? `${shrink.reason} Every disable and delete of the cycle is held, whatever the accidental deletion threshold.`
+          : `this cycle would disable or delete ${heldOperations.length} objects, more than the accidental deletion threshold of ${context.deletion.deletionThreshold}.`
+      }`,
+      recommendedAction: shrink.reason
+        ? "If Microsoft Entra ID really has that many fewer users, select Allow deletes. Otherwise restore the read (the app's assignments, the assigned groups, Graph permissions), then restart provisioning."
+        : "If these removals are intended, select Allow deletes; otherwise fix the assignments or scoping, then restart provisioning.",
       durationMs: 0,
     });
   }
@@ -424,6 +458,7 @@ export async function runCycle(context: CycleEngineContext): Promise<CycleOutcom
       plan,
       memberships: [],
       held: heldOperations,
+      source,
       watermark: accepted
         ? { usersDeltaLink: userImport.deltaLink, groupsDeltaLink: groupImport.deltaLink }
         : null,
@@ -495,6 +530,7 @@ export async function runCycle(context: CycleEngineContext): Promise<CycleOutcom
     plan,
     memberships,
     held: heldOperations,
+    source,
     watermark: stopped
       ? null
       : { usersDeltaLink: userImport.deltaLink, groupsDeltaLink: groupImport.deltaLink },

@@ -50,6 +50,8 @@ export interface PlanContext {
   cycleType: CycleType;
   /** ISO time stamped on the steps. */
   now: string;
+  /** Entra's SkipOutOfScopeDeletions: objects that leave scope are left as they are in Dialpad. */
+  skipOutOfScopeDeletions?: boolean;
 }
 
 export type LookupRequest =
@@ -193,6 +195,36 @@ export function planObject(
       ...extra,
     });
 
+  /*
+   * SkipOutOfScopeDeletions covers what Entra calls going out of scope: unassigned from the app, or no
+   * longer matching the scoping filter. A user soft-deleted or hard-deleted in Entra is not out of scope
+   * in that sense (it is disabled through the active/IsSoftDeleted mapping, or deleted by the Delete
+   * action), and neither is one blocked from sign-in (accountEnabled false, the active mapping's other
+   * trigger), so those are still disabled or deleted, even when they left scope in the same cycle.
+   * The link is kept, as Entra keeps its anchors until a full restart: when the object is assigned
+   * again it is updated by its linked id instead of being matched anew. Its hash is cleared, so the
+   * skip is logged once rather than every cycle, and the object is compared with Dialpad again when it
+   * comes back. The account stays; the user does leave the Dialpad groups this connection manages,
+   * since an out-of-scope user is no member reference Entra provisions.
+   */
+  const skipOutOfScopeDeletion = (why: string): PlannedOperation => {
+    const linked = link!;
+    return skip(
+      `${why}; SkipOutOfScopeDeletions is set, so it stays ${candidate.objectType === "User" ? "active " : ""}in Dialpad`,
+      {
+        errorCode: "EntrySynchronizationSkipped",
+        errorCategory: "nonServiceFailure",
+        reason: `The ${noun} went out of scope, and SkipOutOfScopeDeletions is set, so it was not ${
+          candidate.objectType === "User" ? "disabled" : "deleted"
+        } in Dialpad.`,
+        recommendedAction:
+          "Nothing to do if this is intended. To deprovision objects that leave scope, clear Skip deletion of user accounts that go out of scope in Provisioning settings.",
+      },
+      linked.exportedHash !== null || candidate.origin === "delta" || candidate.origin === "on-demand",
+      { link: { targetId: linked.targetId, exportedHash: null, active: linked.active } },
+    );
+  };
+
   // Hard-deleted in Entra: DELETE when the Delete target action is on, else the soft-delete path.
   if (candidate.removed === "deleted" && link && context.actions.delete) {
     return op({
@@ -239,6 +271,8 @@ export function planObject(
         true,
         { link: { targetId: link.targetId, exportedHash: null, active: false } },
       );
+    if (context.skipOutOfScopeDeletions && !candidate.removed && !candidate.accountDisabled)
+      return skipOutOfScopeDeletion(why);
     if (candidate.objectType === "Group") {
       // A SCIM group has no "active"; leaving scope removes it from Dialpad, as Entra does.
       if (!context.actions.delete)

@@ -18,6 +18,8 @@ export interface ProcessUserContext {
   /** Where links, escrows and memberships are written; the log entry is the caller's to write. */
   store: CycleStore;
   mapping: ObjectMappingEngine;
+  /** Entra's SkipOutOfScopeDeletions: a user leaving scope is left as it is in Dialpad. */
+  skipOutOfScopeDeletions?: boolean;
   /** Attributes Dialpad refuses; the mapping engine should be built with the same registry. */
   refusals?: RefusalRegistry;
   servicePrincipalId: string | null;
@@ -70,6 +72,7 @@ export async function processUser(objectId: string, context: ProcessUserContext)
       now: now().toISOString(),
       scim: context.scim,
       verifyTarget: true,
+      skipOutOfScopeDeletions: context.skipOutOfScopeDeletions ?? false,
     });
     operation = decision.operation;
     if (decision.lookup?.status === "found")
