@@ -58,7 +58,14 @@ export async function runBudgetScenario(context: BenchContext): Promise<Scenario
         `Cycle ${run.cycle.status} in ${seconds(run.wallMs)}; ${objects} objects (created ${run.counts.created ?? 0}), failed ${failed}, escrows left ${escrows}.`,
         `${accepted} requests accepted over ${seconds(spanMs)} from the first to the last request: ${round(accepted / (spanMs / 1000), 2)} requests/s of ${DIALPAD_REQUESTS_PER_SECOND}.`,
         `Dialpad requests: ${describeTally(tally)}.`,
-        `${round(perObject, 2)} requests per object (a match query and a create per user, plus groups and their members); at this pace 100,000 users would take about ${round(extrapolatedMin)} min (the floor at one request per user is ${round(100_000 / DIALPAD_REQUESTS_PER_SECOND / 60)} min).`,
+        `${round(perObject, 2)} requests per object in all; at this pace 100,000 users would take about ${round(extrapolatedMin)} min (the floor at one request per user is ${round(100_000 / DIALPAD_REQUESTS_PER_SECOND / 60)} min).`,
+        // Against an empty Dialpad nothing is updated, so every PATCH adds group members: the rest is
+        // what matching and creating cost (the paged listing of Dialpad, then one POST per object).
+        ...((run.counts.updated ?? 0) === 0
+          ? [
+              `${round((accepted - (tally.byMethod.PATCH ?? 0)) / Math.max(1, objects), 3)} requests per object to match and create them (the listing of Dialpad, then one POST each); the other ${tally.byMethod.PATCH ?? 0} are PATCHes adding group members.`,
+            ]
+          : []),
         `${WORKERS} production worker processes (worker/index.ts) sharing the connection's budget through PostgreSQL.`,
       ],
     };
