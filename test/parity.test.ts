@@ -6,7 +6,7 @@ import { runOnDemand } from "@/lib/server/on-demand";
 import { runProvisioningCycle } from "@/lib/server/provisioning-cycle";
 import type { OnDemandResult } from "@/lib/sync/on-demand-types";
 import { DIALPAD_USER_ROLE_ID } from "@/sandbox/graph/directory";
-import { SEED_USERS } from "@/sandbox/graph/seed";
+import { SEED_GROUPS, SEED_USERS } from "@/sandbox/graph/seed";
 import { startEngineHarness, type EngineHarness } from "./engine-harness";
 
 /**
@@ -16,6 +16,7 @@ import { startEngineHarness, type EngineHarness } from "./engine-harness";
  * Why? and then the cycle, the other provisions every user on demand.
  */
 type Act = "Create" | "Update" | "Disable" | "Delete" | "None" | "Fail";
+const PARITY_GROUP_ID = "20000000-0000-4000-8000-0000000000ff";
 
 const secretKey = crypto.randomBytes(32);
 const box = new SecretBox(secretKey);
@@ -65,11 +66,27 @@ async function prepare(h: EngineHarness): Promise<void> {
     Operations: [{ op: "replace", path: "title", value: "Drifted" }],
   });
   dialpad.deleteUser(dialpad.findUserByUserName(SEED_USERS.duplicateA.upn)!.id);
+  // Groups: one leaves scope, one is new, one is renamed (Dialpad refuses renames).
+  directory.unassign(SEED_GROUPS.dialpadAdmins.id);
+  directory.addGroup({ id: PARITY_GROUP_ID, displayName: "Parity Group" });
+  directory.assign(PARITY_GROUP_ID, DIALPAD_USER_ROLE_ID);
+  directory.renameGroup(SEED_GROUPS.dialpadSupport.id, "Dialpad Support Renamed");
   // Next cycle reads everything again (a full cycle compares with what Dialpad holds, as Why? does).
   await h.t.db.connection.update({
     where: { id: h.connectionId },
     data: { usersDeltaLink: null, groupsDeltaLink: null },
   });
+}
+
+/** On demand for a group alone (no members), in the second deployment. */
+async function runOnDemandGroup(objectId: string) {
+  const response: OnDemandResult = await runOnDemand(second.t.db, box, {
+    connectionId: second.connectionId,
+    subject: { objectId, objectTypeName: "Group", links: { members: [] } },
+    initiatedBy: "parity@contoso.example",
+    jobId: null,
+  });
+  return { group: response };
 }
 
 function predicted(result: OnDemandResult): Act {
@@ -101,7 +118,7 @@ afterAll(async () => {
 });
 
 describe("Why?, provision on demand and a cycle decide alike", () => {
-  test("for every user of the directory", async () => {
+  test("for every user and group of the directory", async () => {
     // Generated users get new ids in each deployment; the user principal name is the same.
     const users = first.sandbox.graph.directory.listUsers().map((user) => user.id);
     const idInSecond = (id: string) =>
@@ -146,6 +163,32 @@ describe("Why?, provision on demand and a cycle decide alike", () => {
       }))
       .filter((row) => row.why !== row.cycle || row.why !== row.onDemand);
     expect(disagreements).toEqual([]);
+
+    // Groups: a cycle and provisioning on demand (the group alone) take the same action.
+    const groups = first.sandbox.graph.directory.listGroups().map((group) => group.id);
+    const groupsByCycle = new Map<string, Act>(groups.map((id) => [id, "None"]));
+    const groupEntries = await first.t.db.provisioningLog.findMany({
+      where: { cycleId: cycle.cycleId!, objectType: "Group" },
+      orderBy: { seq: "asc" },
+    });
+    for (const entry of groupEntries) {
+      if (!entry.sourceId || entry.status === "Skipped") continue;
+      groupsByCycle.set(entry.sourceId, entry.status === "Failure" ? "Fail" : (entry.action as Act));
+    }
+    const groupDisagreements: { group: string; cycle?: Act; onDemand: Act }[] = [];
+    for (const objectId of groups) {
+      const { group } = await runOnDemandGroup(objectId);
+      const onDemandAct = done(group);
+      if (onDemandAct !== groupsByCycle.get(objectId))
+        groupDisagreements.push({
+          group: objectId,
+          cycle: groupsByCycle.get(objectId),
+          onDemand: onDemandAct,
+        });
+    }
+    expect(groupDisagreements).toEqual([]);
+    expect(groupsByCycle.get(PARITY_GROUP_ID)).toBe("Create");
+    expect(groupsByCycle.get(SEED_GROUPS.dialpadAdmins.id)).toBe("Delete");
 
     // The directory really held each kind of change, so the agreement above is not about nothing.
     const acts = new Set(why.values());

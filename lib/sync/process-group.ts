@@ -1,11 +1,14 @@
 import type { GraphClient, GraphGroup } from "../graph";
-import { eq, expectSingleMatch, isScimError, type ScimClient, type ScimGroup } from "../scim";
+import type { ScimClient, ScimGroup } from "../scim";
 import type { CycleStore } from "./cycle-ports";
 import { MappingEvaluationError } from "./mapping-adapter";
 import type { OnDemandResult } from "./on-demand-types";
-import { describeRequestFailure, OnDemandRecorder, scopeClauseDetails } from "./on-demand-result";
+import { describeRequestFailure, OnDemandRecorder } from "./on-demand-result";
 import type { LinkStore, ObjectMappingEngine } from "./ports";
-import { loadAssignmentsOf } from "./process-user";
+import { fromOperation, loadAssignmentsOf } from "./process-user";
+import { entitlementOfGroup, SYNC_ALL } from "./assignment";
+import { decideObject, toCandidate } from "./decide";
+import { emptyCounts, executeOperation } from "./execute";
 import { graphGroupSelectFor, toEntraGroup } from "./source";
 
 /** Entra's limit for on-demand provisioning of a group: the group and at most five of its members. */
@@ -15,7 +18,11 @@ export interface ProcessGroupContext {
   graph: GraphClient;
   scim: ScimClient;
   links: LinkStore;
+  /** Links, escrows and memberships are written here, as a cycle writes them. */
+  store: CycleStore;
   memberships: Pick<CycleStore, "addMemberships" | "removeMemberships">;
+  /** Entra's SkipOutOfScopeDeletions: a group leaving scope is left as it is in Dialpad. */
+  skipOutOfScopeDeletions?: boolean;
   /** The group mapping without reference attributes: members are added here, member by member. */
   mapping: ObjectMappingEngine;
   enabled: boolean;
@@ -100,92 +107,78 @@ export async function processGroup(
     },
   });
 
-  // 2. Scope: the group mapping is on, the group is assigned (unless "sync all"), the scoping filter.
-  const assignments = await loadAssignmentsOf(context, { type: "Group", id: graphGroup.id });
-  const assigned = context.scope === "All" || (assignments?.groupRoles.has(graphGroup.id) ?? true);
-  const defaultAccessOnly = !assigned && (assignments?.defaultAccessGroups.has(graphGroup.id) ?? false);
-  const scopeResult = context.mapping.scope(source);
-  const isInScope = context.enabled && assigned && scopeResult.inScope;
-  step({
-    name: "EntrySynchronizationScoping",
-    type: "Scoping",
-    status: isInScope ? "success" : "skipped",
-    description: isInScope
-      ? "The group is in scope"
-      : !context.enabled
-        ? "Group provisioning is turned off in Mappings"
-        : !assigned
-          ? defaultAccessOnly
-            ? "The group is assigned with Default Access only, which is excluded from provisioning"
-            : "The group is not assigned to the Dialpad application"
-          : "The group does not match the scoping filter",
-    details: {
-      "Group mapping enabled": context.enabled,
-      "Scope sync all": context.scope === "All",
-      "Assigned to the application": context.scope === "All" ? "not required" : assigned,
-      ...scopeClauseDetails(scopeResult),
-      ScopeEvaluationResult: isInScope ? "in scope" : "out of scope",
-    },
-  });
-
+  // 2–4. Scope, match and act on the group through the one decision path of cycles (decide.ts).
   let groupResult: OnDemandResult;
-  let target: ScimGroup | undefined;
-  try {
-    // 3. Match: the linked id first, then each matching attribute in precedence.
-    const link = await context.links.get("Group", graphGroup.id);
-    let matchedBy = "";
-    if (link) {
-      try {
-        target = await context.scim.getGroup(link.targetId, { excludeMembers: true });
-        matchedBy = `linked id ${link.targetId}`;
-      } catch (error) {
-        if (!(isScimError(error) && error.status === 404)) throw error;
-        await context.links.remove("Group", graphGroup.id);
-      }
-    }
-    const matching = context.mapping.matching(source);
-    for (const candidate of target ? [] : matching) {
-      const single = expectSingleMatch(
-        await context.scim.findGroups(eq(candidate.targetAttribute, candidate.value), {
-          excludeMembers: true,
-        }),
-      );
-      if (single) {
-        target = single;
-        matchedBy = `${candidate.targetAttribute} eq "${candidate.value}"`;
-        break;
-      }
-    }
-    record.targetIdentity = {
-      id: target?.id ?? null,
-      type: "Group",
-      displayName: target ? String(target.displayName ?? target.id) : null,
-    };
+  let target: { id: string; displayName: string } | undefined;
+  let isInScope = false;
+  if (!context.enabled) {
+    // A cycle reads no group at all while group provisioning is off; on demand says so.
     step({
-      name: "EntryImportByMatch",
-      type: "Matching",
-      status: "success",
-      description: target
-        ? `Matched a Dialpad group by ${matchedBy}`
-        : "No matching group was found in Dialpad",
-      details: {
-        "Matching attributes":
-          matching.map((value) => `${value.targetAttribute} = ${value.value}`).join("; ") || "—",
-        ...(target ? { "Matched group id": target.id } : {}),
-      },
+      name: "EntrySynchronizationScoping",
+      type: "Scoping",
+      status: "skipped",
+      description: "Group provisioning is turned off in Mappings",
+      details: { "Group mapping enabled": false },
     });
-
-    // 4. Act on the group itself.
-    groupResult = await actOnGroup(graphGroup.id, source, target, isInScope, record, context);
-    if (groupResult.action === "Create" && groupResult.status === "Success")
-      target = {
-        id: groupResult.targetIdentity.id!,
-        displayName: groupResult.targetIdentity.displayName ?? "",
+    groupResult = finish("Other", "Skipped", {
+      errorCode: "EntrySynchronizationSkipped",
+      errorCategory: "nonServiceFailure",
+      reason: "Group provisioning is turned off in Mappings.",
+      recommendedAction: "Turn the group mapping on in Mappings to provision groups.",
+    });
+  } else {
+    try {
+      const assignments = await loadAssignmentsOf(context, { type: "Group", id: graphGroup.id });
+      const entitlement = assignments ? entitlementOfGroup(assignments, graphGroup.id) : SYNC_ALL;
+      const link = await context.links.get("Group", graphGroup.id);
+      const candidate = toCandidate("Group", graphGroup, "on-demand", entitlement, link);
+      const decision = await decideObject(candidate, link, {
+        objectType: "Group",
+        engine: context.mapping,
+        actions: context.actions,
+        cycleType: "incremental",
+        now: now().toISOString(),
+        scim: context.scim,
+        verifyTarget: true,
+        skipOutOfScopeDeletions: context.skipOutOfScopeDeletions ?? false,
+      });
+      isInScope = decision.evaluation.inScope;
+      const { operation } = decision;
+      const found = decision.lookup?.status === "found" ? decision.lookup.resource : null;
+      const foundName = found ? String(found.displayName ?? found.id) : null;
+      record.targetIdentity = {
+        id: operation.targetId ?? found?.id ?? null,
+        type: "Group",
+        displayName: foundName,
       };
-    if (groupResult.action === "Delete" && groupResult.status === "Success") target = undefined;
-  } catch (error) {
-    groupResult = failGroup(error, record);
-    target = undefined;
+      record.modifiedProperties = operation.modifiedProperties;
+      const entry = await executeOperation(
+        { scim: context.scim, store: context.store },
+        operation,
+        new Map(),
+        emptyCounts(),
+      );
+      if (!entry) {
+        groupResult = fromOperation(record, operation);
+        if (found) target = { id: found.id, displayName: foundName ?? "" };
+      } else {
+        record.steps.push(...entry.steps);
+        const targetId = entry.targetId ?? found?.id ?? null;
+        record.targetIdentity = { id: targetId, type: "Group", displayName: foundName ?? displayName };
+        groupResult = record.finish(entry.action, entry.status, {
+          errorCode: entry.errorCode,
+          errorCategory: entry.errorCategory as "failure" | "nonServiceFailure" | undefined,
+          reason: entry.errorReason,
+          recommendedAction: entry.recommendedAction,
+        });
+        const gone = operation.kind === "delete" && entry.status !== "Failure";
+        if (targetId && !gone && entry.status !== "Failure")
+          target = { id: targetId, displayName: foundName ?? displayName ?? "" };
+      }
+    } catch (error) {
+      groupResult = failGroup(error, record);
+      target = undefined;
+    }
   }
 
   // 5. The chosen members, each through the user pipeline (its own log entry).
@@ -217,128 +210,6 @@ export async function processGroup(
     return done({ ...groupResult, provisioningSteps: record.steps });
   }
   return done(await resolveMembers(graphGroup.id, target, members, groupResult, record, context));
-}
-
-async function actOnGroup(
-  sourceId: string,
-  source: Record<string, unknown>,
-  target: ScimGroup | undefined,
-  isInScope: boolean,
-  record: OnDemandRecorder,
-  context: ProcessGroupContext,
-): Promise<OnDemandResult> {
-  const skip = (description: string, statusInfo: Parameters<OnDemandRecorder["finish"]>[2]) => {
-    record.step({
-      name: "EntrySynchronizationSkip",
-      type: "Export",
-      status: "skipped",
-      description,
-      details: {},
-    });
-    return record.finish("Other", "Skipped", { errorCategory: "nonServiceFailure", ...statusInfo });
-  };
-  const saveLink = (targetId: string) =>
-    context.links.save({
-      objectType: "Group",
-      sourceId,
-      targetId,
-      displayName: record.sourceIdentity.displayName,
-      exportedHash: context.mapping.desiredHash(source),
-      active: true,
-    });
-
-  if (!isInScope) {
-    if (!target)
-      return skip("Out of scope and not in Dialpad: nothing to do", {
-        errorCode: "EntrySynchronizationSkipped",
-        reason: "The group is out of scope and does not exist in Dialpad.",
-        recommendedAction:
-          "To provision the group, assign it to the Dialpad app (with a role other than Default Access), turn group provisioning on, or adjust the group scoping filter.",
-      });
-    // A SCIM group has no "active": leaving scope removes it from Dialpad, as a cycle does.
-    if (!context.actions.delete)
-      return skip("Out of scope, but Delete is turned off for groups; it stays in Dialpad", {
-        errorCode: "EntrySynchronizationSkipped",
-        reason: "Delete is turned off for groups.",
-      });
-    await context.scim.deleteGroup(target.id);
-    await context.links.remove("Group", sourceId);
-    record.step({
-      name: "EntryExportDelete",
-      type: "Export",
-      status: "success",
-      description: `Deleted the group from Dialpad (id ${target.id}) because it is out of scope`,
-      details: {},
-    });
-    return record.finish("Delete", "Success");
-  }
-
-  if (!target) {
-    if (!context.actions.create)
-      return skip("Create is not a target object action; the group was not created", {
-        errorCode: "EntrySynchronizationSkipped",
-        reason: "Create is turned off for groups.",
-      });
-    const { resource, exported } = context.mapping.createResource(source);
-    const created = await context.scim.createGroup(resource);
-    record.modifiedProperties = exported;
-    record.targetIdentity = {
-      id: created.id,
-      type: "Group",
-      displayName: String(created.displayName ?? created.id),
-    };
-    await saveLink(created.id);
-    record.step({
-      name: "EntryExportAdd",
-      type: "Export",
-      status: "success",
-      description: `Created the group in Dialpad (id ${created.id})`,
-      details: Object.fromEntries(exported.map((property) => [property.displayName, property.newValue])),
-    });
-    return record.finish("Create", "Success");
-  }
-
-  const patch = context.mapping.patch(source, target);
-  // Dialpad refuses group renames (Entra's Dialpad tutorial, "Connector limitations").
-  const rename = patch.operations.find((operation) => operation.path?.toLowerCase() === "displayname");
-  const operations = patch.operations.filter((operation) => operation !== rename);
-  const modified = patch.modified.filter((property) => property.displayName.toLowerCase() !== "displayname");
-  await saveLink(target.id);
-  if (operations.length === 0) {
-    if (rename)
-      return skip(
-        `Dialpad does not support renaming groups; the new name "${String(rename.value)}" was not sent`,
-        {
-          errorCode: "GroupRenameNotSupported",
-          reason: `Dialpad does not support renaming groups; the group keeps its name "${String(target.displayName ?? "")}" in Dialpad.`,
-          recommendedAction:
-            "Rename the group in Dialpad by hand, or create a new group in Entra ID with the new name and assign it.",
-        },
-      );
-    return skip("The group in Dialpad already matches Entra ID; nothing was sent", {
-      errorCode: "RedundantExport",
-      reason: "The state of the group in both the source and target systems already match.",
-    });
-  }
-  if (!context.actions.update)
-    return skip("Update is not a target object action; the differences were not sent", {
-      errorCode: "EntrySynchronizationSkipped",
-      reason: "Update is turned off for groups.",
-    });
-  await context.scim.patchGroup(target.id, operations);
-  record.modifiedProperties = modified;
-  record.step({
-    name: "EntryExportUpdate",
-    type: "Export",
-    status: "success",
-    description:
-      `Updated ${modified.length} attribute(s) of the group in Dialpad` +
-      (rename
-        ? `; the rename to "${String(rename.value)}" was not sent (Dialpad does not support group renames)`
-        : ""),
-    details: Object.fromEntries(modified.map((property) => [property.displayName, property.newValue])),
-  });
-  return record.finish("Update", "Success");
 }
 
 async function resolveMembers(

@@ -130,7 +130,7 @@ export async function processUser(objectId: string, context: ProcessUserContext)
 }
 
 /** A skip or a failure found while deciding, as the result says it (nothing was sent). */
-function fromOperation(record: OnDemandRecorder, operation: PlannedOperation): OnDemandResult {
+export function fromOperation(record: OnDemandRecorder, operation: PlannedOperation): OnDemandResult {
   record.steps.push(...operation.steps);
   if (operation.kind === "skip" || operation.kind === "fail") {
     record.step({
