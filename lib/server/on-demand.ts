@@ -118,7 +118,6 @@ export async function runOnDemand(
       scim,
       links,
       store,
-      memberships: store,
       skipOutOfScopeDeletions: connection.skipOutOfScopeDeletions,
       mapping: mappingEngineFor(config, "Group", { withoutReferences: true }),
       enabled: config.groups.enabled,

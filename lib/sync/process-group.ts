@@ -20,7 +20,6 @@ export interface ProcessGroupContext {
   links: LinkStore;
   /** Links, escrows and memberships are written here, as a cycle writes them. */
   store: CycleStore;
-  memberships: Pick<CycleStore, "addMemberships" | "removeMemberships">;
   /** Entra's SkipOutOfScopeDeletions: a group leaving scope is left as it is in Dialpad. */
   skipOutOfScopeDeletions?: boolean;
   /** The group mapping without reference attributes: members are added here, member by member. */
@@ -258,18 +257,18 @@ async function resolveMembers(
           member.status === "Failure" ? "not added: the user failed" : "not added: not in Dialpad";
       }
     }
-    if (alreadyMembers.length) await context.memberships.addMemberships(groupSourceId, alreadyMembers);
-    if (notMembers.length) await context.memberships.removeMemberships(groupSourceId, notMembers);
+    if (alreadyMembers.length) await context.store.addMemberships(groupSourceId, alreadyMembers);
+    if (notMembers.length) await context.store.removeMemberships(groupSourceId, notMembers);
     const reference = (value: { userTargetId: string }) => ({ $ref: null, value: value.userTargetId });
     if (toAdd.length) {
       await context.scim.patchGroup(target.id, [{ op: "Add", path: "members", value: toAdd.map(reference) }]);
-      await context.memberships.addMemberships(groupSourceId, toAdd);
+      await context.store.addMemberships(groupSourceId, toAdd);
     }
     if (toRemove.length) {
       await context.scim.patchGroup(target.id, [
         { op: "Remove", path: "members", value: toRemove.map(reference) },
       ]);
-      await context.memberships.removeMemberships(
+      await context.store.removeMemberships(
         groupSourceId,
         toRemove.map((member) => member.userSourceId),
       );
