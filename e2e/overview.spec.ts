@@ -87,7 +87,9 @@ test("an admin starts provisioning, reads the logs, and allows held deletions", 
   await page.getByRole("link", { name: "Overview", exact: true }).click();
   await page.getByRole("button", { name: "Restart", exact: true }).click();
   const restart = page.getByRole("dialog", { name: "Restart provisioning" });
-  await expect(restart.getByLabel("ForceDeletes")).not.toBeChecked();
+  // Plain words first, the API name second; nothing is forced unless the admin checks it.
+  await expect(restart.getByLabel("Run the held deletions")).not.toBeChecked();
+  await expect(restart.getByText("(ForceDeletes)")).toBeVisible();
   await restart.getByRole("button", { name: "Restart provisioning" }).click();
   await expect(restart).toHaveCount(0);
   // The banner appears when the cycle ends; the overview polls only while it runs, so refresh until then.
