@@ -26,6 +26,9 @@ test("an admin starts provisioning, reads the logs, and allows held deletions", 
   await page.getByRole("link", { name: "Overview", exact: true }).click();
   await expect(page.getByTestId("status-badge")).toHaveText("Not run");
   await page.getByRole("button", { name: "Start", exact: true }).click();
+  await expect(
+    page.getByText("Provisioning started: a cycle is queued and begins in a moment."),
+  ).toBeVisible();
   // The cycle is watched through the UI only: the page polls while a cycle runs.
   await expect
     .poll(async () => Number((await page.getByTestId("count-created").textContent()) ?? 0), {
@@ -38,6 +41,8 @@ test("an admin starts provisioning, reads the logs, and allows held deletions", 
   await expect(progress).toHaveAttribute("aria-valuenow", "100");
   await expect(page.getByTestId("finished-cycle")).toContainText("Initial cycle completed");
   await expect(page.getByText(/^100 % complete/)).toBeVisible();
+  // The notice about the queued cycle is gone once that cycle ended: the card above shows the outcome.
+  await expect(page.getByText(/a cycle is queued and begins in a moment/)).toHaveCount(0);
   await snapshot(page, "overview-01-after-first-cycle");
 
   await page.getByRole("link", { name: "Provisioning logs", exact: true }).click();
@@ -118,6 +123,22 @@ test("a reader sees the overview but cannot start, stop or restart", async ({ pa
   for (const name of ["Start", "Stop", "Restart"]) {
     await expect(page.getByRole("button", { name, exact: true })).toBeDisabled();
   }
-  await expect(page.getByText("Your role can view provisioning but not change it (Reader).")).toBeVisible();
+  // One reason for the three buttons, said once.
+  await expect(page.getByText("Your role can view provisioning but not change it (Reader).")).toHaveCount(1);
   await snapshot(page, "overview-06-reader");
+
+  // Why? only reads, so a reader may ask it; Provision stays off.
+  await page.getByRole("link", { name: "Provision on demand", exact: true }).click();
+  await page.getByLabel("Search users").fill("Zoë");
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.getByRole("radio", { name: /Zoë Ångström/ }).check();
+  await expect(page.getByRole("button", { name: "Provision", exact: true })).toBeDisabled();
+  await page.getByRole("button", { name: "Why? (changes nothing)" }).click();
+  await expect(page.getByTestId("explain-decision")).toBeVisible();
+
+  // Settings are read-only for a reader: disabled fields and no invitation to type a new secret.
+  await page.getByRole("link", { name: "Provisioning settings", exact: true }).click();
+  await expect(page.getByLabel("Tenant URL")).toBeDisabled();
+  await expect(page.getByLabel("Secret token")).toBeDisabled();
+  await expect(page.getByText(/Type a new one to replace it/)).toHaveCount(0);
 });
