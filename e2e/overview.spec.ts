@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import { expect, test, type Page } from "@playwright/test";
 import { SEED_USERS } from "../sandbox/graph/seed";
-import { ADMIN, READER, graphAdminUrl, signIn, snapshot } from "./fixtures";
+import { ADMIN, NO_ROLE, READER, graphAdminUrl, signIn, snapshot } from "./fixtures";
 
 async function openConnection(page: Page): Promise<void> {
   await page.getByRole("link", { name: /Dialpad \(sandbox\)/ }).click();
@@ -141,4 +141,20 @@ test("a reader sees the overview but cannot start, stop or restart", async ({ pa
   await expect(page.getByLabel("Tenant URL")).toBeDisabled();
   await expect(page.getByLabel("Secret token")).toBeDisabled();
   await expect(page.getByText(/Type a new one to replace it/)).toHaveCount(0);
+});
+
+test("a person without a role is told so by name, and signing out leaves a way back", async ({ page }) => {
+  await signIn(page, NO_ROLE);
+  await expect(page.getByText("You have no role for this app")).toBeVisible();
+  await expect(page.getByText(/signed in as Noor Norole \(norole@contoso\.example\)/)).toBeVisible();
+  await expect(page.getByRole("banner").getByText("Noor Norole")).toBeVisible();
+  await expect(page.getByText("Could not load connections")).toHaveCount(0);
+  await snapshot(page, "overview-07-no-role");
+
+  await page.getByRole("button", { name: "Sign out" }).click();
+  const signInAgain = page
+    .getByRole("button", { name: "Sign in with Microsoft Entra ID" })
+    .or(page.getByRole("link", { name: "Sign in again" }));
+  await expect(signInAgain).toBeVisible();
+  await snapshot(page, "overview-08-signed-out");
 });
