@@ -115,6 +115,11 @@ test("an admin connects Dialpad, provisions a user on demand and reads the log",
   await expect(
     mappings.getByRole("row", { name: /^userName \[userPrincipalName\] jose\.muller@contoso\.example sent/ }),
   ).toBeVisible();
+  // No cell splits a word anywhere it likes: values wrap between words.
+  const breakAll = await mappings
+    .locator("td")
+    .evaluateAll((cells) => cells.filter((cell) => getComputedStyle(cell).wordBreak === "break-all").length);
+  expect(breakAll).toBe(0);
   await snapshot(page, "03c-explain-user");
 
   // Why? for a user out of scope: no mapping claims its value is sent.

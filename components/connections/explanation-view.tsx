@@ -33,6 +33,8 @@ export function ExplanationView({ explanation }: { explanation: UserExplanation 
         )}
       </Alert>
       <StepList steps={decision.provisioningSteps} />
+      {/* Values wrap between words (a job title never splits as "Speciali st"); identifiers may
+            break anywhere, and a value too long for the card scrolls. */}
       {explanation.attributes.length > 0 && (
         <div className="overflow-x-auto">
           <table className="w-full text-left text-sm">
@@ -59,13 +61,11 @@ export function ExplanationView({ explanation }: { explanation: UserExplanation 
             <tbody className="divide-y divide-slate-200 dark:divide-slate-800">
               {explanation.attributes.map((attribute) => (
                 <tr key={attribute.target}>
-                  <td className="py-1 pr-3 font-mono text-xs [overflow-wrap:anywhere] break-words">
-                    {attribute.target}
-                  </td>
-                  <td className="py-1 pr-3 font-mono text-xs [overflow-wrap:anywhere] break-words">
+                  <td className="py-1 pr-3 font-mono text-xs [overflow-wrap:anywhere]">{attribute.target}</td>
+                  <td className="py-1 pr-3 font-mono text-xs [overflow-wrap:anywhere]">
                     {describeMapping(attribute)}
                   </td>
-                  <td className="py-1 pr-3 [overflow-wrap:anywhere] break-words">
+                  <td className="py-1 pr-3 break-words">
                     {formatValue(attribute.value)}
                     {attribute.usedDefault && " (default value)"}
                   </td>
