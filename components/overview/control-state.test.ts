@@ -60,6 +60,9 @@ describe("controlReasons", () => {
   it("keeps Start on when the next cycle is scheduled later, since Start runs it now", () => {
     const later = status({ nextCycleAt: "2026-12-07T12:40:00Z", lastCycle: cycle("c1", "succeeded") });
     expect(controlReasons(later, ADMIN, NOW).start).toBeNull();
+    expect(controlReasons(later, ADMIN, NOW).shown).toEqual([
+      "Start runs the next scheduled cycle now instead of waiting for it.",
+    ]);
   });
 
   it("gives a reader one reason for all three buttons", () => {

@@ -7,7 +7,9 @@ export interface ControlReasons {
   start: string | null;
   stop: string | null;
   restart: string | null;
-  /** Each distinct reason once, for the line under the buttons. */
+  /** What Start does when it is on but provisioning already runs on its schedule. */
+  startEffect: string | null;
+  /** Each distinct reason once (then Start's effect), for the line under the buttons. */
   shown: string[];
 }
 
@@ -45,10 +47,14 @@ export function controlReasons(
         : null);
   const restart =
     readerReason ?? (!data ? "Loading…" : data.code === "NotConfigured" ? CONFIGURE_FIRST : null);
-  const shown = [...new Set([start, stop, restart])].filter(
+  const startEffect =
+    !start && data?.code === "Active" && data.nextCycleAt
+      ? "Start runs the next scheduled cycle now instead of waiting for it."
+      : null;
+  const shown = [...new Set([start, stop, restart, startEffect])].filter(
     (reason): reason is string => reason !== null && reason !== "Loading…",
   );
-  return { start, stop, restart, shown };
+  return { start, stop, restart, startEffect, shown };
 }
 
 /**
