@@ -42,7 +42,9 @@ test("an admin starts provisioning, reads the logs, and allows held deletions", 
   await expect(page.getByTestId("finished-cycle")).toContainText("Initial cycle completed");
   await expect(page.getByText(/^100 % complete/)).toBeVisible();
   // The notice about the queued cycle is gone once that cycle ended: the card above shows the outcome.
-  await expect(page.getByText(/a cycle is queued and begins in a moment/)).toHaveCount(0);
+  await expect(page.getByText("Provisioning started: a cycle is queued and begins in a moment.")).toHaveCount(
+    0,
+  );
   // Active with a cycle scheduled: Start stays on and says what it would do.
   await expect(
     page.getByText("Start runs the next scheduled cycle now instead of waiting for it."),
