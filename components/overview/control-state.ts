@@ -63,7 +63,7 @@ export function controlReasons(
  */
 export interface CycleNotice {
   text: string;
-  /** "queued": a new cycle is on its way; "stopping": the cycle with this id is ending. */
+  /** "queued": a new cycle is on its way; "stopping": the running cycle is ending. */
   kind: "queued" | "stopping" | "plain";
   /** The last cycle when the notice was given. */
   cycleId: string | null;
@@ -74,9 +74,8 @@ export function currentNotice(notice: CycleNotice | null, data: StatusDto | unde
   if (!notice) return null;
   if (notice.kind === "plain" || !data) return notice.text;
   const last = data.lastCycle;
-  if (notice.kind === "stopping") {
-    return last?.id === notice.cycleId && last.status === "running" ? notice.text : null;
-  }
+  // The stopping cycle is the only one that can be running after Stop: nothing new starts until Start.
+  if (notice.kind === "stopping") return runningCycle(data) ? notice.text : null;
   const newCycle = last && last.id !== notice.cycleId ? last : null;
   if (!newCycle) return notice.text;
   return newCycle.status === "running" ? "The queued cycle is running now." : null;
