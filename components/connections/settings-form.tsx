@@ -442,7 +442,7 @@ export function SettingsForm({ connection, canWrite }: { connection: ConnectionD
               id="scope"
               value={scope}
               onChange={(e) => setScope(e.target.value)}
-              className="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm dark:border-slate-700 dark:bg-slate-900"
+              className="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm disabled:cursor-not-allowed disabled:border-dashed disabled:bg-slate-100 dark:border-slate-700 dark:bg-slate-900 dark:disabled:bg-slate-800"
             >
               <option value="AssignedOnly">Sync only assigned users and groups</option>
               <option value="All">Sync all users and groups</option>
