@@ -154,7 +154,7 @@ export function ProvisionOnDemand({ connectionId, canWrite }: { connectionId: st
         </div>
         {!canWrite && (
           <p className="mt-2 text-sm text-slate-600 dark:text-slate-400">
-            Read-only: your role (Provisioning.Reader) cannot provision.
+            Read-only: your role (Provisioning.Reader) cannot provision. Why? only reads, so you can use it.
           </p>
         )}
       </Card>
