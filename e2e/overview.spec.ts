@@ -166,4 +166,8 @@ test("a person without a role is told so by name, and signing out leaves a way b
     .or(page.getByRole("link", { name: "Sign in again" }));
   await expect(signInAgain).toBeVisible();
   await snapshot(page, "overview-08-signed-out");
+  // Ending on the identity provider's Signed out page, its link leads back to the console's sign-in.
+  const link = page.getByRole("link", { name: "Sign in again" });
+  if (await link.isVisible()) await link.click();
+  await expect(page.getByRole("button", { name: "Sign in with Microsoft Entra ID" })).toBeVisible();
 });
