@@ -3,6 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { ConsoleShell } from "@/components/console-shell";
+import { isNoRole, NoRoleNotice } from "@/components/no-role";
 import { Alert } from "@/components/ui/alert";
 import { Card } from "@/components/ui/card";
 import { describeProblem, useApi } from "@/lib/client/api";
@@ -23,7 +24,8 @@ export default function HomePage() {
       </p>
       <div className="mt-6 grid gap-4 md:grid-cols-2">
         {connections.isPending && <p role="status">Loading connections…</p>}
-        {connections.error && (
+        {isNoRole(connections.error) && <NoRoleNotice />}
+        {connections.error && !isNoRole(connections.error) && (
           <Alert tone="error" title="Could not load connections">
             {describeProblem(connections.error)}
           </Alert>

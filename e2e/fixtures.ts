@@ -4,6 +4,7 @@ import { expect, type Page } from "@playwright/test";
 
 export const ADMIN = { username: "admin@contoso.example", password: "Admin-sandbox-1" };
 export const READER = { username: "reader@contoso.example", password: "Reader-sandbox-1" };
+export const NO_ROLE = { username: "norole@contoso.example", password: "Norole-sandbox-1" };
 
 /** Signs in through the sandbox OpenID provider's real login page, as a person would. */
 export async function signIn(page: Page, account: { username: string; password: string }): Promise<void> {

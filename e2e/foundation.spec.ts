@@ -46,12 +46,35 @@ test("an admin connects Dialpad, provisions a user on demand and reads the log",
   await page.getByRole("button", { name: "Fill in the sandbox Dialpad" }).click();
   await page.getByRole("button", { name: "Test Connection" }).click();
   await expect(page.getByText("Connection succeeded", { exact: true })).toBeVisible();
+  // The title says it; the message under it does not say it again.
+  await expect(page.getByText(/Connection succeeded/)).toHaveCount(1);
   await snapshot(page, "02-settings-test-connection");
   await page.getByRole("button", { name: "Save" }).click();
   await expect(page.getByText("Saved.", { exact: true })).toBeVisible();
-  await expect(page.getByText(/A key ending in .{4} is saved/)).toBeVisible();
+  await expect(page.getByText(/A key ending in “.{4}” is saved/)).toBeVisible();
 
   await page.getByRole("link", { name: "Provision on demand" }).click();
+  // The placeholder names no one; an empty search says what to type instead of doing nothing.
+  await expect(page.getByLabel("Search users")).toHaveAttribute(
+    "placeholder",
+    "Name, user principal name or mail",
+  );
+  await page.getByRole("button", { name: "Search" }).click();
+  await expect(
+    page.getByText("Type the start of a name, user principal name or mail, then press Search."),
+  ).toBeVisible();
+  // Two people named Alex Kim are told apart by their user principal names; each is marked assigned.
+  await page.getByLabel("Search users").fill("Alex Kim");
+  await page.getByRole("button", { name: "Search" }).click();
+  await expect(
+    page.getByRole("radio", { name: /^Alex Kim\s*alex\.kim@contoso\.example.*Assigned$/ }),
+  ).toBeVisible();
+  await expect(
+    page.getByRole("radio", { name: /^Alex Kim\s*alex\.kim2@contoso\.example.*Assigned$/ }),
+  ).toBeVisible();
+  await page.getByLabel("Search users").fill("una.unassigned");
+  await page.getByRole("button", { name: "Search" }).click();
+  await expect(page.getByRole("radio", { name: /Una Unassigned.*Not assigned$/ })).toBeVisible();
   await page.getByLabel("Search users").fill("Zoë");
   await page.getByRole("button", { name: "Search" }).click();
   await page.getByRole("radio", { name: /Zoë Ångström/ }).check();
@@ -92,7 +115,20 @@ test("an admin connects Dialpad, provisions a user on demand and reads the log",
   await expect(
     mappings.getByRole("row", { name: /^userName \[userPrincipalName\] jose\.muller@contoso\.example sent/ }),
   ).toBeVisible();
+  // No cell splits a word anywhere it likes: values wrap between words.
+  const breakAll = await mappings
+    .locator("td")
+    .evaluateAll((cells) => cells.filter((cell) => getComputedStyle(cell).wordBreak === "break-all").length);
+  expect(breakAll).toBe(0);
   await snapshot(page, "03c-explain-user");
+
+  // Why? for a user out of scope: no mapping claims its value is sent.
+  await page.getByLabel("Search users").fill("una.unassigned");
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.getByRole("radio", { name: /Una Unassigned/ }).check();
+  await page.getByRole("button", { name: "Why? (changes nothing)" }).click();
+  await expect(mappings.getByRole("row", { name: /^userName .* not sent \(out of scope\)/ })).toBeVisible();
+  await expect(mappings.getByRole("cell", { name: "sent", exact: true })).toHaveCount(0);
 
   await page.getByRole("link", { name: "Provisioning logs" }).click();
   const row = page.getByRole("row").filter({ hasText: "Zoë Ångström" });

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import { expect, test, type Page } from "@playwright/test";
 import { SEED_USERS } from "../sandbox/graph/seed";
-import { ADMIN, READER, graphAdminUrl, signIn, snapshot } from "./fixtures";
+import { ADMIN, NO_ROLE, READER, graphAdminUrl, signIn, snapshot } from "./fixtures";
 
 async function openConnection(page: Page): Promise<void> {
   await page.getByRole("link", { name: /Dialpad \(sandbox\)/ }).click();
@@ -26,6 +26,12 @@ test("an admin starts provisioning, reads the logs, and allows held deletions", 
   await page.getByRole("link", { name: "Overview", exact: true }).click();
   await expect(page.getByTestId("status-badge")).toHaveText("Not run");
   await page.getByRole("button", { name: "Start", exact: true }).click();
+  // The notice follows the cycle: queued, then running (it may already have begun when this looks).
+  await expect(
+    page.getByText(
+      /^(Provisioning started: a cycle is queued and begins in a moment\.|The queued cycle is running now\.)$/,
+    ),
+  ).toBeVisible();
   // The cycle is watched through the UI only: the page polls while a cycle runs.
   await expect
     .poll(async () => Number((await page.getByTestId("count-created").textContent()) ?? 0), {
@@ -38,6 +44,14 @@ test("an admin starts provisioning, reads the logs, and allows held deletions", 
   await expect(progress).toHaveAttribute("aria-valuenow", "100");
   await expect(page.getByTestId("finished-cycle")).toContainText("Initial cycle completed");
   await expect(page.getByText(/^100 % complete/)).toBeVisible();
+  // The notice about the queued cycle is gone once that cycle ended: the card above shows the outcome.
+  await expect(page.getByText("Provisioning started: a cycle is queued and begins in a moment.")).toHaveCount(
+    0,
+  );
+  // Active with a cycle scheduled: Start stays on and says what it would do.
+  await expect(
+    page.getByText("Start runs the next scheduled cycle now instead of waiting for it."),
+  ).toBeVisible();
   await snapshot(page, "overview-01-after-first-cycle");
 
   await page.getByRole("link", { name: "Provisioning logs", exact: true }).click();
@@ -87,7 +101,9 @@ test("an admin starts provisioning, reads the logs, and allows held deletions", 
   await page.getByRole("link", { name: "Overview", exact: true }).click();
   await page.getByRole("button", { name: "Restart", exact: true }).click();
   const restart = page.getByRole("dialog", { name: "Restart provisioning" });
-  await expect(restart.getByLabel("ForceDeletes")).not.toBeChecked();
+  // Plain words first, the API name second; nothing is forced unless the admin checks it.
+  await expect(restart.getByLabel("Run the held deletions")).not.toBeChecked();
+  await expect(restart.getByText("(ForceDeletes)")).toBeVisible();
   await restart.getByRole("button", { name: "Restart provisioning" }).click();
   await expect(restart).toHaveCount(0);
   // The banner appears when the cycle ends; the overview polls only while it runs, so refresh until then.
@@ -116,6 +132,42 @@ test("a reader sees the overview but cannot start, stop or restart", async ({ pa
   for (const name of ["Start", "Stop", "Restart"]) {
     await expect(page.getByRole("button", { name, exact: true })).toBeDisabled();
   }
-  await expect(page.getByText("Your role can view provisioning but not change it (Reader).")).toBeVisible();
+  // One reason for the three buttons, said once.
+  await expect(page.getByText("Your role can view provisioning but not change it (Reader).")).toHaveCount(1);
   await snapshot(page, "overview-06-reader");
+
+  // Why? only reads, so a reader may ask it; Provision stays off.
+  await page.getByRole("link", { name: "Provision on demand", exact: true }).click();
+  await page.getByLabel("Search users").fill("Zoë");
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.getByRole("radio", { name: /Zoë Ångström/ }).check();
+  await expect(page.getByRole("button", { name: "Provision", exact: true })).toBeDisabled();
+  await page.getByRole("button", { name: "Why? (changes nothing)" }).click();
+  await expect(page.getByTestId("explain-decision")).toBeVisible();
+
+  // Settings are read-only for a reader: disabled fields and no invitation to type a new secret.
+  await page.getByRole("link", { name: "Provisioning settings", exact: true }).click();
+  await expect(page.getByLabel("Tenant URL")).toBeDisabled();
+  await expect(page.getByLabel("Secret token")).toBeDisabled();
+  await expect(page.getByText(/Type a new one to replace it/)).toHaveCount(0);
+});
+
+test("a person without a role is told so by name, and signing out leaves a way back", async ({ page }) => {
+  await signIn(page, NO_ROLE);
+  await expect(page.getByText("You have no role for this app")).toBeVisible();
+  await expect(page.getByText(/signed in as Noor Norole \(norole@contoso\.example\)/)).toBeVisible();
+  await expect(page.getByRole("banner").getByText("Noor Norole")).toBeVisible();
+  await expect(page.getByText("Could not load connections")).toHaveCount(0);
+  await snapshot(page, "overview-07-no-role");
+
+  await page.getByRole("button", { name: "Sign out" }).click();
+  const signInAgain = page
+    .getByRole("button", { name: "Sign in with Microsoft Entra ID" })
+    .or(page.getByRole("link", { name: "Sign in again" }));
+  await expect(signInAgain).toBeVisible();
+  await snapshot(page, "overview-08-signed-out");
+  // Ending on the identity provider's Signed out page, its link leads back to the console's sign-in.
+  const link = page.getByRole("link", { name: "Sign in again" });
+  if (await link.isVisible()) await link.click();
+  await expect(page.getByRole("button", { name: "Sign in with Microsoft Entra ID" })).toBeVisible();
 });

@@ -40,6 +40,12 @@ test("an admin previews the next cycle, reviews it and applies it", async ({ pag
   await page.getByRole("button", { name: "Apply this plan" }).click();
   const confirm = page.getByRole("dialog", { name: "Apply the previewed plan?" });
   await expect(confirm.getByRole("button", { name: "Cancel" })).toBeFocused();
+  // The confirmation says what applying does, from the plan's own counts.
+  const updates = Number(await page.getByTestId("plan-update-users").textContent());
+  await expect(confirm.getByTestId("apply-consequences")).toContainText(
+    `${updates} user${updates === 1 ? "" : "s"}`,
+  );
+  await expect(confirm.getByTestId("apply-consequences")).toContainText("will be updated in Dialpad.");
   await confirm.getByRole("button", { name: "Yes, apply it" }).click();
   await expect(page.getByTestId("preview-applied")).toBeVisible({ timeout: 90_000 });
   await snapshot(page, "preview-02-applied");

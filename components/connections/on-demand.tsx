@@ -11,23 +11,15 @@ import { TextInput } from "@/components/ui/field";
 import { describeProblem, useApi } from "@/lib/client/api";
 import { queryKeys } from "@/lib/client/query-keys";
 import { useGroupMembers, type DirectoryGroup, type DirectoryUser } from "@/lib/client/use-directory";
-import type { AttributeExplanation } from "@/lib/mapping";
 import type { UserExplanation } from "@/lib/server/explain";
 import type { OnDemandResponse, OnDemandSubject } from "@/lib/server/on-demand";
 import type { OnDemandResult } from "@/lib/sync/on-demand-types";
-import { formatValue, ModifiedPropertiesTable } from "./modified-properties";
+import { ModifiedPropertiesTable } from "./modified-properties";
+import { ExplanationView } from "./explanation-view";
 import { StepList } from "./step-list";
 
 /** Entra's limit: a group is provisioned on demand with at most five of its members. */
 const MEMBER_LIMIT = 5;
-
-const OUTCOME_TEXT: Record<AttributeExplanation["outcome"], string> = {
-  exports: "sent",
-  null: "not sent: the value is empty",
-  ignored: "not sent: IgnoreFlowIfNullOrEmpty",
-  notOnUpdate: "not sent on update: applied only during creation",
-  error: "fails",
-};
 
 export function ProvisionOnDemand({ connectionId, canWrite }: { connectionId: string; canWrite: boolean }) {
   const api = useApi();
@@ -104,7 +96,7 @@ export function ProvisionOnDemand({ connectionId, canWrite }: { connectionId: st
             connectionId={connectionId}
             id="on-demand-user"
             label="Search users"
-            placeholder="e.g. Adele or adele@contoso.example"
+            placeholder="Name, user principal name or mail"
             selectedId={user?.id ?? null}
             onSelect={setUser}
           />
@@ -114,7 +106,7 @@ export function ProvisionOnDemand({ connectionId, canWrite }: { connectionId: st
               connectionId={connectionId}
               id="on-demand-group"
               label="Search groups"
-              placeholder="e.g. Dialpad Users"
+              placeholder="Group name or mail"
               selectedId={group?.id ?? null}
               onSelect={(picked) => {
                 setGroup(picked);
@@ -162,7 +154,7 @@ export function ProvisionOnDemand({ connectionId, canWrite }: { connectionId: st
         </div>
         {!canWrite && (
           <p className="mt-2 text-sm text-slate-600 dark:text-slate-400">
-            Read-only: your role (Provisioning.Reader) cannot provision.
+            Read-only: your role (Provisioning.Reader) cannot provision. Why? only reads, so you can use it.
           </p>
         )}
       </Card>
@@ -353,82 +345,6 @@ function OnDemandResultView({ result }: { result: OnDemandResult }) {
       <StepList steps={result.provisioningSteps} />
       <ModifiedPropertiesTable properties={result.modifiedProperties} />
       <p className="text-xs text-slate-500 dark:text-slate-400">Change id {result.changeId}</p>
-    </div>
-  );
-}
-
-function describeMapping(attribute: AttributeExplanation): string {
-  if (attribute.type === "Direct") return `[${attribute.source}]`;
-  if (attribute.type === "Constant") return `"${attribute.source}"`;
-  return attribute.source;
-}
-
-/** "Why?": the decision the next provisioning would take, then every mapping with its value. */
-function ExplanationView({ explanation }: { explanation: UserExplanation }) {
-  const { decision } = explanation;
-  const wouldAct = decision.statusInfo.errorCode === "ExplainOnly";
-  return (
-    <div className="space-y-4">
-      <Alert
-        tone={wouldAct ? "info" : decision.status === "Failure" ? "error" : "warning"}
-        title="Next provisioning"
-      >
-        <p data-testid="explain-decision">
-          {wouldAct
-            ? decision.statusInfo.reason
-            : (decision.statusInfo.reason ?? `${decision.action}: ${decision.status}`)}
-        </p>
-        {decision.statusInfo.recommendedAction && (
-          <p className="mt-1">Recommended action: {decision.statusInfo.recommendedAction}</p>
-        )}
-      </Alert>
-      <StepList steps={decision.provisioningSteps} />
-      {explanation.attributes.length > 0 && (
-        <div className="overflow-x-auto">
-          <table className="w-full text-left text-sm">
-            <caption className="mb-2 text-left text-sm font-semibold">
-              Attribute mappings, evaluated for this user (
-              {explanation.operation === "create" ? "on creation" : "on update"})
-            </caption>
-            <thead className="text-xs text-slate-600 dark:text-slate-400">
-              <tr>
-                <th scope="col" className="py-1 pr-3 font-medium">
-                  Target
-                </th>
-                <th scope="col" className="py-1 pr-3 font-medium">
-                  Mapping
-                </th>
-                <th scope="col" className="py-1 pr-3 font-medium">
-                  Value
-                </th>
-                <th scope="col" className="py-1 font-medium">
-                  Outcome
-                </th>
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-200 dark:divide-slate-800">
-              {explanation.attributes.map((attribute) => (
-                <tr key={attribute.target}>
-                  <td className="py-1 pr-3 font-mono text-xs break-all">{attribute.target}</td>
-                  <td className="py-1 pr-3 font-mono text-xs break-all">{describeMapping(attribute)}</td>
-                  <td className="py-1 pr-3 break-all">
-                    {formatValue(attribute.value)}
-                    {attribute.usedDefault && " (default value)"}
-                  </td>
-                  <td className="py-1">
-                    {attribute.outcome === "error" ? (
-                      <span className="text-red-700 dark:text-red-400">fails: {attribute.message}</span>
-                    ) : (
-                      OUTCOME_TEXT[attribute.outcome]
-                    )}
-                    {attribute.matchingPriority > 0 && ` · matching #${attribute.matchingPriority}`}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
     </div>
   );
 }

@@ -10,15 +10,8 @@ import { Field, TextInput } from "@/components/ui/field";
 import { ApiProblem, describeProblem, useApi } from "@/lib/client/api";
 import { queryKeys } from "@/lib/client/query-keys";
 import type { ConnectionDto } from "@/lib/server/connections";
-import type { WebhookEventType } from "@/lib/notify/webhook";
-import type { WebhookTestResult } from "@/lib/server/webhooks";
-
-const WEBHOOK_EVENTS: Record<WebhookEventType, string> = {
-  "cycle.finished": "A provisioning cycle finished (with its counts)",
-  "quarantine.entered": "Provisioning entered quarantine",
-  "quarantine.left": "Provisioning left quarantine",
-  "deletions.held": "Disables and deletes were held (over the threshold)",
-};
+import { savedSecretHint, withoutRepeatedTitle } from "./settings-text";
+import { WebhookSettings } from "./webhook-settings";
 
 interface TestResult {
   ok: boolean;
@@ -65,14 +58,6 @@ export function SettingsForm({ connection, canWrite }: { connection: ConnectionD
       api<TestResult>(`/api/connections/${connection.id}/test-connection`, {
         method: "POST",
         body: { tenantUrl: tenantUrl || undefined, ...(secretToken ? { secretToken } : {}) },
-      }),
-  });
-
-  const testWebhook = useMutation({
-    mutationFn: () =>
-      api<WebhookTestResult>(`/api/connections/${connection.id}/webhook-test`, {
-        method: "POST",
-        body: { webhookUrl: webhookUrl.trim() || undefined, ...(webhookSecret ? { webhookSecret } : {}) },
       }),
   });
 
@@ -177,7 +162,7 @@ export function SettingsForm({ connection, canWrite }: { connection: ConnectionD
             error={fieldError("secretToken")}
             hint={
               connection.secretToken.isSet
-                ? `A key ending in ${connection.secretToken.last4 || "…"} is saved. Type a new one to replace it.`
+                ? savedSecretHint("key", connection.secretToken.last4, canWrite)
                 : "No key saved yet."
             }
           >
@@ -244,7 +229,7 @@ export function SettingsForm({ connection, canWrite }: { connection: ConnectionD
               tone={testConnection.data.ok ? "success" : "error"}
               title={testConnection.data.ok ? "Connection succeeded" : "Connection failed"}
             >
-              <p>{testConnection.data.message}</p>
+              <p>{withoutRepeatedTitle(testConnection.data.message, "Connection succeeded")}</p>
               {testConnection.data.detail && (
                 <p className="mt-1 text-xs opacity-80">{testConnection.data.detail}</p>
               )}
@@ -283,7 +268,7 @@ export function SettingsForm({ connection, canWrite }: { connection: ConnectionD
             error={fieldError("graphClientSecret")}
             hint={
               connection.graph.clientSecret.isSet
-                ? `A secret ending in ${connection.graph.clientSecret.last4 || "…"} is saved. Type a new one to replace it.`
+                ? savedSecretHint("secret", connection.graph.clientSecret.last4, canWrite)
                 : "No client secret saved yet."
             }
           >
@@ -457,7 +442,7 @@ export function SettingsForm({ connection, canWrite }: { connection: ConnectionD
               id="scope"
               value={scope}
               onChange={(e) => setScope(e.target.value)}
-              className="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm dark:border-slate-700 dark:bg-slate-900"
+              className="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm disabled:cursor-not-allowed disabled:border-dashed disabled:bg-slate-100 dark:border-slate-700 dark:bg-slate-900 dark:disabled:bg-slate-800"
             >
               <option value="AssignedOnly">Sync only assigned users and groups</option>
               <option value="All">Sync all users and groups</option>
@@ -481,105 +466,15 @@ export function SettingsForm({ connection, canWrite }: { connection: ConnectionD
         </fieldset>
       </Card>
 
-      <Card
-        title="Webhook"
-        description="Optional: an HTTPS address that receives a signed POST when a cycle finishes, provisioning enters or leaves quarantine, or deletions are held. Failed deliveries are retried with backoff; outcomes appear in the audit log."
-      >
-        <fieldset disabled={!canWrite} className="space-y-4">
-          <Field
-            id="webhookUrl"
-            label="Webhook URL"
-            error={fieldError("webhookUrl")}
-            hint="Leave empty for no webhook. Redirects are not followed."
-          >
-            <TextInput
-              id="webhookUrl"
-              value={webhookUrl}
-              onChange={(e) => setWebhookUrl(e.target.value)}
-              placeholder="https://hooks.example.com/dialpad-provisioning"
-              invalid={Boolean(fieldError("webhookUrl"))}
-            />
-          </Field>
-          <Field
-            id="webhookSecret"
-            label="Signing secret"
-            error={fieldError("webhookSecret")}
-            hint={
-              connection.webhook.secret.isSet
-                ? `A secret ending in ${connection.webhook.secret.last4 || "…"} is saved. Type a new one to replace it.`
-                : "No signing secret saved yet (at least 16 characters). Receivers verify the Webhook-Signature header with it."
-            }
-          >
-            <TextInput
-              id="webhookSecret"
-              type="password"
-              autoComplete="off"
-              value={webhookSecret}
-              onChange={(e) => setWebhookSecret(e.target.value)}
-              invalid={Boolean(fieldError("webhookSecret"))}
-            />
-          </Field>
-          <fieldset className="space-y-2">
-            <legend className="text-sm font-medium">Events</legend>
-            {(Object.entries(WEBHOOK_EVENTS) as [WebhookEventType, string][]).map(([type, label]) => (
-              <div key={type} className="flex items-center gap-2">
-                <input
-                  id={`webhookEvent-${type}`}
-                  type="checkbox"
-                  checked={webhookEvents.includes(type)}
-                  onChange={(e) =>
-                    setWebhookEvents((current) =>
-                      e.target.checked ? [...current, type] : current.filter((event) => event !== type),
-                    )
-                  }
-                />
-                <label htmlFor={`webhookEvent-${type}`} className="text-sm">
-                  {label} <code className="text-xs text-slate-600 dark:text-slate-400">{type}</code>
-                </label>
-              </div>
-            ))}
-            {fieldError("webhookEvents") && (
-              <p className="text-sm text-red-700 dark:text-red-400" role="alert">
-                {fieldError("webhookEvents")}
-              </p>
-            )}
-          </fieldset>
-          <div className="flex flex-wrap items-center gap-3">
-            <Button
-              variant="secondary"
-              onClick={() => testWebhook.mutate()}
-              disabled={!canWrite || testWebhook.isPending}
-              title={readOnlyReason}
-            >
-              {testWebhook.isPending ? "Sending…" : "Send test event"}
-            </Button>
-            {sandbox?.webhookUrl && canWrite && (
-              <Button
-                variant="ghost"
-                onClick={() => {
-                  setWebhookUrl(sandbox.webhookUrl ?? "");
-                  setWebhookSecret(sandbox.webhookSecret ?? "");
-                }}
-              >
-                Fill in the sandbox webhook catcher
-              </Button>
-            )}
-          </div>
-          {testWebhook.data && (
-            <Alert
-              tone={testWebhook.data.ok ? "success" : "error"}
-              title={testWebhook.data.ok ? "Test event delivered" : "Test event not delivered"}
-            >
-              <p>{testWebhook.data.message}</p>
-            </Alert>
-          )}
-          {testWebhook.error && (
-            <Alert tone="error" title="Test event not sent">
-              {describeProblem(testWebhook.error)}
-            </Alert>
-          )}
-        </fieldset>
-      </Card>
+      <WebhookSettings
+        connection={connection}
+        canWrite={canWrite}
+        readOnlyReason={readOnlyReason}
+        fieldError={fieldError}
+        url={[webhookUrl, setWebhookUrl]}
+        secret={[webhookSecret, setWebhookSecret]}
+        events={[webhookEvents, setWebhookEvents]}
+      />
 
       {save.error && (
         <Alert tone="error" title="Not saved">

@@ -43,7 +43,9 @@ export function StepList({ steps }: { steps: unknown }) {
                 {Object.entries(step.details).map(([key, value]) => (
                   <div key={key} className="contents">
                     <dt className="font-mono text-xs text-slate-600 dark:text-slate-400">{key}</dt>
-                    <dd className="break-all">{typeof value === "string" ? value : JSON.stringify(value)}</dd>
+                    <dd className="min-w-0 [overflow-wrap:anywhere]">
+                      {typeof value === "string" ? value : JSON.stringify(value)}
+                    </dd>
                   </div>
                 ))}
               </dl>

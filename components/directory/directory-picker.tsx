@@ -1,7 +1,8 @@
 "use client";
 
-import { useState } from "react";
+import { type ReactNode, useState } from "react";
 import { Alert } from "@/components/ui/alert";
+import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { TextInput } from "@/components/ui/field";
 import { cn } from "@/components/ui/cn";
@@ -43,6 +44,14 @@ export function UserPicker(props: PickerProps<DirectoryUser>) {
       secondary={(user) =>
         `${user.userPrincipalName ?? ""}${user.mail && user.mail !== user.userPrincipalName ? ` · ${user.mail}` : ""}`
       }
+      marker={(user) =>
+        user.assigned === true ? (
+          <Badge tone="success">Assigned</Badge>
+        ) : user.assigned === false ? (
+          <Badge tone="neutral">Not assigned</Badge>
+        ) : null
+      }
+      hint="Type the start of a name, user principal name or mail, then press Search."
     />
   );
 }
@@ -61,6 +70,7 @@ export function GroupPicker(props: PickerProps<DirectoryGroup>) {
       items={groups.data?.groups}
       primary={(group) => group.displayName ?? group.id}
       secondary={(group) => [group.mail, group.description].filter(Boolean).join(" · ")}
+      hint="Type the start of a group name or mail, then press Search."
     />
   );
 }
@@ -79,6 +89,8 @@ function SearchList<T extends { id: string }>({
   items,
   primary,
   secondary,
+  marker,
+  hint,
 }: PickerProps<T> & {
   noun: string;
   submitted: string;
@@ -87,9 +99,19 @@ function SearchList<T extends { id: string }>({
   items: T[] | undefined;
   primary: (item: T) => string;
   secondary: (item: T) => string;
+  /** Shown beside an item, e.g. whether a user is assigned to the app. */
+  marker?: (item: T) => ReactNode;
+  /** What to type, shown when Search is pressed with an empty box. */
+  hint: string;
 }) {
   const [search, setSearch] = useState("");
-  const run = () => onSearch(search.trim());
+  const [emptySearch, setEmptySearch] = useState(false);
+  const run = () => {
+    const text = search.trim();
+    // The API refuses an empty search; say what to type rather than doing nothing.
+    setEmptySearch(text === "");
+    if (text) onSearch(text);
+  };
   return (
     <div className={className}>
       <div className="flex gap-2">
@@ -112,6 +134,11 @@ function SearchList<T extends { id: string }>({
           Search
         </Button>
       </div>
+      {emptySearch && (
+        <p className="mt-2 text-sm" role="status">
+          {hint}
+        </p>
+      )}
       {query.isFetching && (
         <p className="mt-2 text-sm" role="status">
           Searching…
@@ -122,12 +149,12 @@ function SearchList<T extends { id: string }>({
           {describeProblem(query.error)}
         </Alert>
       )}
-      {items && items.length === 0 && (
+      {items && items.length === 0 && !emptySearch && (
         <p className="mt-2 text-sm">
           No {noun} match “{submitted}”.
         </p>
       )}
-      {items && items.length > 0 && (
+      {items && items.length > 0 && !emptySearch && (
         <fieldset className="mt-2">
           <legend className="sr-only">{`Matching ${noun}`}</legend>
           <ul
@@ -145,12 +172,13 @@ function SearchList<T extends { id: string }>({
                     checked={selectedId === item.id}
                     onChange={() => onSelect(item)}
                   />
-                  <span className="min-w-0">
+                  <span className="min-w-0 flex-1">
                     <span className="block truncate text-sm font-medium">{primary(item)}</span>
                     <span className="block truncate text-xs text-slate-600 dark:text-slate-400">
                       {secondary(item)}
                     </span>
                   </span>
+                  {marker?.(item)}
                 </label>
               </li>
             ))}

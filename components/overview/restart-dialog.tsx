@@ -7,33 +7,36 @@ import { Dialog } from "@/components/ui/dialog";
 import { describeProblem } from "@/lib/client/api";
 import type { RestartCriterion } from "./use-status";
 
-/** Entra's reset criteria (Graph synchronizationJob: restart), each with what it does in our engine. */
+/**
+ * Entra's reset criteria (Graph synchronizationJob: restart), each in plain words with what it does in our
+ * engine; the API name is shown second, for admins who know the portal or script the API.
+ */
 const CRITERIA: { value: RestartCriterion; label: string; effect: string }[] = [
   {
     value: "Watermark",
-    label: "Watermark",
+    label: "Read the whole directory again",
     effect:
       "Forget where the last cycle stopped reading the directory. The next cycle is an initial cycle that reads every user and group again.",
   },
   {
     value: "Escrows",
-    label: "Escrows",
+    label: "Retry failed objects from scratch",
     effect: "Drop the objects that failed and are waiting to be retried, so they are retried from scratch.",
   },
   {
     value: "QuarantineState",
-    label: "QuarantineState",
+    label: "Leave quarantine",
     effect: "Leave quarantine now and forget its retry schedule, so cycles run at the normal interval again.",
   },
   {
     value: "Full",
-    label: "Full",
+    label: "Forget the links and match every object again",
     effect:
       "Also forget which Entra object is linked to which Dialpad user or group. The next cycle matches them again by the matching attribute; nothing is deleted in Dialpad.",
   },
   {
     value: "ForceDeletes",
-    label: "ForceDeletes",
+    label: "Run the held deletions",
     effect:
       "Execute the deletions and disables held by accidental-deletion prevention before the cycle runs (the same as Allow deletes).",
   },
@@ -79,8 +82,9 @@ export function RestartDialog({
       <fieldset className="space-y-3 text-sm">
         <legend className="font-medium">What to reset</legend>
         <p className="text-slate-600 dark:text-slate-400">
-          With nothing checked this is the portal&apos;s Restart: it clears the watermark, the escrows and the
-          quarantine, and keeps the links between Entra and Dialpad objects.
+          Leave every box unchecked for a standard restart: it does the first three below and keeps the links
+          between Entra and Dialpad objects. Check boxes to reset only what you check instead, or to go
+          further with the last two.
         </p>
         {CRITERIA.map((criterion) => {
           const id = `restart-${criterion.value}`;
@@ -101,9 +105,12 @@ export function RestartDialog({
                 }
               />
               <div>
-                <label htmlFor={id} className="font-mono text-xs font-semibold">
+                <label htmlFor={id} className="font-semibold">
                   {criterion.label}
-                </label>
+                </label>{" "}
+                <span className="font-mono text-xs text-slate-500 dark:text-slate-400">
+                  ({criterion.value})
+                </span>
                 <p id={`${id}-effect`} className="text-slate-700 dark:text-slate-300">
                   {criterion.effect}
                 </p>

@@ -12,6 +12,7 @@ import { ApiProblem, describeProblem, useApi } from "@/lib/client/api";
 import { queryKeys } from "@/lib/client/query-keys";
 import type { readPreview } from "@/lib/server/preview";
 import type { PreviewOperation } from "@/lib/sync/preview";
+import { applyConsequences } from "./apply-consequences";
 
 type Kind = Exclude<PreviewOperation["kind"], "skip">;
 
@@ -178,6 +179,13 @@ export function PlanPreview({ connectionId, canWrite }: { connectionId: string; 
         onConfirm={() => data && decide.mutate({ id: data.id, decision: "apply" })}
         onCancel={() => setConfirming(false)}
       >
+        {data?.summary && (
+          <ul className="mb-2 list-disc pl-5 text-sm" data-testid="apply-consequences">
+            {applyConsequences(data.summary.impact.counts).map((sentence) => (
+              <li key={sentence}>{sentence}</li>
+            ))}
+          </ul>
+        )}
         <p className="text-sm">
           Only the operations shown here are sent to Dialpad. Anything that changed in Entra ID or Dialpad
           since the preview is skipped and left for the next cycle.

@@ -44,6 +44,8 @@ export function TextInput({
       aria-invalid={invalid || undefined}
       className={cn(
         "block w-full rounded-md border bg-white px-3 py-2 text-sm shadow-sm focus:border-blue-600 focus:ring-1 focus:ring-blue-600 focus:outline-none dark:bg-slate-900",
+        // Read-only (a disabled fieldset for Readers) must not look like a box to type in.
+        "disabled:cursor-not-allowed disabled:border-dashed disabled:bg-slate-100 disabled:text-slate-700 disabled:shadow-none dark:disabled:bg-slate-800 dark:disabled:text-slate-300",
         invalid ? "border-red-600" : "border-slate-300 dark:border-slate-700",
         className,
       )}

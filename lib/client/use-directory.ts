@@ -9,6 +9,11 @@ export interface DirectoryUser {
   displayName: string | null;
   userPrincipalName: string | null;
   mail: string | null;
+  /**
+   * From the user search only: assigned to the app (so in scope when the app provisions assigned users
+   * only); null when the app provisions all users and nothing was checked.
+   */
+  assigned?: boolean | null;
 }
 
 export interface DirectoryGroup {

@@ -1,4 +1,5 @@
 import type { GraphClient } from "../graph";
+import { loadAssignmentsOf } from "../sync/process-user";
 
 const SHOWN_MEMBERS = 50;
 /** Reading stops here: a picker needs a handful of names, not every member of a 100,000-member group. */
@@ -50,4 +51,54 @@ export async function listDirectGroupUsers(
     if (read >= READ_LIMIT) return { members, total, complete: false };
   }
   return { members, total, complete: true };
+}
+
+export interface DirectoryUserMatch extends DirectoryUserSummary {
+  /**
+   * Assigned to the app with a role other than Default Access, directly or through a group it is a direct
+   * member of, as a cycle decides it. null when scope is "All" (everyone is in scope, nothing was checked).
+   */
+  assigned: boolean | null;
+}
+
+const SEARCH_TOP = 25;
+/** Assignment checks in flight at once, so one search does not burst 25 requests at Graph. */
+const ASSIGNMENT_CHECKS_AT_ONCE = 5;
+
+/**
+ * The on-demand user picker's search. With scope "AssignedOnly" it also tells who is assigned, with one
+ * request per listed user (Graph returns a user's direct and group assignments for one app together), so
+ * the admin picks someone in scope without a trial run.
+ */
+export async function searchDirectoryUsers(
+  graph: GraphClient,
+  app: { scope: string; servicePrincipalId: string | null },
+  search: string,
+): Promise<DirectoryUserMatch[]> {
+  const users = await graph.searchUsers(search, {
+    select: ["id", "displayName", "userPrincipalName", "mail"],
+    top: SEARCH_TOP,
+  });
+  const summaries = users.map((user) => ({
+    id: user.id,
+    displayName: (user.displayName as string | null | undefined) ?? null,
+    userPrincipalName: (user.userPrincipalName as string | null | undefined) ?? null,
+    mail: (user.mail as string | null | undefined) ?? null,
+  }));
+  const servicePrincipalId = app.servicePrincipalId;
+  if (app.scope === "All" || !servicePrincipalId)
+    return summaries.map((user) => ({ ...user, assigned: null }));
+  const assigned = new Map<string, boolean>();
+  for (let start = 0; start < summaries.length; start += ASSIGNMENT_CHECKS_AT_ONCE) {
+    await Promise.all(
+      summaries.slice(start, start + ASSIGNMENT_CHECKS_AT_ONCE).map(async (user) => {
+        const index = await loadAssignmentsOf(
+          { scope: "AssignedOnly", servicePrincipalId, graph },
+          { type: "User", id: user.id },
+        );
+        assigned.set(user.id, Boolean(index && (index.userRoles.size > 0 || index.groupRoles.size > 0)));
+      }),
+    );
+  }
+  return summaries.map((user) => ({ ...user, assigned: assigned.get(user.id) ?? false }));
 }

@@ -76,8 +76,9 @@ ${accounts}
   );
 }
 
-export function messagePage(title: string, message: string): string {
-  return layout(title, `<h1>${escapeHtml(title)}</h1>\n<p>${escapeHtml(message)}</p>`);
+export function messagePage(title: string, message: string, next?: { href: string; label: string }): string {
+  const link = next ? `\n<p><a href="${escapeHtml(next.href)}">${escapeHtml(next.label)}</a></p>` : "";
+  return layout(title, `<h1>${escapeHtml(title)}</h1>\n<p>${escapeHtml(message)}</p>${link}`);
 }
 
 /**

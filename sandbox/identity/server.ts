@@ -319,9 +319,12 @@ export async function startIdentityProvider(
           },
           async postLogoutSuccessSource(ctx: KoaContextWithOIDC) {
             ctx.type = "html";
+            // Reached when the app sent no post-logout redirect it may use: offer the way back anyway.
+            const consoleUri = consoleClient.postLogoutRedirectUris?.[0];
             ctx.body = messagePage(
               "Signed out",
               "You have signed out of the sandbox tenant. You can close this window.",
+              consoleUri ? { href: consoleUri, label: "Sign in again" } : undefined,
             );
           },
         },

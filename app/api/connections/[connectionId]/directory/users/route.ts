@@ -1,21 +1,19 @@
 import { API } from "@/lib/server/api-definitions";
 import { apiRoute } from "@/lib/server/http";
 import { getConnection } from "@/lib/server/connections";
+import { searchDirectoryUsers } from "@/lib/server/directory";
 import { graphClientFor } from "@/lib/server/peers";
 
-/** Directory search for the on-demand picker: by display name, user principal name or mail prefix. */
+/**
+ * Directory search for the on-demand picker: by display name, user principal name or mail prefix, with
+ * whether each user is assigned to the app.
+ */
 export const GET = apiRoute(API.searchDirectoryUsers, async ({ context, params, query }) => {
   const connection = await getConnection(context.db, params.connectionId);
-  const users = await graphClientFor(connection, context.box).searchUsers(query.search, {
-    select: ["id", "displayName", "userPrincipalName", "mail"],
-    top: 25,
-  });
-  return {
-    users: users.map((user) => ({
-      id: user.id,
-      displayName: (user.displayName as string | null | undefined) ?? null,
-      userPrincipalName: (user.userPrincipalName as string | null | undefined) ?? null,
-      mail: (user.mail as string | null | undefined) ?? null,
-    })),
-  };
+  const users = await searchDirectoryUsers(
+    graphClientFor(connection, context.box),
+    { scope: connection.scope, servicePrincipalId: connection.graphServicePrincipalId },
+    query.search,
+  );
+  return { users };
 });
