@@ -31,7 +31,7 @@ test("an admin sets a webhook to the sandbox catcher and sends a signed test eve
   await page.getByRole("button", { name: "Save" }).click();
   await expect(page.getByText("Saved.", { exact: true })).toBeVisible();
   await expect(
-    page.getByText(`A secret ending in ${SANDBOX_WEBHOOK_SECRET.slice(-4)} is saved`, { exact: false }),
+    page.getByText(`A secret ending in “${SANDBOX_WEBHOOK_SECRET.slice(-4)}” is saved`, { exact: false }),
   ).toBeVisible();
   await expect(page.getByLabel("Signing secret")).toHaveValue("");
 
