@@ -97,5 +97,11 @@ export async function startCycleAndWaitForEnd(
     await new Promise((resolve) => setTimeout(resolve, 50));
     cycle = await db.cycle.findUniqueOrThrow({ where: { id: cycleId } });
   }
+  // The finalizer ends the cycle row inside its handler; its own job row ends a moment later.
+  while (
+    Date.now() < deadline &&
+    (await db.job.count({ where: { cycleId, status: { in: ["queued", "running"] } } })) > 0
+  )
+    await new Promise((resolve) => setTimeout(resolve, 50));
   return { planner, cycle };
 }
