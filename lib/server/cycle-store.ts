@@ -13,7 +13,24 @@ import { prismaLinkStore } from "./link-store";
  * TODO(schema): a dedicated GroupMembership table would be cleaner; ObjectLink works without a migration.
  */
 export const MEMBERSHIP_LINK_TYPE = "GroupMember";
-const OBJECT_TYPES = ["User", "Group"];
+
+function toLinkRecord(row: {
+  objectType: string;
+  sourceId: string;
+  targetId: string;
+  displayName: string | null;
+  exportedHash: string | null;
+  active: boolean;
+}): ObjectLinkRecord {
+  return {
+    objectType: row.objectType as ObjectType,
+    sourceId: row.sourceId,
+    targetId: row.targetId,
+    displayName: row.displayName,
+    exportedHash: row.exportedHash,
+    active: row.active,
+  };
+}
 
 type Db = PrismaClient | Prisma.TransactionClient;
 
@@ -44,18 +61,20 @@ export function prismaCycleStore(
   // are for other objects (an object is in one unit of a cycle), so they never need clearing here.
   let escrowsMayExist: Promise<boolean> | true | undefined;
   return {
-    async loadLinks() {
+    async loadLinksFor(objectType, sourceIds) {
+      if (sourceIds.length === 0) return [];
       const rows = await db.objectLink.findMany({
-        where: { connectionId, objectType: { in: OBJECT_TYPES } },
+        where: { connectionId, objectType, sourceId: { in: [...sourceIds] } },
       });
-      return rows.map((row): ObjectLinkRecord => ({
-        objectType: row.objectType as ObjectType,
-        sourceId: row.sourceId,
-        targetId: row.targetId,
-        displayName: row.displayName,
-        exportedHash: row.exportedHash,
-        active: row.active,
-      }));
+      return rows.map(toLinkRecord);
+    },
+    async pageLinks(objectType, after, limit) {
+      const rows = await db.objectLink.findMany({
+        where: { connectionId, objectType, ...(after === null ? {} : { sourceId: { gt: after } }) },
+        orderBy: { sourceId: "asc" },
+        take: limit,
+      });
+      return rows.map(toLinkRecord);
     },
     saveLink: (link) => write((tx) => prismaLinkStore(tx, connectionId).save(link)),
     removeLink: (objectType, sourceId) =>

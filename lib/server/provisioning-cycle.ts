@@ -273,6 +273,7 @@ export async function runProvisioningCycle(
                 }
                 return true;
               },
+              settle: () => waitForUnits(db, cycle.id, ["queued", "running"], options),
             },
           }
         : {}),
@@ -434,10 +435,7 @@ export async function runProvisioningCycle(
     };
   }
 
-  const failedSample = outcome.plan
-    .filter((operation) => operation.kind === "fail")
-    .slice(0, 10)
-    .map((operation) => operation.displayName ?? operation.sourceId);
+  const failedSample = outcome.failedSample;
   const concluded = await concludeCycle(db, connection, cycle.id, {
     counts: outcome.counts,
     // Applying a preview sends only what was approved: the changes it left out must come again.
@@ -512,14 +510,24 @@ async function resumePlanning(db: PrismaClient, cycleId: string, options: RunCyc
     await tx.$executeRaw`UPDATE "Cycle" SET error = NULL, handover = NULL WHERE id = ${cycleId}::uuid`;
     await countUnitsFromRows(tx, cycleId);
   });
+  await waitForUnits(db, cycleId, ["running"], options);
+}
+
+/** Waits until none of the cycle's units is in one of these states (the planner's lease permitting). */
+async function waitForUnits(
+  db: PrismaClient,
+  cycleId: string,
+  statuses: ("queued" | "running")[],
+  options: RunCycleOptions,
+) {
   for (;;) {
     options.lease?.assertHeld();
-    const [row] = await db.$queryRaw<{ running: number }[]>`
-      SELECT count(*)::int AS running FROM "Job"
-      WHERE "cycleId" = ${cycleId}::uuid AND kind = 'cycle-unit' AND status = 'running'`;
-    if (!row?.running) break;
-    options.log?.info({ running: row.running }, "planner resumed: waiting for the units still running");
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const [row] = await db.$queryRaw<{ waiting: number }[]>`
+      SELECT count(*)::int AS waiting FROM "Job"
+      WHERE "cycleId" = ${cycleId}::uuid AND kind = 'cycle-unit' AND status = ANY(${statuses}::text[])`;
+    if (!row?.waiting) return;
+    options.log?.info({ waiting: row.waiting, statuses }, "planner waiting for units");
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
 
