@@ -3,11 +3,9 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { SecretBox } from "@/lib/crypto/secrets";
 import { buildPatch, defaultDialpadMapping } from "@/lib/mapping";
 import type { GraphUser } from "@/lib/graph";
-import {
-  applyRestartCriteria,
-  getProvisioningStatus,
-  runProvisioningCycle,
-} from "@/lib/server/provisioning-cycle";
+import { applyRestartCriteria } from "@/lib/server/held-changes";
+import { getProvisioningStatus } from "@/lib/server/provisioning-status";
+import { runProvisioningCycle } from "@/lib/server/provisioning-cycle";
 import { createJobHandlers } from "@/lib/server/job-handlers";
 import { JobWorker } from "@/lib/jobs/runner";
 import { toEntraUser } from "@/lib/sync/source";
