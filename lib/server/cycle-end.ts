@@ -12,7 +12,8 @@ import {
   type CycleCounts,
   type DeferredReferences,
 } from "../sync/execute";
-import { concludedStatus, type EndedCycleStatus } from "../cycle/outcome";
+import { type EndedCycleStatus } from "../cycle/outcome";
+import { endDryRun, recordPlannerOutcome } from "../cycle/state";
 import type { PlannedOperation } from "../sync/plan";
 import { escrowQuarantineReason, ENTRA_ESCROW_THRESHOLDS, type QuarantineReason } from "../sync/quarantine";
 import { getConnection } from "./connections";
@@ -191,13 +192,11 @@ export async function endCycle(
 ): Promise<EndedCycleStatus> {
   if (options.finalizedByJob) {
     // Every unit of work is done: with completed = total the store queues the finalizer once the job ends.
-    await options.write(
-      (tx) => tx.$executeRaw`
-      UPDATE "Cycle" SET "completedUnits" = GREATEST("completedUnits", "totalUnits"),
-        "totalUnits" = GREATEST("completedUnits", "totalUnits"),
-        counts = COALESCE(${options.counts === undefined ? null : JSON.stringify(options.counts)}::jsonb, counts),
-        error = COALESCE(${options.error === undefined ? null : JSON.stringify(options.error)}::jsonb, error)
-      WHERE id = ${cycleId}::uuid AND status = 'running'`,
+    await options.write((tx) =>
+      recordPlannerOutcome(tx, cycleId, {
+        ...(options.counts !== undefined ? { counts: options.counts } : {}),
+        ...(options.error !== undefined ? { error: options.error } : {}),
+      }),
     );
     return options.status;
   }
@@ -210,33 +209,6 @@ export async function endCycle(
     ...(options.lease ? { lease: options.lease } : {}),
   });
   return result.finished ? result.status : options.status;
-}
-
-async function endDryRun(
-  db: PrismaClient,
-  cycleId: string,
-  options: { status: "succeeded" | "failed"; counts?: Prisma.InputJsonValue; error?: Prisma.InputJsonValue },
-): Promise<EndedCycleStatus> {
-  const stop = await db.cycle.findUnique({
-    where: { id: cycleId },
-    select: { stopRequested: true, counts: true },
-  });
-  const status = concludedStatus({
-    stopRequested: stop?.stopRequested ?? false,
-    requested: options.status,
-    hasError: options.error !== undefined,
-    counts: options.counts ?? stop?.counts,
-  });
-  await db.cycle.updateMany({
-    where: { id: cycleId, status: "running" },
-    data: {
-      status,
-      endedAt: new Date(),
-      ...(options.counts !== undefined ? { counts: options.counts } : {}),
-      ...(options.error !== undefined ? { error: options.error } : {}),
-    },
-  });
-  return status;
 }
 
 /**

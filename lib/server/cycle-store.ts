@@ -1,4 +1,5 @@
 import type { Prisma, PrismaClient } from "../db/generated/client";
+import { recordPlanningProgress } from "../cycle/state";
 import { isStopRequested } from "../cycle/units";
 import type { JobLease } from "../jobs/lease";
 import type { CycleLogEntry, CycleStore, EscrowRecord, HeldChangeRecord } from "../sync/cycle-ports";
@@ -202,11 +203,7 @@ export function prismaCycleStore(
     async progress(completedUnits, totalUnits) {
       const cycleId = scope.cycleId;
       if (!cycleId) return;
-      await write(
-        (tx) =>
-          tx.$executeRaw`UPDATE "Cycle" SET "completedUnits" = ${completedUnits}, "totalUnits" = ${totalUnits}
-          WHERE id = ${cycleId}::uuid AND status = 'running'`,
-      );
+      await write((tx) => recordPlanningProgress(tx, cycleId, completedUnits, totalUnits));
     },
     async stopRequested() {
       return scope.cycleId ? isStopRequested(db, scope.cycleId) : false;

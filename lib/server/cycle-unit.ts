@@ -1,3 +1,4 @@
+import { recordCycleError } from "../cycle/state";
 import crypto from "node:crypto";
 import { type PrismaClient } from "../db/generated/client";
 import { SecretBox } from "../crypto/secrets";
@@ -193,14 +194,7 @@ export async function runCycleUnit(
       system: error.system,
       quarantine: true,
     };
-    await writerFor(
-      db,
-      lease,
-    )(
-      (tx) => tx.$executeRaw`
-        UPDATE "Cycle" SET error = COALESCE(error, ${JSON.stringify(errorJson)}::jsonb)
-        WHERE id = ${input.cycleId}::uuid AND status = 'running'`,
-    );
+    await writerFor(db, lease)((tx) => recordCycleError(tx, input.cycleId, errorJson));
     return { counts: emptyCounts(), executed: 0, stopped: true, workerId: input.workerId };
   }
 }

@@ -1,3 +1,10 @@
+import {
+  countUnitsIn,
+  recordHandover,
+  recordSourceUsers,
+  recountUnits,
+  withdrawUnstartedUnits,
+} from "../cycle/state";
 import crypto from "node:crypto";
 import { Prisma, type Connection, type PrismaClient } from "../db/generated/client";
 import { SecretBox } from "../crypto/secrets";
@@ -13,7 +20,7 @@ import { type EndedCycleStatus } from "../cycle/outcome";
 import { loadRefusalRegistry } from "./refused-attributes";
 import type { PlannedMembership, PlannedOperation } from "../sync/plan";
 import { getConnection } from "./connections";
-import { prismaCycleStore, writerFor, type Writer } from "./cycle-store";
+import { prismaCycleStore, writerFor } from "./cycle-store";
 import { loadMappingConfig } from "./mappings";
 import { graphClientFor } from "./peers";
 import { savePreviewPlan } from "./preview-store";
@@ -167,7 +174,7 @@ export async function runProvisioningCycle(
               pageSize: options.unitPageSize ?? DEFAULT_UNIT_PAGE_SIZE,
               enqueue: async (pages) => {
                 // Progress is in units from here on: the planner's own progress (pages) does not count.
-                await write((tx) => countUnitsFromRows(tx, cycle.id));
+                await write((tx) => recountUnits(tx, cycle.id));
                 // In batches, each its own transaction: 100,000 users are a thousand units and hundreds
                 // of megabytes of payload, more than one transaction should hold (it overran even an
                 // 80-second timeout). Units already queued may start meanwhile; the cycle is not sealed
@@ -264,7 +271,9 @@ export async function runProvisioningCycle(
     );
   }
 
-  await recordSourceUsers(write, cycle.id, outcome.source);
+  await write((tx) =>
+    recordSourceUsers(tx, cycle.id, { ...outcome.source, held: outcome.source.shrink.hold }),
+  );
 
   if (input.dryRun && input.previewId) {
     await savePreviewPlan(db, box, connection, {
@@ -330,12 +339,7 @@ export async function runProvisioningCycle(
     };
     // The finalizer reads this from the Cycle row; written under the planner's lease, so a planner that
     // lost its lease cannot hand over a plan the cycle does not run.
-    await write(
-      (tx) => tx.$executeRaw`
-        UPDATE "Cycle" SET handover = ${JSON.stringify(handover)}::jsonb
-        WHERE id = ${cycle.id}::uuid AND status = 'running'`,
-      { timeoutMs: 60_000 },
-    );
+    await write((tx) => recordHandover(tx, cycle.id, handover), { timeoutMs: 60_000 });
     return {
       cycleId: cycle.id,
       status: "succeeded",
@@ -413,15 +417,7 @@ async function listTargetForMatching(
  */
 async function resumePlanning(db: PrismaClient, cycleId: string, options: RunCycleOptions) {
   const write = writerFor(db, options.lease);
-  await write(async (tx) => {
-    const withdrawn = await tx.$queryRaw<{ id: string }[]>`
-      DELETE FROM "Job" WHERE "cycleId" = ${cycleId}::uuid AND kind = 'cycle-unit' AND status = 'queued'
-      RETURNING id`;
-    if (withdrawn.length)
-      await tx.$executeRaw`DELETE FROM "CycleUnit" WHERE "jobId" = ANY(${withdrawn.map((row) => row.id)}::uuid[])`;
-    await tx.$executeRaw`UPDATE "Cycle" SET error = NULL, handover = NULL WHERE id = ${cycleId}::uuid`;
-    await countUnitsFromRows(tx, cycleId);
-  });
+  await write((tx) => withdrawUnstartedUnits(tx, cycleId));
   await waitForUnits(db, cycleId, ["running"], options);
 }
 
@@ -434,27 +430,11 @@ async function waitForUnits(
 ) {
   for (;;) {
     options.lease?.assertHeld();
-    const [row] = await db.$queryRaw<{ waiting: number }[]>`
-      SELECT count(*)::int AS waiting FROM "Job"
-      WHERE "cycleId" = ${cycleId}::uuid AND kind = 'cycle-unit' AND status = ANY(${statuses}::text[])`;
-    if (!row?.waiting) return;
-    options.log?.info({ waiting: row.waiting, statuses }, "planner waiting for units");
+    const waiting = await countUnitsIn(db, cycleId, statuses);
+    if (waiting === 0) return;
+    options.log?.info({ waiting, statuses }, "planner waiting for units");
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-}
-
-/** The Cycle's unit counters recomputed from its CycleUnit rows (the rows are the truth). */
-async function countUnitsFromRows(tx: Prisma.TransactionClient, cycleId: string) {
-  await tx.$executeRaw`
-    UPDATE "Cycle" c SET
-      "totalUnits" = u.total, "completedUnits" = u.completed, "failedUnits" = u.failed,
-      "cancelledUnits" = u.cancelled
-    FROM (SELECT count(*)::int AS total,
-                 count(*) FILTER (WHERE status = 'completed')::int AS completed,
-                 count(*) FILTER (WHERE status = 'failed')::int AS failed,
-                 count(*) FILTER (WHERE status = 'cancelled')::int AS cancelled
-          FROM "CycleUnit" WHERE "cycleId" = ${cycleId}::uuid) AS u
-    WHERE c.id = ${cycleId}::uuid AND c.status = 'running'`;
 }
 
 /**
@@ -487,18 +467,4 @@ async function acceptedSourceUsers(db: PrismaClient, connectionId: string): Prom
     select: { sourceUsersRead: true },
   });
   return last?.sourceUsersRead ?? null;
-}
-
-/** How many users this cycle read against the count it was compared with, for the overview. */
-async function recordSourceUsers(write: Writer, cycleId: string, source: CycleOutcome["source"]) {
-  await write((tx) =>
-    tx.cycle.update({
-      where: { id: cycleId },
-      data: {
-        sourceUsersRead: source.usersRead,
-        sourceUsersBefore: source.usersBefore,
-        sourceShrinkHeld: source.shrink.hold,
-      },
-    }),
-  );
 }
