@@ -8,6 +8,7 @@ import {
   exportEntraSchema,
   findUnknownSourceAttributes,
   importEntraSchema,
+  keepFieldsTheSchemaLacks,
   schemaPathOf,
   ZMappingConfig,
   type TMappingConfig,
@@ -134,8 +135,10 @@ export async function importSchema(
       imported.issues.map((issue) => ({ field: issue.path.join(".") || "(schema)", message: issue.message })),
     );
   }
+  const { config: current } = await getMappings(db, connectionId);
   try {
-    const config = await saveMappings(db, principal, connectionId, imported.data, options);
+    const merged = keepFieldsTheSchemaLacks(imported.data, current);
+    const config = await saveMappings(db, principal, connectionId, merged, options);
     return { config, warnings: imported.warnings };
   } catch (error) {
     // The admin fixes the document they uploaded: name the problem's place in it.
