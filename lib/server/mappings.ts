@@ -66,13 +66,11 @@ export async function saveMappings(
   const parsed = ZMappingConfig.safeParse(input);
   if (!parsed.success) {
     throw validationFailed(
-      parsed.error.issues.map((issue) => {
-        const params = (issue as { params?: { position?: { line: number; column: number } } }).params;
-        const where = params?.position
-          ? ` (line ${params.position.line}, column ${params.position.column})`
-          : "";
-        return { field: issue.path.join(".") || "(mappings)", message: `${issue.message}${where}` };
-      }),
+      // An expression's syntax error already ends with its position (line, column, offset).
+      parsed.error.issues.map((issue) => ({
+        field: issue.path.join(".") || "(mappings)",
+        message: issue.message,
+      })),
     );
   }
   const before = await getConnection(db, connectionId);
