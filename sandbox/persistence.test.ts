@@ -1,9 +1,10 @@
+import { fork, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, inject, test } from "vitest";
 import { SEED_USERS } from "./graph/seed";
-import { startSandbox, type RunningSandbox } from "./main";
+import { startSandbox, type RunningSandbox, type SandboxRuntime } from "./main";
 
 /**
  * The sandbox as `npm start` runs it, restarted on the same data directory: the emulated Dialpad company
@@ -79,7 +80,55 @@ function resetToken(page: string): string {
   return match[1];
 }
 
+/** The sandbox as the launcher runs it: its own process, told its addresses over IPC. */
+async function startProcess(dataDir: string): Promise<{ child: ChildProcess; runtime: SandboxRuntime }> {
+  const child = fork("sandbox/main.ts", [], {
+    env: { ...process.env, DATA_DIR: dataDir, SANDBOX_PORT_BASE: "0", PUBLIC_URL: "http://localhost:3000" },
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
+  });
+  return new Promise((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`the sandbox exited during start-up (code ${code})`)));
+    child.on("message", (message: { type?: string; runtime?: SandboxRuntime }) => {
+      if (message.type === "sandbox-ready" && message.runtime) resolve({ child, runtime: message.runtime });
+    });
+  });
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGTERM");
+  await exited;
+}
+
 describe("sandbox state across restarts", () => {
+  test("the sandbox process stopped right after a change (inside the save delay) has it on its next start", async () => {
+    const dataDir = tempDataDir();
+    // The same certificate as the other tests, so this process's fetch trusts the child's HTTPS.
+    fs.cpSync(inject("sandboxTlsDir"), path.join(dataDir, "sandbox-tls"), { recursive: true });
+    const first = await startProcess(dataDir);
+    const created = await scim(
+      { runtime: first.runtime } as RunningSandbox,
+      "POST",
+      "/Users",
+      userBody("kill@contoso.example"),
+    );
+    expect(created.status).toBe(201);
+    await stopProcess(first.child);
+
+    const second = await startProcess(dataDir);
+    try {
+      const found = await scim(
+        { runtime: second.runtime } as RunningSandbox,
+        "GET",
+        `/Users/${String(created.body.id)}`,
+      );
+      expect(found).toMatchObject({ status: 200, body: { userName: "kill@contoso.example" } });
+    } finally {
+      await stopProcess(second.child);
+    }
+  }, 60_000);
+
   test("users and groups created over SCIM are there after a restart, with the same ids and numbers", async () => {
     const dataDir = tempDataDir();
     const first = await start(dataDir);
