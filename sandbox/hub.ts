@@ -165,9 +165,9 @@ table{border-collapse:collapse;margin:.5rem 0}th,td{border-bottom:1px solid #e5e
 <li>Sign-in authority: <code>${escapeHtml(runtime.identity.authority)}</code></li>
 </ul>
 <h2>Sign-in accounts</h2><ul>${accounts}</ul>
+<p>The services use a self-signed certificate (<code>${escapeHtml(runtime.certPath)}</code>); your browser asks once per address.</p>
 ${renderDirectory(state.directory)}
 ${renderReset(state)}
-<p>The services use a self-signed certificate (<code>${escapeHtml(runtime.certPath)}</code>); your browser asks once per address.</p>
 <h2>Notification e-mails (${messages.length})</h2>${rows || "<p>None yet.</p>"}
 <h2>Webhook events (${webhooks.length})</h2>
 <p>Webhook URL: <code>${escapeHtml(runtime.webhook.url)}</code>, signing secret: <code>${escapeHtml(runtime.webhook.secret)}</code>. Each request's signature is checked as docs/operations.md describes (<a href="/webhooks.json">/webhooks.json</a>).</p>
@@ -226,7 +226,7 @@ Without it the console still believes the users it created are in Dialpad.`;
 function renderReset(state: HubPageState): string {
   const done = state.justReset
     ? `<p class="notice" role="status">The sandbox was reset: the emulated Entra ID is back to its seed and the
-emulated Dialpad company is empty. Next: ${CONSOLE_STEPS}</p>`
+emulated Dialpad company is empty. Now restart provisioning in the console as described below.</p>`
     : "";
   return `<h2 id="reset">Reset sandbox</h2>${done}
 <p>Puts the emulated Entra ID back to its seed and empties the emulated Dialpad company (its users and groups are

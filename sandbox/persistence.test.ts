@@ -190,6 +190,7 @@ describe("sandbox state across restarts", () => {
       r.text(),
     );
     expect(after).toContain("The sandbox was reset");
+    expect(after).toContain('role="status"');
     expect(after).toContain("Forget the links and match every object again");
     expect(after).not.toContain("Changed by a test");
     expect((await scim(first, "GET", "/Users")).body.totalResults).toBe(0);
