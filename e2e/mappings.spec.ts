@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import AxeBuilder from "@axe-core/playwright";
 import { expect, test } from "@playwright/test";
 import { ADMIN, READER, signIn, snapshot } from "./fixtures";
 
@@ -149,6 +150,18 @@ test("the source attribute is searched in Entra's list, and OK refuses an expres
   await expect(list.getByRole("option", { name: /^physicalDeliveryOfficeName/ })).toBeVisible();
   await expect(list.getByRole("option", { name: /^officeLocation/ })).toBeVisible();
   await expect(list.getByRole("option", { name: /^jobTitle/ })).toHaveCount(0);
+  // The open list is an accessible combobox: no serious WCAG finding inside the dialog.
+  const axe = await new AxeBuilder({ page })
+    .include('[role="dialog"], dialog')
+    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
+    .analyze();
+  expect(
+    axe.violations
+      .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
+      .map(
+        (violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(" ")).join(", ")}`,
+      ),
+  ).toEqual([]);
   await source.fill("employeeHire");
   await expect(list.getByRole("option")).toHaveText(["employeeHireDate"]);
   await source.press("ArrowDown");
