@@ -1,6 +1,7 @@
 import type { Connection, Prisma, PrismaClient } from "../db/generated/client";
 import type { SecretBox } from "../crypto/secrets";
 import type { CycleOutcome } from "../sync/cycle";
+import type { PlannedMembership } from "../sync/plan";
 import {
   isActionable,
   preflightChecks,
@@ -60,6 +61,23 @@ export async function savePreviewPlan(
     unchanged: outcome.plan.length - shown.length,
     needsApproval: connection.requireApprovalForDeletions && impact.disablesOrDeletes > 0,
   };
+  // The rows first, a batch per statement; the preview becomes "ready" (visible) only once all are in.
+  await db.$executeRaw`DELETE FROM "PlanPreviewOperation" WHERE "previewId" = ${input.previewId}::uuid`;
+  await db.$executeRaw`DELETE FROM "PlanPreviewMembership" WHERE "previewId" = ${input.previewId}::uuid`;
+  for (let offset = 0; offset < operations.length; offset += ROWS_PER_INSERT) {
+    const batch = operations.slice(offset, offset + ROWS_PER_INSERT);
+    await db.$executeRaw`
+      INSERT INTO "PlanPreviewOperation" ("previewId", seq, kind, fingerprint, data)
+      SELECT ${input.previewId}::uuid, ${offset}::int + item.n::int, item.value->>'kind', item.value->>'fingerprint', item.value
+      FROM jsonb_array_elements(${JSON.stringify(batch)}::jsonb) WITH ORDINALITY AS item(value, n)`;
+  }
+  for (let offset = 0; offset < outcome.memberships.length; offset += ROWS_PER_INSERT) {
+    const batch = outcome.memberships.slice(offset, offset + ROWS_PER_INSERT);
+    await db.$executeRaw`
+      INSERT INTO "PlanPreviewMembership" ("previewId", seq, data)
+      SELECT ${input.previewId}::uuid, ${offset}::int + item.n::int, item.value
+      FROM jsonb_array_elements(${JSON.stringify(batch)}::jsonb) WITH ORDINALITY AS item(value, n)`;
+  }
   await db.$transaction([
     db.planPreview.updateMany({
       where: { connectionId: connection.id, status: "ready", id: { not: input.previewId } },
@@ -72,9 +90,28 @@ export async function savePreviewPlan(
         cycleId: input.cycleId,
         readyAt: input.now,
         summary: summary as unknown as Prisma.InputJsonValue,
-        operations: operations as unknown as Prisma.InputJsonValue,
-        memberships: outcome.memberships as unknown as Prisma.InputJsonValue,
       },
     }),
   ]);
+}
+
+const ROWS_PER_INSERT = 1_000;
+
+/** What applying a preview sends: the fingerprints of its operations and its member changes. */
+export async function loadApprovedPlan(
+  db: PrismaClient,
+  previewId: string,
+): Promise<{ fingerprints: string[]; memberships: PlannedMembership[] }> {
+  const [operations, memberships] = await Promise.all([
+    db.planPreviewOperation.findMany({ where: { previewId }, select: { fingerprint: true } }),
+    db.planPreviewMembership.findMany({
+      where: { previewId },
+      orderBy: { seq: "asc" },
+      select: { data: true },
+    }),
+  ]);
+  return {
+    fingerprints: operations.map((row) => row.fingerprint),
+    memberships: memberships.map((row) => row.data as unknown as PlannedMembership),
+  };
 }

@@ -11,7 +11,7 @@ import { getConnection } from "./connections";
 import { AppError } from "./errors";
 import { runProvisioningCycle } from "./provisioning-cycle";
 import { type RunCycleOptions } from "./cycle-peers";
-import type { PreviewSummary } from "./preview-store";
+import { loadApprovedPlan, type PreviewSummary } from "./preview-store";
 
 export type PreviewStatus =
   "computing" | "ready" | "failed" | "applying" | "applied" | "discarded" | "superseded";
@@ -31,9 +31,7 @@ export const planPreviewJob = defineJobKind(
 /** Operations a page of the preview lists at most; the summary counts all of them. */
 const PAGE_LIMIT = 500;
 
-type PreviewHeader = Omit<PlanPreview, "operations" | "memberships">;
-/** The plan itself can be tens of megabytes: pages of it are read in SQL (readPreview), not here. */
-const HEADER_ONLY = { operations: true, memberships: true } as const;
+type PreviewHeader = PlanPreview;
 
 export interface ApplyResult {
   cycleId: string | null;
@@ -56,12 +54,10 @@ export async function requestPreview(
   const computing = await db.planPreview.findFirst({
     where: { connectionId: connection.id, status: "computing" },
     orderBy: { createdAt: "desc" },
-    omit: HEADER_ONLY,
   });
   if (computing) return computing;
   const preview = await db.planPreview.create({
     data: { connectionId: connection.id, requestedBy: principal.upn },
-    omit: HEADER_ONLY,
   });
   await enqueueJob(
     db,
@@ -156,21 +152,23 @@ export async function readPreview(
   const limit = Math.min(page.limit, PAGE_LIMIT);
   const kind = page.kind ?? null;
   // One page of the plan, filtered and cut in PostgreSQL: the whole plan never leaves the database.
-  const [operations, memberships] = await Promise.all([
-    db.$queryRaw<{ total: bigint; items: PreviewOperation[] | null }[]>`
-      WITH matching AS (
-        SELECT item.value, item.n
-        FROM "PlanPreview" p, jsonb_array_elements(p.operations) WITH ORDINALITY AS item(value, n)
-        WHERE p.id = ${preview.id}::uuid AND (${kind}::text IS NULL OR item.value->>'kind' = ${kind}::text))
-      SELECT (SELECT count(*) FROM matching) AS total,
-        (SELECT jsonb_agg(value ORDER BY n)
-         FROM (SELECT value, n FROM matching ORDER BY n OFFSET ${page.offset} LIMIT ${limit}) slice) AS items`,
-    db.$queryRaw<{ total: number; items: PlannedMembership[] | null }[]>`
-      SELECT jsonb_array_length(p.memberships) AS total,
-        (SELECT jsonb_agg(item.value ORDER BY item.n)
-         FROM (SELECT value, n FROM jsonb_array_elements(p.memberships) WITH ORDINALITY AS e(value, n)
-               ORDER BY n LIMIT ${PAGE_LIMIT}) item) AS items
-      FROM "PlanPreview" p WHERE p.id = ${preview.id}::uuid`,
+  const operationsWhere = { previewId: preview.id, ...(kind ? { kind } : {}) };
+  const [operationCount, operationRows, membershipCount, membershipRows] = await Promise.all([
+    db.planPreviewOperation.count({ where: operationsWhere }),
+    db.planPreviewOperation.findMany({
+      where: operationsWhere,
+      orderBy: { seq: "asc" },
+      skip: page.offset,
+      take: limit,
+      select: { data: true },
+    }),
+    db.planPreviewMembership.count({ where: { previewId: preview.id } }),
+    db.planPreviewMembership.findMany({
+      where: { previewId: preview.id },
+      orderBy: { seq: "asc" },
+      take: PAGE_LIMIT,
+      select: { data: true },
+    }),
   ]);
   return {
     id: preview.id,
@@ -186,11 +184,14 @@ export async function readPreview(
     result: preview.result as unknown as ApplyResult | null,
     error: preview.error as { message: string } | null,
     operations: {
-      total: Number(operations[0]?.total ?? 0),
+      total: operationCount,
       offset: page.offset,
-      items: operations[0]?.items ?? [],
+      items: operationRows.map((row) => row.data as unknown as PreviewOperation),
     },
-    memberships: { total: Number(memberships[0]?.total ?? 0), items: memberships[0]?.items ?? [] },
+    memberships: {
+      total: membershipCount,
+      items: membershipRows.map((row) => row.data as unknown as PlannedMembership),
+    },
   };
 }
 
@@ -220,8 +221,7 @@ export async function runPreviewJob(
         throw new Error(describeCycleEnd(summary.status, summary.skippedBecause, summary.error?.message));
       return { status: "ready" };
     }
-    const operations = preview.operations as unknown as PreviewOperation[];
-    const memberships = preview.memberships as unknown as PlannedMembership[];
+    const approved = await loadApprovedPlan(db, preview.id);
     const summary = await runProvisioningCycle(
       db,
       box,
@@ -231,8 +231,8 @@ export async function runPreviewJob(
         trigger: "apply-preview",
         dryRun: false,
         approved: {
-          operations: new Set(operations.map((operation) => operation.fingerprint)),
-          memberships: new Set(memberships.flatMap(membershipKeys)),
+          operations: new Set(approved.fingerprints),
+          memberships: new Set(approved.memberships.flatMap(membershipKeys)),
         },
       },
       options,
@@ -292,9 +292,8 @@ async function findPreview(
       ? await db.planPreview.findFirst({
           where: { connectionId },
           orderBy: { createdAt: "desc" },
-          omit: HEADER_ONLY,
         })
-      : await db.planPreview.findFirst({ where: { id: previewId, connectionId }, omit: HEADER_ONLY });
+      : await db.planPreview.findFirst({ where: { id: previewId, connectionId } });
   if (!preview)
     throw new AppError(
       "not_found",
