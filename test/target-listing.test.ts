@@ -94,16 +94,25 @@ describe("matching against a listing of Dialpad", () => {
     for (const user of inDialpad()) sandbox.dialpad.company.deleteUser(user.id);
 
     const preview = await t.db.planPreview.create({ data: { connectionId, requestedBy: TEST_ADMIN.upn } });
-    const planned = await runProvisioningCycle(
+    await runProvisioningCycle(
       t.db,
       box,
       { connectionId, jobId: null, trigger: "start", dryRun: true, previewId: preview.id },
       { mailer: null, requestsPerSecond: 1_000 },
     );
-    const userCreates = planned.plan!.operations.filter(
-      (operation) => operation.objectType === "User" && operation.kind === "create",
-    );
+    // What the admin reviews: the preview's stored plan.
+    const userCreates = (
+      await t.db.planPreviewOperation.findMany({ where: { previewId: preview.id, kind: "create" } })
+    ).filter((row) => (row.data as { objectType: string }).objectType === "User");
     expect(userCreates).toHaveLength(linked);
+    expect(await t.db.planPreview.findUniqueOrThrow({ where: { id: preview.id } })).toMatchObject({
+      status: "ready",
+      summary: expect.objectContaining({
+        impact: expect.objectContaining({
+          counts: expect.objectContaining({ create: { users: linked, groups: 0 } }),
+        }),
+      }),
+    });
     expect(inDialpad()).toHaveLength(0);
 
     const why = await explainUser(t.db, box, { connectionId, objectId: SEED_USERS.zoe.id });

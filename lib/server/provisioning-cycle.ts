@@ -23,7 +23,7 @@ import { getConnection } from "./connections";
 import { prismaCycleStore, writerFor } from "./cycle-store";
 import { loadMappingConfig } from "./mappings";
 import { graphClientFor } from "./peers";
-import { savePreviewPlan } from "./preview-store";
+import { previewPlanWriter } from "./preview-store";
 import { pruneTargetSnapshots, takeTargetSnapshot } from "./target-snapshot-store";
 import { type RunCycleOptions, cycleScimClient } from "./cycle-peers";
 import { type FanOutState, heldInfo, concludeCycle, endCycle } from "./cycle-end";
@@ -131,6 +131,7 @@ export async function runProvisioningCycle(
   const write = writerFor(db, options.lease);
   const refusals = await loadRefusalRegistry(db, connection.id, config, { write });
 
+  const previewPlan = input.dryRun && input.previewId ? previewPlanWriter(db, input.previewId) : null;
   let outcome: CycleOutcome;
   try {
     const misconfigured = checkMappingAttributes(config);
@@ -138,6 +139,7 @@ export async function runProvisioningCycle(
     const previousUsers = input.approved ? null : await acceptedSourceUsers(db, connection.id);
     const scim = await cycleScimClient(db, connection, box, options);
     outcome = await runCycle({
+      ...(previewPlan ? { planSink: previewPlan } : {}),
       graph: graphClientFor(connection, box),
       scim,
       store,
@@ -275,9 +277,8 @@ export async function runProvisioningCycle(
     recordSourceUsers(tx, cycle.id, { ...outcome.source, held: outcome.source.shrink.hold }),
   );
 
-  if (input.dryRun && input.previewId) {
-    await savePreviewPlan(db, box, connection, {
-      previewId: input.previewId,
+  if (previewPlan) {
+    await previewPlan.finish(box, connection, {
       cycleId: cycle.id,
       outcome,
       now: now(),

@@ -87,6 +87,14 @@ export interface CycleEngineContext {
    */
   approved?: { operations: ReadonlySet<string>; memberships: ReadonlySet<string> };
   now?: () => Date;
+  /**
+   * A dry run's plan as it is planned (a preview's rows): the plan is handed over a page at a time and
+   * not kept; `withdraw` takes back an object's operation when Graph lists it again in the same round.
+   */
+  planSink?: {
+    write(operations: PlannedOperation[]): Promise<void>;
+    withdraw(objectType: ObjectType, sourceId: string): Promise<void>;
+  };
   /** Objects per progress unit of the execute phase. */
   unitSize?: number;
   /**
@@ -130,6 +138,8 @@ export interface CycleOutcome {
 
 /** Planned user operations gathered before they go to units: 20 units' worth, one enqueue transaction. */
 const UNITS_PER_FLUSH = 20;
+/** Planned operations a dry run hands to its plan sink at a time. */
+const PLAN_SINK_PAGE = 500;
 
 interface Decided {
   kind: PlannedOperation["kind"];
@@ -236,7 +246,11 @@ export async function runCycle(context: CycleEngineContext): Promise<CycleOutcom
     summary[operation.kind] += 1;
     if (operation.kind === "fail" && failedSample.length < 10)
       failedSample.push(operation.displayName ?? operation.sourceId);
-    if (context.dryRun) plan.push(operation);
+    if (context.dryRun) {
+      plan.push(operation);
+      // A preview's plan goes to its rows a page at a time instead of staying here.
+      if (context.planSink && plan.length >= PLAN_SINK_PAGE) await context.planSink.write(plan.splice(0));
+    }
     if (isDeletion(operation)) {
       deletions.push({ operation, inScope: evaluation.inScope });
       return;
@@ -245,7 +259,7 @@ export async function runCycle(context: CycleEngineContext): Promise<CycleOutcom
     if (!context.dryRun) await release(operation);
   };
   /** A repeated object's earlier decision is withdrawn; false when it already went to a unit. */
-  const withdraw = (objectType: ObjectType, sourceId: string, seen: Map<string, Decided | null>) => {
+  const withdraw = async (objectType: ObjectType, sourceId: string, seen: Map<string, Decided | null>) => {
     const earlier = seen.get(sourceId);
     if (!earlier) return true;
     if (earlier.inScope) counts.countEntitled -= 1;
@@ -257,7 +271,7 @@ export async function runCycle(context: CycleEngineContext): Promise<CycleOutcom
       if (index >= 0) list.splice(index, 1);
       return index >= 0;
     };
-    removeFrom(plan);
+    if (!removeFrom(plan) && context.planSink) await context.planSink.withdraw(objectType, sourceId);
     const deletion = deletions.findIndex((entry) => same(entry.operation));
     if (deletion >= 0) {
       deletions.splice(deletion, 1);
@@ -318,11 +332,11 @@ export async function runCycle(context: CycleEngineContext): Promise<CycleOutcom
     for await (const page of pages) {
       cycleType = stats.cycleType;
       if (page.repeated) {
-        const waiting = page.objects.filter(
-          ({ candidate }) => !withdraw(objectType, candidate.sourceId, seen),
-        );
+        let waiting = 0;
+        for (const { candidate } of page.objects)
+          if (!(await withdraw(objectType, candidate.sourceId, seen))) waiting += 1;
         // Its first decision is in a unit already: that unit must have run before the newer state is decided.
-        if (waiting.length && fanOut) await fanOut.settle();
+        if (waiting > 0 && fanOut) await fanOut.settle();
       }
       for (let offset = 0; offset < page.objects.length; offset += unitSize) {
         const chunk = page.objects.slice(offset, offset + unitSize);
@@ -366,6 +380,7 @@ export async function runCycle(context: CycleEngineContext): Promise<CycleOutcom
 
   const watermark = { usersDeltaLink: deltaLinks.User, groupsDeltaLink: deltaLinks.Group };
   if (context.dryRun) {
+    if (context.planSink && plan.length > 0) await context.planSink.write(plan.splice(0));
     const memberships = membershipGroups
       ? planMemberships({
           groups: await graphOrQuarantine(() => membershipInput(context, groupsInScope, entitlements)),

@@ -159,6 +159,13 @@ export function previewImpact(
   memberships: readonly PlannedMembership[],
   reenabledUsers: number,
 ): PreviewImpact {
+  const tally = createImpactTally();
+  for (const operation of operations) tally.add(operation);
+  return tally.result(memberships, reenabledUsers);
+}
+
+/** previewImpact a page at a time, for a plan that is written as it is planned. */
+export function createImpactTally() {
   const empty = () => ({ users: 0, groups: 0 });
   const counts: PreviewImpact["counts"] = {
     create: empty(),
@@ -169,32 +176,46 @@ export function previewImpact(
   };
   const officesOfNewUsers: Record<string, number> = {};
   const groupRenamesNotApplied: PreviewImpact["groupRenamesNotApplied"] = [];
-  for (const operation of operations) {
+  const count = (operation: PreviewOperation, by: 1 | -1) => {
     if (operation.kind !== "skip")
-      counts[operation.kind][operation.objectType === "User" ? "users" : "groups"] += 1;
+      counts[operation.kind][operation.objectType === "User" ? "users" : "groups"] += by;
     if (operation.kind === "create" && operation.objectType === "User") {
       const office = operation.office ?? "";
-      officesOfNewUsers[office] = (officesOfNewUsers[office] ?? 0) + 1;
+      officesOfNewUsers[office] = (officesOfNewUsers[office] ?? 0) + by;
+      if (officesOfNewUsers[office] === 0) delete officesOfNewUsers[office];
     }
-    if (operation.renameRefused !== undefined)
-      groupRenamesNotApplied.push({
-        sourceId: operation.sourceId,
-        displayName: operation.displayName,
-        newName: operation.renameRefused,
-      });
-  }
+  };
   return {
-    counts,
-    memberships: {
-      added: memberships.reduce((sum, membership) => sum + membership.add.length, 0),
-      removed: memberships.reduce((sum, membership) => sum + membership.remove.length, 0),
-      groups: memberships.length,
+    add(operation: PreviewOperation) {
+      count(operation, 1);
+      if (operation.renameRefused !== undefined)
+        groupRenamesNotApplied.push({
+          sourceId: operation.sourceId,
+          displayName: operation.displayName,
+          newName: operation.renameRefused,
+        });
     },
-    newSeats: counts.create.users + reenabledUsers,
-    officesOfNewUsers,
-    groupRenamesNotApplied,
-    disablesOrDeletes:
-      counts.disable.users + counts.disable.groups + counts.delete.users + counts.delete.groups,
+    /** An operation taken back (its object was planned again in a newer state). */
+    remove(operation: PreviewOperation) {
+      count(operation, -1);
+      const rename = groupRenamesNotApplied.findIndex((entry) => entry.sourceId === operation.sourceId);
+      if (operation.renameRefused !== undefined && rename >= 0) groupRenamesNotApplied.splice(rename, 1);
+    },
+    result(memberships: readonly PlannedMembership[], reenabledUsers: number): PreviewImpact {
+      return {
+        counts,
+        memberships: {
+          added: memberships.reduce((sum, membership) => sum + membership.add.length, 0),
+          removed: memberships.reduce((sum, membership) => sum + membership.remove.length, 0),
+          groups: memberships.length,
+        },
+        newSeats: counts.create.users + reenabledUsers,
+        officesOfNewUsers,
+        groupRenamesNotApplied,
+        disablesOrDeletes:
+          counts.disable.users + counts.disable.groups + counts.delete.users + counts.delete.groups,
+      };
+    },
   };
 }
 
