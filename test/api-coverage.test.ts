@@ -1,7 +1,9 @@
 import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { ZProblem } from "@/lib/contracts/common";
 import { API, type ApiDefinition } from "@/lib/server/api-definitions";
 import { SEED_GROUPS, SEED_USERS } from "@/sandbox/graph/seed";
+import { contractViolations } from "./contract-check";
 import {
   callOperation,
   startHarness,
@@ -34,6 +36,7 @@ function expectProblem(response: ApiResponse, status: number) {
   expect(response.contentType).toBe("application/problem+json");
   expect(response.cacheControl).toBe("no-store");
   expect(response.body).toMatchObject({ status, type: expect.stringMatching(/^urn:problem:/) });
+  expect(contractViolations(ZProblem, response.body)).toEqual([]);
 }
 
 describe("authorization of every documented route", () => {
@@ -100,6 +103,11 @@ describe("each documented route, called once", () => {
       expect(response.contentType, operationId).toContain(
         definition.success.contentType ?? "application/json",
       );
+      expect(definition.success.schema, `${operationId} declares no response schema`).not.toBeNull();
+      const body = response.body ?? response.text;
+      expect(contractViolations(definition.success.schema!, body), operationId).toEqual([]);
+    } else {
+      expect(response.text, operationId).toBe("");
     }
     exercised.add(operationId);
     return response;

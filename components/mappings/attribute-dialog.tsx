@@ -14,8 +14,8 @@ import {
 } from "./catalog";
 import { ExpressionEditor, FunctionReference } from "./expression-editor";
 import { PreviewResult, PreviewUserPicker } from "./preview-panel";
-import type { DirectoryUser } from "@/lib/client/use-directory";
-import { useDebouncedValue, usePreview } from "./use-mappings";
+import type { DirectoryUser } from "@/lib/client/directory";
+import { useDebouncedValue, usePreview } from "@/lib/client/mappings";
 
 const SELECT =
   "block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm dark:border-slate-700 dark:bg-slate-900";

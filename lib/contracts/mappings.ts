@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ZMappingConfig } from "../mapping/model";
+import { ZMappingConfig, ZObjectMappingBase, ZTargetObjectActions } from "../mapping/model";
 import { ZJsonValue } from "./common";
 import { ZExportedValue } from "./on-demand";
 
@@ -7,10 +7,20 @@ import { ZExportedValue } from "./on-demand";
 
 export { ZMappingConfig };
 
+/**
+ * A configuration as the server answers with it: the document (users, groups) and, on reads, an index of
+ * the target object actions by object type that PUT does not take back.
+ */
+export const ZMappingConfigResponse = z.object({
+  users: ZObjectMappingBase,
+  groups: ZObjectMappingBase,
+  actions: z.object({ User: ZTargetObjectActions, Group: ZTargetObjectActions }).optional(),
+});
+
 export const ZMappings = z.object({
   /** Dialpad's default configuration (never saved, or restored). */
   isDefault: z.boolean(),
-  config: ZMappingConfig,
+  config: ZMappingConfigResponse,
 });
 export type Mappings = z.infer<typeof ZMappings>;
 
@@ -90,5 +100,8 @@ export const ZEntraSchema = z
 /** The import's body: any JSON object; its problems come back per path in the schema document. */
 export const ZEntraSchemaImport = z.record(z.string(), z.unknown());
 
-export const ZSchemaImportResult = z.object({ config: ZMappingConfig, warnings: z.array(z.string()) });
+export const ZSchemaImportResult = z.object({
+  config: ZMappingConfigResponse,
+  warnings: z.array(z.string()),
+});
 export type SchemaImportResult = z.infer<typeof ZSchemaImportResult>;

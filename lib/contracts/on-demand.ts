@@ -91,7 +91,11 @@ export const ZOnDemandResult = z.object({
 export type OnDemandResult = z.infer<typeof ZOnDemandResult>;
 
 /** A user's result, or a group's with the results of the members provisioned with it. */
-export const ZOnDemandResponse = ZOnDemandResult.extend({ members: z.array(ZOnDemandResult).optional() });
+export const ZOnDemandResponse = ZOnDemandResult.extend({
+  members: z.array(ZOnDemandResult).optional(),
+  /** The worker job that ran it (its row keeps the same result). */
+  jobId: z.uuid(),
+});
 export type OnDemandResponse = z.infer<typeof ZOnDemandResponse>;
 
 /** The retry of a failed log entry: an on-demand result linked to the entry it retried. */

@@ -74,7 +74,12 @@ export interface ApiDefinition {
 
 const withConnection = { params: ZConnectionParams } as const;
 
-const json = (status: number, description: string, schema: z.ZodType) => ({ status, description, schema });
+/** A JSON success answer; the schema keeps its own type, so the console's types are inferred from it. */
+const json = <S extends z.ZodType>(status: number, description: string, schema: S) => ({
+  status,
+  description,
+  schema,
+});
 
 export const API = {
   health: {
