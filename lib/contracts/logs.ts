@@ -60,5 +60,6 @@ export type ProvisioningLog = z.infer<typeof ZProvisioningLog>;
 export const ZLogPage = z.object({ items: z.array(ZProvisioningLog), nextCursor: z.string().nullable() });
 export type LogPage = z.infer<typeof ZLogPage>;
 
-/** The export is a file (CSV, or a JSON array of entries), streamed. */
-export const ZLogExport = z.string().describe("CSV with a header row, or a JSON array of log entries");
+/** The export is a file, streamed: CSV with a header row, or a JSON array of entries. */
+export const ZLogExportCsv = z.string().describe("CSV with a header row, one log entry per line");
+export const ZLogExportJson = z.array(ZProvisioningLog);

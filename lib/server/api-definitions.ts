@@ -22,7 +22,14 @@ import {
   ZGroupMembersParams,
   ZGroupMemberSearch,
 } from "../contracts/directory";
-import { ZLogEntryParams, ZLogExport, ZLogExportQuery, ZLogPage, ZLogQuery } from "../contracts/logs";
+import {
+  ZLogEntryParams,
+  ZLogExportCsv,
+  ZLogExportJson,
+  ZLogExportQuery,
+  ZLogPage,
+  ZLogQuery,
+} from "../contracts/logs";
 import {
   ZEntraSchema,
   ZEntraSchemaImport,
@@ -67,7 +74,14 @@ export interface ApiDefinition {
    * Successful response: status, description, body schema (null only for 204 No Content) and media type
    * (JSON unless said otherwise).
    */
-  success: { status: number; description: string; schema: z.ZodType | null; contentType?: string };
+  success: {
+    status: number;
+    description: string;
+    schema: z.ZodType | null;
+    contentType?: string;
+    /** The same answer in other media types the request can ask for (the log export's JSON). */
+    otherContent?: Record<string, z.ZodType>;
+  };
   /** Answers other than success that are not problem+json (health's 503 is its own report). */
   otherResponses?: { status: number; description: string; schema: z.ZodType }[];
 }
@@ -392,7 +406,13 @@ export const API = {
     access: "read",
     ...withConnection,
     query: ZLogExportQuery,
-    success: { status: 200, description: "CSV or JSON file", schema: ZLogExport, contentType: "text/csv" },
+    success: {
+      status: 200,
+      description: "CSV (format=csv) or JSON (format=json) file",
+      schema: ZLogExportCsv,
+      contentType: "text/csv",
+      otherContent: { "application/json": ZLogExportJson },
+    },
   },
   listAudit: {
     method: "GET",

@@ -15,12 +15,14 @@ function jsonSchema(schema: z.ZodType, io: "input" | "output" = "input"): Record
 }
 
 function successResponse(definition: ApiDefinition): Record<string, unknown> {
-  const { description, schema, contentType } = definition.success;
+  const { description, schema, contentType, otherContent } = definition.success;
   if (!schema) return { description };
-  return {
-    description,
-    content: { [contentType ?? "application/json"]: { schema: jsonSchema(schema, "output") } },
+  const content: Record<string, unknown> = {
+    [contentType ?? "application/json"]: { schema: jsonSchema(schema, "output") },
   };
+  for (const [mediaType, other] of Object.entries(otherContent ?? {}))
+    content[mediaType] = { schema: jsonSchema(other, "output") };
+  return { description, content };
 }
 
 function parameters(definition: ApiDefinition): Record<string, unknown>[] {
