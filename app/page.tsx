@@ -1,21 +1,15 @@
 "use client";
 
-import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { ConsoleShell } from "@/components/console-shell";
 import { isNoRole, NoRoleNotice } from "@/components/no-role";
 import { Alert } from "@/components/ui/alert";
 import { Card } from "@/components/ui/card";
-import { describeProblem, useApi } from "@/lib/client/api";
-import { queryKeys } from "@/lib/client/query-keys";
-import type { ConnectionDto } from "@/lib/server/connections";
+import { describeProblem } from "@/lib/client/api";
+import { useConnections } from "@/lib/client/connections";
 
 export default function HomePage() {
-  const api = useApi();
-  const connections = useQuery({
-    queryKey: queryKeys.connections.list(),
-    queryFn: ({ signal }) => api<{ connections: ConnectionDto[] }>("/api/connections", { signal }),
-  });
+  const connections = useConnections();
   return (
     <ConsoleShell>
       <h1 className="text-2xl font-semibold">Connections</h1>

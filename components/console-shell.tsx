@@ -3,7 +3,7 @@
 import { useMsal } from "@azure/msal-react";
 import Link from "next/link";
 import type { ReactNode } from "react";
-import { useMe } from "@/lib/client/use-me";
+import { useMe } from "@/lib/client/me";
 import { isNoRole, useSignedInAccount } from "./no-role";
 import { ThemeSwitch } from "./theme-switch";
 import { Badge } from "./ui/badge";

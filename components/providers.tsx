@@ -3,22 +3,12 @@
 import { type Configuration, PublicClientApplication } from "@azure/msal-browser";
 import { MsalProvider } from "@azure/msal-react";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { createContext, type ReactNode, useContext, useMemo, useState, useSyncExternalStore } from "react";
+import { type ReactNode, useMemo, useState, useSyncExternalStore } from "react";
 import type { ClientAuthConfig, ClientSandboxInfo } from "@/lib/client/auth-config";
+import { ConsoleConfigContext } from "@/lib/client/console-config";
 import { AuthGate } from "./auth-gate";
 
-interface ConsoleConfig {
-  auth: ClientAuthConfig;
-  sandbox: ClientSandboxInfo | null;
-}
-
-const ConsoleConfigContext = createContext<ConsoleConfig | null>(null);
-
-export function useConsoleConfig(): ConsoleConfig {
-  const config = useContext(ConsoleConfigContext);
-  if (!config) throw new Error("useConsoleConfig outside <Providers>");
-  return config;
-}
+export { useConsoleConfig } from "@/lib/client/console-config";
 
 function createMsal(auth: ClientAuthConfig): PublicClientApplication {
   const origin = window.location.origin;

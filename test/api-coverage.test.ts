@@ -1,7 +1,9 @@
 import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { ZProblem } from "@/lib/contracts/common";
 import { API, type ApiDefinition } from "@/lib/server/api-definitions";
 import { SEED_GROUPS, SEED_USERS } from "@/sandbox/graph/seed";
+import { contractViolations } from "./contract-check";
 import {
   callOperation,
   startHarness,
@@ -34,6 +36,7 @@ function expectProblem(response: ApiResponse, status: number) {
   expect(response.contentType).toBe("application/problem+json");
   expect(response.cacheControl).toBe("no-store");
   expect(response.body).toMatchObject({ status, type: expect.stringMatching(/^urn:problem:/) });
+  expect(contractViolations(ZProblem, response.body)).toEqual([]);
 }
 
 describe("authorization of every documented route", () => {
@@ -97,9 +100,16 @@ describe("each documented route, called once", () => {
     expect(response.status, `${operationId}: ${response.text.slice(0, 300)}`).toBe(definition.success.status);
     expect(response.cacheControl, operationId).toBe("no-store");
     if (definition.success.status !== 204) {
-      expect(response.contentType, operationId).toContain(
-        definition.success.contentType ?? "application/json",
-      );
+      const declared = Object.entries({
+        [definition.success.contentType ?? "application/json"]: definition.success.schema,
+        ...definition.success.otherContent,
+      }).find(([mediaType]) => response.contentType?.includes(mediaType));
+      expect(declared, `${operationId} answered ${response.contentType}, not declared`).toBeDefined();
+      const schema = declared![1];
+      expect(schema, `${operationId} declares no response schema`).not.toBeNull();
+      expect(contractViolations(schema!, response.body ?? response.text), operationId).toEqual([]);
+    } else {
+      expect(response.text, operationId).toBe("");
     }
     exercised.add(operationId);
     return response;
@@ -176,6 +186,7 @@ describe("each documented route, called once", () => {
     const replayed = await exercise("replayLogEntry", { params: { logId: failed.id } });
     expect(replayed.body).toMatchObject({ replayOf: failed.id, status: "Skipped" });
     await exercise("exportLogs", { query: "format=csv" });
+    await exercise("exportLogs", { query: "format=json" });
     await exercise("listAudit");
     await exercise("metrics");
     const waitForPreview = async (id: string, status: string) => {

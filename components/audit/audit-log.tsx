@@ -1,25 +1,10 @@
 "use client";
 
-import { useInfiniteQuery } from "@tanstack/react-query";
 import { Alert } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
-import { describeProblem, useApi } from "@/lib/client/api";
-import { queryKeys } from "@/lib/client/query-keys";
-
-export interface AuditEntryDto {
-  id: string;
-  at: string;
-  activity: string;
-  actor: { objectId: string; upn: string };
-  result: string;
-  changes: unknown;
-}
-
-interface AuditPage {
-  items: AuditEntryDto[];
-  nextCursor: string | null;
-}
+import { describeProblem } from "@/lib/client/api";
+import { useAuditLog } from "@/lib/client/audit";
 
 interface ScopeShape {
   groups: {
@@ -84,17 +69,7 @@ function changeRows(changes: unknown): { field: string; before: unknown; after: 
 }
 
 export function AuditLog({ connectionId }: { connectionId: string }) {
-  const api = useApi();
-  const audit = useInfiniteQuery({
-    queryKey: queryKeys.connections.audit(connectionId),
-    initialPageParam: "",
-    queryFn: ({ pageParam, signal }) =>
-      api<AuditPage>(
-        `/api/connections/${connectionId}/audit${pageParam ? `?cursor=${encodeURIComponent(pageParam)}` : ""}`,
-        { signal },
-      ),
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
-  });
+  const audit = useAuditLog(connectionId);
   const rows = audit.data?.pages.flatMap((page) => page.items) ?? [];
 
   return (

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { OnDemandResult } from "@/lib/sync/on-demand-types";
+import type { OnDemandResult } from "@/lib/client/on-demand";
 import { attributeOutcomeText } from "./explain-outcome";
 
 type Decision = Pick<OnDemandResult, "action" | "status" | "statusInfo" | "provisioningSteps">;

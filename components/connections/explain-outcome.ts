@@ -1,5 +1,5 @@
 import type { AttributeExplanation } from "@/lib/mapping";
-import type { OnDemandResult } from "@/lib/sync/on-demand-types";
+import type { OnDemandResult } from "@/lib/client/on-demand";
 
 const NOT_EXPORTED: Record<Exclude<AttributeExplanation["outcome"], "exports" | "error">, string> = {
   null: "not sent: the value is empty",

@@ -1,8 +1,7 @@
 "use client";
 
 import { Alert } from "@/components/ui/alert";
-import type { AttributeExplanation } from "@/lib/mapping";
-import type { UserExplanation } from "@/lib/server/explain";
+import type { AttributeExplanation, UserExplanation } from "@/lib/client/on-demand";
 import { attributeOutcomeText } from "./explain-outcome";
 import { formatValue } from "./modified-properties";
 import { StepList } from "./step-list";

@@ -5,10 +5,10 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { Alert } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
-import { describeProblem, useApi } from "@/lib/client/api";
+import { describeProblem } from "@/lib/client/api";
+import { type ProvisioningLog, useLogApi } from "@/lib/client/logs";
 import { queryKeys } from "@/lib/client/query-keys";
 import { cn } from "@/components/ui/cn";
-import type { ProvisioningLogDto } from "@/lib/server/logs";
 import { ModifiedPropertiesTable, type ModifiedPropertyRow } from "./modified-properties";
 import { StepList } from "./step-list";
 
@@ -31,7 +31,7 @@ export function LogDrawer({
   canWrite,
   onClose,
 }: {
-  entry: ProvisioningLogDto;
+  entry: ProvisioningLog;
   connectionId: string;
   canWrite: boolean;
   onClose: () => void;
@@ -233,18 +233,14 @@ function RetryChange({
   connectionId,
   canWrite,
 }: {
-  entry: ProvisioningLogDto;
+  entry: ProvisioningLog;
   connectionId: string;
   canWrite: boolean;
 }) {
-  const api = useApi();
+  const logApi = useLogApi(connectionId);
   const queryClient = useQueryClient();
   const retry = useMutation({
-    mutationFn: () =>
-      api<{ status: string; action: string; logId: string | null; statusInfo: { reason?: string } }>(
-        `/api/connections/${connectionId}/logs/${entry.id}/replay`,
-        { method: "POST" },
-      ),
+    mutationFn: () => logApi.replay(entry.id),
     onSuccess: () =>
       void queryClient.invalidateQueries({ queryKey: queryKeys.connections.logsAll(connectionId) }),
   });

@@ -1,16 +1,12 @@
 "use client";
 
-import { useMsal } from "@azure/msal-react";
-import { useInfiniteQuery } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
-import { useConsoleConfig } from "@/components/providers";
 import { Alert } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { TextInput } from "@/components/ui/field";
-import { ApiProblem, describeProblem, useApi } from "@/lib/client/api";
-import { queryKeys } from "@/lib/client/query-keys";
-import type { ProvisioningLogDto } from "@/lib/server/logs";
+import { describeProblem } from "@/lib/client/api";
+import { LOG_ACTIONS, LOG_STATUSES, type LogFilters, useLogApi, useLogs } from "@/lib/client/logs";
 import { LogDrawer } from "./log-drawer";
 
 const STATUS_TONE: Record<string, "success" | "error" | "neutral" | "warning"> = {
@@ -19,8 +15,6 @@ const STATUS_TONE: Record<string, "success" | "error" | "neutral" | "warning"> =
   Skipped: "neutral",
   Warning: "warning",
 };
-const STATUSES = ["Success", "Failure", "Skipped", "Warning"];
-const ACTIONS = ["Create", "Update", "Delete", "Disable", "StagedDelete", "Other"];
 const PRESETS = [
   { value: "", label: "Any time", hours: 0 },
   { value: "24h", label: "Last 24 hours", hours: 24 },
@@ -42,10 +36,7 @@ interface Draft {
   cycleId: string;
   changeId: string;
 }
-type Filters = Record<
-  "from" | "to" | "status" | "action" | "identity" | "cycleId" | "changeId",
-  string | undefined
->;
+type Filters = LogFilters;
 
 const EMPTY: Draft = {
   preset: "",
@@ -82,30 +73,14 @@ function toFilters(draft: Draft): Filters {
   };
 }
 
-function toParams(values: Record<string, string | undefined>): URLSearchParams {
-  return new URLSearchParams(
-    Object.entries(values).filter((entry): entry is [string, string] => Boolean(entry[1])),
-  );
-}
-
 export function LogTable({ connectionId, canWrite }: { connectionId: string; canWrite: boolean }) {
-  const api = useApi();
   const [draft, setDraft] = useState<Draft>(EMPTY);
   const [filters, setFilters] = useState<Filters>(() => toFilters(EMPTY));
   const [openId, setOpenId] = useState<string | null>(null);
   const [draftError, setDraftError] = useState<string | null>(null);
   const download = useLogDownload(connectionId);
 
-  const logs = useInfiniteQuery({
-    queryKey: queryKeys.connections.logs(connectionId, filters),
-    initialPageParam: "",
-    queryFn: ({ pageParam, signal }) =>
-      api<{ items: ProvisioningLogDto[]; nextCursor: string | null }>(
-        `/api/connections/${connectionId}/logs?${toParams({ ...filters, cursor: pageParam || undefined })}`,
-        { signal },
-      ),
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
-  });
+  const logs = useLogs(connectionId, filters);
   const rows = logs.data?.pages.flatMap((page) => page.items) ?? [];
   const openEntry = rows.find((row) => row.id === openId) ?? null;
 
@@ -197,7 +172,7 @@ export function LogTable({ connectionId, canWrite }: { connectionId: string; can
             className={SELECT}
           >
             <option value="">All</option>
-            {STATUSES.map((value) => (
+            {LOG_STATUSES.map((value) => (
               <option key={value}>{value}</option>
             ))}
           </select>
@@ -213,7 +188,7 @@ export function LogTable({ connectionId, canWrite }: { connectionId: string; can
             className={SELECT}
           >
             <option value="">All</option>
-            {ACTIONS.map((value) => (
+            {LOG_ACTIONS.map((value) => (
               <option key={value}>{value}</option>
             ))}
           </select>
@@ -377,30 +352,18 @@ export function LogTable({ connectionId, canWrite }: { connectionId: string; can
 }
 
 /**
- * The export is a file, not JSON, so useApi (which parses bodies) cannot carry it. This takes the
- * same bearer token the same way (silent MSAL acquisition for the console's API scope), fetches the
- * export with the current filters, and saves it through a Blob and a temporary <a download>.
+ * The export is a file, not JSON: it is fetched with the current filters (same bearer token as every
+ * call) and saved through a Blob and a temporary <a download>.
  */
 function useLogDownload(connectionId: string) {
-  const { instance } = useMsal();
-  const { auth } = useConsoleConfig();
+  const logApi = useLogApi(connectionId);
   const [busy, setBusy] = useState<"csv" | "json" | null>(null);
   const [error, setError] = useState<string | null>(null);
   const run = async (format: "csv" | "json", filters: Filters) => {
     setBusy(format);
     setError(null);
     try {
-      const account = instance.getActiveAccount() ?? instance.getAllAccounts()[0];
-      if (!account) throw new ApiProblem(401, "Not signed in", "Your session ended. Sign in again.");
-      const { accessToken } = await instance.acquireTokenSilent({ scopes: [auth.apiScope], account });
-      const response = await fetch(
-        `/api/connections/${connectionId}/logs/export?${toParams({ ...filters, format })}`,
-        { headers: { authorization: `Bearer ${accessToken}` } },
-      );
-      if (!response.ok) {
-        const problem = (await response.json().catch(() => ({}))) as { detail?: string; title?: string };
-        throw new ApiProblem(response.status, problem.title ?? response.statusText, problem.detail ?? "");
-      }
+      const response = await logApi.exportFile(format, filters);
       const blob = await response.blob();
       const disposition = response.headers.get("content-disposition") ?? "";
       const filename = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `ProvisioningLogs.${format}`;

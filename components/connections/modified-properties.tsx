@@ -1,8 +1,7 @@
-export interface ModifiedPropertyRow {
-  displayName: string;
-  oldValue: unknown;
-  newValue: unknown;
-}
+import type { ModifiedProperty } from "@/lib/contracts/on-demand";
+
+/** One attribute's old → new values, as on-demand results, previews and log entries carry them. */
+export type ModifiedPropertyRow = ModifiedProperty;
 
 export function formatValue(value: unknown): string {
   if (value === null || value === undefined || value === "") return "—";

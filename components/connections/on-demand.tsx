@@ -8,12 +8,10 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
 import { TextInput } from "@/components/ui/field";
-import { describeProblem, useApi } from "@/lib/client/api";
+import { describeProblem } from "@/lib/client/api";
+import { useGroupMembers, type DirectoryGroup, type DirectoryUser } from "@/lib/client/directory";
+import { type OnDemandResult, type OnDemandSubject, useOnDemandApi } from "@/lib/client/on-demand";
 import { queryKeys } from "@/lib/client/query-keys";
-import { useGroupMembers, type DirectoryGroup, type DirectoryUser } from "@/lib/client/use-directory";
-import type { UserExplanation } from "@/lib/server/explain";
-import type { OnDemandResponse, OnDemandSubject } from "@/lib/server/on-demand";
-import type { OnDemandResult } from "@/lib/sync/on-demand-types";
 import { ModifiedPropertiesTable } from "./modified-properties";
 import { ExplanationView } from "./explanation-view";
 import { StepList } from "./step-list";
@@ -22,7 +20,7 @@ import { StepList } from "./step-list";
 const MEMBER_LIMIT = 5;
 
 export function ProvisionOnDemand({ connectionId, canWrite }: { connectionId: string; canWrite: boolean }) {
-  const api = useApi();
+  const onDemand = useOnDemandApi(connectionId);
   const queryClient = useQueryClient();
   const [kind, setKind] = useState<"User" | "Group">("User");
   const [user, setUser] = useState<DirectoryUser | null>(null);
@@ -30,17 +28,12 @@ export function ProvisionOnDemand({ connectionId, canWrite }: { connectionId: st
   const [members, setMembers] = useState<DirectoryUser[]>([]);
 
   const run = useMutation({
-    mutationFn: (subject: OnDemandSubject) =>
-      api<OnDemandResponse>(`/api/connections/${connectionId}/provision-on-demand`, {
-        method: "POST",
-        body: { subjects: [subject] },
-      }),
+    mutationFn: onDemand.provision,
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: queryKeys.connections.all }),
   });
 
   const explain = useMutation({
-    mutationFn: (picked: DirectoryUser) =>
-      api<UserExplanation>(`/api/connections/${connectionId}/explain/users/${encodeURIComponent(picked.id)}`),
+    mutationFn: (picked: DirectoryUser) => onDemand.explainUser(picked.id),
   });
 
   const subject: OnDemandSubject | null =

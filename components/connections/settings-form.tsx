@@ -2,25 +2,19 @@
 
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
-import { useConsoleConfig } from "@/components/providers";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
 import { Field, TextInput } from "@/components/ui/field";
-import { ApiProblem, describeProblem, useApi } from "@/lib/client/api";
+import { ApiProblem, describeProblem } from "@/lib/client/api";
+import { type Connection, useConnectionApi } from "@/lib/client/connections";
+import { useConsoleConfig } from "@/lib/client/console-config";
 import { queryKeys } from "@/lib/client/query-keys";
-import type { ConnectionDto } from "@/lib/server/connections";
 import { savedSecretHint, withoutRepeatedTitle } from "./settings-text";
 import { WebhookSettings } from "./webhook-settings";
 
-interface TestResult {
-  ok: boolean;
-  message: string;
-  detail?: string;
-}
-
-export function SettingsForm({ connection, canWrite }: { connection: ConnectionDto; canWrite: boolean }) {
-  const api = useApi();
+export function SettingsForm({ connection, canWrite }: { connection: Connection; canWrite: boolean }) {
+  const connectionApi = useConnectionApi(connection.id);
   const queryClient = useQueryClient();
   const { sandbox } = useConsoleConfig();
   const [tenantUrl, setTenantUrl] = useState(connection.tenantUrl ?? "");
@@ -55,67 +49,64 @@ export function SettingsForm({ connection, canWrite }: { connection: ConnectionD
 
   const testConnection = useMutation({
     mutationFn: () =>
-      api<TestResult>(`/api/connections/${connection.id}/test-connection`, {
-        method: "POST",
-        body: { tenantUrl: tenantUrl || undefined, ...(secretToken ? { secretToken } : {}) },
+      connectionApi.testConnection({
+        tenantUrl: tenantUrl || undefined,
+        ...(secretToken ? { secretToken } : {}),
       }),
   });
 
   const save = useMutation({
     mutationFn: () =>
-      api<ConnectionDto>(`/api/connections/${connection.id}`, {
-        method: "PATCH",
-        body: {
-          expectedVersion: connection.version,
-          settings: changedSettings(
-            {
-              tenantUrl: connection.tenantUrl,
-              secretTokenExpiresAt: connection.secretToken.expiresAt,
-              notificationEmail: connection.notificationEmail,
-              notifyOnFailure: connection.notifyOnFailure,
-              preventAccidentalDeletes: connection.preventAccidentalDeletes,
-              deletionThreshold: connection.deletionThreshold,
-              requireApprovalForDeletions: connection.requireApprovalForDeletions,
-              skipOutOfScopeDeletions: connection.skipOutOfScopeDeletions,
-              sourceShrinkPercent: connection.sourceShrinkPercent,
-              scope: connection.scope,
-              scheduleIntervalMinutes: connection.scheduleIntervalMinutes,
-              provisioningEnabled: connection.provisioningEnabled,
-              graphAuthorityHost: connection.graph.authorityHost,
-              graphBaseUrl: connection.graph.baseUrl,
-              graphTenantId: connection.graph.tenantId,
-              graphClientId: connection.graph.clientId,
-              graphServicePrincipalId: connection.graph.servicePrincipalId,
-              webhookUrl: connection.webhook.url,
-            },
-            {
-              tenantUrl: tenantUrl.trim() || null,
-              secretTokenExpiresAt: expiresAt ? new Date(`${expiresAt}T00:00:00Z`).toISOString() : null,
-              notificationEmail: notificationEmail.trim() || null,
-              notifyOnFailure,
-              preventAccidentalDeletes: preventDeletes,
-              deletionThreshold: Number(threshold),
-              requireApprovalForDeletions: requireApproval,
-              skipOutOfScopeDeletions: skipOutOfScope,
-              sourceShrinkPercent: Number(shrinkPercent),
-              scope,
-              scheduleIntervalMinutes: Number(interval),
-              provisioningEnabled,
-              graphAuthorityHost: graphAuthorityHost.trim() || null,
-              graphBaseUrl: graphBaseUrl.trim() || null,
-              graphTenantId: graphTenantId.trim() || null,
-              graphClientId: graphClientId.trim() || null,
-              graphServicePrincipalId: graphServicePrincipalId.trim() || null,
-              webhookUrl: webhookUrl.trim() || null,
-            },
-            {
-              ...(secretToken ? { secretToken } : {}),
-              ...(graphClientSecret ? { graphClientSecret } : {}),
-              ...(webhookSecret ? { webhookSecret } : {}),
-              ...(webhookEventsChanged ? { webhookEvents } : {}),
-            },
-          ),
-        },
+      connectionApi.update({
+        expectedVersion: connection.version,
+        settings: changedSettings(
+          {
+            tenantUrl: connection.tenantUrl,
+            secretTokenExpiresAt: connection.secretToken.expiresAt,
+            notificationEmail: connection.notificationEmail,
+            notifyOnFailure: connection.notifyOnFailure,
+            preventAccidentalDeletes: connection.preventAccidentalDeletes,
+            deletionThreshold: connection.deletionThreshold,
+            requireApprovalForDeletions: connection.requireApprovalForDeletions,
+            skipOutOfScopeDeletions: connection.skipOutOfScopeDeletions,
+            sourceShrinkPercent: connection.sourceShrinkPercent,
+            scope: connection.scope,
+            scheduleIntervalMinutes: connection.scheduleIntervalMinutes,
+            provisioningEnabled: connection.provisioningEnabled,
+            graphAuthorityHost: connection.graph.authorityHost,
+            graphBaseUrl: connection.graph.baseUrl,
+            graphTenantId: connection.graph.tenantId,
+            graphClientId: connection.graph.clientId,
+            graphServicePrincipalId: connection.graph.servicePrincipalId,
+            webhookUrl: connection.webhook.url,
+          },
+          {
+            tenantUrl: tenantUrl.trim() || null,
+            secretTokenExpiresAt: expiresAt ? new Date(`${expiresAt}T00:00:00Z`).toISOString() : null,
+            notificationEmail: notificationEmail.trim() || null,
+            notifyOnFailure,
+            preventAccidentalDeletes: preventDeletes,
+            deletionThreshold: Number(threshold),
+            requireApprovalForDeletions: requireApproval,
+            skipOutOfScopeDeletions: skipOutOfScope,
+            sourceShrinkPercent: Number(shrinkPercent),
+            scope,
+            scheduleIntervalMinutes: Number(interval),
+            provisioningEnabled,
+            graphAuthorityHost: graphAuthorityHost.trim() || null,
+            graphBaseUrl: graphBaseUrl.trim() || null,
+            graphTenantId: graphTenantId.trim() || null,
+            graphClientId: graphClientId.trim() || null,
+            graphServicePrincipalId: graphServicePrincipalId.trim() || null,
+            webhookUrl: webhookUrl.trim() || null,
+          },
+          {
+            ...(secretToken ? { secretToken } : {}),
+            ...(graphClientSecret ? { graphClientSecret } : {}),
+            ...(webhookSecret ? { webhookSecret } : {}),
+            ...(webhookEventsChanged ? { webhookEvents } : {}),
+          },
+        ),
       }),
     onSuccess: (updated) => {
       setSecretToken("");
@@ -441,7 +432,7 @@ export function SettingsForm({ connection, canWrite }: { connection: ConnectionD
             <select
               id="scope"
               value={scope}
-              onChange={(e) => setScope(e.target.value)}
+              onChange={(e) => setScope(e.target.value as Connection["scope"])}
               className="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm disabled:cursor-not-allowed disabled:border-dashed disabled:bg-slate-100 dark:border-slate-700 dark:bg-slate-900 dark:disabled:bg-slate-800"
             >
               <option value="AssignedOnly">Sync only assigned users and groups</option>

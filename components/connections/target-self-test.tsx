@@ -6,10 +6,9 @@ import { Alert } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
-import { describeProblem, useApi } from "@/lib/client/api";
+import { describeProblem } from "@/lib/client/api";
+import { type Connection, type SelfTestStatus, useConnectionApi } from "@/lib/client/connections";
 import { queryKeys } from "@/lib/client/query-keys";
-import type { ScimSelfTestReport, SelfTestStatus } from "@/lib/scim/self-test";
-import type { ConnectionDto } from "@/lib/server/connections";
 
 const STATUS_BADGE: Record<
   SelfTestStatus,
@@ -26,8 +25,8 @@ const STATUS_BADGE: Record<
  * per check, what was observed and what the engine does about it. It tests the saved settings only,
  * because with write checks it creates (and deletes) a user there.
  */
-export function TargetSelfTest({ connection, canWrite }: { connection: ConnectionDto; canWrite: boolean }) {
-  const api = useApi();
+export function TargetSelfTest({ connection, canWrite }: { connection: Connection; canWrite: boolean }) {
+  const connectionApi = useConnectionApi(connection.id);
   const queryClient = useQueryClient();
   const [withWrites, setWithWrites] = useState(true);
   const ids = { consent: useId(), reason: useId(), checks: useId() };
@@ -39,11 +38,7 @@ export function TargetSelfTest({ connection, canWrite }: { connection: Connectio
       : undefined;
 
   const run = useMutation({
-    mutationFn: () =>
-      api<ScimSelfTestReport>(`/api/connections/${connection.id}/target-self-test`, {
-        method: "POST",
-        body: { createTemporaryUser: withWrites },
-      }),
+    mutationFn: () => connectionApi.targetSelfTest({ createTemporaryUser: withWrites }),
     onSettled: () => {
       void queryClient.invalidateQueries({ queryKey: queryKeys.connections.audit(connection.id) });
     },

@@ -2,15 +2,13 @@
 
 import { useMutation } from "@tanstack/react-query";
 import type { Dispatch, SetStateAction } from "react";
-import { useConsoleConfig } from "@/components/providers";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
 import { Field, TextInput } from "@/components/ui/field";
-import { describeProblem, useApi } from "@/lib/client/api";
-import type { WebhookEventType } from "@/lib/notify/webhook";
-import type { ConnectionDto } from "@/lib/server/connections";
-import type { WebhookTestResult } from "@/lib/server/webhooks";
+import { describeProblem } from "@/lib/client/api";
+import { type Connection, type WebhookEventType, useConnectionApi } from "@/lib/client/connections";
+import { useConsoleConfig } from "@/lib/client/console-config";
 import { savedSecretHint } from "./settings-text";
 
 const WEBHOOK_EVENTS: Record<WebhookEventType, string> = {
@@ -32,7 +30,7 @@ export function WebhookSettings({
   secret: [secret, setSecret],
   events: [events, setEvents],
 }: {
-  connection: ConnectionDto;
+  connection: Connection;
   canWrite: boolean;
   readOnlyReason: string | undefined;
   fieldError: (field: string) => string | undefined;
@@ -40,13 +38,13 @@ export function WebhookSettings({
   secret: State<string>;
   events: State<string[]>;
 }) {
-  const api = useApi();
+  const connectionApi = useConnectionApi(connection.id);
   const { sandbox } = useConsoleConfig();
   const testWebhook = useMutation({
     mutationFn: () =>
-      api<WebhookTestResult>(`/api/connections/${connection.id}/webhook-test`, {
-        method: "POST",
-        body: { webhookUrl: url.trim() || undefined, ...(secret ? { webhookSecret: secret } : {}) },
+      connectionApi.webhookTest({
+        webhookUrl: url.trim() || undefined,
+        ...(secret ? { webhookSecret: secret } : {}),
       }),
   });
   return (

@@ -12,7 +12,7 @@ import {
   useDirectoryUsers,
   type DirectoryGroup,
   type DirectoryUser,
-} from "@/lib/client/use-directory";
+} from "@/lib/client/directory";
 
 interface PickerProps<T> {
   connectionId: string;

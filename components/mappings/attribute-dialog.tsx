@@ -10,9 +10,9 @@ import { parseExpression } from "@/lib/mapping/parser";
 import { MAPPING_TYPES, type ObjectKey, TARGET_ATTRIBUTES, previewExpressionOf } from "./catalog";
 import { ExpressionEditor, FunctionReference } from "./expression-editor";
 import { PreviewResult, PreviewUserPicker } from "./preview-panel";
-import type { DirectoryUser } from "@/lib/client/use-directory";
+import type { DirectoryUser } from "@/lib/client/directory";
+import { useDebouncedValue, usePreview } from "@/lib/client/mappings";
 import { SourceAttributePicker } from "./source-attribute-picker";
-import { useDebouncedValue, usePreview } from "./use-mappings";
 
 const SELECT =
   "block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm dark:border-slate-700 dark:bg-slate-900";

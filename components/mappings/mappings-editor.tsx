@@ -11,14 +11,14 @@ import { AttributeDialog, newAttributeMapping } from "./attribute-dialog";
 import { type ObjectKey, READ_ONLY_REASON } from "./catalog";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { ObjectMappingSection } from "./object-mapping-section";
-import type { DirectoryUser } from "@/lib/client/use-directory";
+import type { DirectoryUser } from "@/lib/client/directory";
 import {
   useExportSchema,
   useImportSchema,
   useMappings,
   useRestoreDefaults,
   useSaveMappings,
-} from "./use-mappings";
+} from "@/lib/client/mappings";
 
 type FieldError = { field: string; message: string };
 type Confirming = { kind: "restore" } | { kind: "import"; document: unknown; fileName: string } | null;

@@ -5,8 +5,8 @@ import { Badge } from "@/components/ui/badge";
 import { describeProblem } from "@/lib/client/api";
 import type { ExportedValue } from "@/lib/mapping";
 import { UserPicker } from "@/components/directory/directory-picker";
-import type { DirectoryUser } from "@/lib/client/use-directory";
-import type { PreviewResponse } from "./use-mappings";
+import type { DirectoryUser } from "@/lib/client/directory";
+import type { ExpressionPreview } from "@/lib/client/mappings";
 
 export function formatExported(value: ExportedValue | undefined): string {
   if (value === undefined) return "";
@@ -43,7 +43,7 @@ export function PreviewResult({
   isUpdating,
   error,
 }: {
-  preview: PreviewResponse | undefined;
+  preview: ExpressionPreview | undefined;
   hasUser: boolean;
   isUpdating: boolean;
   error: unknown;

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { controlReasons, currentNotice, READER_REASON } from "./control-state";
-import type { StatusDto } from "./use-status";
+import type { Status } from "@/lib/client/status";
 
 const NOW = Date.parse("2026-12-07T12:00:00Z");
 
-function status(overrides: Partial<StatusDto>): StatusDto {
+function status(overrides: Partial<Status>): Status {
   return {
     code: "Active",
     provisioningEnabled: true,
@@ -25,7 +25,7 @@ function status(overrides: Partial<StatusDto>): StatusDto {
   };
 }
 
-function cycle(id: string, state: string): NonNullable<StatusDto["lastCycle"]> {
+function cycle(id: string, state: string): NonNullable<Status["lastCycle"]> {
   return {
     id,
     type: "initial",

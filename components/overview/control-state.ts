@@ -1,4 +1,4 @@
-import { type StatusDto, runningCycle } from "./use-status";
+import { type Status, runningCycle } from "@/lib/client/status";
 
 export const READER_REASON = "Your role can view provisioning but not change it (Reader).";
 const CONFIGURE_FIRST = "Configure the connection in Provisioning settings first.";
@@ -19,7 +19,7 @@ export interface ControlReasons {
  * way on every render.
  */
 export function controlReasons(
-  data: StatusDto | undefined,
+  data: Status | undefined,
   role: { loaded: boolean; canWrite: boolean },
   now: number,
 ): ControlReasons {
@@ -70,7 +70,7 @@ export interface CycleNotice {
 }
 
 /** The notice's text as it should read now, or null once the cycle it speaks of has ended. */
-export function currentNotice(notice: CycleNotice | null, data: StatusDto | undefined): string | null {
+export function currentNotice(notice: CycleNotice | null, data: Status | undefined): string | null {
   if (!notice) return null;
   if (notice.kind === "plain" || !data) return notice.text;
   const last = data.lastCycle;

@@ -6,7 +6,7 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
 import { capitalize, errorMessage, formatDate, formatDuration } from "./format";
-import { type CountField, type StatusDto, runningCycle, type useStatus } from "./use-status";
+import { type CountField, type Status, runningCycle, type useStatus } from "@/lib/client/status";
 
 const COUNT_LABELS: [CountField, string][] = [
   ["created", "Created"],
@@ -139,7 +139,7 @@ function CycleProgressBar({
   );
 }
 
-export function LastCycle({ data, isPending }: { data: StatusDto | undefined; isPending: boolean }) {
+export function LastCycle({ data, isPending }: { data: Status | undefined; isPending: boolean }) {
   const last = data?.lastCycle;
   return (
     <Card title="Last cycle">

@@ -8,14 +8,14 @@ import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
 import { Dialog } from "@/components/ui/dialog";
 import { describeProblem } from "@/lib/client/api";
-import { useMe } from "@/lib/client/use-me";
+import { useMe } from "@/lib/client/me";
 import { type CycleNotice, controlReasons, currentNotice, READER_REASON } from "./control-state";
 import { CurrentCycle, LastCycle, Row } from "./cycle-cards";
 import { heldBySourceShrink } from "./format";
 import { HeldDeletions, QuarantineBanner } from "./quarantine";
 import { RefusedAttributes } from "./refused-attributes";
 import { RestartDialog } from "./restart-dialog";
-import { type StatusCode, runningCycle, useControlMutations, useStatus } from "./use-status";
+import { type StatusCode, runningCycle, useControlMutations, useStatus } from "@/lib/client/status";
 
 const STATUS_WORDS: Record<
   StatusCode,

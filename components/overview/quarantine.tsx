@@ -6,7 +6,7 @@ import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
 import { errorMessage, formatDate, heldBySourceShrink } from "./format";
-import type { StatusDto } from "./use-status";
+import type { Status } from "@/lib/client/status";
 
 /** The quarantine reasons Graph reports, explained with what the admin should do about each. */
 function explainQuarantine(reason: string, error: unknown): { words: string; todo: string } {
@@ -53,7 +53,7 @@ export function QuarantineBanner({
   quarantine,
   connectionId,
 }: {
-  quarantine: NonNullable<StatusDto["quarantine"]>;
+  quarantine: NonNullable<Status["quarantine"]>;
   connectionId: string;
 }) {
   const { words, todo } = explainQuarantine(quarantine.reason, quarantine.error);
@@ -88,7 +88,7 @@ export function HeldDeletions({
   isPending,
   onAllow,
 }: {
-  held: StatusDto["heldChanges"];
+  held: Status["heldChanges"];
   bySourceShrink: boolean;
   disabledReason: string | null;
   isPending: boolean;

@@ -2,7 +2,7 @@
 
 import Link from "next/link";
 import { Alert } from "@/components/ui/alert";
-import type { StatusDto } from "./use-status";
+import type { Status } from "@/lib/client/status";
 
 /**
  * Attributes Dialpad refuses. Changes still land without them (a disable is never blocked), so this is a
@@ -12,7 +12,7 @@ export function RefusedAttributes({
   refused,
   connectionId,
 }: {
-  refused: StatusDto["refusedAttributes"];
+  refused: Status["refusedAttributes"];
   connectionId: string;
 }) {
   if (!refused.length) return null;

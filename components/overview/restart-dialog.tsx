@@ -5,7 +5,7 @@ import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Dialog } from "@/components/ui/dialog";
 import { describeProblem } from "@/lib/client/api";
-import type { RestartCriterion } from "./use-status";
+import type { RestartCriterion } from "@/lib/client/status";
 
 /**
  * Entra's reset criteria (Graph synchronizationJob: restart), each in plain words with what it does in our

@@ -1,6 +1,6 @@
 "use client";
 
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { ModifiedPropertiesTable } from "@/components/connections/modified-properties";
 import { Alert } from "@/components/ui/alert";
@@ -8,20 +8,12 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
-import { ApiProblem, describeProblem, useApi } from "@/lib/client/api";
+import { describeProblem } from "@/lib/client/api";
+import { type Preview, type PreviewKind, useLatestPreview, usePreviewApi } from "@/lib/client/previews";
 import { queryKeys } from "@/lib/client/query-keys";
-import type { readPreview } from "@/lib/server/preview";
-import type { PreviewOperation } from "@/lib/sync/preview";
 import { applyConsequences } from "./apply-consequences";
 
-type Kind = Exclude<PreviewOperation["kind"], "skip">;
-
-/** GET /previews/{id} as it arrives over JSON: the server's types with its dates as ISO strings. */
-type PreviewDto = Omit<Awaited<ReturnType<typeof readPreview>>, "createdAt" | "readyAt" | "decidedAt"> & {
-  createdAt: string;
-  readyAt: string | null;
-  decidedAt: string | null;
-};
+type Kind = Exclude<PreviewKind, "skip">;
 
 const PAGE_SIZE = 50;
 const KINDS: [Kind | "all", string][] = [
@@ -39,33 +31,18 @@ const CHECK_TONES = { pass: "success", info: "info", warn: "warning", fail: "err
  * Dialpad impact and pre-flight checks; then apply exactly that plan, or discard it.
  */
 export function PlanPreview({ connectionId, canWrite }: { connectionId: string; canWrite: boolean }) {
-  const api = useApi();
+  const previews = usePreviewApi(connectionId);
   const queryClient = useQueryClient();
   const [kind, setKind] = useState<Kind | "all">("all");
   const [offset, setOffset] = useState(0);
   const [confirming, setConfirming] = useState(false);
 
-  const preview = useQuery({
-    queryKey: queryKeys.connections.preview(connectionId, kind, offset),
-    queryFn: async ({ signal }) => {
-      const query = new URLSearchParams({ offset: String(offset), limit: String(PAGE_SIZE) });
-      if (kind !== "all") query.set("kind", kind);
-      try {
-        return await api<PreviewDto>(`/api/connections/${connectionId}/previews/latest?${query}`, { signal });
-      } catch (error) {
-        // No preview yet is a state of the page, not an error.
-        if (error instanceof ApiProblem && error.status === 404) return null;
-        throw error;
-      }
-    },
-    refetchInterval: (query) =>
-      query.state.data?.status === "computing" || query.state.data?.status === "applying" ? 1_000 : false,
-  });
+  const preview = useLatestPreview(connectionId, { kind, offset, limit: PAGE_SIZE });
 
   const refresh = () =>
     void queryClient.invalidateQueries({ queryKey: queryKeys.connections.previewAll(connectionId) });
   const request = useMutation({
-    mutationFn: () => api<PreviewDto>(`/api/connections/${connectionId}/previews`, { method: "POST" }),
+    mutationFn: previews.request,
     onSuccess: () => {
       setOffset(0);
       refresh();
@@ -73,7 +50,7 @@ export function PlanPreview({ connectionId, canWrite }: { connectionId: string; 
   });
   const decide = useMutation({
     mutationFn: ({ id, decision }: { id: string; decision: "apply" | "discard" }) =>
-      api<PreviewDto>(`/api/connections/${connectionId}/previews/${id}/${decision}`, { method: "POST" }),
+      previews.decide(id, decision),
     onSuccess: () => {
       setConfirming(false);
       refresh();
@@ -195,7 +172,7 @@ export function PlanPreview({ connectionId, canWrite }: { connectionId: string; 
   );
 }
 
-function PreviewState({ preview }: { preview: PreviewDto }) {
+function PreviewState({ preview }: { preview: Preview }) {
   const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : "");
   switch (preview.status) {
     case "computing":
@@ -249,7 +226,7 @@ function PreviewState({ preview }: { preview: PreviewDto }) {
   }
 }
 
-function Summary({ preview }: { preview: PreviewDto }) {
+function Summary({ preview }: { preview: Preview }) {
   const summary = preview.summary!;
   const { impact } = summary;
   const rows: [Kind, string][] = [
@@ -338,7 +315,7 @@ function Operations({
   offset,
   onOffset,
 }: {
-  preview: PreviewDto;
+  preview: Preview;
   kind: Kind | "all";
   onKind: (kind: Kind | "all") => void;
   offset: number;

@@ -3,7 +3,9 @@
 import { InteractionRequiredAuthError } from "@azure/msal-browser";
 import { useMsal } from "@azure/msal-react";
 import { useCallback } from "react";
-import { useConsoleConfig } from "@/components/providers";
+import type { z } from "zod";
+import { API } from "@/lib/server/api-definitions";
+import { useConsoleConfig } from "./console-config";
 
 /** An API failure as RFC 9457 problem details, with the per-field errors when the API sent them. */
 export class ApiProblem extends Error {
@@ -22,20 +24,58 @@ export class ApiProblem extends Error {
   }
 }
 
-export type ApiFetch = <T>(
-  path: string,
-  init?: { method?: string; body?: unknown; signal?: AbortSignal },
-) => Promise<T>;
+/**
+ * Operations are the keys of `API` (lib/server/api-definitions.ts); their paths, parameters, bodies and
+ * answers are typed from the same zod contracts the route handlers parse with and the OpenAPI document
+ * lists, so the console cannot call a path or expect a field the server does not have.
+ */
+export type OperationId = keyof typeof API;
+type Definition<O extends OperationId> = (typeof API)[O];
+type InputOf<D, K extends string> = D extends { [P in K]: infer S extends z.ZodType }
+  ? z.input<S>
+  : undefined;
 
-/** Calls the console's own API with a bearer token from MSAL (silently renewed; interactive when it must). */
-export function useApi(): ApiFetch {
+export type ResponseOf<O extends OperationId> = Definition<O>["success"]["schema"] extends z.ZodType
+  ? z.output<Definition<O>["success"]["schema"]>
+  : undefined;
+export type BodyOf<O extends OperationId> = InputOf<Definition<O>, "body">;
+export type QueryOf<O extends OperationId> = InputOf<Definition<O>, "query">;
+export type ParamsOf<O extends OperationId> = InputOf<Definition<O>, "params">;
+
+export interface CallInput<O extends OperationId> {
+  params?: ParamsOf<O>;
+  query?: QueryOf<O>;
+  body?: BodyOf<O>;
+  signal?: AbortSignal;
+}
+
+/** The operation's path with its parameters filled in, and the query without empty values. */
+export function pathOf<O extends OperationId>(
+  operationId: O,
+  params?: ParamsOf<O>,
+  query?: QueryOf<O>,
+): string {
+  const values = (params ?? {}) as Record<string, string>;
+  const path = API[operationId].path.replace(/\{(\w+)\}/g, (_, name: string) =>
+    encodeURIComponent(values[name] ?? ""),
+  );
+  const search = new URLSearchParams(
+    Object.entries((query ?? {}) as Record<string, unknown>)
+      .filter(([, value]) => value !== undefined && value !== null && value !== "")
+      .map(([name, value]) => [name, String(value)]),
+  ).toString();
+  return search ? `${path}?${search}` : path;
+}
+
+/** Fetches with a bearer token from MSAL (silently renewed; interactive when it must). */
+function useAuthorizedFetch() {
   const { instance } = useMsal();
   const { auth } = useConsoleConfig();
   return useCallback(
-    async <T>(
+    async (
       path: string,
-      init: { method?: string; body?: unknown; signal?: AbortSignal } = {},
-    ): Promise<T> => {
+      init: { method: string; body?: unknown; signal?: AbortSignal },
+    ): Promise<Response> => {
       const account = instance.getActiveAccount() ?? instance.getAllAccounts()[0];
       if (!account) throw new ApiProblem(401, "Not signed in", "Your session ended. Sign in again.");
       let accessToken: string;
@@ -47,8 +87,8 @@ export function useApi(): ApiFetch {
         }
         throw error;
       }
-      const response = await fetch(path, {
-        method: init.method ?? "GET",
+      return fetch(path, {
+        method: init.method,
         headers: {
           authorization: `Bearer ${accessToken}`,
           ...(init.body !== undefined ? { "content-type": "application/json" } : {}),
@@ -56,25 +96,63 @@ export function useApi(): ApiFetch {
         body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
         signal: init.signal,
       });
-      if (response.status === 204) return undefined as T;
-      const text = await response.text();
-      const payload: unknown = text ? safeJson(text) : null;
-      if (!response.ok) {
-        const problem = (payload ?? {}) as {
-          title?: string;
-          detail?: string;
-          errors?: { field: string; message: string }[];
-        };
-        throw new ApiProblem(
-          response.status,
-          problem.title ?? response.statusText,
-          problem.detail ?? text.slice(0, 300),
-          problem.errors,
-        );
-      }
-      return payload as T;
     },
     [instance, auth.apiScope],
+  );
+}
+
+export type ApiCall = <O extends OperationId>(operationId: O, input?: CallInput<O>) => Promise<ResponseOf<O>>;
+
+/** Calls one operation of the console's own API and answers its parsed JSON (or throws ApiProblem). */
+export function useApiCall(): ApiCall {
+  const authorizedFetch = useAuthorizedFetch();
+  return useCallback(
+    async <O extends OperationId>(operationId: O, input: CallInput<O> = {}): Promise<ResponseOf<O>> => {
+      const response = await authorizedFetch(pathOf(operationId, input.params, input.query), {
+        method: API[operationId].method,
+        body: input.body,
+        signal: input.signal,
+      });
+      if (response.status === 204) return undefined as ResponseOf<O>;
+      const text = await response.text();
+      const payload: unknown = text ? safeJson(text) : null;
+      if (!response.ok) throw problemFrom(response, payload, text);
+      return payload as ResponseOf<O>;
+    },
+    [authorizedFetch],
+  );
+}
+
+/** A file answer (not JSON): the response itself, for the caller to save; failures as ApiProblem. */
+export function useApiDownload() {
+  const authorizedFetch = useAuthorizedFetch();
+  return useCallback(
+    async <O extends OperationId>(operationId: O, input: CallInput<O> = {}): Promise<Response> => {
+      const response = await authorizedFetch(pathOf(operationId, input.params, input.query), {
+        method: API[operationId].method,
+        signal: input.signal,
+      });
+      if (!response.ok) {
+        const text = await response.text().catch(() => "");
+        throw problemFrom(response, text ? safeJson(text) : null, "");
+      }
+      return response;
+    },
+    [authorizedFetch],
+  );
+}
+
+function problemFrom(response: Response, payload: unknown, text: string): ApiProblem {
+  const problem = (payload ?? {}) as {
+    title?: string;
+    detail?: string;
+    errors?: { field: string; message: string }[];
+  };
+  return new ApiProblem(
+    response.status,
+    problem.title ?? response.statusText,
+    problem.detail ?? text.slice(0, 300),
+    problem.errors,
   );
 }
 

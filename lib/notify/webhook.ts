@@ -1,4 +1,5 @@
 import crypto from "node:crypto";
+import type { WebhookEventType } from "../contracts/webhook-event-types";
 
 /**
  * Webhook events and their signatures, as receivers see them (docs/operations.md "Webhooks"). Plain
@@ -11,13 +12,9 @@ import crypto from "node:crypto";
  *   Webhook-Signature: v1=<hex HMAC-SHA256(secret, "<id>.<timestamp>.<body>")>
  */
 
-export const WEBHOOK_EVENT_TYPES = [
-  "cycle.finished",
-  "quarantine.entered",
-  "quarantine.left",
-  "deletions.held",
-] as const;
-export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+// The list lives with the API contracts (plain TypeScript, no imports) so the console can read it.
+export { WEBHOOK_EVENT_TYPES, type WebhookEventType } from "../contracts/webhook-event-types";
+
 /** Sent only by the console's "Send test event", whatever events the connection subscribes to. */
 export type AnyWebhookEventType = WebhookEventType | "webhook.test";
 

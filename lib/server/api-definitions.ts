@@ -1,13 +1,66 @@
 import { z } from "zod";
-import { ZMappingConfig } from "../mapping";
-import { ZAuditQuery } from "./audit-log";
-import { ZConnectionSettings, ZCreateConnection, ZRotateSecretToken } from "./connections";
-import { ZLogQuery } from "./logs";
-import { ZPreviewRequest } from "./mappings";
+import { ZAuditPage, ZAuditQuery } from "../contracts/audit";
+import { ZConnectionParams } from "../contracts/common";
+import {
+  ZConnection,
+  ZConnectionList,
+  ZCreateConnection,
+  ZRotateSecretToken,
+  ZTargetSelfTest,
+  ZTargetSelfTestReport,
+  ZTestConnection,
+  ZTestConnectionResult,
+  ZUpdateConnection,
+  ZWebhookTest,
+  ZWebhookTestResult,
+} from "../contracts/connections";
+import {
+  ZDirectoryGroups,
+  ZDirectorySearch,
+  ZDirectoryUsers,
+  ZGroupMembers,
+  ZGroupMembersParams,
+  ZGroupMemberSearch,
+} from "../contracts/directory";
+import {
+  ZLogEntryParams,
+  ZLogExportCsv,
+  ZLogExportJson,
+  ZLogExportQuery,
+  ZLogPage,
+  ZLogQuery,
+} from "../contracts/logs";
+import {
+  ZEntraSchema,
+  ZEntraSchemaImport,
+  ZExpressionPreview,
+  ZMappingConfig,
+  ZMappings,
+  ZPreviewRequest,
+  ZSchemaImportResult,
+} from "../contracts/mappings";
+import {
+  ZOnDemandResponse,
+  ZProvisionOnDemand,
+  ZReplayResult,
+  ZUserExplanation,
+} from "../contracts/on-demand";
+import { ZPreview, ZPreviewParams, ZPreviewQuery } from "../contracts/previews";
+import {
+  ZAllowDeletesResult,
+  ZRestart,
+  ZRestartResult,
+  ZStartResult,
+  ZStatus,
+  ZStopResult,
+} from "../contracts/status";
+import { ZHealth, ZMe, ZMetrics } from "../contracts/system";
 
 /**
- * Every /api route's contract in one place: the route handlers parse with these schemas and the OpenAPI
- * document is generated from them, so the two cannot drift apart.
+ * Every /api route's contract in one place: the route handlers parse with these schemas, the OpenAPI
+ * document is generated from them, and the console's types are inferred from the same schemas
+ * (lib/contracts), so the three cannot drift apart. test/api-contracts.test.ts checks real responses
+ * against `success.schema`.
  */
 export interface ApiDefinition {
   method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -17,106 +70,30 @@ export interface ApiDefinition {
   params?: z.ZodType;
   query?: z.ZodType;
   body?: z.ZodType;
-  /** Successful response: status, description, media type (JSON unless said otherwise). */
-  success: { status: number; description: string; contentType?: string };
+  /**
+   * Successful response: status, description, body schema (null only for 204 No Content) and media type
+   * (JSON unless said otherwise).
+   */
+  success: {
+    status: number;
+    description: string;
+    schema: z.ZodType | null;
+    contentType?: string;
+    /** The same answer in other media types the request can ask for (the log export's JSON). */
+    otherContent?: Record<string, z.ZodType>;
+  };
+  /** Answers other than success that are not problem+json (health's 503 is its own report). */
+  otherResponses?: { status: number; description: string; schema: z.ZodType }[];
 }
 
-const ZConnectionParams = z.object({ connectionId: z.uuid("is not a connection id") }).strict();
 const withConnection = { params: ZConnectionParams } as const;
 
-export const ZUpdateConnection = z
-  .object({
-    settings: ZConnectionSettings,
-    /** The `version` the client loaded; a newer one on the server means someone else saved meanwhile. */
-    expectedVersion: z.number().int().optional(),
-  })
-  .strict();
-
-export const ZTestConnection = z
-  .object({
-    tenantUrl: z.string().trim().min(1).max(2048).optional(),
-    secretToken: z.string().min(1).max(4096).optional(),
-  })
-  .strict();
-
-/** Send test event: the URL and secret typed in the form, else the saved ones. */
-export const ZWebhookTest = z
-  .object({
-    webhookUrl: z.string().trim().min(1).max(2048).optional(),
-    webhookSecret: z.string().min(16, "must be at least 16 characters").max(512).optional(),
-  })
-  .strict();
-
-/** The self-test writes to the target only with this explicit consent (one temporary user, deleted again). */
-export const ZTargetSelfTest = z.object({ createTemporaryUser: z.boolean() }).strict();
-
-const ZObjectId = z.string().trim().min(1, "give the object id").max(200);
-
-/** Entra's provisionOnDemand subject: a user, or a group with (at most five of) its members in `links`. */
-export const ZOnDemandSubject = z.discriminatedUnion("objectTypeName", [
-  z.object({ objectId: ZObjectId, objectTypeName: z.literal("User") }).strict(),
-  z
-    .object({
-      objectId: ZObjectId,
-      objectTypeName: z.literal("Group"),
-      links: z
-        .object({
-          members: z
-            .array(z.object({ objectId: ZObjectId, objectTypeName: z.literal("User") }).strict())
-            .max(5, "provision at most 5 members with a group")
-            .refine(
-              (members) => new Set(members.map((member) => member.objectId)).size === members.length,
-              "each member can be picked once",
-            ),
-        })
-        .strict()
-        .optional(),
-    })
-    .strict(),
-]);
-
-export const ZProvisionOnDemand = z
-  .object({
-    subjects: z.array(ZOnDemandSubject).length(1, "provision one user, or one group, at a time"),
-  })
-  .strict();
-
-export const ZDirectorySearch = z
-  .object({ search: z.string().trim().min(1, "type at least one character").max(100) })
-  .strict();
-
-export const ZGroupMemberSearch = z.object({ search: z.string().trim().max(100).optional() }).strict();
-
-const ZPreviewParams = ZConnectionParams.extend({
-  previewId: z.union([z.literal("latest"), z.uuid("is not a preview id")]),
-}).strict();
-
-export const ZPreviewQuery = z
-  .object({
-    kind: z.enum(["create", "update", "disable", "delete", "fail", "skip"]).optional(),
-    offset: z.coerce.number().int().min(0).default(0),
-    limit: z.coerce.number().int().min(1).max(500).default(100),
-  })
-  .strict();
-
-export const ZLogExportQuery = ZLogQuery.omit({ cursor: true, limit: true })
-  .extend({ format: z.enum(["json", "csv"]).default("csv") })
-  .strict();
-
-export const ZRestart = z
-  .object({
-    /**
-     * Entra's reset criteria. Empty (the portal's Restart): clear the watermark, escrows and quarantine,
-     * keep the links. Full also breaks links; ForceDeletes executes deletions held by the threshold.
-     */
-    criteria: z
-      .array(z.enum(["Watermark", "Escrows", "QuarantineState", "Full", "ForceDeletes"]))
-      .max(5)
-      .default([]),
-  })
-  .strict();
-
-const json = (status: number, description: string) => ({ status, description });
+/** A JSON success answer; the schema keeps its own type, so the console's types are inferred from it. */
+const json = <S extends z.ZodType>(status: number, description: string, schema: S) => ({
+  status,
+  description,
+  schema,
+});
 
 export const API = {
   health: {
@@ -124,28 +101,40 @@ export const API = {
     path: "/api/health",
     summary: "Liveness: database reachable, newest worker heartbeat",
     access: "public",
-    success: json(200, "Health report"),
+    success: json(200, "Health report", ZHealth),
+    otherResponses: [
+      {
+        status: 503,
+        description: "Database unreachable (or, with ?require=workers, no live worker)",
+        schema: ZHealth,
+      },
+    ],
   },
   metrics: {
     method: "GET",
     path: "/api/metrics",
     summary: "Prometheus metrics (Reader token or METRICS_TOKEN)",
     access: "read",
-    success: { status: 200, description: "Prometheus text exposition", contentType: "text/plain" },
+    success: {
+      status: 200,
+      description: "Prometheus text exposition",
+      schema: ZMetrics,
+      contentType: "text/plain",
+    },
   },
   me: {
     method: "GET",
     path: "/api/me",
     summary: "The signed-in principal and roles",
     access: "read",
-    success: json(200, "Principal"),
+    success: json(200, "Principal", ZMe),
   },
   listConnections: {
     method: "GET",
     path: "/api/connections",
     summary: "List connections",
     access: "read",
-    success: json(200, "Connections (secrets never included)"),
+    success: json(200, "Connections (secrets never included)", ZConnectionList),
   },
   createConnection: {
     method: "POST",
@@ -153,7 +142,7 @@ export const API = {
     summary: "Create a connection",
     access: "write",
     body: ZCreateConnection,
-    success: json(201, "The created connection"),
+    success: json(201, "The created connection", ZConnection),
   },
   getConnection: {
     method: "GET",
@@ -161,7 +150,7 @@ export const API = {
     summary: "Read a connection's settings",
     access: "read",
     ...withConnection,
-    success: json(200, "Connection (secrets as last four characters only)"),
+    success: json(200, "Connection (secrets as last four characters only)", ZConnection),
   },
   updateConnection: {
     method: "PATCH",
@@ -170,7 +159,7 @@ export const API = {
     access: "write",
     ...withConnection,
     body: ZUpdateConnection,
-    success: json(200, "The updated connection"),
+    success: json(200, "The updated connection", ZConnection),
   },
   deleteConnection: {
     method: "DELETE",
@@ -178,7 +167,7 @@ export const API = {
     summary: "Delete a connection and its history",
     access: "write",
     ...withConnection,
-    success: { status: 204, description: "Deleted" },
+    success: { status: 204, description: "Deleted", schema: null },
   },
   rotateSecretToken: {
     method: "POST",
@@ -187,7 +176,7 @@ export const API = {
     access: "write",
     ...withConnection,
     body: ZRotateSecretToken,
-    success: json(200, "The updated connection (the new key as last four characters only)"),
+    success: json(200, "The updated connection (the new key as last four characters only)", ZConnection),
   },
   testConnection: {
     method: "POST",
@@ -196,7 +185,7 @@ export const API = {
     access: "write",
     ...withConnection,
     body: ZTestConnection,
-    success: json(200, "{ ok, status, message, detail }"),
+    success: json(200, "Whether the target answered as expected, in words", ZTestConnectionResult),
   },
   targetSelfTest: {
     method: "POST",
@@ -205,7 +194,7 @@ export const API = {
     access: "write",
     ...withConnection,
     body: ZTargetSelfTest,
-    success: json(200, "{ target, summary, checks[], temporaryUser } with pass/warn/fail per check"),
+    success: json(200, "Pass/warn/fail per check, and the temporary user's fate", ZTargetSelfTestReport),
   },
   webhookTest: {
     method: "POST",
@@ -214,7 +203,7 @@ export const API = {
     access: "write",
     ...withConnection,
     body: ZWebhookTest,
-    success: json(200, "{ ok, status, durationMs, eventId, message }: the receiver's answer or the error"),
+    success: json(200, "The receiver's answer or the error", ZWebhookTestResult),
   },
   searchDirectoryUsers: {
     method: "GET",
@@ -223,7 +212,7 @@ export const API = {
     access: "read",
     ...withConnection,
     query: ZDirectorySearch,
-    success: json(200, "Matching users"),
+    success: json(200, "Matching users", ZDirectoryUsers),
   },
   searchDirectoryGroups: {
     method: "GET",
@@ -232,24 +221,24 @@ export const API = {
     access: "read",
     ...withConnection,
     query: ZDirectorySearch,
-    success: json(200, "Matching groups"),
+    success: json(200, "Matching groups", ZDirectoryGroups),
   },
   listDirectoryGroupMembers: {
     method: "GET",
     path: "/api/connections/{connectionId}/directory/groups/{groupId}/members",
     summary: "Direct user members of an Entra group, to pick up to 5 for on-demand provisioning",
     access: "read",
-    params: ZConnectionParams.extend({ groupId: z.string().trim().min(1).max(200) }).strict(),
+    params: ZGroupMembersParams,
     query: ZGroupMemberSearch,
-    success: json(200, "Direct user members (at most 50), with how many the group has"),
+    success: json(200, "Direct user members (at most 50), with how many the group has", ZGroupMembers),
   },
   replayLogEntry: {
     method: "POST",
     path: "/api/connections/{connectionId}/logs/{logId}/replay",
     summary: "Retry one failed change now, re-planned from current source data; logged with a link to it",
     access: "write",
-    params: ZConnectionParams.extend({ logId: z.uuid("is not a log entry id") }).strict(),
-    success: json(200, "The on-demand result of the retry, with replayOf"),
+    params: ZLogEntryParams,
+    success: json(200, "The on-demand result of the retry, with replayOf", ZReplayResult),
   },
   requestPreview: {
     method: "POST",
@@ -257,7 +246,7 @@ export const API = {
     summary: "Preview the next cycle: compute its whole plan on a worker without writing to Dialpad",
     access: "write",
     ...withConnection,
-    success: json(202, "The preview, computing; poll it until it is ready"),
+    success: json(202, "The preview, computing; poll it until it is ready", ZPreview),
   },
   getPreview: {
     method: "GET",
@@ -266,7 +255,7 @@ export const API = {
     access: "read",
     params: ZPreviewParams,
     query: ZPreviewQuery,
-    success: json(200, "The preview with one page of its operations"),
+    success: json(200, "The preview with one page of its operations", ZPreview),
   },
   applyPreview: {
     method: "POST",
@@ -274,7 +263,7 @@ export const API = {
     summary: "Apply exactly the previewed operations (changes made since the preview are skipped)",
     access: "write",
     params: ZPreviewParams,
-    success: json(202, "The preview, applying"),
+    success: json(202, "The preview, applying", ZPreview),
   },
   discardPreview: {
     method: "POST",
@@ -282,7 +271,7 @@ export const API = {
     summary: "Discard a preview without applying it",
     access: "write",
     params: ZPreviewParams,
-    success: json(200, "The preview, discarded"),
+    success: json(200, "The preview, discarded", ZPreview),
   },
   explainUser: {
     method: "GET",
@@ -290,7 +279,11 @@ export const API = {
     summary: "Why? Each mapping, scoping clause and the match for one user, and what the next cycle would do",
     access: "read",
     params: ZConnectionParams.extend({ objectId: z.string().trim().min(1).max(200) }).strict(),
-    success: json(200, "Source values, attribute evaluations and the decision (nothing is written)"),
+    success: json(
+      200,
+      "Source values, attribute evaluations and the decision (nothing is written)",
+      ZUserExplanation,
+    ),
   },
   provisionOnDemand: {
     method: "POST",
@@ -299,7 +292,11 @@ export const API = {
     access: "write",
     ...withConnection,
     body: ZProvisionOnDemand,
-    success: json(200, "Steps, modified properties and status, as Entra's provisionOnDemand"),
+    success: json(
+      200,
+      "Steps, modified properties and status, as Entra's provisionOnDemand",
+      ZOnDemandResponse,
+    ),
   },
   getStatus: {
     method: "GET",
@@ -307,7 +304,7 @@ export const API = {
     summary: "Provisioning status, progress, quarantine and last execution",
     access: "read",
     ...withConnection,
-    success: json(200, "Status"),
+    success: json(200, "Status", ZStatus),
   },
   start: {
     method: "POST",
@@ -315,7 +312,7 @@ export const API = {
     summary: "Start provisioning (queues a cycle now)",
     access: "write",
     ...withConnection,
-    success: json(200, "Outcome"),
+    success: json(200, "Queued, moved to now, or already running", ZStartResult),
   },
   stop: {
     method: "POST",
@@ -323,7 +320,7 @@ export const API = {
     summary: "Stop provisioning (the running unit finishes)",
     access: "write",
     ...withConnection,
-    success: json(200, "Outcome"),
+    success: json(200, "The cycle told to stop and the queued units cancelled", ZStopResult),
   },
   restart: {
     method: "POST",
@@ -332,7 +329,7 @@ export const API = {
     access: "write",
     ...withConnection,
     body: ZRestart,
-    success: json(200, "What was reset and the queued cycle"),
+    success: json(200, "What was reset and the queued cycle", ZRestartResult),
   },
   allowDeletes: {
     method: "POST",
@@ -340,7 +337,7 @@ export const API = {
     summary: "Execute the disables and deletes held by accidental-deletion prevention",
     access: "write",
     ...withConnection,
-    success: json(200, "{ executed, failed }"),
+    success: json(200, "Held changes executed and failed", ZAllowDeletesResult),
   },
   getMappings: {
     method: "GET",
@@ -348,7 +345,7 @@ export const API = {
     summary: "Attribute mappings and scoping filters",
     access: "read",
     ...withConnection,
-    success: json(200, "Mapping configuration"),
+    success: json(200, "Mapping configuration", ZMappings),
   },
   putMappings: {
     method: "PUT",
@@ -357,7 +354,7 @@ export const API = {
     access: "write",
     ...withConnection,
     body: ZMappingConfig,
-    success: json(200, "Saved configuration"),
+    success: json(200, "Saved configuration", ZMappings),
   },
   restoreDefaultMappings: {
     method: "POST",
@@ -365,7 +362,7 @@ export const API = {
     summary: "Restore Dialpad's default mappings",
     access: "write",
     ...withConnection,
-    success: json(200, "Default configuration"),
+    success: json(200, "Default configuration", ZMappings),
   },
   previewExpression: {
     method: "POST",
@@ -374,7 +371,7 @@ export const API = {
     access: "read",
     ...withConnection,
     body: ZPreviewRequest,
-    success: json(200, "Value and trace, or the error position"),
+    success: json(200, "Value and trace, or the error position", ZExpressionPreview),
   },
   exportSchema: {
     method: "GET",
@@ -382,7 +379,7 @@ export const API = {
     summary: "Export Entra's provisioning schema JSON",
     access: "read",
     ...withConnection,
-    success: json(200, "synchronizationRules[].objectMappings[]"),
+    success: json(200, "synchronizationRules[].objectMappings[]", ZEntraSchema),
   },
   importSchema: {
     method: "PUT",
@@ -390,8 +387,8 @@ export const API = {
     summary: "Import Entra's provisioning schema JSON",
     access: "write",
     ...withConnection,
-    body: z.record(z.string(), z.unknown()),
-    success: json(200, "Imported configuration and warnings"),
+    body: ZEntraSchemaImport,
+    success: json(200, "Imported configuration and warnings", ZSchemaImportResult),
   },
   listLogs: {
     method: "GET",
@@ -400,7 +397,7 @@ export const API = {
     access: "read",
     ...withConnection,
     query: ZLogQuery,
-    success: json(200, "{ items, nextCursor }"),
+    success: json(200, "{ items, nextCursor }", ZLogPage),
   },
   exportLogs: {
     method: "GET",
@@ -409,7 +406,13 @@ export const API = {
     access: "read",
     ...withConnection,
     query: ZLogExportQuery,
-    success: { status: 200, description: "CSV or JSON file", contentType: "text/csv" },
+    success: {
+      status: 200,
+      description: "CSV (format=csv) or JSON (format=json) file",
+      schema: ZLogExportCsv,
+      contentType: "text/csv",
+      otherContent: { "application/json": ZLogExportJson },
+    },
   },
   listAudit: {
     method: "GET",
@@ -418,6 +421,6 @@ export const API = {
     access: "read",
     ...withConnection,
     query: ZAuditQuery,
-    success: json(200, "{ items, nextCursor }"),
+    success: json(200, "{ items, nextCursor }", ZAuditPage),
   },
 } satisfies Record<string, ApiDefinition>;

@@ -1,12 +1,8 @@
-import { z } from "zod";
+import type { z } from "zod";
+import { ZAuditQuery } from "../contracts/audit";
 import type { PrismaClient } from "../db/generated/client";
 
-export const ZAuditQuery = z
-  .object({
-    cursor: z.string().max(20).regex(/^\d+$/, "is not a cursor from this API").optional(),
-    limit: z.coerce.number().int().min(1).max(200).default(50),
-  })
-  .strict();
+export { ZAuditQuery };
 
 export async function listAudit(db: PrismaClient, connectionId: string, query: z.infer<typeof ZAuditQuery>) {
   const rows = await db.auditEntry.findMany({

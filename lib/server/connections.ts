@@ -1,4 +1,10 @@
-import { z } from "zod";
+import type { z } from "zod";
+import {
+  ZConnectionSettings,
+  ZCreateConnection,
+  ZRotateSecretToken,
+  type ConnectionSettingsInput,
+} from "../contracts/connections";
 import type { Connection, PrismaClient } from "../db/generated/client";
 import { lastFour, type SecretBox } from "../crypto/secrets";
 import type { Principal } from "../auth/verify-token";
@@ -10,63 +16,11 @@ import {
   type TenantUrlPolicy,
 } from "./tenant-url";
 import { recordAudit } from "./audit";
-import { WEBHOOK_EVENT_TYPES } from "../notify/webhook";
 import { checkWebhookUrlResolved } from "./webhook-url";
 
 const SECRET_EXPIRY_WARNING_DAYS = 14;
 
-export const ZConnectionSettings = z
-  .object({
-    name: z.string().trim().min(1, "is required").max(120),
-    tenantUrl: z.string().trim().max(2048).nullable(),
-    secretToken: z.string().min(1, "must not be empty").max(4096),
-    secretTokenExpiresAt: z.iso.datetime({ offset: true }).nullable(),
-    graphAuthorityHost: z.string().trim().max(2048).url().nullable(),
-    graphBaseUrl: z.string().trim().max(2048).url().nullable(),
-    graphTenantId: z.string().trim().min(1).max(200).nullable(),
-    graphClientId: z.string().trim().min(1).max(200).nullable(),
-    graphClientSecret: z.string().min(1, "must not be empty").max(4096),
-    graphServicePrincipalId: z.string().trim().min(1).max(200).nullable(),
-    scope: z.enum(["AssignedOnly", "All"]),
-    // RFC 5321 caps a forward path at 256 octets including the brackets: 254 for the address.
-    notificationEmail: z.string().trim().max(254).email("must be an e-mail address").nullable(),
-    notifyOnFailure: z.boolean(),
-    preventAccidentalDeletes: z.boolean(),
-    deletionThreshold: z.number().int("must be a whole number").min(1).max(1_000_000),
-    /** Hold every disable and delete until an admin approves it (Allow deletes, or applying a preview). */
-    requireApprovalForDeletions: z.boolean(),
-    /** Entra's SkipOutOfScopeDeletions: users and groups that leave scope stay as they are in Dialpad. */
-    skipOutOfScopeDeletions: z.boolean(),
-    /**
-     * Source-shrink guard: hold every disable and delete when Entra returns more than this many percent
-     * fewer assigned users than the last accepted cycle (always when it returns none).
-     */
-    sourceShrinkPercent: z
-      .number()
-      .int("must be a whole number")
-      .min(1, "must be at least 1 %")
-      .max(100, "must be at most 100 %"),
-    scheduleIntervalMinutes: z
-      .number()
-      .int("must be a whole number")
-      .min(1, "must be at least 1 minute")
-      .max(7 * 24 * 60),
-    provisioningEnabled: z.boolean(),
-    /** Optional webhook; null removes it (the secret stays saved for when a URL is set again). */
-    webhookUrl: z.string().trim().max(2048).nullable(),
-    webhookSecret: z.string().min(16, "must be at least 16 characters").max(512),
-    webhookEvents: z
-      .array(z.enum(WEBHOOK_EVENT_TYPES))
-      .max(WEBHOOK_EVENT_TYPES.length)
-      .refine((events) => new Set(events).size === events.length, "lists an event twice"),
-  })
-  .partial()
-  .strict();
-export type ConnectionSettingsInput = z.infer<typeof ZConnectionSettings>;
-
-export const ZCreateConnection = ZConnectionSettings.extend({
-  name: z.string().trim().min(1, "is required").max(120),
-}).strict();
+export { ZConnectionSettings, ZCreateConnection, ZRotateSecretToken, type ConnectionSettingsInput };
 
 export interface SecretStatus {
   isSet: boolean;
@@ -340,14 +294,6 @@ function describeChanges(
   }
   return changes;
 }
-
-export const ZRotateSecretToken = z
-  .object({
-    secretToken: z.string().min(1, "must not be empty").max(4096),
-    /** The new key's expiry; omitted keeps the saved date, null clears it. */
-    expiresAt: z.iso.datetime({ offset: true }).nullable().optional(),
-  })
-  .strict();
 
 /**
  * Rotating the Dialpad key in one call: the new key replaces the old one (sealed, last four kept),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { StatusCode } from "../contracts/status";
 import type { PrismaClient } from "../db/generated/client";
 import type { Principal } from "../auth/verify-token";
 import {
@@ -37,9 +38,6 @@ function configurationFailureOf(
   const parsed = ZConfigurationFailure.safeParse(lastCycle.error);
   return parsed.success ? parsed.data : null;
 }
-
-/** Graph's synchronizationStatus.code, which admins know from Entra. */
-export type StatusCode = "NotConfigured" | "NotRun" | "Active" | "Paused" | "Quarantine";
 
 /**
  * Entra's "Current status": the engine's status (quarantine, last cycles, held changes, escrows, counts

@@ -1,24 +1,7 @@
-import { z } from "zod";
+import { LOG_ACTIONS, LOG_STATUSES, ZLogQuery, type LogQuery } from "../contracts/logs";
 import type { Prisma, PrismaClient } from "../db/generated/client";
 
-export const LOG_ACTIONS = ["Create", "Update", "Delete", "Disable", "StagedDelete", "Other"] as const;
-export const LOG_STATUSES = ["Success", "Failure", "Skipped", "Warning"] as const;
-
-export const ZLogQuery = z
-  .object({
-    from: z.iso.datetime({ offset: true }).optional(),
-    to: z.iso.datetime({ offset: true }).optional(),
-    status: z.enum(LOG_STATUSES).optional(),
-    action: z.enum(LOG_ACTIONS).optional(),
-    identity: z.string().trim().min(1).max(200).optional(),
-    cycleId: z.uuid().optional(),
-    changeId: z.uuid().optional(),
-    /** Opaque keyset cursor from the previous page's `nextCursor`. */
-    cursor: z.string().max(20).regex(/^\d+$/, "is not a cursor from this API").optional(),
-    limit: z.coerce.number().int().min(1).max(200).default(50),
-  })
-  .strict();
-export type LogQuery = z.infer<typeof ZLogQuery>;
+export { LOG_ACTIONS, LOG_STATUSES, ZLogQuery, type LogQuery };
 
 export interface ProvisioningLogDto {
   id: string;

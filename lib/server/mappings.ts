@@ -1,4 +1,3 @@
-import { z } from "zod";
 import type { Prisma, PrismaClient } from "../db/generated/client";
 import type { Principal } from "../auth/verify-token";
 import type { SecretBox } from "../crypto/secrets";
@@ -190,14 +189,7 @@ function summarizeMappingChange(
   return changes;
 }
 
-export const ZPreviewRequest = z
-  .object({
-    expression: z.string().max(10_000),
-    /** A directory user to evaluate against (preferred), or a literal source object. */
-    objectId: z.string().min(1).max(200).optional(),
-    source: z.record(z.string().max(256), z.unknown()).optional(),
-  })
-  .strict();
+export { ZPreviewRequest } from "../contracts/mappings";
 
 /**
  * A Reader may call the preview with any expression and source object: its evaluation is bounded in time

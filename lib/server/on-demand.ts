@@ -13,6 +13,7 @@ import { prismaLinkStore } from "./link-store";
 import { loadMappingConfig } from "./mappings";
 import { graphClientFor, scimClientFor } from "./peers";
 import { z } from "zod";
+import { ZOnDemandSubject, type OnDemandSubject } from "../contracts/on-demand";
 import { defineJobKind } from "../jobs/kind";
 import { enqueueJob } from "../jobs/store";
 import { JobWaitTimeoutError, waitForJob } from "../jobs/wait";
@@ -24,26 +25,7 @@ export const onDemandJob = defineJobKind(
   z
     .object({
       connectionId: z.string().uuid(),
-      subjects: z
-        .array(
-          z
-            .object({
-              objectId: z.string().min(1),
-              objectTypeName: z.enum(["User", "Group"]),
-              links: z
-                .object({
-                  members: z
-                    .array(
-                      z.object({ objectId: z.string().min(1), objectTypeName: z.literal("User") }).strict(),
-                    )
-                    .max(5),
-                })
-                .strict()
-                .optional(),
-            })
-            .strict(),
-        )
-        .length(1),
+      subjects: z.array(ZOnDemandSubject).length(1),
       initiatedBy: z.string().min(1),
       /** A Replay: the failed log entry this run retries. */
       replayOf: z.string().uuid().optional(),
@@ -51,12 +33,7 @@ export const onDemandJob = defineJobKind(
     .strict(),
 );
 
-export interface OnDemandSubject {
-  objectId: string;
-  objectTypeName: "User" | "Group";
-  /** For a group: the members (at most five) to provision with it, as Entra's `links.members`. */
-  links?: { members: { objectId: string; objectTypeName: "User" }[] };
-}
+export type { OnDemandSubject };
 
 /** A user's result, or a group's with the results of the members provisioned with it. */
 export type OnDemandResponse = OnDemandResult & { members?: OnDemandResult[] };

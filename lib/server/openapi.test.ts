@@ -91,3 +91,64 @@ test("the settings contract documents the deletion safety settings with their li
   expect(settings.properties.skipOutOfScopeDeletions).toEqual({ type: "boolean" });
   expect(settings.properties.sourceShrinkPercent).toEqual({ type: "integer", minimum: 1, maximum: 100 });
 });
+
+test("every operation documents its success body and its problem bodies with a schema", () => {
+  const document = buildOpenApiDocument() as {
+    components: { schemas: Record<string, { properties: Record<string, unknown>; required: string[] }> };
+    paths: Record<
+      string,
+      Record<
+        string,
+        {
+          operationId: string;
+          responses: Record<string, { content?: Record<string, { schema: Record<string, unknown> }> }>;
+        }
+      >
+    >;
+  };
+  expect(document.components.schemas.Problem?.required).toEqual(["type", "title", "status"]);
+  expect(Object.keys(document.components.schemas.Problem?.properties ?? {})).toEqual(
+    expect.arrayContaining(["type", "title", "status", "detail", "instance", "errors"]),
+  );
+  const undocumented: string[] = [];
+  for (const [route, operations] of Object.entries(document.paths)) {
+    for (const [method, operation] of Object.entries(operations)) {
+      const name = `${method.toUpperCase()} ${route}`;
+      const successes = Object.entries(operation.responses).filter(([status]) => status.startsWith("2"));
+      if (successes.length !== 1) undocumented.push(`${name}: ${successes.length} success responses`);
+      for (const [status, response] of Object.entries(operation.responses)) {
+        if (status === "204") {
+          if (response.content) undocumented.push(`${name} ${status}: No Content with a body`);
+          continue;
+        }
+        const media = Object.values(response.content ?? {});
+        if (media.length === 0 || media.some((entry) => Object.keys(entry.schema).length === 0))
+          undocumented.push(`${name} ${status}: no schema`);
+        if (
+          status.startsWith("4") &&
+          !JSON.stringify(response.content).includes("#/components/schemas/Problem")
+        )
+          undocumented.push(`${name} ${status}: not a problem body`);
+      }
+    }
+  }
+  expect(undocumented).toEqual([]);
+});
+
+test("response schemas describe what the server sends: the connection's secrets as status, never values", () => {
+  const document = buildOpenApiDocument() as {
+    paths: Record<
+      string,
+      Record<string, { responses: Record<string, { content: Record<string, { schema: unknown }> }> }>
+    >;
+  };
+  const schema = document.paths["/api/connections/{connectionId}"]!.get!.responses["200"]!.content[
+    "application/json"
+  ]!.schema as { properties: Record<string, { properties?: Record<string, unknown> }>; required: string[] };
+  expect(schema.required).toEqual(
+    expect.arrayContaining(["id", "version", "secretToken", "graph", "webhook"]),
+  );
+  expect(Object.keys(schema.properties.secretToken?.properties ?? {}).sort()).toEqual(
+    ["expiresAt", "expiresSoon", "isExpired", "isSet", "last4", "updatedAt"].sort(),
+  );
+});

@@ -1,34 +1,28 @@
 import { z } from "zod";
+import { ZProblem } from "../contracts/common";
 import { API, type ApiDefinition } from "./api-definitions";
 
-const PROBLEM_SCHEMA = {
-  type: "object",
-  description: "RFC 9457 problem details",
-  properties: {
-    type: { type: "string" },
-    title: { type: "string" },
-    status: { type: "integer" },
-    detail: { type: "string" },
-    instance: { type: "string" },
-    errors: {
-      type: "array",
-      items: {
-        type: "object",
-        properties: { field: { type: "string" }, message: { type: "string" } },
-        required: ["field", "message"],
-      },
-    },
-  },
-  required: ["type", "title", "status"],
-};
-
-function jsonSchema(schema: z.ZodType): Record<string, unknown> {
-  // Input shape: what a client sends (defaults optional, coercions accept strings).
+/**
+ * Requests are documented in their input shape (what a client sends: defaults optional, coercions accept
+ * strings), responses in their output shape (what the server sends).
+ */
+function jsonSchema(schema: z.ZodType, io: "input" | "output" = "input"): Record<string, unknown> {
   const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, {
-    io: "input",
+    io,
     unrepresentable: "any",
   }) as Record<string, unknown>;
   return rest;
+}
+
+function successResponse(definition: ApiDefinition): Record<string, unknown> {
+  const { description, schema, contentType, otherContent } = definition.success;
+  if (!schema) return { description };
+  const content: Record<string, unknown> = {
+    [contentType ?? "application/json"]: { schema: jsonSchema(schema, "output") },
+  };
+  for (const [mediaType, other] of Object.entries(otherContent ?? {}))
+    content[mediaType] = { schema: jsonSchema(other, "output") };
+  return { description, content };
 }
 
 function parameters(definition: ApiDefinition): Record<string, unknown>[] {
@@ -56,12 +50,7 @@ export function buildOpenApiDocument(serverUrl?: string): Record<string, unknown
   const paths: Record<string, Record<string, unknown>> = {};
   for (const [operationId, definition] of Object.entries(API) as [string, ApiDefinition][]) {
     const responses: Record<string, unknown> = {
-      [String(definition.success.status)]: {
-        description: definition.success.description,
-        ...(definition.success.status === 204
-          ? {}
-          : { content: { [definition.success.contentType ?? "application/json"]: { schema: {} } } }),
-      },
+      [String(definition.success.status)]: successResponse(definition),
     };
     const problem = (description: string) => ({
       description,
@@ -86,6 +75,12 @@ export function buildOpenApiDocument(serverUrl?: string): Record<string, unknown
       ...problem("The database is not answering; retry after the Retry-After header's seconds"),
       headers: { "Retry-After": { schema: { type: "integer" } } },
     };
+    for (const other of definition.otherResponses ?? []) {
+      responses[String(other.status)] = {
+        description: other.description,
+        content: { "application/json": { schema: jsonSchema(other.schema, "output") } },
+      };
+    }
     paths[definition.path] ??= {};
     paths[definition.path]![definition.method.toLowerCase()] = {
       operationId,
@@ -115,7 +110,7 @@ export function buildOpenApiDocument(serverUrl?: string): Record<string, unknown
     security: [{ entra: [] }],
     components: {
       securitySchemes: { entra: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },
-      schemas: { Problem: PROBLEM_SCHEMA },
+      schemas: { Problem: jsonSchema(ZProblem, "output") },
     },
     paths,
   };

@@ -5,7 +5,7 @@ import { useParams, usePathname } from "next/navigation";
 import type { ReactNode } from "react";
 import { ConsoleShell } from "@/components/console-shell";
 import { cn } from "@/components/ui/cn";
-import { useConnection } from "@/lib/client/use-connection";
+import { useConnection } from "@/lib/client/connections";
 
 const TABS = [
   { segment: "", label: "Overview" },

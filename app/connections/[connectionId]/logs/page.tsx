@@ -2,7 +2,7 @@
 
 import { useParams } from "next/navigation";
 import { LogTable } from "@/components/connections/log-table";
-import { useMe } from "@/lib/client/use-me";
+import { useMe } from "@/lib/client/me";
 
 export default function LogsPage() {
   const { connectionId } = useParams<{ connectionId: string }>();

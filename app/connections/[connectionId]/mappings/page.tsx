@@ -4,7 +4,7 @@ import { useParams } from "next/navigation";
 import { MappingsEditor } from "@/components/mappings/mappings-editor";
 import { Alert } from "@/components/ui/alert";
 import { describeProblem } from "@/lib/client/api";
-import { useMe } from "@/lib/client/use-me";
+import { useMe } from "@/lib/client/me";
 
 export default function MappingsPage() {
   const { connectionId } = useParams<{ connectionId: string }>();

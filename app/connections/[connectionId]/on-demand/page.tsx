@@ -2,7 +2,7 @@
 
 import { useParams } from "next/navigation";
 import { ProvisionOnDemand } from "@/components/connections/on-demand";
-import { useMe } from "@/lib/client/use-me";
+import { useMe } from "@/lib/client/me";
 
 export default function OnDemandPage() {
   const { connectionId } = useParams<{ connectionId: string }>();

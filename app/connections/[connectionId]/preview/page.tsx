@@ -2,7 +2,7 @@
 
 import { useParams } from "next/navigation";
 import { PlanPreview } from "@/components/preview/plan-preview";
-import { useMe } from "@/lib/client/use-me";
+import { useMe } from "@/lib/client/me";
 
 export default function PreviewPage() {
   const { connectionId } = useParams<{ connectionId: string }>();

@@ -5,8 +5,8 @@ import { SettingsForm } from "@/components/connections/settings-form";
 import { TargetSelfTest } from "@/components/connections/target-self-test";
 import { Alert } from "@/components/ui/alert";
 import { describeProblem } from "@/lib/client/api";
-import { useConnection } from "@/lib/client/use-connection";
-import { useMe } from "@/lib/client/use-me";
+import { useConnection } from "@/lib/client/connections";
+import { useMe } from "@/lib/client/me";
 
 export default function SettingsPage() {
   const { connectionId } = useParams<{ connectionId: string }>();

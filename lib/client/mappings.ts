@@ -2,34 +2,27 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
-import { useApi } from "@/lib/client/api";
-import { queryKeys } from "@/lib/client/query-keys";
-import type { ExplainResult, TMappingConfig } from "@/lib/mapping";
+import type { Mappings } from "@/lib/contracts/mappings";
+import type { TMappingConfig } from "@/lib/mapping";
+import { useApiCall } from "./api";
+import { queryKeys } from "./query-keys";
 
-export interface MappingsResponse {
-  isDefault: boolean;
-  config: TMappingConfig;
-}
-
-export interface PreviewResponse {
-  source: Record<string, unknown>;
-  result: ExplainResult;
-}
+export type { ExplainResult, ExpressionPreview, Mappings } from "@/lib/contracts/mappings";
 
 /**
  * The server adds a convenience `actions` index to the config it returns; only users and groups are
  * the document, so the draft keeps just those (PUT would drop the rest anyway).
  */
-function onlyDocument(config: TMappingConfig): TMappingConfig {
+function onlyDocument(config: Mappings["config"]): TMappingConfig {
   return { users: config.users, groups: config.groups };
 }
 
 export function useMappings(connectionId: string) {
-  const api = useApi();
+  const call = useApiCall();
   return useQuery({
     queryKey: queryKeys.connections.mappings(connectionId),
     queryFn: async ({ signal }) => {
-      const response = await api<MappingsResponse>(`/api/connections/${connectionId}/mappings`, { signal });
+      const response = await call("getMappings", { params: { connectionId }, signal });
       return { ...response, config: onlyDocument(response.config) };
     },
     // A refetch must not look like someone else's change while an admin is editing the draft.
@@ -40,7 +33,7 @@ export function useMappings(connectionId: string) {
 /** Every write here changes the connection (version, watermark) and adds an audit entry. */
 function useAfterMappingWrite(connectionId: string) {
   const queryClient = useQueryClient();
-  return (data: MappingsResponse) => {
+  return (data: Mappings) => {
     queryClient.setQueryData(queryKeys.connections.mappings(connectionId), {
       ...data,
       config: onlyDocument(data.config),
@@ -51,53 +44,49 @@ function useAfterMappingWrite(connectionId: string) {
 }
 
 export function useSaveMappings(connectionId: string) {
-  const api = useApi();
+  const call = useApiCall();
   const after = useAfterMappingWrite(connectionId);
   return useMutation({
-    mutationFn: (config: TMappingConfig) =>
-      api<MappingsResponse>(`/api/connections/${connectionId}/mappings`, { method: "PUT", body: config }),
+    mutationFn: (config: TMappingConfig) => call("putMappings", { params: { connectionId }, body: config }),
     onSuccess: after,
   });
 }
 
 export function useRestoreDefaults(connectionId: string) {
-  const api = useApi();
+  const call = useApiCall();
   const after = useAfterMappingWrite(connectionId);
   return useMutation({
-    mutationFn: () =>
-      api<MappingsResponse>(`/api/connections/${connectionId}/mappings/restore-defaults`, { method: "POST" }),
+    mutationFn: () => call("restoreDefaultMappings", { params: { connectionId } }),
     onSuccess: after,
   });
 }
 
 export function useImportSchema(connectionId: string) {
-  const api = useApi();
+  const call = useApiCall();
   const after = useAfterMappingWrite(connectionId);
   return useMutation({
+    // The file as read: whether it is an Entra schema document is the server's call (422 per path).
     mutationFn: (document: unknown) =>
-      api<{ config: TMappingConfig; warnings: string[] }>(`/api/connections/${connectionId}/schema`, {
-        method: "PUT",
-        body: document,
-      }),
+      call("importSchema", { params: { connectionId }, body: document as Record<string, unknown> }),
     onSuccess: (data) => after({ isDefault: false, config: data.config }),
   });
 }
 
 export function useExportSchema(connectionId: string) {
-  const api = useApi();
+  const call = useApiCall();
   return useMutation({
-    mutationFn: () => api<unknown>(`/api/connections/${connectionId}/schema`),
+    mutationFn: () => call("exportSchema", { params: { connectionId } }),
   });
 }
 
 /** Preview is a read (the API evaluates and stores nothing), so it is a query keyed by its inputs. */
 export function usePreview(connectionId: string, expression: string, objectId: string | null) {
-  const api = useApi();
+  const call = useApiCall();
   return useQuery({
     queryKey: queryKeys.connections.mappingPreview(connectionId, expression, objectId),
     queryFn: ({ signal }) =>
-      api<PreviewResponse>(`/api/connections/${connectionId}/mappings/preview`, {
-        method: "POST",
+      call("previewExpression", {
+        params: { connectionId },
         body: { expression, ...(objectId ? { objectId } : {}) },
         signal,
       }),
