@@ -12,6 +12,13 @@ const domainCore = [
   "lib/sync/**",
 ];
 
+/** lib is below the console: it serves components/ and app/ and never imports them. */
+const notTheConsole = {
+  group: ["@/components/*", "**/components/**", "@/app/*", "**/app/**"],
+  message: "lib/ never imports the console (components/, app/).",
+};
+
+/** Flat config does not merge a rule's options: every lib block repeats the patterns it must keep. */
 export default tseslint.config(
   {
     ignores: [
@@ -42,6 +49,27 @@ export default tseslint.config(
     rules: { ...nextPlugin.configs.recommended.rules, ...reactHooks.configs.recommended.rules },
   },
   {
+    // lib is below the console: it serves components/ and app/ and never imports them.
+    files: ["lib/**/*.{ts,tsx}"],
+    ignores: ["lib/**/*.test.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [notTheConsole],
+        },
+      ],
+      "no-restricted-properties": [
+        "error",
+        {
+          object: "process",
+          property: "env",
+          message: "Read settings through lib/config (env() or liveSetting), the one reader of process.env.",
+        },
+      ],
+    },
+  },
+  {
     files: domainCore,
     rules: {
       "no-restricted-imports": [
@@ -53,9 +81,21 @@ export default tseslint.config(
               message: "The domain core must not depend on Next.js or React.",
             },
             {
-              group: ["@prisma/*", "**/lib/db/**", "@/lib/db/*", "server-only"],
+              group: ["@prisma/*", "**/lib/db/**", "@/lib/db/*", "../db/*", "server-only"],
               message: "The domain core must not depend on Prisma.",
             },
+            {
+              group: [
+                "**/lib/server/**",
+                "@/lib/server/*",
+                "../server/*",
+                "**/lib/jobs/**",
+                "@/lib/jobs/*",
+                "../jobs/*",
+              ],
+              message: "The domain core is called by lib/server and lib/jobs, never the other way round.",
+            },
+            notTheConsole,
           ],
         },
       ],
@@ -82,10 +122,15 @@ export default tseslint.config(
               message:
                 "lib/jobs knows no kind of job: its owners declare kinds and hooks (lib/jobs/kind.ts).",
             },
+            notTheConsole,
           ],
         },
       ],
     },
+  },
+  {
+    files: ["lib/config/**"],
+    rules: { "no-restricted-properties": "off" },
   },
   { files: ["**/*.{js,mjs,cjs}"], ...tseslint.configs.disableTypeChecked },
 );

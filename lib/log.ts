@@ -1,3 +1,4 @@
+import { liveSetting } from "./config/env";
 import pino, { type Logger } from "pino";
 
 /**
@@ -25,7 +26,7 @@ export function createLogger(options: {
   return pino(
     {
       name: options.name,
-      level: options.level ?? process.env.LOG_LEVEL ?? "info",
+      level: options.level ?? liveSetting.logLevel() ?? "info",
       redact: {
         paths: REDACTED_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `headers.${key}`]),
         censor: "[redacted]",

@@ -97,6 +97,17 @@ export function env(): Environment {
   return cached;
 }
 
+/**
+ * Settings read live rather than from the cached environment: the launcher sets DATABASE_URL and
+ * SANDBOX_RUNTIME after start (and tests point suites at their own databases), and a logger may be made
+ * before the environment is valid.
+ */
+export const liveSetting = {
+  databaseUrl: (): string | undefined => process.env.DATABASE_URL,
+  logLevel: (): string | undefined => process.env.LOG_LEVEL,
+  sandboxRuntime: (): string | undefined => process.env.SANDBOX_RUNTIME,
+};
+
 export function resetEnvironmentCache(): void {
   cached = undefined;
 }

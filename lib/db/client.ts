@@ -1,3 +1,4 @@
+import { liveSetting } from "../config/env";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient } from "./generated/client";
@@ -94,7 +95,7 @@ function recoverBrokenConnections(pool: pg.Pool): void {
  * it is rebuilt if DATABASE_URL changes (tests point suites at their own databases).
  */
 export function getDb(): PrismaClient {
-  const url = process.env.DATABASE_URL;
+  const url = liveSetting.databaseUrl();
   if (!url) throw new Error("DATABASE_URL is not set; start the product with `npm start`, which sets it.");
   if (holder.__provisioningDb?.url !== url) {
     holder.__provisioningDb = { url, client: createDatabase(url, WEB_DATABASE_OPTIONS) };

@@ -1,5 +1,5 @@
 import type { ClientAuthConfig, ClientSandboxInfo } from "../client/auth-config";
-import { env, isSandboxEnabled } from "../config/env";
+import { env, isSandboxEnabled, liveSetting } from "../config/env";
 
 export function clientAuthConfig(): ClientAuthConfig | null {
   const settings = env();
@@ -16,9 +16,10 @@ export function clientAuthConfig(): ClientAuthConfig | null {
 }
 
 export function clientSandboxInfo(): ClientSandboxInfo | null {
-  if (!isSandboxEnabled(env()) || !process.env.SANDBOX_RUNTIME) return null;
+  const runtime = liveSetting.sandboxRuntime();
+  if (!isSandboxEnabled(env()) || !runtime) return null;
   try {
-    return JSON.parse(process.env.SANDBOX_RUNTIME) as ClientSandboxInfo;
+    return JSON.parse(runtime) as ClientSandboxInfo;
   } catch {
     return null;
   }
