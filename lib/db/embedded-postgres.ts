@@ -81,6 +81,9 @@ export async function startEmbeddedPostgres(options: {
     user: settings.user,
     password: settings.password,
     persistent: true,
+    // UTF-8 whatever the host's locale (a root shell often has none, which would make SQL_ASCII): names
+    // with diacritics are stored, folded and searched as text (the provisioning log's identity filter).
+    initdbFlags: ["--encoding=UTF8", "--locale=C.UTF-8"],
     // PostgreSQL refuses to run as root; CI and containers often are root.
     createPostgresUser: process.getuid?.() === 0,
     // Loopback only: the embedded server is never reachable from the network.
