@@ -1,20 +1,14 @@
 "use client";
 
 import { useInfiniteQuery } from "@tanstack/react-query";
+import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { Alert } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { describeProblem, useApi } from "@/lib/client/api";
 import { queryKeys } from "@/lib/client/query-keys";
-
-export interface AuditEntryDto {
-  id: string;
-  at: string;
-  activity: string;
-  actor: { objectId: string; upn: string };
-  result: string;
-  changes: unknown;
-}
+import type { AuditEntryDto, AuditObjectDto } from "@/lib/server/audit-log";
+import { AuditFilters, auditQueryOfUrl } from "./audit-filters";
 
 interface AuditPage {
   items: AuditEntryDto[];
@@ -85,17 +79,22 @@ function changeRows(changes: unknown): { field: string; before: unknown; after: 
 
 export function AuditLog({ connectionId }: { connectionId: string }) {
   const api = useApi();
+  const router = useRouter();
+  const pathname = usePathname();
+  const search = useSearchParams().toString();
+  const query = auditQueryOfUrl(new URLSearchParams(search));
   const audit = useInfiniteQuery({
-    queryKey: queryKeys.connections.audit(connectionId),
+    queryKey: [...queryKeys.connections.audit(connectionId), query.toString()],
     initialPageParam: "",
-    queryFn: ({ pageParam, signal }) =>
-      api<AuditPage>(
-        `/api/connections/${connectionId}/audit${pageParam ? `?cursor=${encodeURIComponent(pageParam)}` : ""}`,
-        { signal },
-      ),
+    queryFn: ({ pageParam, signal }) => {
+      const page = new URLSearchParams(query);
+      if (pageParam) page.set("cursor", pageParam);
+      return api<AuditPage>(`/api/connections/${connectionId}/audit?${page}`, { signal });
+    },
     getNextPageParam: (last) => last.nextCursor ?? undefined,
   });
   const rows = audit.data?.pages.flatMap((page) => page.items) ?? [];
+  const filtered = query.size > 0;
 
   return (
     <div className="space-y-4">
@@ -107,13 +106,27 @@ export function AuditLog({ connectionId }: { connectionId: string }) {
           {audit.isFetching && !audit.isFetchingNextPage ? "Refreshing…" : "Refresh"}
         </Button>
       </div>
+      <AuditFilters
+        search={search}
+        onApply={(next) => {
+          const text = next.toString();
+          // A history entry per applied filter, so Back returns to the previous view.
+          if (text !== search) router.push(text ? `${pathname}?${text}` : pathname, { scroll: false });
+        }}
+      />
       {audit.error && (
         <Alert tone="error" title="Could not load the audit log">
           {describeProblem(audit.error)}
         </Alert>
       )}
       {audit.isPending && <p role="status">Loading the audit log…</p>}
-      {audit.isSuccess && rows.length === 0 && <p>No configuration changes have been recorded yet.</p>}
+      {audit.isSuccess && rows.length === 0 && (
+        <p>
+          {filtered
+            ? "No audit entries match these filters."
+            : "No configuration changes have been recorded yet."}
+        </p>
+      )}
       {rows.length > 0 && (
         <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
           <table className="min-w-full text-left text-sm">
@@ -128,6 +141,9 @@ export function AuditLog({ connectionId }: { connectionId: string }) {
                 </th>
                 <th scope="col" className="px-3 py-2">
                   Activity
+                </th>
+                <th scope="col" className="px-3 py-2">
+                  Object
                 </th>
                 <th scope="col" className="px-3 py-2">
                   Result
@@ -145,6 +161,9 @@ export function AuditLog({ connectionId }: { connectionId: string }) {
                   </td>
                   <td className="min-w-[11rem] px-3 py-2 [overflow-wrap:anywhere]">{row.actor.upn}</td>
                   <td className="min-w-[10rem] px-3 py-2">{row.activity}</td>
+                  <td className="min-w-[11rem] px-3 py-2 [overflow-wrap:anywhere]">
+                    <AuditObject object={row.object} />
+                  </td>
                   <td className="px-3 py-2">
                     <Badge tone={row.result === "success" ? "success" : "error"}>
                       {row.result === "success"
@@ -173,6 +192,22 @@ export function AuditLog({ connectionId }: { connectionId: string }) {
         </Button>
       )}
     </div>
+  );
+}
+
+/** The object as the admin knows it: its name and UPN; its id only when no name is known. */
+function AuditObject({ object }: { object: AuditObjectDto | null }) {
+  if (!object) return <span className="text-slate-500 dark:text-slate-400">—</span>;
+  return (
+    <>
+      <div className={object.displayName ? undefined : "font-mono text-xs"}>
+        {object.displayName ?? object.id}
+      </div>
+      <div className="text-xs text-slate-600 dark:text-slate-400">
+        {object.userPrincipalName ? `${object.userPrincipalName} · ` : ""}
+        {object.type}
+      </div>
+    </>
   );
 }
 
