@@ -128,7 +128,13 @@ export function AuditLog({ connectionId }: { connectionId: string }) {
         </p>
       )}
       {rows.length > 0 && (
-        <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
+        // Focusable so keyboard users can scroll the table sideways: its rows hold nothing to tab to.
+        <div
+          role="region"
+          aria-label="Audit log entries"
+          tabIndex={0}
+          className="overflow-x-auto rounded-lg border border-slate-200 bg-white focus:ring-2 focus:ring-blue-600 focus:outline-none dark:border-slate-800 dark:bg-slate-900"
+        >
           <table className="min-w-full text-left text-sm">
             <caption className="sr-only">Audit log entries, newest first</caption>
             <thead className="bg-slate-100 text-xs text-slate-700 uppercase dark:bg-slate-800 dark:text-slate-300">
