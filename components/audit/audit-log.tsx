@@ -180,7 +180,7 @@ export function AuditLog({ connectionId }: { connectionId: string }) {
                     </Badge>
                   </td>
                   <td className="px-3 py-2">
-                    <ChangesTable changes={row.changes} />
+                    <ChangesTable changes={row.changes} objectId={row.object?.id ?? null} />
                   </td>
                 </tr>
               ))}
@@ -217,8 +217,14 @@ function AuditObject({ object }: { object: AuditObjectDto | null }) {
   );
 }
 
-function ChangesTable({ changes }: { changes: unknown }) {
-  const rows = changeRows(changes);
+/** Whether a change only repeats the object's id, which the Object column already names. */
+function isObjectId(value: unknown, objectId: string | null): boolean {
+  if (!objectId) return false;
+  return value === objectId || (Array.isArray(value) && value.length === 1 && value[0] === objectId);
+}
+
+function ChangesTable({ changes, objectId }: { changes: unknown; objectId: string | null }) {
+  const rows = changeRows(changes).filter((row) => !isObjectId(row.after, objectId));
   if (rows.length === 0) return <span className="text-slate-500 dark:text-slate-400">No field changes</span>;
   return (
     <table className="w-full min-w-[22rem] table-fixed text-xs [overflow-wrap:anywhere]">
