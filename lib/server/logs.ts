@@ -57,35 +57,63 @@ export interface ProvisioningLogDto {
 
 /**
  * Newest first, paged by keyset on the monotonic `seq` (not OFFSET), so page 1,000 costs what page 1
- * costs and rows arriving meanwhile do not shift pages. The page's ids are chosen in SQL (the identity
- * filter needs PostgreSQL's folding and indexes); the rows are then read by id.
+ * costs and rows arriving meanwhile do not shift pages.
  */
 export async function listLogs(
   db: PrismaClient,
   connectionId: string,
   query: LogQuery,
 ): Promise<{ items: ProvisioningLogDto[]; nextCursor: string | null }> {
-  const matches = await matchingLogIds(db, connectionId, query, query.limit + 1);
-  const page = matches.slice(0, query.limit);
-  const rows = page.length
-    ? await db.provisioningLog.findMany({
-        where: { id: { in: page.map((match) => match.id) } },
-        orderBy: { seq: "desc" },
-        omit: { identityNames: true, identityKeyHashes: true },
-      })
-    : [];
+  const take = query.limit + 1;
+  const omit = { identityNames: true, identityKeyHashes: true } as const;
+  let rows: LogRow[];
+  if (query.identity) {
+    // The identity filter needs PostgreSQL's folding and indexes: the page's ids are chosen in SQL,
+    // then its rows are read by id.
+    const ids = await idsMatchingIdentity(db, connectionId, query, query.identity, take);
+    rows = ids.length
+      ? await db.provisioningLog.findMany({ where: { id: { in: ids } }, orderBy: { seq: "desc" }, omit })
+      : [];
+  } else {
+    rows = await db.provisioningLog.findMany({
+      where: { connectionId, ...fieldFilters(query) },
+      orderBy: { seq: "desc" },
+      take,
+      omit,
+    });
+  }
+  const page = rows.slice(0, query.limit);
   return {
-    items: rows.map(toLogDto),
-    nextCursor: matches.length > query.limit && page.length ? page[page.length - 1]!.cursor : null,
+    items: page.map(toLogDto),
+    nextCursor: rows.length > query.limit && page.length ? String(page[page.length - 1]!.seq) : null,
   };
 }
 
-async function matchingLogIds(
+function fieldFilters(query: LogQuery): Prisma.ProvisioningLogWhereInput {
+  return {
+    ...(query.status ? { status: query.status } : {}),
+    ...(query.action ? { action: query.action } : {}),
+    ...(query.cycleId ? { cycleId: query.cycleId } : {}),
+    ...(query.changeId ? { changeId: query.changeId } : {}),
+    ...(query.from || query.to
+      ? {
+          activityDateTime: {
+            ...(query.from ? { gte: new Date(query.from) } : {}),
+            ...(query.to ? { lte: new Date(query.to) } : {}),
+          },
+        }
+      : {}),
+    ...(query.cursor ? { seq: { lt: BigInt(query.cursor) } } : {}),
+  };
+}
+
+async function idsMatchingIdentity(
   db: PrismaClient,
   connectionId: string,
   query: LogQuery,
+  term: string,
   take: number,
-): Promise<{ id: string; cursor: string }[]> {
+): Promise<string[]> {
   const conditions = [Prisma.sql`"connectionId" = ${connectionId}::uuid`];
   if (query.status) conditions.push(Prisma.sql`"status" = ${query.status}`);
   if (query.action) conditions.push(Prisma.sql`"action" = ${query.action}`);
@@ -95,25 +123,18 @@ async function matchingLogIds(
   if (query.to) conditions.push(Prisma.sql`"activityDateTime" <= ${query.to}::timestamptz`);
   if (query.cursor) conditions.push(Prisma.sql`"seq" < ${query.cursor}::bigint`);
   const common = Prisma.join(conditions, " AND ");
-  if (!query.identity) {
-    return db.$queryRaw`
-      SELECT id::text AS id, seq::text AS cursor FROM "ProvisioningLog"
-      WHERE ${common} ORDER BY seq DESC LIMIT ${take}`;
-  }
-  const term = query.identity;
   const pattern = term.replace(/[\\%_]/g, "\\$&");
   // Two branches, each planned on its own: the exact match on whole UPN, mail or id is a lookup in the
   // hash index, materialised so the planner never trades it for a backward walk of the whole table
   // (it cannot estimate one hash's frequency); "contains" on names is left to the planner, which walks
   // backwards from the newest row for a frequent name and uses the trigram index for a rare one.
-  return db.$queryRaw`
+  const rows = await db.$queryRaw<{ id: string }[]>`
     WITH exact AS MATERIALIZED (
       SELECT id, seq FROM "ProvisioningLog"
       WHERE ${common}
         AND "identityKeyHashes" @> ARRAY[provisioning_identity_key_hash(provisioning_identity_fold(${term}))]
-        AND provisioning_identity_fold(${term}) = ANY (provisioning_identity_keys("steps", "sourceId", "targetId"))
     )
-    SELECT id::text AS id, seq::text AS cursor FROM (
+    SELECT id::text AS id FROM (
       (SELECT id, seq FROM "ProvisioningLog"
         WHERE ${common} AND "identityNames" LIKE '%' || provisioning_identity_fold(${pattern}) || '%'
         ORDER BY seq DESC LIMIT ${take})
@@ -121,6 +142,7 @@ async function matchingLogIds(
       (SELECT id, seq FROM exact ORDER BY seq DESC LIMIT ${take})
     ) AS matches
     ORDER BY seq DESC LIMIT ${take}`;
+  return rows.map((row) => row.id);
 }
 
 /** The filter's generated columns are PostgreSQL's business; a log row as the API knows it. */
