@@ -187,7 +187,15 @@ describe("each documented route, called once", () => {
     expect(replayed.body).toMatchObject({ replayOf: failed.id, status: "Skipped" });
     await exercise("exportLogs", { query: "format=csv" });
     await exercise("exportLogs", { query: "format=json" });
-    await exercise("listAudit");
+    const audit = await exercise("listAudit", { query: "activity=Provision%20on%20demand" });
+    // The entry names the object by the display name the run read, not only by its id.
+    expect(audit.body).toMatchObject({
+      items: expect.arrayContaining([
+        expect.objectContaining({
+          object: expect.objectContaining({ id: SEED_USERS.jose.id, displayName: "José Müller" }),
+        }),
+      ]),
+    });
     await exercise("metrics");
     const waitForPreview = async (id: string, status: string) => {
       for (let attempt = 0; attempt < 200; attempt += 1) {

@@ -88,11 +88,29 @@ export async function runOnDemandScenario(context: BenchContext): Promise<Scenar
   }
 }
 
-const FILTERS: { name: string; query: (ids: { cycleId: string }) => string }[] = [
+const FIRST_NAMES = ["Olivia", "Liam", "Emma", "Noah", "Amelia", "Mateo", "Chloé", "Zoë"];
+const SURNAMES = ["Rivera", "Nguyen", "Smith", "Okafor", "Larsen", "Tanaka", "Dubois", "Kowalski"];
+
+/** The UPN insertLogs gives row `i` (its user's only entry). */
+function upnOfRow(i: number): string {
+  const given = FIRST_NAMES[i % 8]!.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase();
+  return `${given}.${SURNAMES[Math.floor(i / 8) % 8]!.toLowerCase()}.${i}@contoso.example`;
+}
+
+const FILTERS: { name: string; query: (ids: { cycleId: string; rows: number }) => string }[] = [
   { name: "no filter (first page)", query: () => "" },
   { name: "status=Failure", query: () => "status=Failure" },
   { name: "action=Update", query: () => "action=Update" },
   { name: "identity search (display name)", query: () => "identity=Rivera" },
+  {
+    name: "identity search (one user's UPN, in capitals)",
+    query: ({ rows }) => `identity=${encodeURIComponent(upnOfRow(Math.floor(rows / 2)).toUpperCase())}`,
+  },
+  {
+    name: "identity search (one user's name, without its accent)",
+    // Rows 63, 127, … (mod 64) are "Zoë Kowalski <row>".
+    query: ({ rows }) => `identity=${encodeURIComponent(`zoe kowalski ${Math.floor(rows / 128) * 64 + 63}`)}`,
+  },
   {
     name: "last 24 hours",
     query: () => `from=${encodeURIComponent(new Date(Date.now() - 86_400_000).toISOString())}`,
@@ -130,7 +148,7 @@ export async function runLogsScenario(context: BenchContext): Promise<ScenarioRe
       const latencies: number[] = [];
       let items = 0;
       for (let run = 0; run < pageRuns; run += 1) {
-        const query = filter.query({ cycleId: exportCycleId });
+        const query = filter.query({ cycleId: exportCycleId, rows: params.logRows });
         const { ms, body } = await get(
           `/api/connections/${connectionId}/logs?limit=50${query ? `&${query}` : ""}`,
         );
@@ -194,7 +212,8 @@ export async function runLogsScenario(context: BenchContext): Promise<ScenarioRe
 }
 
 /**
- * Log rows shaped like the engine's: a few steps and modified properties each, 2 % failures, 30 %
+ * Log rows shaped like the engine's (the EntryImport step holds the user's UPN and mail, which the identity
+ * filter indexes): a few steps and modified properties each, 2 % failures, 30 %
  * updates, spread over 30 days; the newest `exportRows` rows belong to one cycle (the export's filter).
  */
 async function insertLogs(
@@ -204,7 +223,6 @@ async function insertLogs(
   rows: number,
   exportRows: number,
 ): Promise<void> {
-  const surnames = ["Rivera", "Nguyen", "Smith", "Okafor", "Larsen", "Tanaka", "Dubois", "Kowalski"];
   await db.$executeRawUnsafe(
     `INSERT INTO "ProvisioningLog" (id, "connectionId", "activityDateTime", "cycleId", "changeId", "jobId",
        action, status, "objectType", "sourceId", "sourceDisplayName", "targetId", "targetDisplayName",
@@ -217,15 +235,18 @@ async function insertLogs(
        CASE WHEN i % 10 < 6 THEN 'Create' WHEN i % 10 < 9 THEN 'Update' ELSE 'Other' END,
        CASE WHEN i % 50 = 0 THEN 'Failure' WHEN i % 10 = 9 THEN 'Skipped' ELSE 'Success' END,
        'User', md5('user' || i)::uuid::text,
-       (ARRAY['Olivia','Liam','Emma','Noah','Amelia','Mateo','Chloé','Zoë'])[1 + i % 8] || ' ' || ($3::text[])[1 + (i / 8) % 8] || ' ' || i,
-       md5('target' || i), 
-       (ARRAY['Olivia','Liam','Emma','Noah','Amelia','Mateo','Chloé','Zoë'])[1 + i % 8] || ' ' || ($3::text[])[1 + (i / 8) % 8] || ' ' || i,
+       ($3::text[])[1 + i % 8] || ' ' || ($4::text[])[1 + (i / 8) % 8] || ' ' || i,
+       md5('target' || i),
+       ($3::text[])[1 + i % 8] || ' ' || ($4::text[])[1 + (i / 8) % 8] || ' ' || i,
        jsonb_build_array(
          jsonb_build_object('displayName', 'title', 'oldValue', 'Analyst', 'newValue', 'Team Lead'),
          jsonb_build_object('displayName', 'department', 'oldValue', NULL, 'newValue', 'Sales')),
        jsonb_build_array(
          jsonb_build_object('name', 'EntryImport', 'type', 'Import', 'status', 'success',
-           'description', 'Retrieved the user from Microsoft Entra ID', 'details', '{}'::jsonb),
+           'description', 'Retrieved the user from Microsoft Entra ID',
+           'details', jsonb_build_object('id', md5('user' || i)::uuid::text,
+             'userPrincipalName', ($5::text[])[1 + i % 8] || '.' || lower(($4::text[])[1 + (i / 8) % 8]) || '.' || i || '@contoso.example',
+             'mail', ($5::text[])[1 + i % 8] || '.' || lower(($4::text[])[1 + (i / 8) % 8]) || '.' || i || '@contoso.example')),
          jsonb_build_object('name', 'EntryDetermineScope', 'type', 'Scoping', 'status', 'success',
            'description', 'The user is assigned to the Dialpad application', 'details', '{}'::jsonb),
          jsonb_build_object('name', 'EntryExportAdd', 'type', 'Export', 'status', 'success',
@@ -238,6 +259,8 @@ async function insertLogs(
      FROM generate_series(1, ${rows}) AS i`,
     connectionId,
     exportCycleId,
-    surnames,
+    FIRST_NAMES,
+    SURNAMES,
+    FIRST_NAMES.map((name) => name.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase()),
   );
 }

@@ -1,10 +1,12 @@
 "use client";
 
+import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { Alert } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { describeProblem } from "@/lib/client/api";
-import { useAuditLog } from "@/lib/client/audit";
+import { type AuditEntryObject, useAuditLog } from "@/lib/client/audit";
+import { AuditFilters, auditFiltersOfUrl } from "./audit-filters";
 
 interface ScopeShape {
   groups: {
@@ -69,8 +71,13 @@ function changeRows(changes: unknown): { field: string; before: unknown; after: 
 }
 
 export function AuditLog({ connectionId }: { connectionId: string }) {
-  const audit = useAuditLog(connectionId);
+  const router = useRouter();
+  const pathname = usePathname();
+  const search = useSearchParams().toString();
+  const filters = auditFiltersOfUrl(new URLSearchParams(search));
+  const audit = useAuditLog(connectionId, filters);
   const rows = audit.data?.pages.flatMap((page) => page.items) ?? [];
+  const filtered = Object.keys(filters).length > 0;
 
   return (
     <div className="space-y-4">
@@ -82,15 +89,35 @@ export function AuditLog({ connectionId }: { connectionId: string }) {
           {audit.isFetching && !audit.isFetchingNextPage ? "Refreshing…" : "Refresh"}
         </Button>
       </div>
+      <AuditFilters
+        search={search}
+        onApply={(next) => {
+          const text = next.toString();
+          // A history entry per applied filter, so Back returns to the previous view.
+          if (text !== search) router.push(text ? `${pathname}?${text}` : pathname, { scroll: false });
+        }}
+      />
       {audit.error && (
         <Alert tone="error" title="Could not load the audit log">
           {describeProblem(audit.error)}
         </Alert>
       )}
       {audit.isPending && <p role="status">Loading the audit log…</p>}
-      {audit.isSuccess && rows.length === 0 && <p>No configuration changes have been recorded yet.</p>}
+      {audit.isSuccess && rows.length === 0 && (
+        <p>
+          {filtered
+            ? "No audit entries match these filters."
+            : "No configuration changes have been recorded yet."}
+        </p>
+      )}
       {rows.length > 0 && (
-        <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
+        // Focusable so keyboard users can scroll the table sideways: its rows hold nothing to tab to.
+        <div
+          role="region"
+          aria-label="Audit log entries"
+          tabIndex={0}
+          className="overflow-x-auto rounded-lg border border-slate-200 bg-white focus:ring-2 focus:ring-blue-600 focus:outline-none dark:border-slate-800 dark:bg-slate-900"
+        >
           <table className="min-w-full text-left text-sm">
             <caption className="sr-only">Audit log entries, newest first</caption>
             <thead className="bg-slate-100 text-xs text-slate-700 uppercase dark:bg-slate-800 dark:text-slate-300">
@@ -103,6 +130,9 @@ export function AuditLog({ connectionId }: { connectionId: string }) {
                 </th>
                 <th scope="col" className="px-3 py-2">
                   Activity
+                </th>
+                <th scope="col" className="px-3 py-2">
+                  Object
                 </th>
                 <th scope="col" className="px-3 py-2">
                   Result
@@ -120,6 +150,9 @@ export function AuditLog({ connectionId }: { connectionId: string }) {
                   </td>
                   <td className="min-w-[11rem] px-3 py-2 [overflow-wrap:anywhere]">{row.actor.upn}</td>
                   <td className="min-w-[10rem] px-3 py-2">{row.activity}</td>
+                  <td className="min-w-[11rem] px-3 py-2 [overflow-wrap:anywhere]">
+                    <AuditObject object={row.object} />
+                  </td>
                   <td className="px-3 py-2">
                     <Badge tone={row.result === "success" ? "success" : "error"}>
                       {row.result === "success"
@@ -130,7 +163,7 @@ export function AuditLog({ connectionId }: { connectionId: string }) {
                     </Badge>
                   </td>
                   <td className="px-3 py-2">
-                    <ChangesTable changes={row.changes} />
+                    <ChangesTable changes={row.changes} objectId={row.object?.id ?? null} />
                   </td>
                 </tr>
               ))}
@@ -151,8 +184,30 @@ export function AuditLog({ connectionId }: { connectionId: string }) {
   );
 }
 
-function ChangesTable({ changes }: { changes: unknown }) {
-  const rows = changeRows(changes);
+/** The object as the admin knows it: its name and UPN; its id only when no name is known. */
+function AuditObject({ object }: { object: AuditEntryObject | null }) {
+  if (!object) return <span className="text-slate-500 dark:text-slate-400">—</span>;
+  return (
+    <>
+      <div className={object.displayName ? undefined : "font-mono text-xs"}>
+        {object.displayName ?? object.id}
+      </div>
+      <div className="text-xs text-slate-600 dark:text-slate-400">
+        {object.userPrincipalName ? `${object.userPrincipalName} · ` : ""}
+        {object.type}
+      </div>
+    </>
+  );
+}
+
+/** Whether a change only repeats the object's id, which the Object column already names. */
+function isObjectId(value: unknown, objectId: string | null): boolean {
+  if (!objectId) return false;
+  return value === objectId || (Array.isArray(value) && value.length === 1 && value[0] === objectId);
+}
+
+function ChangesTable({ changes, objectId }: { changes: unknown; objectId: string | null }) {
+  const rows = changeRows(changes).filter((row) => !isObjectId(row.after, objectId));
   if (rows.length === 0) return <span className="text-slate-500 dark:text-slate-400">No field changes</span>;
   return (
     <table className="w-full min-w-[22rem] table-fixed text-xs [overflow-wrap:anywhere]">

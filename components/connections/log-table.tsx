@@ -1,6 +1,7 @@
 "use client";
 
-import { type FormEvent, useState } from "react";
+import { usePathname, useRouter, useSearchParams } from "next/navigation";
+import { type FormEvent, useMemo, useState } from "react";
 import { Alert } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
@@ -8,6 +9,15 @@ import { TextInput } from "@/components/ui/field";
 import { describeProblem } from "@/lib/client/api";
 import { LOG_ACTIONS, LOG_STATUSES, type LogFilters, useLogApi, useLogs } from "@/lib/client/logs";
 import { LogDrawer } from "./log-drawer";
+import {
+  draftOfUrl,
+  draftProblem,
+  EMPTY_DRAFT,
+  filtersOfUrl,
+  PRESETS,
+  urlOfDraft,
+  type Draft,
+} from "./log-filters";
 
 const STATUS_TONE: Record<string, "success" | "error" | "neutral" | "warning"> = {
   Success: "success",
@@ -15,67 +25,25 @@ const STATUS_TONE: Record<string, "success" | "error" | "neutral" | "warning"> =
   Skipped: "neutral",
   Warning: "warning",
 };
-const PRESETS = [
-  { value: "", label: "Any time", hours: 0 },
-  { value: "24h", label: "Last 24 hours", hours: 24 },
-  { value: "7d", label: "Last 7 days", hours: 24 * 7 },
-  { value: "30d", label: "Last 30 days", hours: 24 * 30 },
-  { value: "custom", label: "Custom range", hours: 0 },
-];
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SELECT =
   "rounded-md border border-slate-300 bg-white px-3 py-2 text-sm dark:border-slate-700 dark:bg-slate-900";
 
-interface Draft {
-  preset: string;
-  customFrom: string;
-  customTo: string;
-  status: string;
-  action: string;
-  identity: string;
-  cycleId: string;
-  changeId: string;
-}
-type Filters = LogFilters;
-
-const EMPTY: Draft = {
-  preset: "",
-  customFrom: "",
-  customTo: "",
-  status: "",
-  action: "",
-  identity: "",
-  cycleId: "",
-  changeId: "",
-};
-
-/**
- * The draft as the API's query: presets become an absolute `from` at the moment they are applied, so the
- * query key stays stable (a moving "now" would refetch on every render); datetime-local values are the
- * admin's local time and are sent as ISO instants.
- */
-function toFilters(draft: Draft): Filters {
-  const preset = PRESETS.find((p) => p.value === draft.preset);
-  const local = (value: string) => (value ? new Date(value).toISOString() : undefined);
-  return {
-    from:
-      draft.preset === "custom"
-        ? local(draft.customFrom)
-        : preset?.hours
-          ? new Date(Date.now() - preset.hours * 3_600_000).toISOString()
-          : undefined,
-    to: draft.preset === "custom" ? local(draft.customTo) : undefined,
-    status: draft.status || undefined,
-    action: draft.action || undefined,
-    identity: draft.identity.trim() || undefined,
-    cycleId: draft.cycleId.trim() || undefined,
-    changeId: draft.changeId.trim() || undefined,
-  };
-}
-
 export function LogTable({ connectionId, canWrite }: { connectionId: string; canWrite: boolean }) {
-  const [draft, setDraft] = useState<Draft>(EMPTY);
-  const [filters, setFilters] = useState<Filters>(() => toFilters(EMPTY));
+  const router = useRouter();
+  const pathname = usePathname();
+  const searchParams = useSearchParams();
+  const search = searchParams.toString();
+  // Read once per URL (Apply, Back/Forward, a shared link): "last 24 hours" is fixed to an instant then,
+  // on purpose, so re-renders do not move it and refetch.
+  // eslint-disable-next-line react-hooks/purity
+  const filters = useMemo(() => filtersOfUrl(new URLSearchParams(search), Date.now()), [search]);
+  const [draft, setDraft] = useState<Draft>(() => draftOfUrl(new URLSearchParams(search)));
+  const [draftSearch, setDraftSearch] = useState(search);
+  if (draftSearch !== search) {
+    // Back/Forward changed the applied filters: the form shows them instead of what was typed.
+    setDraftSearch(search);
+    setDraft(draftOfUrl(new URLSearchParams(search)));
+  }
   const [openId, setOpenId] = useState<string | null>(null);
   const [draftError, setDraftError] = useState<string | null>(null);
   const download = useLogDownload(connectionId);
@@ -85,22 +53,13 @@ export function LogTable({ connectionId, canWrite }: { connectionId: string; can
   const openEntry = rows.find((row) => row.id === openId) ?? null;
 
   const apply = (next: Draft) => {
-    for (const [field, label] of [
-      ["cycleId", "Cycle ID"],
-      ["changeId", "Change ID"],
-    ] as const) {
-      const value = next[field].trim();
-      if (value && !UUID.test(value)) {
-        setDraftError(`${label} must be a GUID such as 1b2c3d4e-0000-4000-8000-000000000000.`);
-        return;
-      }
-    }
-    if (next.preset === "custom" && next.customFrom && next.customTo && next.customFrom > next.customTo) {
-      setDraftError("The start of the custom range must be before its end.");
-      return;
-    }
-    setDraftError(null);
-    setFilters(toFilters(next));
+    const problem = draftProblem(next);
+    setDraftError(problem);
+    if (problem) return;
+    const query = urlOfDraft(next).toString();
+    if (query === search) return;
+    // A history entry per applied filter, so Back returns to the previous view.
+    router.push(query ? `${pathname}?${query}` : pathname, { scroll: false });
   };
   // Selects filter at once (as in Entra); typed fields wait for Apply so each keystroke is not a request.
   const choose = (patch: Partial<Draft>) => {
@@ -201,7 +160,7 @@ export function LogTable({ connectionId, canWrite }: { connectionId: string; can
             id="log-identity"
             value={draft.identity}
             onChange={(e) => setDraft({ ...draft, identity: e.target.value })}
-            placeholder="Name or object id"
+            placeholder="Name, UPN, mail or object ID"
           />
         </div>
         <div>
@@ -232,8 +191,8 @@ export function LogTable({ connectionId, canWrite }: { connectionId: string; can
         <Button
           variant="ghost"
           onClick={() => {
-            setDraft(EMPTY);
-            apply(EMPTY);
+            setDraft(EMPTY_DRAFT);
+            apply(EMPTY_DRAFT);
           }}
         >
           Reset filters
@@ -359,7 +318,7 @@ function useLogDownload(connectionId: string) {
   const logApi = useLogApi(connectionId);
   const [busy, setBusy] = useState<"csv" | "json" | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const run = async (format: "csv" | "json", filters: Filters) => {
+  const run = async (format: "csv" | "json", filters: LogFilters) => {
     setBusy(format);
     setError(null);
     try {

@@ -12,7 +12,17 @@ export const ZLogQuery = z
     to: z.iso.datetime({ offset: true }).optional(),
     status: z.enum(LOG_STATUSES).optional(),
     action: z.enum(LOG_ACTIONS).optional(),
-    identity: z.string().trim().min(1).max(200).optional(),
+    /**
+     * A display name (or a UPN or mail before the @) containing this, or a whole UPN, mail or object id;
+     * case and accents do not matter. Three characters at least: a shorter "contains" cannot use the
+     * trigram index and would read every row.
+     */
+    identity: z
+      .string()
+      .trim()
+      .min(3, "type at least 3 characters of a name, or a whole UPN, mail or object ID")
+      .max(200)
+      .optional(),
     cycleId: z.uuid().optional(),
     changeId: z.uuid().optional(),
     /** Opaque keyset cursor from the previous page's `nextCursor`. */

@@ -417,7 +417,7 @@ export const API = {
   listAudit: {
     method: "GET",
     path: "/api/connections/{connectionId}/audit",
-    summary: "Audit log: who changed what, when",
+    summary: "Audit log: who changed what, when (filtered by actor, activity, date range, object)",
     access: "read",
     ...withConnection,
     query: ZAuditQuery,

@@ -1,26 +1,16 @@
 import type { Prisma } from "../db/generated/client";
 import type { Principal } from "../auth/verify-token";
+import { AUDIT_ACTIVITIES, type AuditActivity } from "../contracts/audit";
 
-/** Entra's audit activity names, so admins recognise them. */
-export type AuditActivity =
-  | "Add provisioning configuration"
-  | "Update provisioning setting or credentials"
-  | "Enable/start provisioning configuration"
-  | "Disable/pause provisioning configuration"
-  | "Enable/restart provisioning configuration"
-  | "Update attribute mappings or scope"
-  | "Test connection"
-  | "Target self-test"
-  | "Provision on demand"
-  | "Replay a failed change"
-  | "Preview next cycle"
-  | "Apply previewed cycle"
-  | "Discard previewed cycle"
-  | "Allow deletes"
-  | "Quarantine"
-  | "Webhook delivered"
-  | "Webhook failed"
-  | "Webhook test";
+export { AUDIT_ACTIVITIES, type AuditActivity };
+
+/** The Entra object an activity acted on, as far as it is known when the entry is written. */
+export interface AuditObject {
+  type: "User" | "Group";
+  id: string;
+  displayName?: string | null;
+  userPrincipalName?: string | null;
+}
 
 export async function recordAudit(
   db: Prisma.TransactionClient,
@@ -30,9 +20,10 @@ export async function recordAudit(
     principal: Pick<Principal, "objectId" | "upn">;
     result?: "success" | "failure";
     changes?: Record<string, unknown>;
+    object?: AuditObject;
   },
-): Promise<void> {
-  await db.auditEntry.create({
+): Promise<string> {
+  const created = await db.auditEntry.create({
     data: {
       connectionId: entry.connectionId,
       activity: entry.activity,
@@ -40,6 +31,32 @@ export async function recordAudit(
       actorUpn: entry.principal.upn,
       result: entry.result ?? "success",
       changes: (entry.changes ?? {}) as Prisma.InputJsonValue,
+      ...(entry.object
+        ? {
+            objectType: entry.object.type,
+            objectId: entry.object.id,
+            objectDisplayName: entry.object.displayName ?? null,
+            objectUpn: entry.object.userPrincipalName ?? null,
+          }
+        : {}),
     },
+    select: { id: true },
   });
+  return created.id;
+}
+
+/**
+ * Names the object of an entry written before the run read it (provision on demand audits the request
+ * first, so a run that fails is audited too); a name already known is kept when the run learnt none.
+ */
+export async function nameAuditObject(
+  db: Prisma.TransactionClient,
+  auditId: string,
+  identity: { displayName: string | null; userPrincipalName: string | null },
+): Promise<void> {
+  const data = {
+    ...(identity.displayName ? { objectDisplayName: identity.displayName } : {}),
+    ...(identity.userPrincipalName ? { objectUpn: identity.userPrincipalName } : {}),
+  };
+  if (Object.keys(data).length) await db.auditEntry.update({ where: { id: auditId }, data });
 }

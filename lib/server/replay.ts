@@ -1,8 +1,9 @@
 import type { PrismaClient } from "../db/generated/client";
 import type { Principal } from "../auth/verify-token";
-import { recordAudit } from "./audit";
+import { nameAuditObject, recordAudit } from "./audit";
 import { AppError } from "./errors";
 import { provisionOnDemandNow, type OnDemandResponse } from "./on-demand";
+import { sourceNames } from "./on-demand-audited";
 
 /**
  * Replay: retries one failed change now, re-planned from the current source data through the
@@ -21,10 +22,11 @@ export async function replayLogEntry(
     throw new AppError("conflict", `Only a failed change can be retried; this one is ${entry.status}.`);
   if (!entry.sourceId || (entry.objectType !== "User" && entry.objectType !== "Group"))
     throw new AppError("conflict", "This entry names no Microsoft Entra object to provision again.");
-  await recordAudit(db, {
+  const auditId = await recordAudit(db, {
     connectionId,
     activity: "Replay a failed change",
     principal,
+    object: { type: entry.objectType, id: entry.sourceId, displayName: entry.sourceDisplayName },
     changes: { replayOf: { before: null, after: entry.id }, object: { before: null, after: entry.sourceId } },
   });
   const result = await provisionOnDemandNow(db, {
@@ -33,5 +35,6 @@ export async function replayLogEntry(
     initiatedBy: principal.upn,
     replayOf: entry.id,
   });
+  await nameAuditObject(db, auditId, sourceNames(result));
   return { ...result, replayOf: entry.id };
 }
