@@ -177,6 +177,10 @@ describe("each documented route, called once", () => {
     expect(replayed.body).toMatchObject({ replayOf: failed.id, status: "Skipped" });
     await exercise("exportLogs", { query: "format=csv" });
     await exercise("listAudit");
+    const report = String((await exercise("requestReconcile")).body?.id);
+    await exercise("getReconcile", { query: `runId=${report}` });
+    await exercise("listReconcileFindings", { query: "category=orphan&reason=neverLinked&limit=5" });
+    await exercise("exportReconcileFindings", { query: "format=csv&objectType=User" });
     await exercise("metrics");
     const waitForPreview = async (id: string, status: string) => {
       for (let attempt = 0; attempt < 200; attempt += 1) {

@@ -4,6 +4,7 @@ import { ZAuditQuery } from "./audit-log";
 import { ZConnectionSettings, ZCreateConnection, ZRotateSecretToken } from "./connections";
 import { ZLogQuery } from "./logs";
 import { ZPreviewRequest } from "./mappings";
+import { ZReconcileExportQuery, ZReconcileFindingQuery } from "./reconcile";
 
 /**
  * Every /api route's contract in one place: the route handlers parse with these schemas and the OpenAPI
@@ -409,6 +410,42 @@ export const API = {
     access: "read",
     ...withConnection,
     query: ZLogExportQuery,
+    success: { status: 200, description: "CSV or JSON file", contentType: "text/csv" },
+  },
+  requestReconcile: {
+    method: "POST",
+    path: "/api/connections/{connectionId}/reconcile",
+    summary: "Run a reconcile report on a worker: orphans, drift, missing and suspended users in Dialpad",
+    access: "write",
+    ...withConnection,
+    success: json(202, "The report, queued (or the one already queued or running)"),
+  },
+  getReconcile: {
+    method: "GET",
+    path: "/api/connections/{connectionId}/reconcile",
+    summary: "The latest reconcile report (or the one named by runId): status and counts",
+    access: "read",
+    ...withConnection,
+    query: z.object({ runId: z.uuid("is not a report id").optional() }).strict(),
+    success: json(200, "{ run } (run is null before the first report)"),
+  },
+  listReconcileFindings: {
+    method: "GET",
+    path: "/api/connections/{connectionId}/reconcile/findings",
+    summary:
+      "A reconcile report's findings, filtered (keyset pagination); the latest finished report by default",
+    access: "read",
+    ...withConnection,
+    query: ZReconcileFindingQuery,
+    success: json(200, "{ run, items, nextCursor }"),
+  },
+  exportReconcileFindings: {
+    method: "GET",
+    path: "/api/connections/{connectionId}/reconcile/findings/export",
+    summary: "Download a reconcile report's findings as CSV or JSON (streamed)",
+    access: "read",
+    ...withConnection,
+    query: ZReconcileExportQuery,
     success: { status: 200, description: "CSV or JSON file", contentType: "text/csv" },
   },
   listAudit: {

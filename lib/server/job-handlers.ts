@@ -15,6 +15,8 @@ import {
   runProvisioningCycle,
   type RunCycleOptions,
 } from "./provisioning-cycle";
+import { reconcileJob } from "./reconcile";
+import { runReconcile } from "./reconcile-run";
 import { runWebhookJob } from "./webhooks";
 
 /** The handlers a worker process registers, one per job kind it can run. */
@@ -90,6 +92,9 @@ export function createJobHandlers(options: {
     // One attempt at one webhook event; a failure is retried with backoff by the job store.
     handles(webhookJob, async (payload, { job }) =>
       runWebhookJob(db, box, payload, { number: job.attempts, of: job.maxAttempts }),
+    ),
+    handles(reconcileJob, async (payload, { lease, log }) =>
+      runReconcile(db, box, payload, { lease, log, requestsPerSecond: options.cycle?.requestsPerSecond }),
     ),
   ];
 }
