@@ -14,7 +14,9 @@ export function renderHub(
   runtime: SandboxRuntime,
   messages: CapturedMail[],
   webhooks: CapturedWebhook[] = [],
+  handChanges: readonly string[] = [],
 ): string {
+  const changed = handChanges.map((change) => `<li>${escapeHtml(change)}</li>`).join("");
   const hooks = [...webhooks]
     .reverse()
     .map(
@@ -50,6 +52,10 @@ article{border:1px solid #ddd;border-radius:6px;padding:.5rem 1rem;margin:.75rem
 <li>Microsoft Graph: <code>${escapeHtml(runtime.graph.baseUrl)}</code> (directory summary: <a href="${escapeHtml(runtime.graph.url)}/_sandbox/directory">/_sandbox/directory</a>)</li>
 <li>Sign-in authority: <code>${escapeHtml(runtime.identity.authority)}</code></li>
 </ul>
+<h2>Dialpad changed by hand</h2>
+<p>Do what a Dialpad admin does behind Entra's back: create users in Dialpad (orphans), change a provisioned user's title and suspend another (drift). The console's Reconcile tab reports them. Start with <code>SANDBOX_DIALPAD_BY_HAND=1</code> to have the hand-made users from the start.</p>
+<form method="post" action="/dialpad/by-hand"><button type="submit">Change Dialpad by hand</button></form>
+${changed ? `<ul>${changed}</ul>` : ""}
 <h2>Sign-in accounts</h2><ul>${accounts}</ul>
 <p>The services use a self-signed certificate (<code>${escapeHtml(runtime.certPath)}</code>); your browser asks once per address.</p>
 <h2>Notification e-mails (${messages.length})</h2>${rows || "<p>None yet.</p>"}

@@ -16,6 +16,7 @@ import {
 import { SANDBOX_ACCOUNTS, startIdentityProvider, type RunningIdentityProvider } from "./identity/server";
 import { SANDBOX_API_AUDIENCE, SANDBOX_CONSOLE_CLIENT_ID, SANDBOX_TENANT_ID } from "./identity/constants";
 import { startMailCatcher, type RunningMailCatcher } from "./mail/server";
+import { changeDialpadByHand, addHandMadeUsers } from "./dialpad/by-hand";
 import { renderHub } from "./hub";
 import { createWebhookCatcher, SANDBOX_WEBHOOK_SECRET, type WebhookCatcher } from "./webhooks/catcher";
 import { ensureSandboxTls } from "./tls";
@@ -56,6 +57,8 @@ export async function startSandbox(options: {
   portBase: number;
   consoleOrigin: string;
   tlsDir?: string;
+  /** Seed Dialpad with users created "by hand" (orphans for the reconcile report). */
+  dialpadByHand?: boolean;
 }): Promise<RunningSandbox> {
   const tls = await ensureSandboxTls(options.tlsDir ?? path.join(options.dataDir, "sandbox-tls"));
   const base = options.portBase;
@@ -73,6 +76,8 @@ export async function startSandbox(options: {
   });
   const graph = await startGraphEmulator({ port: port(2), tls, tenantId: SANDBOX_TENANT_ID });
   const dialpad = await startDialpadEmulator({ port: port(3), tls });
+  if (options.dialpadByHand) addHandMadeUsers(dialpad.company);
+  const handChanges: string[] = [];
   const mail = await startMailCatcher({ port: port(25) });
   const graphUrl = graph.url;
 
@@ -118,6 +123,13 @@ export async function startSandbox(options: {
       webhooks.handle(req, res);
       return;
     }
+    if (url.pathname === "/dialpad/by-hand" && req.method === "POST") {
+      // What an admin does in Dialpad's own portal, so the reconcile report has orphans and drift to show.
+      handChanges.push(...changeDialpadByHand(dialpad.company));
+      res.writeHead(303, { location: "/" });
+      res.end();
+      return;
+    }
     if (url.pathname === "/webhooks.json") {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify(webhooks.events));
@@ -132,7 +144,7 @@ export async function startSandbox(options: {
       "content-type": "text/html; charset=utf-8",
       "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'",
     });
-    res.end(renderHub(runtime, mail.messages, webhooks.events));
+    res.end(renderHub(runtime, mail.messages, webhooks.events, handChanges));
   });
   await new Promise<void>((resolve) => hub.listen(port(0), "127.0.0.1", resolve));
   const hubAddress = hub.address();
@@ -162,7 +174,12 @@ async function main(): Promise<void> {
   const dataDir = process.env.DATA_DIR ?? "./data";
   const portBase = Number(process.env.SANDBOX_PORT_BASE ?? 3100);
   const consoleOrigin = process.env.PUBLIC_URL ?? `http://localhost:${process.env.PORT ?? 3000}`;
-  const sandbox = await startSandbox({ dataDir, portBase, consoleOrigin });
+  const sandbox = await startSandbox({
+    dataDir,
+    portBase,
+    consoleOrigin,
+    dialpadByHand: process.env.SANDBOX_DIALPAD_BY_HAND === "1",
+  });
   let closing = false;
   const shutdown = () => {
     if (closing) return;

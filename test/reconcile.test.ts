@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { JobWorker } from "@/lib/jobs/runner";
 import { waitForJob } from "@/lib/jobs/wait";
 import { createJobHandlers } from "@/lib/server/job-handlers";
+import { runReconcileAction, type ReconcileActionRequest } from "@/lib/server/reconcile-actions";
+import { SecretBox } from "@/lib/crypto/secrets";
 import {
   exportReconcileFindings,
   listReconcileFindings,
@@ -11,7 +13,7 @@ import {
   type ReconcileRunDto,
 } from "@/lib/server/reconcile";
 import type { DialpadUser } from "@/sandbox/dialpad/company";
-import { addHandMadeUsers, HAND_MADE_USERS } from "@/sandbox/dialpad/by-hand";
+import { addHandMadeUsers, HAND_EDITED_TITLE, HAND_MADE_USERS } from "@/sandbox/dialpad/by-hand";
 import { PATCH_OP } from "@/sandbox/dialpad/urns";
 import { SEED_USERS } from "@/sandbox/graph/seed";
 import { type RunningSandbox } from "@/sandbox/main";
@@ -28,6 +30,7 @@ let t: TestDatabase;
 let connectionId: string;
 let worker: JobWorker;
 const secretKey = crypto.randomBytes(32);
+const box = new SecretBox(secretKey);
 
 beforeAll(async () => {
   ({ sandbox, t, connectionId } = await startEngineHarness({ name: "reconcile", secretKey }));
@@ -207,6 +210,134 @@ describe("reconcile report", () => {
     await reconcile();
     const [lost] = await allFindings({ category: "orphan", search: "mo.former" });
     expect(lost).toMatchObject({ reason: "linkLost", target: { id: mo.id } });
+  });
+});
+
+describe("reconcile actions: each does what its preview said", () => {
+  const act = (request: ReconcileActionRequest) =>
+    runReconcileAction(t.db, box, connectionId, request, TEST_ADMIN);
+  const patchesSince = (from: number) =>
+    sandbox.dialpad.requests
+      .slice(from)
+      .filter((request) => request.method === "PATCH" && request.path.startsWith("/scim/Users/"))
+      .map((request) => ({
+        id: request.path.slice("/scim/Users/".length),
+        operations: (
+          (request.body as { Operations: { op: string; path: string; value?: unknown }[] }).Operations ?? []
+        ).map((operation) => ({ ...operation, op: operation.op.toLowerCase() })),
+      }));
+  const writesSince = (from: number) =>
+    sandbox.dialpad.requests.slice(from).filter((request) => request.method !== "GET");
+
+  test("adopting a link-lost orphan writes the link and nothing to Dialpad", async () => {
+    const [lost] = await allFindings({ reason: "linkLost" });
+    const preview = await act({ action: "adoptOrphan", findingIds: [lost!.id], dryRun: true });
+    expect(preview.planned).toEqual([
+      expect.objectContaining({
+        targetId: lost!.target.id,
+        sourceId: SEED_USERS.mailDiffers.id,
+        request: null,
+      }),
+    ]);
+    const before = sandbox.dialpad.requests.length;
+    const applied = await act({ action: "adoptOrphan", findingIds: [lost!.id], dryRun: false });
+    expect(applied.applied).toMatchObject({ succeeded: 1, failed: 0 });
+    expect(writesSince(before)).toEqual([]);
+    const link = await t.db.objectLink.findUniqueOrThrow({
+      where: {
+        connectionId_objectType_sourceId: {
+          connectionId,
+          objectType: "User",
+          sourceId: SEED_USERS.mailDiffers.id,
+        },
+      },
+    });
+    expect(link.targetId).toBe(lost!.target.id);
+    expect(
+      await t.db.provisioningLog.count({
+        where: { connectionId, targetId: lost!.target.id, action: "Other", initiatedBy: TEST_ADMIN.upn },
+      }),
+    ).toBe(1);
+    await expect(act({ action: "adoptOrphan", findingIds: [lost!.id], dryRun: false })).rejects.toThrow(
+      /None of these findings/,
+    );
+  });
+
+  test("re-applying drift sends exactly the previewed PATCHes through on demand, and logs them", async () => {
+    const zoeTitle = (await allFindings({ attribute: "title" }))[0]!;
+    const [suspended] = await allFindings({ category: "suspendedInDialpad" });
+    const findingIds = [zoeTitle.id, suspended!.id];
+    const preview = await act({ action: "reapplyDrift", findingIds, dryRun: true });
+    expect(preview.planned.map((change) => change.request?.operations)).toEqual([
+      [{ op: "replace", path: "title", value: zoeTitle.desiredValue }],
+      [{ op: "replace", path: "active", value: true }],
+    ]);
+    const before = sandbox.dialpad.requests.length;
+    const logsBefore = await t.db.provisioningLog.count({ where: { connectionId, action: "Update" } });
+    const applied = await act({ action: "reapplyDrift", findingIds, dryRun: false });
+    expect(applied.applied).toMatchObject({ succeeded: 2, failed: 0 });
+    expect(patchesSince(before)).toEqual(
+      preview.planned.map((change) => ({ id: change.targetId, operations: change.request!.operations })),
+    );
+    expect(company().getUser(zoeTitle.target.id!).attributes.title).toBe(zoeTitle.desiredValue);
+    expect(company().isActive(company().getUser(suspended!.target.id!))).toBe(true);
+    expect(await t.db.provisioningLog.count({ where: { connectionId, action: "Update" } })).toBe(
+      logsBefore + 2,
+    );
+  });
+
+  test("suspending orphans holds above the deletion threshold, then suspends exactly the previewed users", async () => {
+    await t.db.connection.update({
+      where: { id: connectionId },
+      data: { preventAccidentalDeletes: true, deletionThreshold: 2, requireApprovalForDeletions: false },
+    });
+    const preview = await act({ action: "suspendOrphans", dryRun: true });
+    const orphanIds = (await allFindings({ category: "orphan", objectType: "User" }))
+      .filter((finding) => finding.target.active)
+      .map((finding) => finding.target.id);
+    expect(preview.planned.map((change) => change.targetId)).toEqual(orphanIds);
+    expect(preview.planned).toHaveLength(4);
+    expect(preview.summary).toBe("Suspend 4 Dialpad users (active=false; nothing is deleted)");
+    expect(preview.threshold).toEqual({ limit: 2, needsConfirmation: true });
+
+    const before = sandbox.dialpad.requests.length;
+    await expect(act({ action: "suspendOrphans", dryRun: false })).rejects.toThrow(
+      /exceeds the deletion threshold of 2/,
+    );
+    expect(writesSince(before)).toEqual([]);
+
+    const applied = await act({ action: "suspendOrphans", dryRun: false, confirm: true });
+    expect(applied.applied).toMatchObject({ succeeded: 4, failed: 0, skipped: 0 });
+    expect(writesSince(before).every((request) => request.method === "PATCH")).toBe(true);
+    expect(patchesSince(before)).toEqual(
+      preview.planned.map((change) => ({ id: change.targetId, operations: change.request!.operations })),
+    );
+    for (const id of orphanIds) expect(company().isActive(company().getUser(id!))).toBe(false);
+    const logs = await t.db.provisioningLog.findMany({
+      where: { connectionId, action: "Disable", initiatedBy: TEST_ADMIN.upn },
+    });
+    expect(logs.map((log) => log.targetId).sort()).toEqual([...orphanIds].sort());
+    expect(logs.every((log) => log.status === "Success")).toBe(true);
+    expect(await t.db.auditEntry.count({ where: { connectionId, activity: "Reconcile action" } })).toBe(3);
+    // Nothing left to suspend: the report remembers they are suspended now.
+    expect((await act({ action: "suspendOrphans", dryRun: true })).planned).toEqual([]);
+  });
+});
+
+describe("the sandbox hub's Change Dialpad by hand button", () => {
+  test("edits a provisioned user behind Entra's back, and the next report shows the drift", async () => {
+    const response = await fetch(`${sandbox.runtime.hubUrl}/dialpad/by-hand`, {
+      method: "POST",
+      redirect: "manual",
+    });
+    expect(response.status).toBe(303);
+    const hub = await (await fetch(sandbox.runtime.hubUrl)).text();
+    expect(hub).toContain(`set to &quot;${HAND_EDITED_TITLE}&quot;`);
+    await reconcile();
+    expect(await allFindings({ attribute: "title" })).toEqual(
+      expect.arrayContaining([expect.objectContaining({ dialpadValue: HAND_EDITED_TITLE })]),
+    );
+    expect((await allFindings({ category: "suspendedInDialpad" })).length).toBeGreaterThanOrEqual(1);
   });
 });
 

@@ -5,6 +5,7 @@ import { ZConnectionSettings, ZCreateConnection, ZRotateSecretToken } from "./co
 import { ZLogQuery } from "./logs";
 import { ZPreviewRequest } from "./mappings";
 import { ZReconcileExportQuery, ZReconcileFindingQuery } from "./reconcile";
+import { ZReconcileActionRequest } from "./reconcile-actions";
 
 /**
  * Every /api route's contract in one place: the route handlers parse with these schemas and the OpenAPI
@@ -447,6 +448,16 @@ export const API = {
     ...withConnection,
     query: ZReconcileExportQuery,
     success: { status: 200, description: "CSV or JSON file", contentType: "text/csv" },
+  },
+  reconcileAction: {
+    method: "POST",
+    path: "/api/connections/{connectionId}/reconcile/actions",
+    summary:
+      "Preview (dryRun) or apply an action on the latest report: suspend orphans, re-apply drifted values, adopt an orphan",
+    access: "write",
+    ...withConnection,
+    body: ZReconcileActionRequest,
+    success: json(200, "What is (or was) sent to Dialpad, and the outcome when applied"),
   },
   listAudit: {
     method: "GET",
