@@ -178,7 +178,13 @@ export function FindingTable({
       {findings.isPending && <p role="status">Loading…</p>}
       {findings.data && rows.length === 0 && <p className="text-sm">Nothing matches these filters.</p>}
       {rows.length > 0 && (
-        <div className="overflow-x-auto rounded-lg border border-slate-200 dark:border-slate-800">
+        // Focusable, so a keyboard can scroll the wide table even when it holds no button (Readers).
+        <div
+          tabIndex={0}
+          role="region"
+          aria-label="Findings, scrollable"
+          className="overflow-x-auto rounded-lg border border-slate-200 bg-white focus-visible:ring-2 focus-visible:ring-blue-500 focus-visible:outline-none dark:border-slate-800 dark:bg-slate-900"
+        >
           <table className="min-w-full text-left text-sm">
             <caption className="sr-only">Reconcile findings</caption>
             <thead className="bg-slate-50 dark:bg-slate-900">
