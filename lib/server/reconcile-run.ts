@@ -95,6 +95,7 @@ export async function runReconcile(
   try {
     const users = await list("User");
     const groups = config.groups.enabled ? await list("Group") : null;
+    options.log?.info({ runId, users: users.listed, groups: groups?.listed ?? null }, "Dialpad listed");
     const entitled = await loadUserEntitlements(
       graph,
       connection.scope === "All" ? "All" : "AssignedOnly",
@@ -161,8 +162,14 @@ export async function runReconcile(
       if (findings.length) await db.reconcileFinding.createMany({ data: findings });
     }
     options.lease?.assertHeld();
+    options.log?.info({ runId, entraUsers }, "Entra users compared");
+    // The rows were all written moments ago: without statistics the planner would scan and hash them
+    // whole for every orphan instead of probing their indexes.
+    await db.$executeRaw`ANALYZE "TargetSnapshotEntry", "TargetSnapshotKey", "ReconcileSourceKey"`;
     await linkedButGoneFromEntra(db, runId, connectionId, users.snapshotId);
+    options.log?.info({ runId }, "links gone from Entra found");
     await orphans(db, runId, connectionId, users.snapshotId, "User");
+    options.log?.info({ runId }, "orphan users found");
     await missingLinks(db, runId, connectionId, groups?.snapshotId ?? null, "Group");
     if (groups) await orphans(db, runId, connectionId, groups.snapshotId, "Group");
     const counts = await countFindings(db, runId);
@@ -295,14 +302,33 @@ async function orphans(
   objectType: "User" | "Group",
 ): Promise<void> {
   const nameKey = objectType === "User" ? "userName" : "displayName";
+  // The orphans are found first (an anti-join over the snapshot), then their keys in one pass over the
+  // snapshot's keys: probing keys per entry before knowing which entries are orphans scanned the
+  // snapshot's keys once per Dialpad user.
   await db.$executeRaw`
+    WITH orphan AS MATERIALIZED (
+      SELECT e."targetId", e."resource", e."active"
+      FROM "TargetSnapshotEntry" e
+      WHERE e."snapshotId" = ${snapshotId}::uuid AND e."resourceType" = ${objectType}
+        AND NOT EXISTS (SELECT 1 FROM "ObjectLink" l
+                        WHERE l."connectionId" = ${connectionId}::uuid AND l."objectType" = ${objectType}
+                          AND l."targetId" = e."targetId")
+    ), hit AS (
+      SELECT DISTINCT ON (sk."targetId") sk."targetId", sk."attribute", k."sourceId", k."sourceName", k."linkedTargetId"
+      FROM "TargetSnapshotKey" sk
+      JOIN orphan o ON o."targetId" = sk."targetId"
+      JOIN "ReconcileSourceKey" k
+        ON k."runId" = ${runId}::uuid AND k."attribute" = sk."attribute" AND k."value" = sk."value"
+      WHERE sk."snapshotId" = ${snapshotId}::uuid AND sk."resourceType" = ${objectType} AND sk."attribute" <> 'id'
+      ORDER BY sk."targetId", k."sourceId"
+    )
     INSERT INTO "ReconcileFinding"
       ("runId", "category", "objectType", "reason", "targetId", "targetName", "targetActive", "sourceId", "sourceName", "detail")
     SELECT ${runId}::uuid, 'orphan', ${objectType},
            CASE WHEN hit."sourceId" IS NOT NULL THEN 'collides'
                 WHEN lost."why" IS NOT NULL THEN 'linkLost'
                 ELSE 'neverLinked' END,
-           e."targetId", e."resource"->>${nameKey}, e."active",
+           o."targetId", o."resource"->>${nameKey}, o."active",
            coalesce(hit."sourceId", lost."sourceId"), coalesce(hit."sourceName", lost."sourceName"),
            CASE WHEN hit."sourceId" IS NOT NULL THEN
                   hit."attribute" || ' equals the matching value of Entra user ' || coalesce(hit."sourceName", hit."sourceId") ||
@@ -311,33 +337,21 @@ async function orphans(
                        ELSE ', who is not linked: a cycle that provisions that user would take this account over' END
                 WHEN lost."why" IS NOT NULL THEN lost."why"
                 ELSE 'No Entra object was ever linked to it' END
-    FROM "TargetSnapshotEntry" e
-    LEFT JOIN LATERAL (
-      SELECT k."sourceId", k."sourceName", k."linkedTargetId", sk."attribute"
-      FROM "TargetSnapshotKey" sk
-      JOIN "ReconcileSourceKey" k
-        ON k."runId" = ${runId}::uuid AND k."attribute" = sk."attribute" AND k."value" = sk."value"
-      WHERE sk."snapshotId" = ${snapshotId}::uuid AND sk."resourceType" = ${objectType}
-        AND sk."targetId" = e."targetId" AND sk."attribute" <> 'id'
-      ORDER BY k."sourceId" LIMIT 1
-    ) hit ON true
+    FROM orphan o
+    LEFT JOIN hit ON hit."targetId" = o."targetId"
     LEFT JOIN LATERAL (
       SELECT why, "sourceId", "sourceName" FROM (
         SELECT 'Provisioned by this connection before (' || p."action" || ' on ' || to_char(p."activityDateTime", 'YYYY-MM-DD') || '), its link is gone' AS why,
                p."sourceId", p."sourceDisplayName" AS "sourceName", 1 AS rank
         FROM "ProvisioningLog" p
-        WHERE p."connectionId" = ${connectionId}::uuid AND p."targetId" = e."targetId"
+        WHERE p."connectionId" = ${connectionId}::uuid AND p."targetId" = o."targetId"
         UNION ALL
         SELECT 'Its externalId is the object id of Entra user ' || coalesce(k."sourceName", k."sourceId") || ', but no link points to it',
                k."sourceId", k."sourceName", 2
         FROM "ReconcileSourceKey" k
-        WHERE k."runId" = ${runId}::uuid AND k."attribute" = ${SEEN} AND k."value" = e."resource"->>'externalId'
+        WHERE k."runId" = ${runId}::uuid AND k."attribute" = ${SEEN} AND k."value" = o."resource"->>'externalId'
       ) reasons ORDER BY rank LIMIT 1
-    ) lost ON true
-    WHERE e."snapshotId" = ${snapshotId}::uuid AND e."resourceType" = ${objectType}
-      AND NOT EXISTS (SELECT 1 FROM "ObjectLink" l
-                      WHERE l."connectionId" = ${connectionId}::uuid AND l."objectType" = ${objectType}
-                        AND l."targetId" = e."targetId")`;
+    ) lost ON true`;
 }
 
 async function countFindings(db: PrismaClient, runId: string): Promise<ReconcileCounts> {
