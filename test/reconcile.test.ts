@@ -286,6 +286,27 @@ describe("reconcile actions: each does what its preview said", () => {
     );
   });
 
+  test("recreating a missing user provisions it again on demand: one new Dialpad user, linked", async () => {
+    const [missing] = await allFindings({ category: "missing" });
+    const preview = await act({ action: "recreateMissing", dryRun: true });
+    expect(preview.planned).toEqual([
+      expect.objectContaining({ findingId: missing!.id, sourceId: SEED_USERS.jose.id, request: null }),
+    ]);
+    const before = sandbox.dialpad.requests.length;
+    const applied = await act({ action: "recreateMissing", dryRun: false });
+    expect(applied.applied).toMatchObject({ succeeded: 1, failed: 0 });
+    const writes = writesSince(before);
+    expect(writes.map((request) => `${request.method} ${request.path}`)).toEqual(["POST /scim/Users"]);
+    expect(writes[0]!.body).toMatchObject({ userName: SEED_USERS.jose.upn });
+    const recreated = await dialpadUserOf(SEED_USERS.jose.id);
+    expect(recreated.id).not.toBe(missing!.target.id);
+    expect(
+      await t.db.provisioningLog.count({
+        where: { connectionId, targetId: recreated.id, action: "Create", status: "Success" },
+      }),
+    ).toBe(1);
+  });
+
   test("suspending orphans holds above the deletion threshold, then suspends exactly the previewed users", async () => {
     await t.db.connection.update({
       where: { id: connectionId },
@@ -318,7 +339,7 @@ describe("reconcile actions: each does what its preview said", () => {
     });
     expect(logs.map((log) => log.targetId).sort()).toEqual([...orphanIds].sort());
     expect(logs.every((log) => log.status === "Success")).toBe(true);
-    expect(await t.db.auditEntry.count({ where: { connectionId, activity: "Reconcile action" } })).toBe(3);
+    expect(await t.db.auditEntry.count({ where: { connectionId, activity: "Reconcile action" } })).toBe(4);
     // Nothing left to suspend: the report remembers they are suspended now.
     expect((await act({ action: "suspendOrphans", dryRun: true })).planned).toEqual([]);
   });

@@ -21,11 +21,18 @@ import { SharedRequestBudget } from "./request-budget";
  *   connection's deletion threshold, or any number when approval is required, needs `confirm: true`.
  * - reapplyDrift: provision the drifted users on demand (the normal per-object pipeline, which logs each
  *   change), so Dialpad gets the desired values back.
+ * - recreateMissing: provision the missing users on demand: the link's Dialpad user is gone, so the
+ *   pipeline matches the user again or creates it.
  * - adoptOrphan: link an orphan to an Entra user (the colliding one, or one the admin names); the next
  *   cycle then updates it instead of creating a second account.
  */
 
-export const RECONCILE_ACTIONS = ["suspendOrphans", "reapplyDrift", "adoptOrphan"] as const;
+export const RECONCILE_ACTIONS = [
+  "suspendOrphans",
+  "reapplyDrift",
+  "recreateMissing",
+  "adoptOrphan",
+] as const;
 export type ReconcileAction = (typeof RECONCILE_ACTIONS)[number];
 
 /** One request's worth: on-demand runs wait for a worker each, so a bigger re-apply is a cycle's job. */
@@ -55,7 +62,10 @@ export interface PlannedChange {
   targetId: string;
   targetName: string | null;
   sourceId: string | null;
-  /** The Dialpad request it sends (reapplyDrift: the on-demand run's PATCH; adoptOrphan: none). */
+  /**
+   * The Dialpad request it sends (reapplyDrift: the on-demand run's PATCH); null when on demand decides
+   * it (recreateMissing: a match, then a POST when none) or nothing is sent (adoptOrphan).
+   */
   request: { method: "PATCH"; path: string; operations: ScimPatchOperation[] } | null;
   /** What changes, attribute by attribute (adoptOrphan: the link). */
   changes: { attribute: string; from: unknown; to: unknown }[];
@@ -94,7 +104,9 @@ export async function runReconcileAction(
       ...(request.findingIds ? { seq: { in: request.findingIds.map((id) => BigInt(id)) } } : {}),
       ...(request.action === "reapplyDrift"
         ? { category: { in: ["drifted", "suspendedInDialpad"] } }
-        : { category: "orphan", ...(request.action === "suspendOrphans" ? { targetActive: true } : {}) }),
+        : request.action === "recreateMissing"
+          ? { category: "missing", sourceId: { not: null } }
+          : { category: "orphan", ...(request.action === "suspendOrphans" ? { targetActive: true } : {}) }),
     },
     orderBy: { seq: "asc" },
   });
@@ -144,7 +156,32 @@ export async function runReconcileAction(
       applied: null,
     };
     if (request.dryRun) return result;
-    return { ...result, applied: await reapply(db, connection.id, planned, principal) };
+    return {
+      ...result,
+      applied: await reapply(db, connection.id, planned, principal, "Re-apply desired values"),
+    };
+  }
+  if (request.action === "recreateMissing") {
+    const planned = findings.map((finding) =>
+      change(finding, null, [{ attribute: "account", from: null, to: "matched again or created" }]),
+    );
+    if (planned.length > MAX_REAPPLY && !request.dryRun)
+      throw new AppError(
+        "validation_failed",
+        `Recreate at most ${MAX_REAPPLY} users at a time (pick findings).`,
+      );
+    const result: ReconcileActionResult = {
+      ...base,
+      summary: `Recreate ${planned.length} missing Dialpad user${planned.length === 1 ? "" : "s"} (provision on demand)`,
+      planned,
+      threshold: null,
+      applied: null,
+    };
+    if (request.dryRun) return result;
+    return {
+      ...result,
+      applied: await reapply(db, connection.id, planned, principal, "Recreate missing users"),
+    };
   }
   const [orphan] = findings;
   if (!orphan || findings.length !== 1)
@@ -287,6 +324,7 @@ async function reapply(
   connectionId: string,
   planned: PlannedChange[],
   principal: Pick<Principal, "objectId" | "upn">,
+  activity: string,
 ): Promise<ApplyTally> {
   const tally: ApplyTally = { succeeded: 0, failed: 0, skipped: 0, failures: [] };
   const jobs = [];
@@ -322,7 +360,7 @@ async function reapply(
     principal,
     result: tally.failed ? "failure" : "success",
     changes: {
-      action: { before: null, after: "Re-apply desired values" },
+      action: { before: null, after: activity },
       users: { before: null, after: planned.length },
       failed: { before: null, after: tally.failed },
     },
