@@ -2,7 +2,7 @@
  * Measures one reconcile report of a large Dialpad: time, Dialpad requests and the peak RSS of the
  * process computing it (it pages through Graph and Dialpad, so memory must not grow with the tenant).
  *
- *   npx tsx bench/reconcile.ts [users=100000]
+ *   [RECONCILE_HEAP_MB=128] npx tsx bench/reconcile.ts [users=100000]
  *
  * This process runs PostgreSQL (embedded) and the Graph and Dialpad emulators over HTTPS. Every Entra
  * user is created in Dialpad from the default mappings and linked (what an initial cycle leaves), then
@@ -177,7 +177,12 @@ async function parent(users: number): Promise<void> {
     dialpad.requests.length = 0;
 
     const result = await new Promise<unknown>((resolve, reject) => {
-      const worker = fork(fileURLToPath(import.meta.url), ["--child"], { env });
+      const heapMb = process.env.RECONCILE_HEAP_MB;
+      const worker = fork(fileURLToPath(import.meta.url), ["--child"], {
+        env,
+        // A cap on the V8 heap shows the report runs in bounded memory: it would die past it.
+        execArgv: [...process.execArgv, ...(heapMb ? [`--max-old-space-size=${heapMb}`] : [])],
+      });
       worker.once("message", resolve);
       worker.once("error", reject);
       worker.once("exit", (code) => code !== 0 && reject(new Error(`reconcile process exited ${code}`)));

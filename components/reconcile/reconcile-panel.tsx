@@ -147,6 +147,14 @@ export function ReconcilePanel({ connectionId, canWrite }: { connectionId: strin
               >
                 Re-apply desired values…
               </Button>
+              <Button
+                variant="secondary"
+                disabled={!canWrite || act.isPending || countOf(finished, "missing") === 0}
+                aria-describedby={canWrite ? undefined : "reconcile-readonly"}
+                onClick={() => void preview({ action: "recreateMissing" }).catch(() => undefined)}
+              >
+                Recreate missing users…
+              </Button>
             </div>
             {act.error && (
               <Alert tone="error" className="mt-3" title="The action failed">

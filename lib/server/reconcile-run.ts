@@ -172,6 +172,12 @@ export async function runReconcile(
     options.log?.info({ runId }, "orphan users found");
     await missingLinks(db, runId, connectionId, groups?.snapshotId ?? null, "Group");
     if (groups) await orphans(db, runId, connectionId, groups.snapshotId, "Group");
+    // A cycle that ends prunes every snapshot of the connection but its own, ours included; the
+    // deletion is one statement, so a listing still here now was whole for everything read above.
+    if ((await db.targetSnapshot.count({ where: { id: { in: snapshots } } })) < snapshots.length)
+      throw new Error(
+        "A provisioning cycle ended during the report and removed its Dialpad listing; retrying",
+      );
     const counts = await countFindings(db, runId);
     await db.reconcileRun.update({
       where: { id: runId },
