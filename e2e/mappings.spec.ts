@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import AxeBuilder from "@axe-core/playwright";
 import { expect, test } from "@playwright/test";
 import { ADMIN, READER, signIn, snapshot } from "./fixtures";
 
@@ -126,6 +127,76 @@ test("an admin edits a mapping with live preview, adds a scoping filter, exports
   await expect(
     page.getByText("All users in the provisioning scope are synchronized (no scoping filter)."),
   ).toBeVisible();
+});
+
+test("the source attribute is searched in Entra's list, and OK refuses an expression that does not parse", async ({
+  page,
+}) => {
+  await signIn(page, ADMIN);
+  await page.getByRole("link", { name: /Dialpad \(sandbox\)/ }).click();
+  await page.getByRole("link", { name: "Mappings", exact: true }).click();
+  const editTitle = page.getByRole("button", { name: "Edit mapping to title", exact: true });
+  const titleRow = page.getByRole("row").filter({ has: editTitle });
+  await expect(titleRow).toContainText("jobTitle");
+
+  await editTitle.click();
+  const dialog = page.getByRole("dialog", { name: "Edit attribute mapping: title" });
+  const source = dialog.getByRole("combobox", { name: "Source attribute" });
+  await expect(source).toHaveValue("jobTitle");
+
+  // Typing narrows Entra's and Graph's attributes; the list has more than the common ones.
+  await source.fill("office");
+  const list = dialog.getByRole("listbox", { name: "Source attributes" });
+  await expect(list.getByRole("option", { name: /^physicalDeliveryOfficeName/ })).toBeVisible();
+  await expect(list.getByRole("option", { name: /^officeLocation/ })).toBeVisible();
+  await expect(list.getByRole("option", { name: /^jobTitle/ })).toHaveCount(0);
+  // The open list is an accessible combobox: no serious WCAG finding inside the dialog.
+  const axe = await new AxeBuilder({ page })
+    .include('[role="dialog"], dialog')
+    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
+    .analyze();
+  expect(
+    axe.violations
+      .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
+      .map(
+        (violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(" ")).join(", ")}`,
+      ),
+  ).toEqual([]);
+  await source.fill("employeeHire");
+  await expect(list.getByRole("option")).toHaveText(["employeeHireDate"]);
+  await source.press("ArrowDown");
+  await source.press("Enter");
+  await expect(source).toHaveValue("employeeHireDate");
+  await expect(list).toBeHidden();
+  await expect(dialog).toBeVisible();
+  await snapshot(page, "mappings-07-source-picker");
+
+  // Free text stays possible: expression syntax typed here becomes an Expression mapping.
+  await source.fill('Join(" ", [givenName], [surname])');
+  await list.getByRole("option", { name: /as an expression/ }).click();
+  await expect(dialog.getByLabel("Mapping type")).toHaveValue("Expression");
+  const expression = dialog.getByLabel("Expression", { exact: true });
+  await expect(expression).toHaveValue('Join(" ", [givenName], [surname])');
+
+  // OK right after typing a broken expression (before the live preview answers) does nothing but say why.
+  await expression.fill(BROKEN_EXPRESSION);
+  await dialog.getByRole("button", { name: "OK" }).click();
+  await expect(dialog).toBeVisible();
+  await expect(dialog.getByText("Fix the syntax error in the expression")).toBeVisible();
+  const problem = dialog.getByTestId("expression-problem");
+  await expect(problem).toHaveCount(1);
+  await expect(problem).toHaveText(
+    'Syntax error: line 1, column 24: Unexpected "[" in the argument list (expected "," or ")")',
+  );
+  // The position is stated once in the whole dialog.
+  expect(((await dialog.textContent()) ?? "").match(/column 24/g)).toHaveLength(1);
+  await expect(expression).toBeFocused();
+  await snapshot(page, "mappings-08-ok-refused");
+
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+  await expect(dialog).toHaveCount(0);
+  await expect(titleRow).toContainText("jobTitle");
+  await expect(page.getByText("Unsaved changes")).toHaveCount(0);
 });
 
 test("a reader sees the mappings read-only", async ({ page }) => {

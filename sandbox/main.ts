@@ -4,7 +4,6 @@
  * a small hub page linking them. Started by the launcher (npm start) as a child process; it reports its
  * addresses over IPC and exits when the launcher goes away.
  */
-import http from "node:http";
 import path from "node:path";
 import { startDialpadEmulator, SANDBOX_DIALPAD_KEY, type RunningDialpadEmulator } from "./dialpad/server";
 import {
@@ -16,8 +15,8 @@ import {
 import { SANDBOX_ACCOUNTS, startIdentityProvider, type RunningIdentityProvider } from "./identity/server";
 import { SANDBOX_API_AUDIENCE, SANDBOX_CONSOLE_CLIENT_ID, SANDBOX_TENANT_ID } from "./identity/constants";
 import { startMailCatcher, type RunningMailCatcher } from "./mail/server";
-import { changeDialpadByHand, addHandMadeUsers } from "./dialpad/by-hand";
-import { renderHub } from "./hub";
+import { addHandMadeUsers } from "./dialpad/by-hand";
+import { startHub } from "./hub";
 import { createWebhookCatcher, SANDBOX_WEBHOOK_SECRET, type WebhookCatcher } from "./webhooks/catcher";
 import { ensureSandboxTls } from "./tls";
 
@@ -57,6 +56,8 @@ export async function startSandbox(options: {
   portBase: number;
   consoleOrigin: string;
   tlsDir?: string;
+  /** Keeps the emulated Dialpad company here across restarts; without it the company lives in memory only. */
+  stateDir?: string;
   /** Seed Dialpad with users created "by hand" (orphans for the reconcile report). */
   dialpadByHand?: boolean;
 }): Promise<RunningSandbox> {
@@ -75,9 +76,14 @@ export async function startSandbox(options: {
     apiAudience: SANDBOX_API_AUDIENCE,
   });
   const graph = await startGraphEmulator({ port: port(2), tls, tenantId: SANDBOX_TENANT_ID });
-  const dialpad = await startDialpadEmulator({ port: port(3), tls });
+  // The console keeps its links to Dialpad users in its database, so the company they point at must
+  // outlive a restart too; Graph needs no file, its seed is deterministic.
+  const dialpad = await startDialpadEmulator({
+    port: port(3),
+    tls,
+    ...(options.stateDir ? { stateFile: path.join(options.stateDir, "dialpad.json") } : {}),
+  });
   if (options.dialpadByHand) addHandMadeUsers(dialpad.company);
-  const handChanges: string[] = [];
   const mail = await startMailCatcher({ port: port(25) });
   const graphUrl = graph.url;
 
@@ -116,39 +122,8 @@ export async function startSandbox(options: {
   };
 
   const webhooks = createWebhookCatcher({ secret: SANDBOX_WEBHOOK_SECRET });
-  // The hub is plain HTTP on loopback: it links the services and shows captured mail and webhooks.
-  const hub = http.createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    if (url.pathname === "/webhook" && req.method === "POST") {
-      webhooks.handle(req, res);
-      return;
-    }
-    if (url.pathname === "/dialpad/by-hand" && req.method === "POST") {
-      // What an admin does in Dialpad's own portal, so the reconcile report has orphans and drift to show.
-      handChanges.push(...changeDialpadByHand(dialpad.company));
-      res.writeHead(303, { location: "/" });
-      res.end();
-      return;
-    }
-    if (url.pathname === "/webhooks.json") {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify(webhooks.events));
-      return;
-    }
-    if (url.pathname === "/mail.json") {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify(mail.messages.map(({ raw: _raw, ...rest }) => rest)));
-      return;
-    }
-    res.writeHead(200, {
-      "content-type": "text/html; charset=utf-8",
-      "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'",
-    });
-    res.end(renderHub(runtime, mail.messages, webhooks.events, handChanges));
-  });
-  await new Promise<void>((resolve) => hub.listen(port(0), "127.0.0.1", resolve));
-  const hubAddress = hub.address();
-  runtime.hubUrl = `http://localhost:${typeof hubAddress === "object" && hubAddress ? hubAddress.port : 0}`;
+  const hub = await startHub({ runtime, graph, dialpad, mail, webhooks }, port(0));
+  runtime.hubUrl = `http://localhost:${hub.port}`;
   runtime.webhook.url = `${runtime.hubUrl}/webhook`;
 
   return {
@@ -159,13 +134,7 @@ export async function startSandbox(options: {
     mail,
     webhooks,
     async close() {
-      await Promise.allSettled([
-        identity.close(),
-        graph.close(),
-        dialpad.close(),
-        mail.close(),
-        new Promise<void>((resolve) => hub.close(() => resolve())),
-      ]);
+      await Promise.allSettled([identity.close(), graph.close(), dialpad.close(), mail.close(), hub.close()]);
     },
   };
 }
@@ -178,6 +147,7 @@ async function main(): Promise<void> {
     dataDir,
     portBase,
     consoleOrigin,
+    stateDir: path.join(dataDir, "sandbox-state"),
     dialpadByHand: process.env.SANDBOX_DIALPAD_BY_HAND === "1",
   });
   let closing = false;

@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import { getProvisioningStatus } from "@/lib/server/provisioning-cycle";
+import { getProvisioningStatus } from "@/lib/server/provisioning-status";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Prisma } from "@/lib/db/generated/client";
 import { SecretBox } from "@/lib/crypto/secrets";

@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { SecretBox } from "@/lib/crypto/secrets";
 import { buildPatch, defaultDialpadMapping } from "@/lib/mapping";
 import type { GraphUser } from "@/lib/graph";
-import { runProvisioningCycle, getProvisioningStatus } from "@/lib/server/provisioning-cycle";
+import { applyRestartCriteria } from "@/lib/server/held-changes";
+import { getProvisioningStatus } from "@/lib/server/provisioning-status";
+import { runProvisioningCycle } from "@/lib/server/provisioning-cycle";
 import { createJobHandlers } from "@/lib/server/job-handlers";
 import { JobWorker } from "@/lib/jobs/runner";
 import { toEntraUser } from "@/lib/sync/source";
@@ -314,5 +316,32 @@ describe("provisioning cycle", () => {
     expect(sandbox.dialpad.company.toScimUser(dialpadUser(SEED_USERS.jose.upn)!)).toMatchObject({
       title: "Worker Title",
     });
+  });
+
+  test("a user Graph lists twice in one round (changed while it was paged) ends in its newer state, sent once", async () => {
+    await applyRestartCriteria(t.db, connectionId, ["Watermark"]);
+    const seed = describeSeed(sandbox.graph.directory);
+    // The first in-scope user in Graph's order is on the round's first page.
+    const early = sandbox.graph.directory.listUsers().find((user) => seed.inScopeUserIds.includes(user.id))!;
+    // Gone from Dialpad, so its first decision is a create: deciding the repeat too would create it twice.
+    sandbox.dialpad.company.deleteUser(dialpadUser(early.userPrincipalName)!.id);
+    const graphStart = sandbox.graph.requests.length;
+    const start = sandbox.dialpad.requests.length;
+    const running = runCycle();
+    while (!sandbox.graph.requests.slice(graphStart).some((request) => request.path.includes("/users/delta")))
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    sandbox.graph.directory.updateUser(early.id, { jobTitle: "Changed Mid-Round" });
+    const summary = await running;
+    expect(summary).toMatchObject({ status: "succeeded", type: "initial" });
+
+    const target = dialpadUser(early.userPrincipalName)!;
+    expect(sandbox.dialpad.company.toScimUser(target)).toMatchObject({ title: "Changed Mid-Round" });
+    const posts = writesFrom(start).filter(
+      (request) => request.method === "POST" && request.path.endsWith("/Users"),
+    );
+    expect(posts).toHaveLength(1);
+    expect(writesFrom(start).filter((request) => request.path.includes(target.id))).toEqual([]);
+    const entries = (await logsOf(summary.cycleId)).filter((entry) => entry.sourceId === early.id);
+    expect(entries.map((entry) => `${entry.action}/${entry.status}`)).toEqual(["Create/Success"]);
   });
 });

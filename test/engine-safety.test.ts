@@ -8,13 +8,10 @@ import { SecretBox, lastFour } from "@/lib/crypto/secrets";
 import { defaultDialpadMapping } from "@/lib/mapping";
 import { createMailer } from "@/lib/notify/mailer";
 import { ensureSandboxConnection } from "@/lib/server/sandbox-connection";
-import {
-  allowDeletes,
-  applyRestartCriteria,
-  getProvisioningStatus,
-  runProvisioningCycle,
-  type RunCycleOptions,
-} from "@/lib/server/provisioning-cycle";
+import { allowDeletes, applyRestartCriteria } from "@/lib/server/held-changes";
+import { getProvisioningStatus } from "@/lib/server/provisioning-status";
+import { runProvisioningCycle } from "@/lib/server/provisioning-cycle";
+import { type RunCycleOptions } from "@/lib/server/cycle-peers";
 import { startSandbox, type RunningSandbox } from "@/sandbox/main";
 import { DIALPAD_USER_ROLE_ID } from "@/sandbox/graph/directory";
 import { describeSeed } from "@/sandbox/graph/seed";

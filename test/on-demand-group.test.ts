@@ -66,9 +66,13 @@ describe("provision a group on demand", () => {
 
     const references = result.provisioningSteps.find((step) => step.type === "ReferenceResolution");
     expect(references).toMatchObject({ status: "success", description: expect.stringMatching(/Added 2/) });
-    expect(result.modifiedProperties).toContainEqual(
-      expect.objectContaining({ displayName: "members (added)" }),
+    // The admin reads who was added by name and UPN, not by Dialpad id.
+    const added = result.modifiedProperties.find((property) => property.displayName === "members (added)");
+    const gabeName = sandbox.graph.directory.getUser(SEED_USERS.directAndGroup.id)?.displayName;
+    expect(String(added?.newValue).split(", ").sort()).toEqual(
+      [`José Müller (${SEED_USERS.jose.upn})`, `${gabeName} (${SEED_USERS.directAndGroup.upn})`].sort(),
     );
+    expect(String(added?.newValue)).not.toContain(jose.id);
 
     const logs = await t.db.provisioningLog.findMany({ where: { connectionId } });
     expect(logs.map((log) => [log.objectType, log.sourceId, log.action]).sort()).toEqual(
@@ -79,6 +83,8 @@ describe("provision a group on demand", () => {
       ].sort(),
     );
     expect(new Set(logs.map((log) => log.changeId)).size).toBe(3);
+    const groupLog = logs.find((log) => log.objectType === "Group");
+    expect(JSON.stringify(groupLog?.modifiedProperties)).toContain(`José Müller (${SEED_USERS.jose.upn})`);
     // The next cycle must not add the same members again: the membership store knows them.
     const memberships = await t.db.objectLink.count({
       where: {
@@ -160,7 +166,10 @@ describe("provision a group on demand", () => {
       const jose = dialpadUser(SEED_USERS.jose.upn)!;
       expect(dialpadGroup(SEED_GROUPS.dialpadUsers.displayName)!.members.has(jose.id)).toBe(false);
       expect(result.modifiedProperties).toContainEqual(
-        expect.objectContaining({ displayName: "members (removed)", oldValue: jose.id }),
+        expect.objectContaining({
+          displayName: "members (removed)",
+          oldValue: `José Müller (${SEED_USERS.jose.upn})`,
+        }),
       );
     } finally {
       await saveMappings(t.db, admin, connectionId, defaultDialpadMapping());

@@ -347,8 +347,21 @@ describe("reconcile actions: each does what its preview said", () => {
 
 describe("the sandbox hub's Change Dialpad by hand button", () => {
   test("edits a provisioned user behind Entra's back, and the next report shows the drift", async () => {
+    const page = await (await fetch(sandbox.runtime.hubUrl)).text();
+    const token = /action="\/dialpad\/by-hand"><input type="hidden" name="token" value="([^"]+)"/.exec(
+      page,
+    )?.[1];
+    expect(token).toBeDefined();
+    // Any web page could post a form to the hub: without the hub's token nothing changes.
+    const forged = await fetch(`${sandbox.runtime.hubUrl}/dialpad/by-hand`, {
+      method: "POST",
+      body: new URLSearchParams({ token: "forged" }),
+      redirect: "manual",
+    });
+    expect(forged.status).toBe(403);
     const response = await fetch(`${sandbox.runtime.hubUrl}/dialpad/by-hand`, {
       method: "POST",
+      body: new URLSearchParams({ token: token! }),
       redirect: "manual",
     });
     expect(response.status).toBe(303);

@@ -4,17 +4,14 @@ import { type FormEvent, useRef, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { Dialog } from "@/components/ui/dialog";
 import { Field, TextInput } from "@/components/ui/field";
-import type { TAttributeMapping } from "@/lib/mapping";
-import {
-  MAPPING_TYPES,
-  type ObjectKey,
-  SOURCE_ATTRIBUTES,
-  TARGET_ATTRIBUTES,
-  previewExpressionOf,
-} from "./catalog";
+import type { ExpressionProblem, TAttributeMapping } from "@/lib/mapping";
+import { ExpressionSyntaxError } from "@/lib/mapping/errors";
+import { parseExpression } from "@/lib/mapping/parser";
+import { MAPPING_TYPES, type ObjectKey, TARGET_ATTRIBUTES, previewExpressionOf } from "./catalog";
 import { ExpressionEditor, FunctionReference } from "./expression-editor";
 import { PreviewResult, PreviewUserPicker } from "./preview-panel";
 import type { DirectoryUser } from "@/lib/client/use-directory";
+import { SourceAttributePicker } from "./source-attribute-picker";
 import { useDebouncedValue, usePreview } from "./use-mappings";
 
 const SELECT =
@@ -33,6 +30,22 @@ function convertSource(
     return /^\s*\[([^\]"[]+)\]\s*$/.exec(source)?.[1]?.trim() ?? "";
   if (from === "Constant" && to === "Expression") return previewExpressionOf({ type: "Constant", source });
   return from === "None" ? "" : source;
+}
+
+/** The parser's verdict on an expression, in the shape the editor shows; null when it parses. */
+function syntaxProblemOf(expression: string): ExpressionProblem | null {
+  try {
+    parseExpression(expression);
+    return null;
+  } catch (error) {
+    if (!(error instanceof ExpressionSyntaxError)) throw error;
+    return {
+      kind: "syntax",
+      message: error.reason,
+      position: error.position,
+      expected: [...error.expected],
+    };
+  }
 }
 
 export function newAttributeMapping(): TAttributeMapping {
@@ -81,6 +94,8 @@ export function AttributeDialog({
     String(initial.matchingPriority > 0 ? initial.matchingPriority : nextPrecedence),
   );
   const [localError, setLocalError] = useState<string | null>(null);
+  /** The syntax error OK found, for the expression it was found in. */
+  const [refused, setRefused] = useState<{ source: string; problem: ExpressionProblem } | null>(null);
   const typeRef = useRef<HTMLSelectElement>(null);
   const update = (patch: Partial<TAttributeMapping>) => setMapping((current) => ({ ...current, ...patch }));
   const isMatching = mapping.matchingPriority > 0;
@@ -100,7 +115,10 @@ export function AttributeDialog({
   );
   const result = preview.data?.result;
   const isCurrent = debounced === expression;
-  const expressionProblem = result && !result.ok && isCurrent ? result.error : null;
+  // One problem at a time: the live preview's, or else the one OK found before the preview caught up.
+  const expressionProblem =
+    (result && !result.ok && isCurrent ? result.error : null) ??
+    (refused && refused.source === mapping.source && mapping.type === "Expression" ? refused.problem : null);
   const savedSourceError = serverErrors.source;
 
   const onSubmit = (event: FormEvent) => {
@@ -113,6 +131,17 @@ export function AttributeDialog({
       setLocalError("Enter the source attribute.");
       return;
     }
+    if (mapping.type === "Expression") {
+      const problem = syntaxProblemOf(mapping.source);
+      if (problem) {
+        // The problem itself (with its position) shows under the editor; this only says why OK did nothing.
+        setRefused({ source: mapping.source, problem });
+        setLocalError("Fix the syntax error in the expression, or Cancel to keep the mapping as it was.");
+        document.getElementById("mapping-expression")?.focus();
+        return;
+      }
+    }
+    setLocalError(null);
     onApply({
       ...mapping,
       target: mapping.target.trim(),
@@ -167,19 +196,14 @@ export function AttributeDialog({
 
           {mapping.type === "Direct" && (
             <Field id="mapping-source" label="Source attribute" error={savedSourceError}>
-              <TextInput
+              <SourceAttributePicker
                 id="mapping-source"
-                list={`source-attributes-${objectKey}`}
+                objectKey={objectKey}
                 value={mapping.source}
-                onChange={(event) => update({ source: event.target.value })}
+                onChange={(source) => update({ source })}
+                onUseAsExpression={(source) => update({ type: "Expression", source })}
                 invalid={Boolean(savedSourceError)}
-                autoComplete="off"
               />
-              <datalist id={`source-attributes-${objectKey}`}>
-                {SOURCE_ATTRIBUTES[objectKey].map((name) => (
-                  <option key={name} value={name} />
-                ))}
-              </datalist>
             </Field>
           )}
 
@@ -201,7 +225,10 @@ export function AttributeDialog({
               <ExpressionEditor
                 id="mapping-expression"
                 value={mapping.source}
-                onChange={(source) => update({ source })}
+                onChange={(source) => {
+                  update({ source });
+                  setLocalError(null);
+                }}
                 problem={expressionProblem}
                 describedBy="mapping-expression-hint"
               />

@@ -1,4 +1,10 @@
 import type { TAttributeMapping } from "@/lib/mapping";
+import {
+  ENTRA_GROUP_ATTRIBUTES,
+  ENTRA_USER_ATTRIBUTES,
+  GRAPH_GROUP_PROPERTIES,
+  GRAPH_USER_PROPERTIES,
+} from "@/lib/mapping/source-attributes";
 
 export type ObjectKey = "users" | "groups";
 
@@ -38,6 +44,34 @@ export const SOURCE_ATTRIBUTES: Record<ObjectKey, string[]> = {
   ],
   groups: ["description", "displayName", "mail", "mailNickname", "members", "objectId"],
 };
+
+export interface SourceAttributeOption {
+  name: string;
+  /** One of the attributes admins map most often (listed first). */
+  common: boolean;
+}
+
+/**
+ * Every source attribute a mapping can read: the common ones first, then the rest of Entra's and
+ * Microsoft Graph's names alphabetically (names compare case-insensitively, as Save checks them).
+ */
+export function sourceAttributeOptions(objectKey: ObjectKey): SourceAttributeOption[] {
+  const all =
+    objectKey === "users"
+      ? [...ENTRA_USER_ATTRIBUTES, ...GRAPH_USER_PROPERTIES]
+      : [...ENTRA_GROUP_ATTRIBUTES, ...GRAPH_GROUP_PROPERTIES];
+  const seen = new Set<string>();
+  const options: SourceAttributeOption[] = [];
+  const add = (name: string, common: boolean) => {
+    if (seen.has(name.toLowerCase())) return;
+    seen.add(name.toLowerCase());
+    options.push({ name, common });
+  };
+  for (const name of SOURCE_ATTRIBUTES[objectKey]) add(name, true);
+  for (const name of [...all].sort((a, b) => a.localeCompare(b, "en", { sensitivity: "base" })))
+    add(name, false);
+  return options;
+}
 
 const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 

@@ -4,6 +4,7 @@ import { printExpression, type ExpressionNode } from "./ast";
 import { lookupFunction } from "./functions";
 import { ZMappingConfig, type TAttributeMapping, type TMappingConfig, type TObjectMapping } from "./model";
 import { MAX_EXPRESSION_LENGTH, parseExpression } from "./parser";
+import { parseScimPath, scimPathKey } from "./scim-path";
 
 /**
  * Entra's provisioning schema JSON (Graph synchronizationSchema, "Download schema" in the portal's
@@ -372,4 +373,36 @@ export function importEntraSchema(document: unknown): ImportResult {
     warnings,
     sourcePaths: { users: (users as (typeof located)[number]).path, groups: groups?.path ?? null },
   };
+}
+
+function targetKey(target: string): string {
+  try {
+    return scimPathKey(parseScimPath(target));
+  } catch {
+    return target;
+  }
+}
+
+/**
+ * Entra's schema JSON has no place for a mapping's description or its case-exact comparison, so an
+ * imported configuration would drop them. They are taken over from the current configuration for every
+ * mapping with the same target attribute; a mapping the document adds gets the defaults.
+ */
+export function keepFieldsTheSchemaLacks(imported: TMappingConfig, current: TMappingConfig): TMappingConfig {
+  const carry = (next: TObjectMapping, before: TObjectMapping): TObjectMapping => {
+    const previous = new Map(before.attributeMappings.map((mapping) => [targetKey(mapping.target), mapping]));
+    return {
+      ...next,
+      attributeMappings: next.attributeMappings.map((mapping) => {
+        const kept = previous.get(targetKey(mapping.target));
+        if (!kept) return mapping;
+        return {
+          ...mapping,
+          caseExact: kept.caseExact,
+          ...(kept.description !== undefined ? { description: kept.description } : {}),
+        };
+      }),
+    };
+  };
+  return { users: carry(imported.users, current.users), groups: carry(imported.groups, current.groups) };
 }

@@ -86,6 +86,7 @@ export { defaultDialpadMapping } from "./default-dialpad";
 export {
   exportEntraSchema,
   importEntraSchema,
+  keepFieldsTheSchemaLacks,
   schemaPathOf,
   type EntraAttributeMapping,
   type EntraAttributeMappingSource,

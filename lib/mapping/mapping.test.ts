@@ -8,6 +8,7 @@ import {
   desiredStateHash,
   exportEntraSchema,
   importEntraSchema,
+  keepFieldsTheSchemaLacks,
   matchingValues,
   sourceAttributesFor,
   type TMappingConfig,
@@ -640,6 +641,43 @@ describe("Entra provisioning schema JSON", () => {
         JSON.stringify(value, (key, inner: unknown) => (key === "description" ? undefined : inner)),
       ) as unknown;
     expect(withoutDescriptions(result.data)).toEqual(withoutDescriptions(config));
+  });
+
+  test("re-importing an unchanged export keeps every description and case-exact setting", () => {
+    const config = defaultDialpadMapping();
+    const title = config.users.attributeMappings.find((mapping) => mapping.target === "title");
+    if (!title) throw new Error("the default mapping has no title");
+    title.description = "Shown on the Dialpad contact card";
+    title.caseExact = true;
+    const described = config.users.attributeMappings.filter((mapping) => mapping.description).length;
+    expect(described).toBeGreaterThan(1);
+    const result = importEntraSchema(JSON.parse(JSON.stringify(exportEntraSchema(config))));
+    if (!result.success) throw new Error(JSON.stringify(result.issues));
+    expect(keepFieldsTheSchemaLacks(result.data, config)).toEqual(config);
+  });
+
+  test("an imported mapping for a new target gets no description; a changed source keeps its target's", () => {
+    const config = defaultDialpadMapping();
+    const exported = exportEntraSchema(config);
+    const users = exported.synchronizationRules[0]?.objectMappings[0];
+    const title = users?.attributeMappings.find((mapping) => mapping.targetAttributeName === "title");
+    if (!users || !title) throw new Error("the export has no title mapping");
+    title.source = { expression: "[department]", name: "department", type: "Attribute", parameters: [] };
+    users.attributeMappings.push({
+      ...title,
+      targetAttributeName: "nickName",
+      source: { expression: "[mailNickname]", name: "mailNickname", type: "Attribute", parameters: [] },
+    });
+    const result = importEntraSchema(JSON.parse(JSON.stringify(exported)));
+    if (!result.success) throw new Error(JSON.stringify(result.issues));
+    const merged = keepFieldsTheSchemaLacks(result.data, config);
+    const find = (target: string) =>
+      merged.users.attributeMappings.find((mapping) => mapping.target === target);
+    expect(find("title")).toMatchObject({
+      source: "department",
+      description: config.users.attributeMappings.find((mapping) => mapping.target === "title")?.description,
+    });
+    expect(find("nickName")?.description).toBeUndefined();
   });
 
   test("an invalid import names the JSON path of the problem", () => {

@@ -11,9 +11,9 @@ import type { SecretBox } from "../crypto/secrets";
 import {
   allowDeletes as executeHeldDeletes,
   applyRestartCriteria,
-  getProvisioningStatus,
   type RestartCriterion,
-} from "./provisioning-cycle";
+} from "./held-changes";
+import { getProvisioningStatus } from "./provisioning-status";
 import { recordAudit } from "./audit";
 import { getConnection } from "./connections";
 import { AppError } from "./errors";

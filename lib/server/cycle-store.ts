@@ -1,4 +1,5 @@
 import type { Prisma, PrismaClient } from "../db/generated/client";
+import { recordPlanningProgress } from "../cycle/state";
 import { isStopRequested } from "../cycle/units";
 import type { JobLease } from "../jobs/lease";
 import type { CycleLogEntry, CycleStore, EscrowRecord, HeldChangeRecord } from "../sync/cycle-ports";
@@ -13,7 +14,24 @@ import { prismaLinkStore } from "./link-store";
  * TODO(schema): a dedicated GroupMembership table would be cleaner; ObjectLink works without a migration.
  */
 export const MEMBERSHIP_LINK_TYPE = "GroupMember";
-const OBJECT_TYPES = ["User", "Group"];
+
+function toLinkRecord(row: {
+  objectType: string;
+  sourceId: string;
+  targetId: string;
+  displayName: string | null;
+  exportedHash: string | null;
+  active: boolean;
+}): ObjectLinkRecord {
+  return {
+    objectType: row.objectType as ObjectType,
+    sourceId: row.sourceId,
+    targetId: row.targetId,
+    displayName: row.displayName,
+    exportedHash: row.exportedHash,
+    active: row.active,
+  };
+}
 
 type Db = PrismaClient | Prisma.TransactionClient;
 
@@ -44,18 +62,20 @@ export function prismaCycleStore(
   // are for other objects (an object is in one unit of a cycle), so they never need clearing here.
   let escrowsMayExist: Promise<boolean> | true | undefined;
   return {
-    async loadLinks() {
+    async loadLinksFor(objectType, sourceIds) {
+      if (sourceIds.length === 0) return [];
       const rows = await db.objectLink.findMany({
-        where: { connectionId, objectType: { in: OBJECT_TYPES } },
+        where: { connectionId, objectType, sourceId: { in: [...sourceIds] } },
       });
-      return rows.map((row): ObjectLinkRecord => ({
-        objectType: row.objectType as ObjectType,
-        sourceId: row.sourceId,
-        targetId: row.targetId,
-        displayName: row.displayName,
-        exportedHash: row.exportedHash,
-        active: row.active,
-      }));
+      return rows.map(toLinkRecord);
+    },
+    async pageLinks(objectType, after, limit) {
+      const rows = await db.objectLink.findMany({
+        where: { connectionId, objectType, ...(after === null ? {} : { sourceId: { gt: after } }) },
+        orderBy: { sourceId: "asc" },
+        take: limit,
+      });
+      return rows.map(toLinkRecord);
     },
     saveLink: (link) => write((tx) => prismaLinkStore(tx, connectionId).save(link)),
     removeLink: (objectType, sourceId) =>
@@ -183,11 +203,7 @@ export function prismaCycleStore(
     async progress(completedUnits, totalUnits) {
       const cycleId = scope.cycleId;
       if (!cycleId) return;
-      await write(
-        (tx) =>
-          tx.$executeRaw`UPDATE "Cycle" SET "completedUnits" = ${completedUnits}, "totalUnits" = ${totalUnits}
-          WHERE id = ${cycleId}::uuid AND status = 'running'`,
-      );
+      await write((tx) => recordPlanningProgress(tx, cycleId, completedUnits, totalUnits));
     },
     async stopRequested() {
       return scope.cycleId ? isStopRequested(db, scope.cycleId) : false;

@@ -9,12 +9,10 @@ import { webhookJob } from "../notify/webhook-events";
 import type { PlannedOperation } from "../sync/plan";
 import { onDemandJob, runOnDemand } from "./on-demand";
 import { planPreviewJob, runPreviewJob } from "./preview";
-import {
-  finalizeProvisioningCycle,
-  runCycleUnit,
-  runProvisioningCycle,
-  type RunCycleOptions,
-} from "./provisioning-cycle";
+import { finalizeProvisioningCycle } from "./cycle-end";
+import { runCycleUnit } from "./cycle-unit";
+import { runProvisioningCycle } from "./provisioning-cycle";
+import { type RunCycleOptions } from "./cycle-peers";
 import { reconcileJob } from "./reconcile";
 import { runReconcile } from "./reconcile-run";
 import { runWebhookJob } from "./webhooks";

@@ -8,6 +8,7 @@ import {
   exportEntraSchema,
   findUnknownSourceAttributes,
   importEntraSchema,
+  keepFieldsTheSchemaLacks,
   schemaPathOf,
   ZMappingConfig,
   type TMappingConfig,
@@ -65,13 +66,11 @@ export async function saveMappings(
   const parsed = ZMappingConfig.safeParse(input);
   if (!parsed.success) {
     throw validationFailed(
-      parsed.error.issues.map((issue) => {
-        const params = (issue as { params?: { position?: { line: number; column: number } } }).params;
-        const where = params?.position
-          ? ` (line ${params.position.line}, column ${params.position.column})`
-          : "";
-        return { field: issue.path.join(".") || "(mappings)", message: `${issue.message}${where}` };
-      }),
+      // An expression's syntax error already ends with its position (line, column, offset).
+      parsed.error.issues.map((issue) => ({
+        field: issue.path.join(".") || "(mappings)",
+        message: issue.message,
+      })),
     );
   }
   const before = await getConnection(db, connectionId);
@@ -134,8 +133,10 @@ export async function importSchema(
       imported.issues.map((issue) => ({ field: issue.path.join(".") || "(schema)", message: issue.message })),
     );
   }
+  const { config: current } = await getMappings(db, connectionId);
   try {
-    const config = await saveMappings(db, principal, connectionId, imported.data, options);
+    const merged = keepFieldsTheSchemaLacks(imported.data, current);
+    const config = await saveMappings(db, principal, connectionId, merged, options);
     return { config, warnings: imported.warnings };
   } catch (error) {
     // The admin fixes the document they uploaded: name the problem's place in it.

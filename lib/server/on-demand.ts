@@ -3,6 +3,7 @@ import type { Prisma, PrismaClient } from "../db/generated/client";
 import type { SecretBox } from "../crypto/secrets";
 import { isReferenceMapping, mappingEngineFor } from "../sync/mapping-adapter";
 import { loadRefusalRegistry } from "./refused-attributes";
+import { nameGroupMembers } from "../sync/on-demand-result";
 import type { OnDemandResult } from "../sync/on-demand-types";
 import { NOT_A_DIRECT_MEMBER, processGroup } from "../sync/process-group";
 import { processUser } from "../sync/process-user";
@@ -129,7 +130,7 @@ export async function runOnDemand(
       provisionMember: provisionUser,
     },
   );
-  return { ...(await record(group, started, input.replayOf)), members };
+  return { ...(await record(nameGroupMembers(group, members), started, input.replayOf)), members };
 }
 
 async function writeLog(

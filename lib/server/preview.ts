@@ -9,7 +9,8 @@ import { membershipKeys, NOT_IN_PREVIEW, type PreviewOperation } from "../sync/p
 import { recordAudit } from "./audit";
 import { getConnection } from "./connections";
 import { AppError } from "./errors";
-import { runProvisioningCycle, type RunCycleOptions } from "./provisioning-cycle";
+import { runProvisioningCycle } from "./provisioning-cycle";
+import { type RunCycleOptions } from "./cycle-peers";
 import type { PreviewSummary } from "./preview-store";
 
 export type PreviewStatus =

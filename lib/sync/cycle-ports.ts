@@ -44,7 +44,10 @@ export interface CycleLogEntry {
 
 /** What a cycle persists, implemented over PostgreSQL in lib/server/cycle-store.ts. */
 export interface CycleStore {
-  loadLinks(): Promise<ObjectLinkRecord[]>;
+  /** The links of these objects; a cycle never loads the whole link store at once. */
+  loadLinksFor(objectType: ObjectType, sourceIds: readonly string[]): Promise<ObjectLinkRecord[]>;
+  /** Links in source-id order after `after` (null: from the start), at most `limit`. */
+  pageLinks(objectType: ObjectType, after: string | null, limit: number): Promise<ObjectLinkRecord[]>;
   saveLink(link: ObjectLinkRecord): Promise<void>;
   removeLink(objectType: ObjectType, sourceId: string): Promise<void>;
   /** Group memberships this connection exported to Dialpad (source ids). */

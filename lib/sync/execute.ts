@@ -629,13 +629,11 @@ export async function executeDeferredReferences(
 ): Promise<{ counts: CycleCounts; memberships: PlannedMembership[] }> {
   const { store } = ports;
   const counts = emptyCounts();
-  const links = new Map<string, ObjectLinkRecord>();
-  for (const link of await store.loadLinks()) links.set(linkKey(link.objectType, link.sourceId), link);
   const groupLogs = new Map<string, CycleLogEntry>();
   let memberships: PlannedMembership[] = [];
   try {
     for (const operation of deferred.groupOperations) {
-      const entry = await executeOperation(ports, operation, links, counts);
+      const entry = await executeOperation(ports, operation, new Map(), counts);
       if (entry) groupLogs.set(operation.sourceId, entry);
     }
     if (deferred.membershipGroups) {
@@ -644,6 +642,7 @@ export async function executeDeferredReferences(
         exported: groupedMemberships(await store.loadMemberships()),
         provisionedUsers: new Set(deferred.provisionedUsers),
       });
+      const links = await linksForMemberships(store, memberships);
       for (const membership of memberships) {
         const entry = await executeMembership(
           ports,
@@ -659,4 +658,23 @@ export async function executeDeferredReferences(
     await store.writeLogs([...groupLogs.values()]);
   }
   return { counts, memberships };
+}
+
+const LINKS_PER_QUERY = 1_000;
+
+/** The links executeMembership needs (the groups' and their added or removed members'), read as it runs. */
+export async function linksForMemberships(
+  store: Pick<CycleStore, "loadLinksFor">,
+  memberships: readonly PlannedMembership[],
+): Promise<Map<string, ObjectLinkRecord>> {
+  const links = new Map<string, ObjectLinkRecord>();
+  const wanted: [ObjectType, string[]][] = [
+    ["Group", memberships.map((membership) => membership.groupSourceId)],
+    ["User", [...new Set(memberships.flatMap((membership) => [...membership.add, ...membership.remove]))]],
+  ];
+  for (const [objectType, ids] of wanted)
+    for (let offset = 0; offset < ids.length; offset += LINKS_PER_QUERY)
+      for (const link of await store.loadLinksFor(objectType, ids.slice(offset, offset + LINKS_PER_QUERY)))
+        links.set(linkKey(objectType, link.sourceId), link);
+  return links;
 }

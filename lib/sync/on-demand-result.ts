@@ -112,3 +112,40 @@ export function scopeClauseDetails(scope: ScopeEvaluation): Record<string, strin
     ),
   );
 }
+
+const MEMBER_PROPERTIES = new Set(["members (added)", "members (removed)"]);
+
+/** How the admin knows a member: "Display Name (upn)", or whichever of the two exists. */
+function memberLabel(member: OnDemandResult): string {
+  const upn = member.reportableIdentifier;
+  const name = member.sourceIdentity.displayName;
+  if (name && upn && name !== upn) return `${name} (${upn})`;
+  return upn ?? name ?? member.sourceIdentity.id ?? "";
+}
+
+/**
+ * A group's result lists the members it added to or removed from the Dialpad group by their Dialpad
+ * ids, which mean nothing to the admin; this names them after the members' own results. An id no
+ * member result explains stays as it is.
+ */
+export function nameGroupMembers(group: OnDemandResult, members: readonly OnDemandResult[]): OnDemandResult {
+  const labels = new Map<string, string>();
+  for (const member of members) {
+    if (member.targetIdentity.id) labels.set(member.targetIdentity.id, memberLabel(member));
+  }
+  const name = (value: unknown): unknown =>
+    typeof value === "string"
+      ? value
+          .split(", ")
+          .map((id) => labels.get(id) ?? id)
+          .join(", ")
+      : value;
+  return {
+    ...group,
+    modifiedProperties: group.modifiedProperties.map((property) =>
+      MEMBER_PROPERTIES.has(property.displayName)
+        ? { ...property, oldValue: name(property.oldValue), newValue: name(property.newValue) }
+        : property,
+    ),
+  };
+}

@@ -57,6 +57,33 @@ export interface ListQuery {
 /** "created": insertion order (stable); "lastModified": order of last change, as some servers list. */
 export type ListOrder = "created" | "lastModified";
 
+/** Everything needed to rebuild a company's users and groups; see state-file.ts for the file format. */
+export interface CompanyState {
+  offices: string[];
+  userSeq: number;
+  groupSeq: number;
+  numbersUsed: Record<string, number>;
+  users: {
+    id: string;
+    attributes: JsonObject;
+    officeId: string;
+    licenseType: LicenseType;
+    dialpadNumber?: string;
+    created: string;
+    lastModified: string;
+    version: number;
+  }[];
+  groups: {
+    id: string;
+    displayName: string;
+    externalId?: string;
+    members: string[];
+    created: string;
+    lastModified: string;
+    version: number;
+  }[];
+}
+
 export interface CompanyOptions {
   offices?: string[];
   now?: () => Date;
@@ -146,6 +173,7 @@ export class DialpadCompany {
   private readonly numbersUsed = new Map<string, number>();
   private userSeq = 0;
   private groupSeq = 0;
+  private readonly changeListeners = new Set<() => void>();
 
   constructor(options: CompanyOptions = {}) {
     const names = options.offices && options.offices.length > 0 ? options.offices : DEFAULT_OFFICES;
@@ -178,8 +206,112 @@ export class DialpadCompany {
     return this.groupsById;
   }
 
+  /** Called after every change to users or groups (and after reset/restore), e.g. to save the state. */
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const listener of this.changeListeners) listener();
+  }
+
+  /** The users' attribute objects are shared, not copied (100,000 copies cost seconds): serialise it at once. */
+  exportState(): CompanyState {
+    return {
+      offices: this.offices.map((o) => o.name),
+      userSeq: this.userSeq,
+      groupSeq: this.groupSeq,
+      numbersUsed: Object.fromEntries(this.numbersUsed),
+      users: [...this.usersById.values()].map((u) => ({
+        id: u.id,
+        attributes: u.attributes,
+        officeId: u.officeId,
+        licenseType: u.licenseType,
+        ...(u.dialpadNumber ? { dialpadNumber: u.dialpadNumber } : {}),
+        created: u.created.toISOString(),
+        lastModified: u.lastModified.toISOString(),
+        version: u.version,
+      })),
+      groups: [...this.groupsById.values()].map((g) => ({
+        id: g.id,
+        displayName: g.displayName,
+        ...(g.externalId !== undefined ? { externalId: g.externalId } : {}),
+        members: [...g.members],
+        created: g.created.toISOString(),
+        lastModified: g.lastModified.toISOString(),
+        version: g.version,
+      })),
+    };
+  }
+
+  /**
+   * Replaces users and groups with a saved state. The state is checked against this company first
+   * (offices, unique user names, members that exist), so a state that does not fit changes nothing.
+   * The company takes the state's attribute objects over; the caller must not change them afterwards.
+   */
+  importState(state: CompanyState): void {
+    const offices = this.offices.map((o) => o.name);
+    if (state.offices.join("\n") !== offices.join("\n")) {
+      throw new Error(`it was saved with the offices ${state.offices.join(", ")}, not ${offices.join(", ")}`);
+    }
+    const officeIds = new Set(this.offices.map((o) => o.id));
+    const names = new Set<string>();
+    const userIds = new Set<string>();
+    for (const user of state.users) {
+      if (!officeIds.has(user.officeId)) throw new Error(`user ${user.id} is in an unknown office`);
+      const userName = user.attributes.userName;
+      if (typeof userName !== "string") throw new Error(`user ${user.id} has no userName`);
+      if (names.has(userName.toLowerCase())) throw new Error(`userName ${userName} appears twice`);
+      names.add(userName.toLowerCase());
+      userIds.add(user.id);
+    }
+    for (const group of state.groups) {
+      const missing = group.members.find((id) => !userIds.has(id));
+      if (missing) throw new Error(`group ${group.displayName} lists unknown user ${missing}`);
+    }
+    this.resetQuietly();
+    for (const saved of state.users) {
+      const user: DialpadUser = {
+        id: saved.id,
+        attributes: saved.attributes,
+        officeId: saved.officeId,
+        licenseType: saved.licenseType,
+        ...(saved.dialpadNumber ? { dialpadNumber: saved.dialpadNumber } : {}),
+        created: new Date(saved.created),
+        lastModified: new Date(saved.lastModified),
+        version: saved.version,
+      };
+      this.usersById.set(user.id, user);
+      this.indexUser(user);
+    }
+    for (const saved of state.groups) {
+      const group: DialpadGroup = {
+        id: saved.id,
+        displayName: saved.displayName,
+        ...(saved.externalId !== undefined ? { externalId: saved.externalId } : {}),
+        members: new Set(saved.members),
+        created: new Date(saved.created),
+        lastModified: new Date(saved.lastModified),
+        version: saved.version,
+      };
+      this.groupsById.set(group.id, group);
+      this.indexGroup(group);
+      for (const userId of group.members) addTo(this.groupsOfUser, userId, group.id);
+    }
+    for (const [prefix, used] of Object.entries(state.numbersUsed)) this.numbersUsed.set(prefix, used);
+    this.userSeq = state.userSeq;
+    this.groupSeq = state.groupSeq;
+    this.changed();
+  }
+
   /** Back to an empty company with the same offices. */
   reset(): void {
+    this.resetQuietly();
+    this.changed();
+  }
+
+  private resetQuietly(): void {
     for (const map of [
       this.usersById,
       this.groupsById,
@@ -278,6 +410,7 @@ export class DialpadCompany {
     };
     this.usersById.set(id, user);
     this.indexUser(user);
+    this.changed();
     return user;
   }
 
@@ -336,6 +469,7 @@ export class DialpadCompany {
       group.version++;
     }
     this.groupsOfUser.delete(id);
+    this.changed();
   }
 
   private inListOrder<T extends { lastModified: Date }>(resources: Map<string, T>): Iterable<T> {
@@ -440,6 +574,7 @@ export class DialpadCompany {
     user.lastModified = this.now();
     user.version++;
     this.indexUser(user);
+    this.changed();
     return user;
   }
 
@@ -522,6 +657,7 @@ export class DialpadCompany {
     this.groupsById.set(group.id, group);
     this.indexGroup(group);
     for (const userId of group.members) addTo(this.groupsOfUser, userId, group.id);
+    this.changed();
     return group;
   }
 
@@ -614,6 +750,7 @@ export class DialpadCompany {
     this.unindexGroup(group);
     for (const userId of group.members) removeFrom(this.groupsOfUser, userId, group.id);
     this.groupsById.delete(id);
+    this.changed();
   }
 
   listGroups(query: ListQuery): ListResult<DialpadGroup> {
@@ -685,6 +822,7 @@ export class DialpadCompany {
     group.lastModified = this.now();
     group.version++;
     this.indexGroup(group);
+    this.changed();
   }
 
   /** Member references `[{ value: userId }]`; every id must be an existing user unless `mustExist` is false. */

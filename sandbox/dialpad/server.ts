@@ -11,6 +11,7 @@ import { parseProjection, project, type Projection } from "./projection";
 import { TokenBucket, type RateLimitSettings } from "./rate-limit";
 import { resourceTypes, schemaResources, serviceProviderConfig } from "./schemas";
 import { RefusedAttributes } from "./refused-attributes";
+import { persistCompany } from "./saved-state";
 import { CORE_GROUP, CORE_USER, LIST_RESPONSE, SEARCH_REQUEST } from "./urns";
 
 export { DialpadCompany } from "./company";
@@ -25,6 +26,8 @@ export interface DialpadEmulatorOptions {
   rateLimit?: { requestsPerSecond: number; burst?: number } | null;
   latencyMs?: number;
   errorRate?: number;
+  /** Keeps the company's users and groups in this file across restarts (see saved-state.ts). */
+  stateFile?: string;
 }
 
 export interface ScimRequestRecord {
@@ -107,6 +110,7 @@ export async function startDialpadEmulator(
 ): Promise<RunningDialpadEmulator> {
   const host = options.host ?? "127.0.0.1";
   const company = new DialpadCompany({ ...(options.offices ? { offices: options.offices } : {}) });
+  const saved = options.stateFile ? persistCompany(company, options.stateFile) : undefined;
   const requests: ScimRequestRecord[] = [];
   const keys = new Map<string, KeyEntry>();
   for (const k of options.apiKeys ?? [{ key: SANDBOX_DIALPAD_KEY, name: "Sandbox key" }]) {
@@ -580,11 +584,13 @@ export async function startDialpadEmulator(
     company,
     requests,
     configure,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    close: async () => {
+      await new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
-      }),
+      });
+      await saved?.flush();
+    },
   };
 }
 

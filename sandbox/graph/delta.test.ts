@@ -160,4 +160,21 @@ describe("users/delta and groups/delta", () => {
     ).toBe(400);
     expect((await graphGet(emulator, "/v1.0/users/delta?$orderby=displayName", token)).status).toBe(400);
   });
+
+  test("an object changed while the initial round is paged comes again at its end, in its newer state", async () => {
+    const first = await graphGet<ODataPage>(
+      emulator,
+      "/v1.0/users/delta?$select=displayName,jobTitle",
+      token,
+    );
+    const early = first.body.value[0]!;
+    emulator.directory.updateUser(String(early.id), { jobTitle: "Changed during the round" });
+    const rest = await followAll(emulator, first.body["@odata.nextLink"]!, token);
+    const again = rest.items.filter((item) => item.id === early.id);
+    expect(again).toHaveLength(1);
+    expect(again[0]!.jobTitle).toBe("Changed during the round");
+    // Everything else still comes exactly once.
+    const ids = [...first.body.value, ...rest.items].map((item) => item.id);
+    expect(new Set(ids).size).toBe(ids.length - 1);
+  });
 });

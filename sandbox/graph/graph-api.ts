@@ -808,6 +808,15 @@ function delta(
       items.push(item);
       state.pos = entry.ord;
     }
+    // Graph returns an object again, later in the same round, when it changed while the round was being
+    // paged ("the same object may be returned more than once; use the last one").
+    if (!more && directory.currentSeq > state.to) {
+      for (const change of cachedChanges(directory, kind, state.to, directory.currentSeq)) {
+        if (idFilter && !idFilter.has(change.id)) continue;
+        const item = changeItem(ctx, kind, change, props, state.s !== null, trackMembers, false);
+        if (item) items.push(item);
+      }
+    }
   } else {
     const changes = cachedChanges(directory, kind, state.from ?? 0, state.to);
     let i = state.pos;

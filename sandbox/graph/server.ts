@@ -50,6 +50,8 @@ export interface RunningGraphEmulator {
   requests: RequestRecord[];
   /** Changes the fault knobs at run time, as PUT /_sandbox/config does. */
   configure(knobs: Partial<EmulatorConfig>): void;
+  /** Back to the directory the emulator started with (its seed, or empty), as POST /_sandbox/reset does. */
+  resetToSeed(): void;
 }
 
 const REQUEST_LOG_LIMIT = 1_000;
@@ -326,6 +328,11 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
     directory,
     requests,
     configure: (knobs) => setConfig({ ...config, ...knobs }),
+    resetToSeed() {
+      directory.reset();
+      if (options.seed !== false) seedDirectory(directory, options.seed ?? {});
+      seeded.value = options.seed !== false;
+    },
     close: () => listening.close(),
   };
 }

@@ -1,0 +1,133 @@
+import type { Prisma, PrismaClient } from "../db/generated/client";
+import { concludedStatus, type EndedCycleStatus } from "./outcome";
+
+/**
+ * The Cycle row's state between its start (units.ts `beginCycle`) and its end (schedule.ts
+ * `finishCycle`): what the planner, the units and the finalizer record on it. Every write of a running
+ * cycle's row goes through this module, units.ts or schedule.ts; callers pass the transaction of their
+ * own fenced writer, so an attempt that lost its lease records nothing.
+ */
+
+type Tx = Prisma.TransactionClient;
+
+/** The planner's page progress, before any unit exists (then units count themselves). */
+export async function recordPlanningProgress(tx: Tx, cycleId: string, completed: number, total: number) {
+  await tx.$executeRaw`UPDATE "Cycle" SET "completedUnits" = ${completed}, "totalUnits" = ${total}
+    WHERE id = ${cycleId}::uuid AND status = 'running'`;
+}
+
+/** The Cycle's unit counters recomputed from its CycleUnit rows (the rows are the truth). */
+export async function recountUnits(tx: Tx, cycleId: string) {
+  await tx.$executeRaw`
+    UPDATE "Cycle" c SET
+      "totalUnits" = u.total, "completedUnits" = u.completed, "failedUnits" = u.failed,
+      "cancelledUnits" = u.cancelled
+    FROM (SELECT count(*)::int AS total,
+                 count(*) FILTER (WHERE status = 'completed')::int AS completed,
+                 count(*) FILTER (WHERE status = 'failed')::int AS failed,
+                 count(*) FILTER (WHERE status = 'cancelled')::int AS cancelled
+          FROM "CycleUnit" WHERE "cycleId" = ${cycleId}::uuid) AS u
+    WHERE c.id = ${cycleId}::uuid AND c.status = 'running'`;
+}
+
+/**
+ * A planner run again after its earlier attempt lost the lease: the units that attempt queued and that
+ * have not started are withdrawn (planning again queues their objects anew), and what it recorded is
+ * forgotten. Units that ran keep their work.
+ */
+export async function withdrawUnstartedUnits(tx: Tx, cycleId: string) {
+  const withdrawn = await tx.$queryRaw<{ id: string }[]>`
+    DELETE FROM "Job" WHERE "cycleId" = ${cycleId}::uuid AND kind = 'cycle-unit' AND status = 'queued'
+    RETURNING id`;
+  if (withdrawn.length)
+    await tx.$executeRaw`DELETE FROM "CycleUnit" WHERE "jobId" = ANY(${withdrawn.map((row) => row.id)}::uuid[])`;
+  await tx.$executeRaw`UPDATE "Cycle" SET error = NULL, handover = NULL WHERE id = ${cycleId}::uuid`;
+  await recountUnits(tx, cycleId);
+}
+
+/** Units of the cycle in one of these job states. */
+export async function countUnitsIn(
+  db: PrismaClient,
+  cycleId: string,
+  statuses: readonly ("queued" | "running")[],
+): Promise<number> {
+  const [row] = await db.$queryRaw<{ units: number }[]>`
+    SELECT count(*)::int AS units FROM "Job"
+    WHERE "cycleId" = ${cycleId}::uuid AND kind = 'cycle-unit' AND status = ANY(${[...statuses]}::text[])`;
+  return row?.units ?? 0;
+}
+
+/** What the planner of a fanned-out cycle hands to its finalizer. */
+export async function recordHandover(tx: Tx, cycleId: string, handover: unknown) {
+  await tx.$executeRaw`
+    UPDATE "Cycle" SET handover = ${JSON.stringify(handover)}::jsonb
+    WHERE id = ${cycleId}::uuid AND status = 'running'`;
+}
+
+/** How many users the cycle read from Entra ID, against the count it was compared with. */
+export async function recordSourceUsers(
+  tx: Tx,
+  cycleId: string,
+  source: { usersRead: number | null; usersBefore: number | null; held: boolean },
+) {
+  await tx.cycle.update({
+    where: { id: cycleId },
+    data: {
+      sourceUsersRead: source.usersRead,
+      sourceUsersBefore: source.usersBefore,
+      sourceShrinkHeld: source.held,
+    },
+  });
+}
+
+/** The first error of a running cycle wins: a unit's quarantine condition, for the finalizer to act on. */
+export async function recordCycleError(tx: Tx, cycleId: string, error: unknown) {
+  await tx.$executeRaw`
+    UPDATE "Cycle" SET error = COALESCE(error, ${JSON.stringify(error)}::jsonb)
+    WHERE id = ${cycleId}::uuid AND status = 'running'`;
+}
+
+/**
+ * The planner did all the cycle's work itself: its outcome is recorded and every unit counted done, so
+ * the finalizer is queued when the planner's job ends.
+ */
+export async function recordPlannerOutcome(
+  tx: Tx,
+  cycleId: string,
+  outcome: { counts?: Prisma.InputJsonValue; error?: Prisma.InputJsonValue },
+) {
+  await tx.$executeRaw`
+    UPDATE "Cycle" SET "completedUnits" = GREATEST("completedUnits", "totalUnits"),
+      "totalUnits" = GREATEST("completedUnits", "totalUnits"),
+      counts = COALESCE(${outcome.counts === undefined ? null : JSON.stringify(outcome.counts)}::jsonb, counts),
+      error = COALESCE(${outcome.error === undefined ? null : JSON.stringify(outcome.error)}::jsonb, error)
+    WHERE id = ${cycleId}::uuid AND status = 'running'`;
+}
+
+/** A dry run ends its own row: it schedules nothing, and its status follows the same rule as a cycle's. */
+export async function endDryRun(
+  db: PrismaClient,
+  cycleId: string,
+  options: { status: "succeeded" | "failed"; counts?: Prisma.InputJsonValue; error?: Prisma.InputJsonValue },
+): Promise<EndedCycleStatus> {
+  const stop = await db.cycle.findUnique({
+    where: { id: cycleId },
+    select: { stopRequested: true, counts: true },
+  });
+  const status = concludedStatus({
+    stopRequested: stop?.stopRequested ?? false,
+    requested: options.status,
+    hasError: options.error !== undefined,
+    counts: options.counts ?? stop?.counts,
+  });
+  await db.cycle.updateMany({
+    where: { id: cycleId, status: "running" },
+    data: {
+      status,
+      endedAt: new Date(),
+      ...(options.counts !== undefined ? { counts: options.counts } : {}),
+      ...(options.error !== undefined ? { error: options.error } : {}),
+    },
+  });
+  return status;
+}
