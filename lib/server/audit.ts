@@ -20,7 +20,9 @@ export type AuditActivity =
   | "Quarantine"
   | "Webhook delivered"
   | "Webhook failed"
-  | "Webhook test";
+  | "Webhook test"
+  | "Run reconcile report"
+  | "Reconcile action";
 
 export async function recordAudit(
   db: Prisma.TransactionClient,
