@@ -5,6 +5,7 @@ import { waitForJob } from "@/lib/jobs/wait";
 import { createJobHandlers } from "@/lib/server/job-handlers";
 import { runReconcileAction, type ReconcileActionRequest } from "@/lib/server/reconcile-actions";
 import { SecretBox } from "@/lib/crypto/secrets";
+import { ZReconcileActionResult, ZReconcileExportJson } from "@/lib/contracts/reconcile";
 import {
   exportReconcileFindings,
   listReconcileFindings,
@@ -17,6 +18,7 @@ import { addHandMadeUsers, HAND_EDITED_TITLE, HAND_MADE_USERS } from "@/sandbox/
 import { PATCH_OP } from "@/sandbox/dialpad/urns";
 import { SEED_USERS } from "@/sandbox/graph/seed";
 import { type RunningSandbox } from "@/sandbox/main";
+import { contractViolations } from "./contract-check";
 import type { TestDatabase } from "./database";
 import { startCycleAndWaitForEnd, startEngineHarness, TEST_ADMIN } from "./engine-harness";
 
@@ -191,6 +193,7 @@ describe("reconcile report", () => {
       await new Response(exportReconcileFindings(t.db, connectionId, {}, "json")).text(),
     ) as ReconcileFindingDto[];
     expect(json).toHaveLength((await allFindings({})).length);
+    expect(contractViolations(ZReconcileExportJson, json)).toEqual([]);
   });
 
   test("a Dialpad user whose Entra user lost its link is reported as link lost", async () => {
@@ -276,6 +279,9 @@ describe("reconcile actions: each does what its preview said", () => {
     const logsBefore = await t.db.provisioningLog.count({ where: { connectionId, action: "Update" } });
     const applied = await act({ action: "reapplyDrift", findingIds, dryRun: false });
     expect(applied.applied).toMatchObject({ succeeded: 2, failed: 0 });
+    // What the console receives (serialized as the route sends it) keeps the declared contract.
+    for (const result of [preview, applied])
+      expect(contractViolations(ZReconcileActionResult, JSON.parse(JSON.stringify(result)))).toEqual([]);
     expect(patchesSince(before)).toEqual(
       preview.planned.map((change) => ({ id: change.targetId, operations: change.request!.operations })),
     );
