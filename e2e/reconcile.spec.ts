@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
 import { SANDBOX_DIALPAD_KEY } from "../sandbox/dialpad/server";
@@ -48,6 +49,19 @@ test("an admin finds the users created by hand in Dialpad and suspends them", as
   await expect(una).toContainText("Matching attribute collides");
   await expect(una.getByRole("button", { name: /^Adopt/ })).toBeEnabled();
   await snapshot(page, "reconcile-01-orphans");
+
+  // The download carries the table's filter: the orphans, and nothing but orphans.
+  const downloadEvent = page.waitForEvent("download");
+  await page.getByRole("button", { name: "Download CSV" }).click();
+  const download = await downloadEvent;
+  expect(download.suggestedFilename()).toMatch(/^Reconcile-.*\.csv$/);
+  const rows = fs
+    .readFileSync(await download.path(), "utf8")
+    .trim()
+    .split("\r\n");
+  expect(rows[0]).toContain('"Orphan reason"');
+  expect(rows.join("\n")).toContain('"front.desk@contoso.example"');
+  expect(rows.slice(1).every((row) => row.startsWith('"orphan"'))).toBe(true);
 
   const light = await seriousViolations(page);
   await page.getByLabel("Theme").selectOption("dark");
