@@ -1,5 +1,6 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import http from "node:http";
+import { changeDialpadByHand } from "./dialpad/by-hand";
 import type { RunningDialpadEmulator } from "./dialpad/server";
 import type { RunningGraphEmulator } from "./graph/server";
 import { directoryView, type DirectoryView } from "./hub-directory";
@@ -34,6 +35,7 @@ const HTML_HEADERS = {
 export async function startHub(services: HubServices, port: number): Promise<RunningHub> {
   const { runtime, graph, dialpad, mail, webhooks } = services;
   const resetToken = randomBytes(24).toString("base64url");
+  const handChanges: string[] = [];
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (url.pathname === "/webhook" && req.method === "POST") {
@@ -42,6 +44,10 @@ export async function startHub(services: HubServices, port: number): Promise<Run
     }
     if (url.pathname === "/reset" && req.method === "POST") {
       void handleReset(req, res);
+      return;
+    }
+    if (url.pathname === "/dialpad/by-hand" && req.method === "POST") {
+      void handleByHand(req, res);
       return;
     }
     if (url.pathname === "/webhooks.json") {
@@ -60,9 +66,30 @@ export async function startHub(services: HubServices, port: number): Promise<Run
         directory: directoryView(graph.directory, dialpad.company),
         resetToken,
         justReset: url.searchParams.get("reset") === "done",
+        handChanges,
       }),
     );
   });
+
+  /** What a Dialpad admin does in Dialpad's own portal, so the reconcile report has orphans and drift. */
+  async function handleByHand(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    let form: URLSearchParams;
+    try {
+      form = new URLSearchParams(await readBody(req, 10_000));
+    } catch (error) {
+      res.writeHead(error instanceof BodyTooLargeError ? 413 : 400, { "content-type": "text/plain" });
+      res.end("The form could not be read.");
+      return;
+    }
+    if (!sameToken(form.get("token") ?? "", resetToken)) {
+      res.writeHead(403, { "content-type": "text/plain; charset=utf-8" });
+      res.end("This request did not come from the hub page; open the hub and use its button.");
+      return;
+    }
+    handChanges.push(...changeDialpadByHand(dialpad.company));
+    res.writeHead(303, { location: "/#by-hand" });
+    res.end();
+  }
 
   async function handleReset(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     let form: URLSearchParams;
@@ -111,6 +138,8 @@ export interface HubPageState {
   directory: DirectoryView;
   resetToken: string;
   justReset: boolean;
+  /** What "Change Dialpad by hand" did so far. */
+  handChanges: readonly string[];
 }
 
 function escapeHtml(value: string): string {
@@ -167,6 +196,7 @@ table{border-collapse:collapse;margin:.5rem 0}th,td{border-bottom:1px solid #e5e
 <h2>Sign-in accounts</h2><ul>${accounts}</ul>
 <p>The services use a self-signed certificate (<code>${escapeHtml(runtime.certPath)}</code>); your browser asks once per address.</p>
 ${renderDirectory(state.directory)}
+${renderByHand(state)}
 ${renderReset(state)}
 <h2>Notification e-mails (${messages.length})</h2>${rows || "<p>None yet.</p>"}
 <h2>Webhook events (${webhooks.length})</h2>
@@ -216,6 +246,17 @@ ${
     ? `<table aria-label="Groups"><thead><tr><th>Name</th><th>Members</th><th>Assigned</th><th>In Dialpad</th></tr></thead><tbody>${groups}</tbody></table>`
     : "<p>No groups.</p>"
 }`;
+}
+
+function renderByHand(state: HubPageState): string {
+  const changed = state.handChanges.map((change) => `<li>${escapeHtml(change)}</li>`).join("");
+  return `<h2 id="by-hand">Dialpad changed by hand</h2>
+<p>Do what a Dialpad admin does behind Entra's back: create users in Dialpad (orphans), change a provisioned
+user's title and suspend another (drift). The console's Reconcile tab reports them. Start with
+<code>SANDBOX_DIALPAD_BY_HAND=1</code> to have the hand-made users from the start.</p>
+<form method="post" action="/dialpad/by-hand"><input type="hidden" name="token" value="${escapeHtml(state.resetToken)}">
+<button type="submit">Change Dialpad by hand</button></form>
+${changed ? `<ul>${changed}</ul>` : ""}`;
 }
 
 /** Resetting the emulators does not touch the console, which still remembers what it linked. */

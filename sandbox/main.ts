@@ -15,6 +15,7 @@ import {
 import { SANDBOX_ACCOUNTS, startIdentityProvider, type RunningIdentityProvider } from "./identity/server";
 import { SANDBOX_API_AUDIENCE, SANDBOX_CONSOLE_CLIENT_ID, SANDBOX_TENANT_ID } from "./identity/constants";
 import { startMailCatcher, type RunningMailCatcher } from "./mail/server";
+import { addHandMadeUsers } from "./dialpad/by-hand";
 import { startHub } from "./hub";
 import { createWebhookCatcher, SANDBOX_WEBHOOK_SECRET, type WebhookCatcher } from "./webhooks/catcher";
 import { ensureSandboxTls } from "./tls";
@@ -57,6 +58,8 @@ export async function startSandbox(options: {
   tlsDir?: string;
   /** Keeps the emulated Dialpad company here across restarts; without it the company lives in memory only. */
   stateDir?: string;
+  /** Seed Dialpad with users created "by hand" (orphans for the reconcile report). */
+  dialpadByHand?: boolean;
 }): Promise<RunningSandbox> {
   const tls = await ensureSandboxTls(options.tlsDir ?? path.join(options.dataDir, "sandbox-tls"));
   const base = options.portBase;
@@ -80,6 +83,7 @@ export async function startSandbox(options: {
     tls,
     ...(options.stateDir ? { stateFile: path.join(options.stateDir, "dialpad.json") } : {}),
   });
+  if (options.dialpadByHand) addHandMadeUsers(dialpad.company);
   const mail = await startMailCatcher({ port: port(25) });
   const graphUrl = graph.url;
 
@@ -144,6 +148,7 @@ async function main(): Promise<void> {
     portBase,
     consoleOrigin,
     stateDir: path.join(dataDir, "sandbox-state"),
+    dialpadByHand: process.env.SANDBOX_DIALPAD_BY_HAND === "1",
   });
   let closing = false;
   const shutdown = () => {

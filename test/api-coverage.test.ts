@@ -196,6 +196,24 @@ describe("each documented route, called once", () => {
         }),
       ]),
     });
+    const report = String((await exercise("requestReconcile")).body?.id);
+    await exercise("getReconcile", { query: `runId=${report}` });
+    for (let attempt = 0; attempt < 300; attempt += 1) {
+      const read = await callOperation("getReconcile", {
+        token: h.tokens.reader,
+        params: { connectionId: h.connectionId },
+        query: `runId=${report}`,
+      });
+      const status = (read.body?.run as { status?: string } | undefined)?.status;
+      if (status === "succeeded") break;
+      expect(status).not.toBe("failed");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await exercise("reconcileAction", { body: { action: "suspendOrphans", dryRun: true } });
+    await exercise("listReconcileFindings", { query: "category=orphan&reason=neverLinked&limit=5" });
+    await exercise("exportReconcileFindings", { query: "format=csv&objectType=User" });
+    const findingsJson = await exercise("exportReconcileFindings", { query: "format=json&category=orphan" });
+    expect(findingsJson.contentType).toContain("application/json");
     await exercise("metrics");
     const waitForPreview = async (id: string, status: string) => {
       for (let attempt = 0; attempt < 200; attempt += 1) {

@@ -13,6 +13,7 @@ import { type CycleNotice, controlReasons, currentNotice, READER_REASON } from "
 import { CurrentCycle, LastCycle, Row } from "./cycle-cards";
 import { heldBySourceShrink } from "./format";
 import { HeldDeletions, QuarantineBanner } from "./quarantine";
+import { ReconcileSummary } from "@/components/reconcile/reconcile-summary";
 import { RefusedAttributes } from "./refused-attributes";
 import { RestartDialog } from "./restart-dialog";
 import { type StatusCode, runningCycle, useControlMutations, useStatus } from "@/lib/client/status";
@@ -195,6 +196,7 @@ export function Overview({ connectionId }: { connectionId: string }) {
       {data?.quarantine && <QuarantineBanner quarantine={data.quarantine} connectionId={connectionId} />}
 
       {data && <RefusedAttributes refused={data.refusedAttributes ?? []} connectionId={connectionId} />}
+      <ReconcileSummary connectionId={connectionId} />
 
       {data && data.heldChanges.count > 0 && (
         <HeldDeletions

@@ -21,5 +21,10 @@ export const queryKeys = {
     preview: (id: string, kind: string, offset: number) =>
       [...queryKeys.connections.all, id, "preview", { kind, offset }] as const,
     previewAll: (id: string) => [...queryKeys.connections.all, id, "preview"] as const,
+    /** The latest reconcile report and its findings (prefix for invalidation). */
+    reconcileAll: (id: string) => [...queryKeys.connections.all, id, "reconcile"] as const,
+    reconcile: (id: string) => [...queryKeys.connections.all, id, "reconcile", "run"] as const,
+    reconcileFindings: (id: string, filters: Record<string, string | undefined>) =>
+      [...queryKeys.connections.all, id, "reconcile", "findings", filters] as const,
   },
 };

@@ -23,6 +23,8 @@ export const AUDIT_ACTIVITIES = [
   "Webhook delivered",
   "Webhook failed",
   "Webhook test",
+  "Run reconcile report",
+  "Reconcile action",
 ] as const;
 export type AuditActivity = (typeof AUDIT_ACTIVITIES)[number];
 

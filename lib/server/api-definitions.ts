@@ -47,6 +47,18 @@ import {
 } from "../contracts/on-demand";
 import { ZPreview, ZPreviewParams, ZPreviewQuery } from "../contracts/previews";
 import {
+  ZReconcileActionRequest,
+  ZReconcileActionResult,
+  ZReconcileExportCsv,
+  ZReconcileExportJson,
+  ZReconcileExportQuery,
+  ZReconcileFindingPage,
+  ZReconcileFindingQuery,
+  ZReconcileRun,
+  ZReconcileRunQuery,
+  ZReconcileRunResult,
+} from "../contracts/reconcile";
+import {
   ZAllowDeletesResult,
   ZRestart,
   ZRestartResult,
@@ -413,6 +425,62 @@ export const API = {
       contentType: "text/csv",
       otherContent: { "application/json": ZLogExportJson },
     },
+  },
+  requestReconcile: {
+    method: "POST",
+    path: "/api/connections/{connectionId}/reconcile",
+    summary: "Run a reconcile report on a worker: orphans, drift, missing and suspended users in Dialpad",
+    access: "write",
+    ...withConnection,
+    success: json(202, "The report, queued (or the one already queued or running)", ZReconcileRun),
+  },
+  getReconcile: {
+    method: "GET",
+    path: "/api/connections/{connectionId}/reconcile",
+    summary: "The latest reconcile report (or the one named by runId): status and counts",
+    access: "read",
+    ...withConnection,
+    query: ZReconcileRunQuery,
+    success: json(200, "{ run } (run is null before the first report)", ZReconcileRunResult),
+  },
+  listReconcileFindings: {
+    method: "GET",
+    path: "/api/connections/{connectionId}/reconcile/findings",
+    summary:
+      "A reconcile report's findings, filtered (keyset pagination); the latest finished report by default",
+    access: "read",
+    ...withConnection,
+    query: ZReconcileFindingQuery,
+    success: json(200, "One page of findings and the report they are of", ZReconcileFindingPage),
+  },
+  exportReconcileFindings: {
+    method: "GET",
+    path: "/api/connections/{connectionId}/reconcile/findings/export",
+    summary: "Download a reconcile report's findings as CSV or JSON (streamed)",
+    access: "read",
+    ...withConnection,
+    query: ZReconcileExportQuery,
+    success: {
+      status: 200,
+      description: "CSV (format=csv) or JSON (format=json) file",
+      schema: ZReconcileExportCsv,
+      contentType: "text/csv",
+      otherContent: { "application/json": ZReconcileExportJson },
+    },
+  },
+  reconcileAction: {
+    method: "POST",
+    path: "/api/connections/{connectionId}/reconcile/actions",
+    summary:
+      "Preview (dryRun) or apply an action on the latest report: suspend orphans, re-apply drifted values, adopt an orphan",
+    access: "write",
+    ...withConnection,
+    body: ZReconcileActionRequest,
+    success: json(
+      200,
+      "What is (or was) sent to Dialpad, and the outcome when applied",
+      ZReconcileActionResult,
+    ),
   },
   listAudit: {
     method: "GET",

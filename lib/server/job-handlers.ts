@@ -13,6 +13,8 @@ import { finalizeProvisioningCycle } from "./cycle-end";
 import { runCycleUnit } from "./cycle-unit";
 import { runProvisioningCycle } from "./provisioning-cycle";
 import { type RunCycleOptions } from "./cycle-peers";
+import { reconcileJob } from "./reconcile";
+import { runReconcile } from "./reconcile-run";
 import { runWebhookJob } from "./webhooks";
 
 /** The handlers a worker process registers, one per job kind it can run. */
@@ -88,6 +90,9 @@ export function createJobHandlers(options: {
     // One attempt at one webhook event; a failure is retried with backoff by the job store.
     handles(webhookJob, async (payload, { job }) =>
       runWebhookJob(db, box, payload, { number: job.attempts, of: job.maxAttempts }),
+    ),
+    handles(reconcileJob, async (payload, { lease, log }) =>
+      runReconcile(db, box, payload, { lease, log, requestsPerSecond: options.cycle?.requestsPerSecond }),
     ),
   ];
 }

@@ -13,6 +13,7 @@ const TABS = [
   { segment: "/mappings", label: "Mappings" },
   { segment: "/on-demand", label: "Provision on demand" },
   { segment: "/preview", label: "Preview" },
+  { segment: "/reconcile", label: "Reconcile" },
   { segment: "/logs", label: "Provisioning logs" },
   { segment: "/audit", label: "Audit log" },
 ];

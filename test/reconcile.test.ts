@@ -1,0 +1,391 @@
+import crypto from "node:crypto";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { JobWorker } from "@/lib/jobs/runner";
+import { waitForJob } from "@/lib/jobs/wait";
+import { createJobHandlers } from "@/lib/server/job-handlers";
+import { runReconcileAction, type ReconcileActionRequest } from "@/lib/server/reconcile-actions";
+import { SecretBox } from "@/lib/crypto/secrets";
+import { ZReconcileActionResult, ZReconcileExportJson } from "@/lib/contracts/reconcile";
+import {
+  exportReconcileFindings,
+  listReconcileFindings,
+  requestReconcile,
+  type ReconcileFindingDto,
+  type ReconcileRunDto,
+} from "@/lib/server/reconcile";
+import type { DialpadUser } from "@/sandbox/dialpad/company";
+import { addHandMadeUsers, HAND_EDITED_TITLE, HAND_MADE_USERS } from "@/sandbox/dialpad/by-hand";
+import { PATCH_OP } from "@/sandbox/dialpad/urns";
+import { SEED_USERS } from "@/sandbox/graph/seed";
+import { type RunningSandbox } from "@/sandbox/main";
+import { contractViolations } from "./contract-check";
+import type { TestDatabase } from "./database";
+import { startCycleAndWaitForEnd, startEngineHarness, TEST_ADMIN } from "./engine-harness";
+
+/**
+ * The reconcile report against the Dialpad and Graph emulators, computed by a job worker on a real
+ * PostgreSQL: after a cycle, Dialpad is changed behind Entra's back (users created by hand, a title
+ * edited, a user deleted, one suspended, a userName taken), and the report names each of them.
+ */
+let sandbox: RunningSandbox;
+let t: TestDatabase;
+let connectionId: string;
+let worker: JobWorker;
+const secretKey = crypto.randomBytes(32);
+const box = new SecretBox(secretKey);
+
+beforeAll(async () => {
+  ({ sandbox, t, connectionId } = await startEngineHarness({ name: "reconcile", secretKey }));
+  const silent = { info() {}, warn() {}, error() {} };
+  worker = new JobWorker({
+    db: t.db,
+    databaseUrl: t.url,
+    log: silent,
+    workerId: "reconcile-worker",
+    concurrency: 2,
+    pollIntervalMs: 50,
+    handlers: createJobHandlers({ db: t.db, log: silent, cycle: { mailer: null, requestsPerSecond: 1_000 } }),
+  });
+  await worker.start();
+  await startCycleAndWaitForEnd(t.db, connectionId);
+  // The next scheduled cycle would repair what the tests break on purpose.
+  await t.db.job.deleteMany({ where: { connectionId, kind: "provisioning-cycle", status: "queued" } });
+}, 120_000);
+
+afterAll(async () => {
+  await worker?.stop(1_000);
+  await sandbox?.close();
+  await t?.drop();
+});
+
+async function reconcile(): Promise<ReconcileRunDto> {
+  const queued = await requestReconcile(t.db, connectionId, TEST_ADMIN);
+  const run = await t.db.reconcileRun.findUniqueOrThrow({ where: { id: queued.id } });
+  const job = await waitForJob(t.db, run.jobId!, { timeoutMs: 60_000 });
+  expect(job.status, String(job.lastError)).toBe("succeeded");
+  const page = await listReconcileFindings(t.db, connectionId, { runId: queued.id, limit: 1 });
+  return page.run!;
+}
+
+async function allFindings(
+  query: Parameters<typeof listReconcileFindings>[2] extends infer Q ? Partial<Q> : never,
+) {
+  const items: ReconcileFindingDto[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await listReconcileFindings(t.db, connectionId, { limit: 7, ...query, cursor });
+    items.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return items;
+}
+
+const company = () => sandbox.dialpad.company;
+const dialpadUserOf = async (sourceId: string): Promise<DialpadUser> => {
+  const link = await t.db.objectLink.findUniqueOrThrow({
+    where: { connectionId_objectType_sourceId: { connectionId, objectType: "User", sourceId } },
+  });
+  return company().getUser(link.targetId);
+};
+const patchByHand = (id: string, path: string, value: unknown) =>
+  company().patchUser(id, { schemas: [PATCH_OP], Operations: [{ op: "replace", path, value }] });
+
+describe("reconcile report", () => {
+  test("right after a cycle, Dialpad holds nothing unmanaged and nothing drifted", async () => {
+    const run = await reconcile();
+    expect(run.status).toBe("succeeded");
+    expect(run.counts).toEqual({ users: {}, groups: {}, driftedUsers: 0 });
+    expect(await allFindings({ category: "orphan" })).toEqual([]);
+    expect(await allFindings({ category: "drifted" })).toEqual([]);
+    expect(await allFindings({ category: "missing" })).toEqual([]);
+    expect(run.read.dialpadUsers).toBe(company().users.size);
+    // Listing Dialpad costs one request per 100 users (plus the groups' listing).
+    expect(run.read.dialpadRequests).toBeLessThanOrEqual(Math.ceil(company().users.size / 100) + 2);
+  });
+
+  test("orphans, a drifted title, a deleted, a suspended user and a userName collision are each named", async () => {
+    const handMade = addHandMadeUsers(company());
+    expect(handMade).toHaveLength(HAND_MADE_USERS.length);
+    const zoe = await dialpadUserOf(SEED_USERS.zoe.id);
+    const zoeTitle = zoe.attributes.title;
+    patchByHand(zoe.id, "title", "Chief Hand Editor");
+    const jose = await dialpadUserOf(SEED_USERS.jose.id);
+    company().deleteUser(jose.id);
+    const ada = await dialpadUserOf(SEED_USERS.admin.id);
+    patchByHand(ada.id, "active", false);
+    // Alex's Dialpad account is renamed by hand, and a new account takes Alex's userName.
+    const alex = await dialpadUserOf(SEED_USERS.duplicateA.id);
+    patchByHand(alex.id, "userName", "alex.kim.old@contoso.example");
+    const impostor = addHandMadeUsersNamed(SEED_USERS.duplicateA.upn);
+
+    const run = await reconcile();
+    const orphans = await allFindings({ category: "orphan", objectType: "User" });
+    const byName = new Map(orphans.map((finding) => [finding.target.name?.toLowerCase(), finding]));
+    expect(orphans).toHaveLength(HAND_MADE_USERS.length + 1);
+    expect(byName.get("front.desk@contoso.example")).toMatchObject({
+      reason: "neverLinked",
+      target: { active: true },
+      source: { id: null },
+    });
+    expect(byName.get("conference.room@contoso.example")).toMatchObject({ reason: "neverLinked" });
+    expect(byName.get(SEED_USERS.unassigned.upn)).toMatchObject({
+      reason: "collides",
+      source: { id: SEED_USERS.unassigned.id },
+      detail: expect.stringMatching(/userName equals the matching value of Entra user .*not linked/),
+    });
+    expect(byName.get(SEED_USERS.duplicateA.upn)).toMatchObject({
+      reason: "collides",
+      target: { id: impostor.id },
+      source: { id: SEED_USERS.duplicateA.id },
+      detail: expect.stringContaining(`linked to another Dialpad user (${alex.id})`),
+    });
+
+    const drifted = await allFindings({ category: "drifted" });
+    expect(drifted).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          attribute: "title",
+          dialpadValue: "Chief Hand Editor",
+          desiredValue: zoeTitle,
+          target: expect.objectContaining({ id: zoe.id }),
+          source: expect.objectContaining({ id: SEED_USERS.zoe.id }),
+        }),
+        expect.objectContaining({
+          attribute: "userName",
+          dialpadValue: "alex.kim.old@contoso.example",
+          desiredValue: SEED_USERS.duplicateA.upn,
+          target: expect.objectContaining({ id: alex.id }),
+        }),
+      ]),
+    );
+    expect(drifted).toHaveLength(2);
+    // A suspension is its own category, not an attribute drift.
+    expect(drifted.some((finding) => finding.attribute === "active")).toBe(false);
+
+    expect(await allFindings({ category: "missing" })).toEqual([
+      expect.objectContaining({ objectType: "User", target: expect.objectContaining({ id: jose.id }) }),
+    ]);
+    expect(await allFindings({ category: "suspendedInDialpad" })).toEqual([
+      expect.objectContaining({ source: expect.objectContaining({ id: SEED_USERS.admin.id }) }),
+    ]);
+    expect(run.counts).toMatchObject({
+      users: { orphan: 4, drifted: 2, missing: 1, suspendedInDialpad: 1 },
+      driftedUsers: 2,
+    });
+  });
+
+  test("filters narrow the report and the export holds exactly the filtered findings", async () => {
+    const collisions = await allFindings({ reason: "collides" });
+    expect(collisions.map((finding) => finding.target.name).sort()).toEqual(
+      [SEED_USERS.duplicateA.upn, SEED_USERS.unassigned.upn].sort(),
+    );
+    expect(await allFindings({ attribute: "TITLE" })).toHaveLength(1);
+    expect(await allFindings({ search: "front.desk" })).toHaveLength(1);
+
+    const csv = await new Response(
+      exportReconcileFindings(t.db, connectionId, { category: "orphan" }, "csv"),
+    ).text();
+    const lines = csv.trim().split("\r\n");
+    expect(lines[0]).toContain('"Orphan reason"');
+    expect(lines).toHaveLength(1 + 4);
+    expect(csv).toContain('"front.desk@contoso.example"');
+    const json = JSON.parse(
+      await new Response(exportReconcileFindings(t.db, connectionId, {}, "json")).text(),
+    ) as ReconcileFindingDto[];
+    expect(json).toHaveLength((await allFindings({})).length);
+    expect(contractViolations(ZReconcileExportJson, json)).toEqual([]);
+  });
+
+  test("a Dialpad user whose Entra user lost its link is reported as link lost", async () => {
+    // Provisioned by this connection (its log names the Dialpad id), then the link was removed and the
+    // Dialpad account renamed, so no matching attribute leads back to an Entra user either.
+    const mo = await dialpadUserOf(SEED_USERS.mailDiffers.id);
+    patchByHand(mo.id, "userName", "mo.former@contoso.example");
+    await t.db.objectLink.delete({
+      where: {
+        connectionId_objectType_sourceId: {
+          connectionId,
+          objectType: "User",
+          sourceId: SEED_USERS.mailDiffers.id,
+        },
+      },
+    });
+    await reconcile();
+    const [lost] = await allFindings({ category: "orphan", search: "mo.former" });
+    expect(lost).toMatchObject({ reason: "linkLost", target: { id: mo.id } });
+  });
+});
+
+describe("reconcile actions: each does what its preview said", () => {
+  const act = (request: ReconcileActionRequest) =>
+    runReconcileAction(t.db, box, connectionId, request, TEST_ADMIN);
+  const patchesSince = (from: number) =>
+    sandbox.dialpad.requests
+      .slice(from)
+      .filter((request) => request.method === "PATCH" && request.path.startsWith("/scim/Users/"))
+      .map((request) => ({
+        id: request.path.slice("/scim/Users/".length),
+        operations: (
+          (request.body as { Operations: { op: string; path: string; value?: unknown }[] }).Operations ?? []
+        ).map((operation) => ({ ...operation, op: operation.op.toLowerCase() })),
+      }));
+  const writesSince = (from: number) =>
+    sandbox.dialpad.requests.slice(from).filter((request) => request.method !== "GET");
+
+  test("adopting a link-lost orphan writes the link and nothing to Dialpad", async () => {
+    const [lost] = await allFindings({ reason: "linkLost" });
+    const preview = await act({ action: "adoptOrphan", findingIds: [lost!.id], dryRun: true });
+    expect(preview.planned).toEqual([
+      expect.objectContaining({
+        targetId: lost!.target.id,
+        sourceId: SEED_USERS.mailDiffers.id,
+        request: null,
+      }),
+    ]);
+    const before = sandbox.dialpad.requests.length;
+    const applied = await act({ action: "adoptOrphan", findingIds: [lost!.id], dryRun: false });
+    expect(applied.applied).toMatchObject({ succeeded: 1, failed: 0 });
+    expect(writesSince(before)).toEqual([]);
+    const link = await t.db.objectLink.findUniqueOrThrow({
+      where: {
+        connectionId_objectType_sourceId: {
+          connectionId,
+          objectType: "User",
+          sourceId: SEED_USERS.mailDiffers.id,
+        },
+      },
+    });
+    expect(link.targetId).toBe(lost!.target.id);
+    expect(
+      await t.db.provisioningLog.count({
+        where: { connectionId, targetId: lost!.target.id, action: "Other", initiatedBy: TEST_ADMIN.upn },
+      }),
+    ).toBe(1);
+    await expect(act({ action: "adoptOrphan", findingIds: [lost!.id], dryRun: false })).rejects.toThrow(
+      /None of these findings/,
+    );
+  });
+
+  test("re-applying drift sends exactly the previewed PATCHes through on demand, and logs them", async () => {
+    const zoeTitle = (await allFindings({ attribute: "title" }))[0]!;
+    const [suspended] = await allFindings({ category: "suspendedInDialpad" });
+    const findingIds = [zoeTitle.id, suspended!.id];
+    const preview = await act({ action: "reapplyDrift", findingIds, dryRun: true });
+    expect(preview.planned.map((change) => change.request?.operations)).toEqual([
+      [{ op: "replace", path: "title", value: zoeTitle.desiredValue }],
+      [{ op: "replace", path: "active", value: true }],
+    ]);
+    const before = sandbox.dialpad.requests.length;
+    const logsBefore = await t.db.provisioningLog.count({ where: { connectionId, action: "Update" } });
+    const applied = await act({ action: "reapplyDrift", findingIds, dryRun: false });
+    expect(applied.applied).toMatchObject({ succeeded: 2, failed: 0 });
+    // What the console receives (serialized as the route sends it) keeps the declared contract.
+    for (const result of [preview, applied])
+      expect(contractViolations(ZReconcileActionResult, JSON.parse(JSON.stringify(result)))).toEqual([]);
+    expect(patchesSince(before)).toEqual(
+      preview.planned.map((change) => ({ id: change.targetId, operations: change.request!.operations })),
+    );
+    expect(company().getUser(zoeTitle.target.id!).attributes.title).toBe(zoeTitle.desiredValue);
+    expect(company().isActive(company().getUser(suspended!.target.id!))).toBe(true);
+    expect(await t.db.provisioningLog.count({ where: { connectionId, action: "Update" } })).toBe(
+      logsBefore + 2,
+    );
+  });
+
+  test("recreating a missing user provisions it again on demand: one new Dialpad user, linked", async () => {
+    const [missing] = await allFindings({ category: "missing" });
+    const preview = await act({ action: "recreateMissing", dryRun: true });
+    expect(preview.planned).toEqual([
+      expect.objectContaining({ findingId: missing!.id, sourceId: SEED_USERS.jose.id, request: null }),
+    ]);
+    const before = sandbox.dialpad.requests.length;
+    const applied = await act({ action: "recreateMissing", dryRun: false });
+    expect(applied.applied).toMatchObject({ succeeded: 1, failed: 0 });
+    const writes = writesSince(before);
+    expect(writes.map((request) => `${request.method} ${request.path}`)).toEqual(["POST /scim/Users"]);
+    expect(writes[0]!.body).toMatchObject({ userName: SEED_USERS.jose.upn });
+    const recreated = await dialpadUserOf(SEED_USERS.jose.id);
+    expect(recreated.id).not.toBe(missing!.target.id);
+    expect(
+      await t.db.provisioningLog.count({
+        where: { connectionId, targetId: recreated.id, action: "Create", status: "Success" },
+      }),
+    ).toBe(1);
+  });
+
+  test("suspending orphans holds above the deletion threshold, then suspends exactly the previewed users", async () => {
+    await t.db.connection.update({
+      where: { id: connectionId },
+      data: { preventAccidentalDeletes: true, deletionThreshold: 2, requireApprovalForDeletions: false },
+    });
+    const preview = await act({ action: "suspendOrphans", dryRun: true });
+    const orphanIds = (await allFindings({ category: "orphan", objectType: "User" }))
+      .filter((finding) => finding.target.active)
+      .map((finding) => finding.target.id);
+    expect(preview.planned.map((change) => change.targetId)).toEqual(orphanIds);
+    expect(preview.planned).toHaveLength(4);
+    expect(preview.summary).toBe("Suspend 4 Dialpad users (active=false; nothing is deleted)");
+    expect(preview.threshold).toEqual({ limit: 2, needsConfirmation: true });
+
+    const before = sandbox.dialpad.requests.length;
+    await expect(act({ action: "suspendOrphans", dryRun: false })).rejects.toThrow(
+      /exceeds the deletion threshold of 2/,
+    );
+    expect(writesSince(before)).toEqual([]);
+
+    const applied = await act({ action: "suspendOrphans", dryRun: false, confirm: true });
+    expect(applied.applied).toMatchObject({ succeeded: 4, failed: 0, skipped: 0 });
+    expect(writesSince(before).every((request) => request.method === "PATCH")).toBe(true);
+    expect(patchesSince(before)).toEqual(
+      preview.planned.map((change) => ({ id: change.targetId, operations: change.request!.operations })),
+    );
+    for (const id of orphanIds) expect(company().isActive(company().getUser(id!))).toBe(false);
+    const logs = await t.db.provisioningLog.findMany({
+      where: { connectionId, action: "Disable", initiatedBy: TEST_ADMIN.upn },
+    });
+    expect(logs.map((log) => log.targetId).sort()).toEqual([...orphanIds].sort());
+    expect(logs.every((log) => log.status === "Success")).toBe(true);
+    expect(await t.db.auditEntry.count({ where: { connectionId, activity: "Reconcile action" } })).toBe(4);
+    // Nothing left to suspend: the report remembers they are suspended now.
+    expect((await act({ action: "suspendOrphans", dryRun: true })).planned).toEqual([]);
+  });
+});
+
+describe("the sandbox hub's Change Dialpad by hand button", () => {
+  test("edits a provisioned user behind Entra's back, and the next report shows the drift", async () => {
+    const page = await (await fetch(sandbox.runtime.hubUrl)).text();
+    const token = /action="\/dialpad\/by-hand"><input type="hidden" name="token" value="([^"]+)"/.exec(
+      page,
+    )?.[1];
+    expect(token).toBeDefined();
+    // Any web page could post a form to the hub: without the hub's token nothing changes.
+    const forged = await fetch(`${sandbox.runtime.hubUrl}/dialpad/by-hand`, {
+      method: "POST",
+      body: new URLSearchParams({ token: "forged" }),
+      redirect: "manual",
+    });
+    expect(forged.status).toBe(403);
+    const response = await fetch(`${sandbox.runtime.hubUrl}/dialpad/by-hand`, {
+      method: "POST",
+      body: new URLSearchParams({ token: token! }),
+      redirect: "manual",
+    });
+    expect(response.status).toBe(303);
+    const hub = await (await fetch(sandbox.runtime.hubUrl)).text();
+    expect(hub).toContain(`set to &quot;${HAND_EDITED_TITLE}&quot;`);
+    await reconcile();
+    expect(await allFindings({ attribute: "title" })).toEqual(
+      expect.arrayContaining([expect.objectContaining({ dialpadValue: HAND_EDITED_TITLE })]),
+    );
+    expect((await allFindings({ category: "suspendedInDialpad" })).length).toBeGreaterThanOrEqual(1);
+  });
+});
+
+function addHandMadeUsersNamed(userName: string): DialpadUser {
+  return company().createUser({
+    schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+    userName,
+    name: { givenName: "Hand", familyName: "Made" },
+    active: true,
+  });
+}
