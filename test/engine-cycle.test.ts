@@ -344,4 +344,36 @@ describe("provisioning cycle", () => {
     const entries = (await logsOf(summary.cycleId)).filter((entry) => entry.sourceId === early.id);
     expect(entries.map((entry) => `${entry.action}/${entry.status}`)).toEqual(["Create/Success"]);
   });
+
+  test("a preview of such a round shows the user once, in its newer state, though its first row was written", async () => {
+    await applyRestartCriteria(t.db, connectionId, ["Watermark"]);
+    const seed = describeSeed(sandbox.graph.directory);
+    const early = sandbox.graph.directory.listUsers().find((user) => seed.inScopeUserIds.includes(user.id))!;
+    sandbox.dialpad.company.deleteUser(dialpadUser(early.userPrincipalName)!.id);
+    const preview = await t.db.planPreview.create({
+      data: { connectionId, requestedBy: "admin@contoso.example" },
+    });
+    const graphStart = sandbox.graph.requests.length;
+    const running = runProvisioningCycle(
+      t.db,
+      box,
+      { connectionId, jobId: null, trigger: "preview", dryRun: true, previewId: preview.id },
+      // Small pages: the first decision is in the preview's rows before Graph lists the user again.
+      { mailer: null, requestsPerSecond: 1_000, previewPageSize: 5 },
+    );
+    while (!sandbox.graph.requests.slice(graphStart).some((request) => request.path.includes("/users/delta")))
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    sandbox.graph.directory.updateUser(early.id, { jobTitle: "Previewed Mid-Round" });
+    expect(await running).toMatchObject({ status: "succeeded", dryRun: true });
+
+    const rows = await t.db.planPreviewOperation.findMany({ where: { previewId: preview.id } });
+    const ofEarly = rows.filter((row) => (row.data as { sourceId: string }).sourceId === early.id);
+    expect(ofEarly.map((row) => row.kind)).toEqual(["create"]);
+    expect(JSON.stringify(ofEarly[0]!.data)).toContain("Previewed Mid-Round");
+    const { summary } = await t.db.planPreview.findUniqueOrThrow({ where: { id: preview.id } });
+    const creates = rows.filter(
+      (row) => row.kind === "create" && (row.data as { objectType: string }).objectType === "User",
+    );
+    expect(summary).toMatchObject({ impact: { counts: { create: { users: creates.length } } } });
+  });
 });

@@ -23,6 +23,8 @@ export interface RunCycleOptions {
    * user operations fans out into cycle-unit jobs that any worker runs; default 100.
    */
   unitPageSize?: number;
+  /** Operations a preview writes to its rows at a time; default 500. */
+  previewPageSize?: number;
   now?: () => Date;
   log?: {
     info(fields: Record<string, unknown>, message: string): void;

@@ -139,7 +139,7 @@ export async function runProvisioningCycle(
     const previousUsers = input.approved ? null : await acceptedSourceUsers(db, connection.id);
     const scim = await cycleScimClient(db, connection, box, options);
     outcome = await runCycle({
-      ...(previewPlan ? { planSink: previewPlan } : {}),
+      ...(previewPlan ? { planSink: { ...previewPlan, pageSize: options.previewPageSize } } : {}),
       graph: graphClientFor(connection, box),
       scim,
       store,

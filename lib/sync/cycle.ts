@@ -92,6 +92,8 @@ export interface CycleEngineContext {
    * not kept; `withdraw` takes back an object's operation when Graph lists it again in the same round.
    */
   planSink?: {
+    /** Operations handed over at a time (default 500). */
+    pageSize?: number;
     write(operations: PlannedOperation[]): Promise<void>;
     withdraw(objectType: ObjectType, sourceId: string): Promise<void>;
   };
@@ -249,7 +251,8 @@ export async function runCycle(context: CycleEngineContext): Promise<CycleOutcom
     if (context.dryRun) {
       plan.push(operation);
       // A preview's plan goes to its rows a page at a time instead of staying here.
-      if (context.planSink && plan.length >= PLAN_SINK_PAGE) await context.planSink.write(plan.splice(0));
+      if (context.planSink && plan.length >= (context.planSink.pageSize ?? PLAN_SINK_PAGE))
+        await context.planSink.write(plan.splice(0));
     }
     if (isDeletion(operation)) {
       deletions.push({ operation, inScope: evaluation.inScope });
