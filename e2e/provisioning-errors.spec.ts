@@ -7,7 +7,14 @@ async function setTitleSource(page: Page, source: string): Promise<void> {
   await page.getByRole("button", { name: "Edit mapping to title", exact: true }).click();
   const dialog = page.getByRole("dialog", { name: "Edit attribute mapping: title" });
   await dialog.getByLabel("Mapping type").selectOption("Direct");
-  await dialog.getByLabel("Source attribute").fill(source);
+  const sourceField = dialog.getByRole("combobox", { name: "Source attribute" });
+  await sourceField.fill(source);
+  // Typed free text stays as typed. Escape closes the attribute list when it offers matches (with none
+  // open, Escape would close the dialog).
+  const list = dialog.getByRole("listbox", { name: "Source attributes" });
+  if (await list.isVisible()) await sourceField.press("Escape");
+  await expect(list).toBeHidden();
+  await expect(sourceField).toHaveValue(source);
   await dialog.getByRole("button", { name: "OK" }).click();
   await expect(dialog).toHaveCount(0);
   await page.getByRole("button", { name: "Save", exact: true }).click();
