@@ -175,7 +175,7 @@ async function describeChanges(database: BenchDatabase, cycleId: string): Promis
 }
 
 /** Where a fanned-out cycle's time went: the planner job, the span of its units, and the finalizer. */
-async function describePhases(database: BenchDatabase, cycleId: string): Promise<string> {
+export async function describePhases(database: BenchDatabase, cycleId: string): Promise<string> {
   const cycle = await database.db.cycle.findUniqueOrThrow({
     where: { id: cycleId },
     select: { jobId: true },

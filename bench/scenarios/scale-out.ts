@@ -3,6 +3,7 @@
  * a target that answers in 50 ms, where the work is waiting on the target rather than on the CPU.
  */
 import { runCycleToEnd } from "../measure";
+import { describePhases } from "./initial";
 import { spawnWorker, stopChild, type Child } from "../processes";
 import type { ScenarioResult } from "../report";
 import { round, seconds, UNLIMITED_REQUESTS_PER_SECOND, type BenchContext } from "./context";
@@ -14,7 +15,14 @@ export async function runScaleOutScenario(context: BenchContext): Promise<Scenar
   const groups = 12;
   log(`seeding the directory with ${params.scaleUsers} users and ${groups} groups`);
   infra.seedGraph(params.scaleUsers, groups);
-  const runs: { workers: number; perSecond: number; wallMs: number; objects: number; status: string }[] = [];
+  const runs: {
+    workers: number;
+    perSecond: number;
+    wallMs: number;
+    objects: number;
+    status: string;
+    phases: string;
+  }[] = [];
   for (const workerCount of [1, 3]) {
     const { dialpad } = infra.sandbox;
     dialpad.company.reset();
@@ -41,8 +49,9 @@ export async function runScaleOutScenario(context: BenchContext): Promise<Scenar
         wallMs: run.wallMs,
         objects,
         status: run.cycle.status,
+        phases: await describePhases(database, run.cycle.id),
       });
-      log(`  ${workerCount} worker(s): ${objects} objects in ${seconds(run.wallMs)}`);
+      log(`  ${workerCount} worker(s): ${objects} objects in ${seconds(run.wallMs)}; ${runs.at(-1)!.phases}`);
     } finally {
       await Promise.all(workers.map((worker) => stopChild(worker)));
       await infra.dropDatabase(database);
@@ -58,7 +67,7 @@ export async function runScaleOutScenario(context: BenchContext): Promise<Scenar
     met: one.status === "succeeded" && three.status === "succeeded" && ratio >= 2.5,
     details: runs.map(
       (run) =>
-        `${run.workers} worker process(es), concurrency 4 each: ${run.objects} objects in ${seconds(run.wallMs)} (cycle ${run.status}).`,
+        `${run.workers} worker process(es), concurrency 4 each: ${run.objects} objects in ${seconds(run.wallMs)} (cycle ${run.status}). ${run.phases}`,
     ),
   };
 }

@@ -4,7 +4,7 @@ import zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { OutboundConnectError } from "./connect-error";
 import type { HostResolver } from "./outbound";
-import { createPinnedFetch } from "./pinned-fetch";
+import { createPinnedFetch, type PinnedRequestInit } from "./pinned-fetch";
 
 const production = { allowLoopbackHttp: false, allowPrivateAddresses: false };
 const sandbox = { allowLoopbackHttp: true, allowPrivateAddresses: false };
@@ -180,5 +180,31 @@ describe("pinned fetch", () => {
     controller.abort();
     const error = await failure(pinned(`http://127.0.0.1:${port}/`, { signal: controller.signal }));
     expect(error.name).toBe("AbortError");
+  });
+
+  test("beforeSend is asked when the request leaves: refused then, nothing reaches the server", async () => {
+    const seenBefore = seenHosts.filter(Boolean).length;
+    const pinned = createPinnedFetch({ policy: sandbox, resolve });
+    let allowed = true;
+    const asked: boolean[] = [];
+    const beforeSend = () => {
+      asked.push(allowed);
+      if (!allowed) throw new Error("lease lost");
+    };
+    const sent = (init: PinnedRequestInit) => pinned(`http://127.0.0.1:${port}/echo`, init);
+    // On a new connection the check waits for the connection, so a change made meanwhile counts.
+    const pending = sent({ method: "POST", body: "first", beforeSend });
+    allowed = false;
+    expect((await failure(pending)).message).toBe("lease lost");
+    allowed = true;
+    expect(await (await sent({ method: "POST", body: "second", beforeSend })).json()).toEqual({
+      method: "POST",
+      body: "second",
+    });
+    // A kept-alive connection is asked at once.
+    allowed = false;
+    expect((await failure(sent({ method: "POST", body: "third", beforeSend }))).message).toBe("lease lost");
+    expect(asked).toEqual([false, true, false]);
+    expect(seenHosts.filter(Boolean).length).toBe(seenBefore + 1);
   });
 });

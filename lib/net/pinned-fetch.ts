@@ -36,6 +36,14 @@ export interface PinnedFetchOptions {
 const PASSED_THROUGH =
   /^(ENOTFOUND|EAI_AGAIN|EAI_NONAME|ERR_TLS|ERR_SSL|CERT_|UNABLE_TO|DEPTH_ZERO|SELF_SIGNED|HOSTNAME_MISMATCH|ABORT_ERR)/;
 
+/**
+ * `init` of a pinned fetch may carry `beforeSend`, called when the request is about to leave (its
+ * connection is open): a write that must not happen once its sender lost its right to write (a job
+ * attempt's lease) is refused then, not only when it was queued, which can be long before if the process
+ * was frozen meanwhile. Its error rejects the fetch as is.
+ */
+export type PinnedRequestInit = RequestInit & { beforeSend?: () => void };
+
 export function createPinnedFetch(options: PinnedFetchOptions): typeof fetch {
   const resolve = options.resolve ?? systemResolver;
   const lookup: LookupFunction = (hostname, lookupOptions, callback) => {
@@ -64,7 +72,7 @@ export function createPinnedFetch(options: PinnedFetchOptions): typeof fetch {
   const agentOptions = { keepAlive: true, timeout: options.idleTimeoutMs ?? 4_000, lookup };
   const agents = { "http:": new http.Agent(agentOptions), "https:": new https.Agent(agentOptions) };
 
-  return async function pinnedFetch(input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> {
+  return async function pinnedFetch(input: RequestInfo | URL, init: PinnedRequestInit = {}): Promise<Response> {
     const url = new URL(typeof input === "string" ? input : input instanceof URL ? input.href : input.url);
     if (url.protocol !== "http:" && url.protocol !== "https:")
       throw new TypeError(`unsupported URL ${url.protocol}`);
@@ -119,20 +127,38 @@ export function createPinnedFetch(options: PinnedFetchOptions): typeof fetch {
             });
           },
         );
+        let refusedToSend: unknown;
+        const sendNow = () => {
+          try {
+            init.beforeSend?.();
+          } catch (error) {
+            refusedToSend = error;
+            request.destroy(error as Error);
+            return;
+          }
+          request.end(body);
+        };
         request.on("socket", (socket) => {
+          // A kept-alive connection is open: send. A new one sends once connected (and, for HTTPS, secured).
+          const connected = url.protocol === "https:" ? "secureConnect" : "connect";
+          if (init.beforeSend) {
+            if (request.reusedSocket) sendNow();
+            else socket.once(connected, sendNow);
+          }
           if (!socket.connecting) return;
           const timer = setTimeout(
             () => request.destroy(new OutboundConnectError(target, false)),
             options.connectTimeoutMs ?? 10_000,
           );
-          socket.once(url.protocol === "https:" ? "secureConnect" : "connect", () => clearTimeout(timer));
+          socket.once(connected, () => clearTimeout(timer));
           socket.once("close", () => clearTimeout(timer));
         });
         request.on("error", (error: NodeJS.ErrnoException) => {
-          if (mayResend && request.reusedSocket && error.code === "ECONNRESET") settle(exchange(false));
+          if (refusedToSend !== undefined) fail(refusedToSend);
+          else if (mayResend && request.reusedSocket && error.code === "ECONNRESET") settle(exchange(false));
           else fail(connectFailure(error, target));
         });
-        request.end(body);
+        if (!init.beforeSend) request.end(body);
       });
     return exchange(true);
   };

@@ -250,8 +250,23 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
     let status: number;
     let text: string;
     let headers: Headers;
+    // Checked again as the request leaves (a pinned fetch calls it then): the process may have been
+    // frozen between the check before this attempt and the moment its connection opened.
+    let refusedBeforeSend: unknown;
+    const beforeSend =
+      spec.method !== "GET" && options.beforeWrite
+        ? () => {
+            try {
+              options.beforeWrite!();
+            } catch (error) {
+              refusedBeforeSend = error;
+              throw error;
+            }
+          }
+        : undefined;
     try {
       const response = await fetchImpl(url, {
+        ...(beforeSend ? { beforeSend } : {}),
         method: spec.method,
         headers: {
           Accept: `${SCIM_MEDIA_TYPE}, application/json;q=0.9`,
@@ -268,6 +283,7 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
       headers = response.headers;
       text = await response.text();
     } catch (cause) {
+      if (refusedBeforeSend !== undefined) throw refusedBeforeSend;
       const timedOut = controller.signal.aborted;
       const failure = timedOut
         ? {

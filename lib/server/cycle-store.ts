@@ -5,7 +5,7 @@ import type { JobLease } from "../jobs/lease";
 import type { CycleLogEntry, CycleStore, EscrowRecord, HeldChangeRecord } from "../sync/cycle-ports";
 import { escrowRetryAt, type ObjectType } from "../sync/plan";
 import type { ObjectLinkRecord } from "../sync/ports";
-import { prismaLinkStore } from "./link-store";
+import { prismaLinkStore, saveLinks } from "./link-store";
 
 /**
  * Group memberships exported to Dialpad are kept as ObjectLink rows of this type (sourceId
@@ -199,6 +199,13 @@ export function prismaCycleStore(
     },
     async writeLogs(entries) {
       if (entries.length) await write((tx) => writeProvisioningLogs(tx, scope, entries));
+    },
+    async record({ links, logs }) {
+      if (links.length === 0 && logs.length === 0) return;
+      await write(async (tx) => {
+        await saveLinks(tx, connectionId, links);
+        await writeProvisioningLogs(tx, scope, logs);
+      });
     },
     async progress(completedUnits, totalUnits) {
       const cycleId = scope.cycleId;

@@ -73,6 +73,8 @@ export interface CycleStore {
   /** The held deletions are the latest cycle's: earlier holds were re-evaluated by it. */
   replaceHeldChanges(held: readonly HeldChangeRecord[]): Promise<void>;
   writeLogs(entries: readonly CycleLogEntry[]): Promise<void>;
+  /** Links and the log entries of the same objects, in one write (a unit records its objects in batches). */
+  record(batch: { links: readonly ObjectLinkRecord[]; logs: readonly CycleLogEntry[] }): Promise<void>;
   progress(completedUnits: number, totalUnits: number): Promise<void>;
   stopRequested(): Promise<boolean>;
 }

@@ -602,19 +602,33 @@ export async function executeUnit(
     if (stopCheck && (await stopCheck)) stopped = true;
     return stopped;
   };
+  // Links are recorded with the log entries of their objects, a batch at a time, rather than in a
+  // transaction per object (most of a unit's database time). A link lost with its batch (the worker
+  // died) is found again: a re-run looks up an unrecorded create by userName and adopts it.
+  const pendingLinks: ObjectLinkRecord[] = [];
+  const buffered: ExecutionPorts = {
+    ...ports,
+    store: {
+      ...ports.store,
+      saveLink: async (link) => {
+        pendingLinks.push(link);
+      },
+    },
+  };
+  const flush = () => ports.store.record({ links: pendingLinks.splice(0), logs: logs.splice(0) });
   try {
     // The objects of a unit are independent: a few run at once, so a unit waits on Dialpad's latency
     // for several objects together instead of one after another. The request limiter still paces them.
     await mapWithConcurrency(operations, UNIT_CONCURRENCY, async (operation) => {
       if (ports.mayWrite && !ports.mayWrite()) stopped = true;
       if (await shouldStop()) return;
-      const entry = await executeOperation(ports, operation, links, counts);
+      const entry = await executeOperation(buffered, operation, links, counts);
       executed += 1;
       if (entry) logs.push(entry);
-      if (logs.length >= LOG_FLUSH_EVERY) await ports.store.writeLogs(logs.splice(0));
+      if (logs.length >= LOG_FLUSH_EVERY) await flush();
     });
   } finally {
-    await ports.store.writeLogs(logs.splice(0));
+    await flush();
   }
   return { counts, executed, stopped };
 }
@@ -632,10 +646,12 @@ export async function executeDeferredReferences(
   const groupLogs = new Map<string, CycleLogEntry>();
   let memberships: PlannedMembership[] = [];
   try {
-    for (const operation of deferred.groupOperations) {
+    // Groups are independent of one another, and so are their member lists: a few at a time, like a
+    // unit's objects, so the finalizer waits on Dialpad's latency for several groups together.
+    await mapWithConcurrency(deferred.groupOperations, UNIT_CONCURRENCY, async (operation) => {
       const entry = await executeOperation(ports, operation, new Map(), counts);
       if (entry) groupLogs.set(operation.sourceId, entry);
-    }
+    });
     if (deferred.membershipGroups) {
       memberships = planMemberships({
         groups: deferred.membershipGroups,
@@ -643,7 +659,7 @@ export async function executeDeferredReferences(
         provisionedUsers: new Set(deferred.provisionedUsers),
       });
       const links = await linksForMemberships(store, memberships);
-      for (const membership of memberships) {
+      await mapWithConcurrency(memberships, UNIT_CONCURRENCY, async (membership) => {
         const entry = await executeMembership(
           ports,
           membership,
@@ -652,7 +668,7 @@ export async function executeDeferredReferences(
           groupLogs.get(membership.groupSourceId),
         );
         if (entry) groupLogs.set(membership.groupSourceId, entry);
-      }
+      });
     }
   } finally {
     await store.writeLogs([...groupLogs.values()]);
