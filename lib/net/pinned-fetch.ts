@@ -72,7 +72,10 @@ export function createPinnedFetch(options: PinnedFetchOptions): typeof fetch {
   const agentOptions = { keepAlive: true, timeout: options.idleTimeoutMs ?? 4_000, lookup };
   const agents = { "http:": new http.Agent(agentOptions), "https:": new https.Agent(agentOptions) };
 
-  return async function pinnedFetch(input: RequestInfo | URL, init: PinnedRequestInit = {}): Promise<Response> {
+  return async function pinnedFetch(
+    input: RequestInfo | URL,
+    init: PinnedRequestInit = {},
+  ): Promise<Response> {
     const url = new URL(typeof input === "string" ? input : input instanceof URL ? input.href : input.url);
     if (url.protocol !== "http:" && url.protocol !== "https:")
       throw new TypeError(`unsupported URL ${url.protocol}`);
