@@ -25,6 +25,8 @@ export interface BenchDatabase {
 
 export interface BenchInfra {
   dir: string;
+  /** The embedded PostgreSQL's data directory (its postmaster.pid tells the bench which processes are its). */
+  pgDataDir: string;
   sandbox: RunningSandbox;
   secretKey: Buffer;
   /** Environment every child process (workers, API server) gets. */
@@ -90,6 +92,7 @@ export async function startBenchInfra(log: (line: string) => void): Promise<Benc
   };
   return {
     dir,
+    pgDataDir: path.join(dir, "db"),
     sandbox,
     secretKey,
     childEnv,

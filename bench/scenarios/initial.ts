@@ -3,6 +3,8 @@
  * initial cycle (throughput, and the workers' peak memory meanwhile), then an incremental cycle with
  * nothing changed, then one with 1 % of the users changed.
  */
+import os from "node:os";
+import { cpuSnapshot, describeCpu } from "../cpu";
 import type { BenchDatabase } from "../infra";
 import { RequestCounter, runCycleToEnd, type RequestTally } from "../measure";
 import { memoryOf, spawnWorker, stopChild, type Child } from "../processes";
@@ -11,8 +13,45 @@ import { round, seconds, UNLIMITED_REQUESTS_PER_SECOND, type BenchContext } from
 
 const LATENCY_MS = 5;
 
+/** Scenario 7's second point: memory that does not grow with the directory is the same at a tenth. */
+const MEMORY_REFERENCE_USERS = 10_000;
+
+/** The workers' peak memory (VmHWM) over an initial cycle of `users` users, on a database of its own. */
+async function workerPeaksAt(context: BenchContext, users: number, groups: number): Promise<number[]> {
+  const { infra, params, log } = context;
+  log(`memory reference: an initial cycle of ${users} users and ${groups} groups`);
+  infra.seedGraph(users, groups);
+  infra.sandbox.dialpad.company.reset();
+  infra.sandbox.dialpad.configure({ rateLimit: null, latencyMs: LATENCY_MS, errorRate: 0 });
+  const database = await infra.createDatabase("memoryref");
+  const connectionId = await infra.createConnection(database, { scope: "All" });
+  const workers = Array.from({ length: params.workers }, (_, index) =>
+    spawnWorker(`memory-worker-${index + 1}`, {
+      databaseUrl: database.url,
+      env: infra.childEnv,
+      requestsPerSecond: UNLIMITED_REQUESTS_PER_SECOND,
+    }),
+  );
+  try {
+    await Promise.all(workers.map((worker) => worker.ready));
+    await runCycleToEnd(database.db, connectionId, { timeoutMs: params.cycleTimeoutMs });
+    return workers.map((worker) => memoryOf(worker.process.pid)?.peakMiB ?? NaN);
+  } finally {
+    await Promise.all(workers.map((worker) => stopChild(worker)));
+    await infra.dropDatabase(database);
+  }
+}
+
 export async function runInitialAndIncremental(context: BenchContext): Promise<ScenarioResult[]> {
   const { infra, params, log } = context;
+  const referencePeaks =
+    params.users > MEMORY_REFERENCE_USERS
+      ? await workerPeaksAt(
+          context,
+          MEMORY_REFERENCE_USERS,
+          Math.max(1, Math.round((params.groups * MEMORY_REFERENCE_USERS) / params.users)),
+        )
+      : null;
   const { dialpad, graph } = infra.sandbox;
   log(`seeding the directory with ${params.users} users and ${params.groups} groups`);
   infra.seedGraph(params.users, params.groups);
@@ -38,11 +77,15 @@ export async function runInitialAndIncremental(context: BenchContext): Promise<S
     // ── 1 and 7: the initial cycle ──────────────────────────────────────────────────────────────
     const counter = new RequestCounter(dialpad.requests);
     counter.start();
+    const cpu = () =>
+      cpuSnapshot({ workerPids: workers.map((worker) => worker.process.pid), pgDataDir: infra.pgDataDir });
+    const cpuBefore = cpu();
     const initial = await runCycleToEnd(database.db, connectionId, {
       timeoutMs: params.cycleTimeoutMs,
       onProgress: (cycle) => log(`  initial cycle: unit ${cycle.completedUnits}/${cycle.totalUnits}`),
     });
     const initialRequests = counter.stop();
+    const cpuAfter = cpu();
     const peaks = workers.map((worker) => memoryOf(worker.process.pid)?.peakMiB ?? NaN);
     const objects = (initial.counts.created ?? 0) + (initial.counts.updated ?? 0);
     const perSecond = objects / (initial.wallMs / 1000);
@@ -59,20 +102,28 @@ export async function runInitialAndIncremental(context: BenchContext): Promise<S
         `Links after the cycle: ${linked.users} users, ${linked.groups} groups, ${linked.members} memberships.`,
         ...initialFailures,
         await describePhases(database, initial.cycle.id),
+        describeCpu(cpuBefore, cpuAfter, objects, os.cpus().length),
         `Entra's estimate for an initial cycle (0.01–0.08 min per object) is ${round(objects * 0.01)}–${round(objects * 0.08)} min for this many objects; measured ${round(initial.wallMs / 60_000, 1)} min.`,
         `Dialpad requests: ${describeTally(initialRequests)}.`,
         `${params.workers} worker process(es), concurrency 4 each, in-process limiter lifted (bench/worker.ts).`,
       ],
     });
     const peak = Math.max(...peaks);
+    const referencePeak = referencePeaks ? Math.max(...referencePeaks) : null;
+    const growth = referencePeak ? peak / referencePeak - 1 : null;
     results.push({
       id: 7,
       title: "Peak resident memory of a worker during scenario 1",
-      figure: `${round(peak)} MiB`,
-      goal: "< 400 MB",
-      met: Number.isFinite(peak) ? peak * 1.048576 < 400 : null,
+      figure: `${round(peak)} MiB${referencePeak ? ` (${round(referencePeak)} MiB at ${MEMORY_REFERENCE_USERS.toLocaleString("en")} users, ${growth! >= 0 ? "+" : ""}${round(growth! * 100)} %)` : ""}`,
+      goal: "< 400 MB, and within 15 % of the peak at 10,000 users",
+      met: Number.isFinite(peak) ? peak * 1.048576 < 400 && (growth === null || growth <= 0.15) : null,
       details: [
         `VmHWM of each worker process at the end of the initial cycle: ${peaks.map((p) => `${round(p)} MiB`).join(", ")}.`,
+        ...(referencePeaks
+          ? [
+              `The same cycle at ${MEMORY_REFERENCE_USERS.toLocaleString("en")} users (a database and worker processes of its own): ${referencePeaks.map((p) => `${round(p)} MiB`).join(", ")}.`,
+            ]
+          : []),
       ],
     });
 

@@ -2,6 +2,8 @@
  * Scenario 8: the same initial cycle with one worker process and with three, on one PostgreSQL, against
  * a target that answers in 50 ms, where the work is waiting on the target rather than on the CPU.
  */
+import os from "node:os";
+import { cpuSnapshot, describeCpu } from "../cpu";
 import { runCycleToEnd } from "../measure";
 import { describePhases } from "./initial";
 import { spawnWorker, stopChild, type Child } from "../processes";
@@ -41,7 +43,11 @@ export async function runScaleOutScenario(context: BenchContext): Promise<Scenar
         );
       }
       await Promise.all(workers.map((worker) => worker.ready));
+      const cpu = () =>
+        cpuSnapshot({ workerPids: workers.map((worker) => worker.process.pid), pgDataDir: infra.pgDataDir });
+      const cpuBefore = cpu();
       const run = await runCycleToEnd(database.db, connectionId, { timeoutMs: params.cycleTimeoutMs });
+      const cpuAfter = cpu();
       const objects = (run.counts.created ?? 0) + (run.counts.updated ?? 0);
       runs.push({
         workers: workerCount,
@@ -49,7 +55,7 @@ export async function runScaleOutScenario(context: BenchContext): Promise<Scenar
         wallMs: run.wallMs,
         objects,
         status: run.cycle.status,
-        phases: await describePhases(database, run.cycle.id),
+        phases: `${await describePhases(database, run.cycle.id)} ${describeCpu(cpuBefore, cpuAfter, objects, os.cpus().length)}`,
       });
       log(`  ${workerCount} worker(s): ${objects} objects in ${seconds(run.wallMs)}; ${runs.at(-1)!.phases}`);
     } finally {

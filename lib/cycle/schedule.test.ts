@@ -8,7 +8,9 @@ import {
   cycleUnitJob,
   enqueueCycleUnits,
   getCycle,
+  recordCycleUnitOutcome,
 } from "./units";
+import { recountUnits } from "./state";
 import { handles, JobWorker, type JobLogger } from "../jobs/runner";
 import {
   finishCycle,
@@ -181,6 +183,35 @@ describe("cycles and schedule", () => {
       totalUnits: 20,
     });
     expect(await t.db.job.count({ where: { kind: "cycle-finalize", cycleId } })).toBe(1);
+  });
+
+  test("a recount of the unit counters while a unit's outcome commits loses no completion", async () => {
+    const connectionId = await newConnection();
+    const { cycleId, unitJobIds } = await runPlanner(t.db, connectionId, [
+      { phase: "users" },
+      { phase: "users" },
+    ]);
+    const [first, second] = await Promise.all(
+      unitJobIds.map((jobId, index) => claimJobById(t.db, jobId, `w${index}`)),
+    );
+    await completeJob(t.db, attempt(first!), null, cycleUnitJob);
+    // The last unit's outcome is written but not committed when the planner recounts (it does so while
+    // it queues more units): the recount waits for the row, then must not put back the older count.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let written!: () => void;
+    const outcomeWritten = new Promise<void>((resolve) => (written = resolve));
+    const outcome = t.db.$transaction(async (tx) => {
+      await recordCycleUnitOutcome(tx, second!.id, "completed");
+      written();
+      await held;
+    });
+    await outcomeWritten;
+    const recount = t.db.$transaction((tx) => recountUnits(tx, cycleId));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    release();
+    await Promise.all([outcome, recount]);
+    expect(await getCycle(t.db, cycleId)).toMatchObject({ completedUnits: 2, totalUnits: 2 });
   });
 
   test("the last unit is not last while the planner may still add units", async () => {

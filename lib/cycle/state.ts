@@ -16,8 +16,14 @@ export async function recordPlanningProgress(tx: Tx, cycleId: string, completed:
     WHERE id = ${cycleId}::uuid AND status = 'running'`;
 }
 
-/** The Cycle's unit counters recomputed from its CycleUnit rows (the rows are the truth). */
+/**
+ * The Cycle's unit counters recomputed from its CycleUnit rows (the rows are the truth). The Cycle row
+ * is locked first and counted in a later statement: a unit's outcome updates its CycleUnit row and then
+ * the Cycle's counter in one transaction, and a count taken before that commits but written after it
+ * would put the older count back, losing the completion (a cycle then waits for its finalizer forever).
+ */
 export async function recountUnits(tx: Tx, cycleId: string) {
+  await tx.$queryRaw`SELECT 1 FROM "Cycle" WHERE id = ${cycleId}::uuid FOR UPDATE`;
   await tx.$executeRaw`
     UPDATE "Cycle" c SET
       "totalUnits" = u.total, "completedUnits" = u.completed, "failedUnits" = u.failed,

@@ -51,7 +51,7 @@ export async function getStatus(db: PrismaClient, connectionId: string) {
   ]);
   const running =
     state?.currentCycle?.status === "running"
-      ? await db.cycle.findUnique({ where: { id: state.currentCycle.id } })
+      ? await db.cycle.findUnique({ where: { id: state.currentCycle.id }, omit: { handover: true } })
       : null;
   // Before the first Start there is nothing to pause: Graph calls that state NotRun.
   const code: StatusCode = status.code === "Paused" && !status.lastCycle ? "NotRun" : status.code;

@@ -120,6 +120,7 @@ export async function runProvisioningCycle(
   // Inside a provisioning-cycle job the cycle-finalize job ends the cycle (the planner's job still holds
   // the connection's one live cycle-job slot, so only the finalizer can queue the next cycle).
   const finalizedByJob = input.jobId !== null;
+  let countingUnits = false;
   if (begun.resumed) await resumePlanning(db, cycle.id, options);
   const config = loadMappingConfig(connection.mappings);
   const mailer = options.mailer === undefined ? mailerFromEnvironment() : options.mailer;
@@ -176,7 +177,8 @@ export async function runProvisioningCycle(
               pageSize: options.unitPageSize ?? DEFAULT_UNIT_PAGE_SIZE,
               enqueue: async (pages) => {
                 // Progress is in units from here on: the planner's own progress (pages) does not count.
-                await write((tx) => recountUnits(tx, cycle.id));
+                if (!countingUnits) await write((tx) => recountUnits(tx, cycle.id));
+                countingUnits = true;
                 // In batches, each its own transaction: 100,000 users are a thousand units and hundreds
                 // of megabytes of payload, more than one transaction should hold (it overran even an
                 // 80-second timeout). Units already queued may start meanwhile; the cycle is not sealed

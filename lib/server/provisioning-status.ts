@@ -53,10 +53,16 @@ export async function getProvisioningStatus(
   const connection = await getConnection(db, connectionId);
   const [lastCycle, lastSuccessful, heldCount, heldSample, escrows, links, refusedAttributes] =
     await Promise.all([
-      db.cycle.findFirst({ where: { connectionId, dryRun: false }, orderBy: { startedAt: "desc" } }),
+      // Not the handover: the finalizer's input, megabytes in a large tenant, read on every poll otherwise.
+      db.cycle.findFirst({
+        where: { connectionId, dryRun: false },
+        orderBy: { startedAt: "desc" },
+        omit: { handover: true },
+      }),
       db.cycle.findFirst({
         where: { connectionId, dryRun: false, status: { in: [...COMPLETED_CYCLE_STATUSES] } },
         orderBy: { startedAt: "desc" },
+        omit: { handover: true },
       }),
       db.heldChange.count({ where: { connectionId } }),
       db.heldChange.findMany({ where: { connectionId }, take: 50, orderBy: { createdAt: "asc" } }),

@@ -170,6 +170,16 @@ async function strayWrites(mark: WriteMark, jobs: Job[]) {
     return request.method !== "GET" && targetIds.has(request.path.split("/").pop() ?? "");
   }).length;
   const jobIds = jobs.map((job) => job.id);
+  // Which requests, when a test fails on them: enough to tell a late send from a retry.
+  if (dialpadWrites > 0)
+    console.log(
+      "[fault] writes after the mark:",
+      rig!.sandbox.dialpad.requests
+        .slice(mark.dialpadRequests)
+        .filter((request) => request.method !== "GET")
+        .map((request) => `${request.method} ${request.path} ${request.status}`)
+        .join("; "),
+    );
   return {
     dialpadWrites,
     logEntries: await db.provisioningLog.count({
