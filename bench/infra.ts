@@ -92,7 +92,7 @@ export async function startBenchInfra(log: (line: string) => void): Promise<Benc
   };
   return {
     dir,
-    pgDataDir: path.join(dir, "db"),
+    pgDataDir: embedded.clusterDir,
     sandbox,
     secretKey,
     childEnv,

@@ -38,6 +38,7 @@ const connection = {
   requireApprovalForDeletions: false,
   skipOutOfScopeDeletions: false,
   sourceShrinkPercent: 30,
+  reconcileAfterFullCycle: false,
   scheduleIntervalMinutes: 40,
   provisioningEnabled: true,
   webhook: { url: null, secret: { isSet: false, last4: null, updatedAt: null }, events: [] },

@@ -48,6 +48,16 @@ beforeAll(async () => {
   });
   await worker.start();
   await startCycleAndWaitForEnd(t.db, connectionId);
+  // A webhook subscribed to reconcile.finished only; nothing listens at the discard port, and the tests
+  // read the queued events from the job table (delivery itself is test/webhooks.test.ts's).
+  await t.db.connection.update({
+    where: { id: connectionId },
+    data: {
+      webhookUrl: "http://127.0.0.1:9/hooks",
+      webhookSecretCipher: box.seal("reconcile-webhook-secret", connectionId),
+      webhookEvents: ["reconcile.finished"],
+    },
+  });
   // The next scheduled cycle would repair what the tests break on purpose.
   await t.db.job.deleteMany({ where: { connectionId, kind: "provisioning-cycle", status: "queued" } });
 }, 120_000);
@@ -65,6 +75,14 @@ async function reconcile(): Promise<ReconcileRunDto> {
   expect(job.status, String(job.lastError)).toBe("succeeded");
   const page = await listReconcileFindings(t.db, connectionId, { runId: queued.id, limit: 1 });
   return page.run!;
+}
+
+/** The reconcile.finished events queued for a run (the webhook job's payload). */
+async function reconcileEvents(runId: string) {
+  const jobs = await t.db.job.findMany({ where: { connectionId, kind: "webhook" } });
+  return jobs
+    .map((job) => (job.payload as { event: { type: string; data: Record<string, unknown> } }).event)
+    .filter((event) => event.type === "reconcile.finished" && event.data.runId === runId);
 }
 
 async function allFindings(
@@ -101,6 +119,8 @@ describe("reconcile report", () => {
     expect(run.read.dialpadUsers).toBe(company().users.size);
     // Listing Dialpad costs one request per 100 users (plus the groups' listing).
     expect(run.read.dialpadRequests).toBeLessThanOrEqual(Math.ceil(company().users.size / 100) + 2);
+    // Nothing found, nothing to tell a receiver.
+    expect(await reconcileEvents(run.id)).toEqual([]);
   });
 
   test("orphans, a drifted title, a deleted, a suspended user and a userName collision are each named", async () => {
@@ -172,6 +192,13 @@ describe("reconcile report", () => {
       users: { orphan: 4, drifted: 2, missing: 1, suspendedInDialpad: 1 },
       driftedUsers: 2,
     });
+    // One reconcile.finished event, with the report's counts: 4 orphans, 2 drifted users, 1 missing,
+    // 1 suspended.
+    expect(await reconcileEvents(run.id)).toEqual([
+      expect.objectContaining({
+        data: expect.objectContaining({ runId: run.id, findings: 8, counts: run.counts }),
+      }),
+    ]);
   });
 
   test("filters narrow the report and the export holds exactly the filtered findings", async () => {
@@ -379,6 +406,31 @@ describe("the sandbox hub's Change Dialpad by hand button", () => {
     );
     expect((await allFindings({ category: "suspendedInDialpad" })).length).toBeGreaterThanOrEqual(1);
   });
+});
+
+describe("a report after each full cycle", () => {
+  test("is queued by a full cycle when the setting is on, and not by an incremental one", async () => {
+    const systemReports = () =>
+      t.db.reconcileRun.findMany({ where: { connectionId, requestedBy: "System" } });
+    await t.db.connection.update({ where: { id: connectionId }, data: { reconcileAfterFullCycle: true } });
+    const { cycle: incremental } = await startCycleAndWaitForEnd(t.db, connectionId);
+    expect(incremental.type).toBe("incremental");
+    expect(await systemReports()).toEqual([]);
+    // Without its watermarks the next cycle reads everything again: a full cycle.
+    await t.db.connection.update({
+      where: { id: connectionId },
+      data: { usersDeltaLink: null, groupsDeltaLink: null },
+    });
+    const { cycle: full } = await startCycleAndWaitForEnd(t.db, connectionId);
+    expect(full.type).toBe("initial");
+    const [report] = await systemReports();
+    expect(report).toBeDefined();
+    const job = await waitForJob(t.db, report!.jobId!, { timeoutMs: 60_000 });
+    expect(job.status, String(job.lastError)).toBe("succeeded");
+    const page = await listReconcileFindings(t.db, connectionId, { runId: report!.id, limit: 1 });
+    expect(page.run).toMatchObject({ status: "succeeded", requestedBy: "System" });
+    expect(page.run!.read.dialpadUsers).toBe(company().users.size);
+  }, 120_000);
 });
 
 function addHandMadeUsersNamed(userName: string): DialpadUser {

@@ -138,7 +138,11 @@ export async function runLogsScenario(context: BenchContext): Promise<ScenarioRe
         headers: { authorization: `Bearer ${token}` },
       });
       const body = await response.text();
-      if (!response.ok) throw new Error(`${path}: HTTP ${response.status} ${body.slice(0, 300)}`);
+      if (!response.ok)
+        // The server's own log says why; its last lines go with the error.
+        throw new Error(
+          `${path}: HTTP ${response.status} ${body.slice(0, 300)}\n${api!.child.tail.slice(-5).join("\n")}`,
+        );
       return { ms: performance.now() - started, body };
     };
     const pageRuns = 30;

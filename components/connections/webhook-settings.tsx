@@ -16,6 +16,7 @@ const WEBHOOK_EVENTS: Record<WebhookEventType, string> = {
   "quarantine.entered": "Provisioning entered quarantine",
   "quarantine.left": "Provisioning left quarantine",
   "deletions.held": "Disables and deletes were held (over the threshold)",
+  "reconcile.finished": "A reconcile report found orphans, drift or missing objects (with its counts)",
 };
 
 type State<T> = [T, Dispatch<SetStateAction<T>>];

@@ -18,6 +18,7 @@ import {
   useReconcileMutations,
   useReconcileRun,
 } from "@/lib/client/reconcile";
+import { AfterFullCycleToggle } from "./after-full-cycle-toggle";
 import { FindingTable } from "./finding-table";
 
 const READER_REASON = "Your role can view the reconcile report but not run it or act on it (Reader).";
@@ -100,6 +101,9 @@ export function ReconcilePanel({ connectionId, canWrite }: { connectionId: strin
         )}
         {report.data && !run && <p className="mt-3 text-sm">No reconcile report yet.</p>}
         {run && <RunState run={run} />}
+        <div className="mt-4">
+          <AfterFullCycleToggle connectionId={connectionId} canWrite={canWrite} />
+        </div>
       </Card>
 
       {finished && (

@@ -35,6 +35,8 @@ export const ZConnectionSettings = z
       .int("must be a whole number")
       .min(1, "must be at least 1 %")
       .max(100, "must be at most 100 %"),
+    /** Queue a reconcile report after each full (initial) cycle that succeeded. */
+    reconcileAfterFullCycle: z.boolean(),
     scheduleIntervalMinutes: z
       .number()
       .int("must be a whole number")
@@ -126,6 +128,7 @@ export const ZConnection = z.object({
   requireApprovalForDeletions: z.boolean(),
   skipOutOfScopeDeletions: z.boolean(),
   sourceShrinkPercent: z.number().int(),
+  reconcileAfterFullCycle: z.boolean(),
   scheduleIntervalMinutes: z.number().int(),
   provisioningEnabled: z.boolean(),
   webhook: z.object({

@@ -7,5 +7,6 @@ export const WEBHOOK_EVENT_TYPES = [
   "quarantine.entered",
   "quarantine.left",
   "deletions.held",
+  "reconcile.finished",
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];

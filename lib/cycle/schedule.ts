@@ -247,6 +247,19 @@ export interface FinishCycleOptions {
   nextAttemptAt?: Date;
   /** The finalizer's lease: a lapsed finalizer cannot end the cycle a second time. */
   lease?: JobLease;
+  /**
+   * Called in the transaction that ends the cycle, with its final status: what should follow a cycle's
+   * end (a reconcile report) is queued exactly when the end commits.
+   */
+  afterEnd?: (tx: Prisma.TransactionClient, ended: EndedCycle) => Promise<void>;
+}
+
+export interface EndedCycle {
+  cycleId: string;
+  connectionId: string;
+  type: CycleRow["type"];
+  status: Exclude<CycleStatus, "running">;
+  dryRun: boolean;
 }
 
 export type FinishCycleResult =
@@ -286,6 +299,13 @@ export async function finishCycle(
       WHERE id = ${cycleId}::uuid`;
     // In this transaction: the event exists if and only if the cycle's end committed.
     await enqueueCycleFinishedWebhook(tx, cycleId);
+    await options.afterEnd?.(tx, {
+      cycleId,
+      connectionId: cycle.connectionId,
+      type: locked.type,
+      status,
+      dryRun: locked.dryRun,
+    });
     // A stopped cycle queues nothing, unless Start or Restart cleared the pause while it was stopping:
     // then the admin asked for a cycle now.
     const next =

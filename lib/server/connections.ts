@@ -51,6 +51,7 @@ export interface ConnectionDto {
   requireApprovalForDeletions: boolean;
   skipOutOfScopeDeletions: boolean;
   sourceShrinkPercent: number;
+  reconcileAfterFullCycle: boolean;
   scheduleIntervalMinutes: number;
   provisioningEnabled: boolean;
   webhook: { url: string | null; secret: SecretStatus; events: string[] };
@@ -96,6 +97,7 @@ export function toConnectionDto(connection: Connection, now = new Date()): Conne
     requireApprovalForDeletions: connection.requireApprovalForDeletions,
     skipOutOfScopeDeletions: connection.skipOutOfScopeDeletions,
     sourceShrinkPercent: connection.sourceShrinkPercent,
+    reconcileAfterFullCycle: connection.reconcileAfterFullCycle,
     scheduleIntervalMinutes: connection.scheduleIntervalMinutes,
     provisioningEnabled: connection.provisioningEnabled,
     webhook: {

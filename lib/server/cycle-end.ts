@@ -17,6 +17,7 @@ import { endDryRun, recordPlannerOutcome } from "../cycle/state";
 import type { PlannedOperation } from "../sync/plan";
 import { escrowQuarantineReason, ENTRA_ESCROW_THRESHOLDS, type QuarantineReason } from "../sync/quarantine";
 import { getConnection } from "./connections";
+import { queueReconcileAfterFullCycle } from "./reconcile";
 import { prismaCycleStore, writerFor, type Writer } from "./cycle-store";
 import { type RunCycleOptions, cycleScimClient } from "./cycle-peers";
 import { applyQuarantine } from "./quarantine-state";
@@ -203,6 +204,7 @@ export async function endCycle(
   if (options.dryRun) return endDryRun(db, cycleId, options);
   const result = await finishCycle(db, cycleId, {
     status: options.status,
+    afterEnd: queueReconcileAfterFullCycle,
     ...(options.counts !== undefined ? { counts: options.counts } : {}),
     ...(options.error !== undefined ? { error: options.error } : {}),
     ...(options.nextAttemptAt ? { nextAttemptAt: options.nextAttemptAt } : {}),
@@ -237,6 +239,7 @@ export async function finalizeProvisioningCycle(
   const lease = fannedOut?.options?.lease;
   return finishCycle(db, cycleId, {
     status,
+    afterEnd: queueReconcileAfterFullCycle,
     ...(nextAttemptAt ? { nextAttemptAt } : {}),
     ...(lease ? { lease } : {}),
   });

@@ -9,6 +9,7 @@ import { mappingEngineFor } from "../sync/mapping-adapter";
 import { assessLinkedUser, loadUserEntitlements } from "../sync/reconcile";
 import { graphSelectFor, toEntraUser } from "../sync/source";
 import { normaliseCandidate } from "../sync/target-index";
+import { enqueueWebhookEvent } from "../notify/webhook-events";
 import { getConnection } from "./connections";
 import { loadMappingConfig } from "./mappings";
 import { graphClientFor, scimClientFor } from "./peers";
@@ -173,17 +174,34 @@ export async function runReconcile(
         "A provisioning cycle ended during the report and removed its Dialpad listing; retrying",
       );
     const counts = await countFindings(db, runId);
-    await db.reconcileRun.update({
-      where: { id: runId },
-      data: {
-        status: "succeeded",
-        finishedAt: new Date(),
-        counts: counts as unknown as Prisma.InputJsonValue,
-        dialpadUsers: users.listed,
-        dialpadGroups: groups?.listed ?? 0,
-        entraUsers,
-        dialpadRequests: requests,
-      },
+    const finishedAt = new Date();
+    const read = {
+      dialpadUsers: users.listed,
+      dialpadGroups: groups?.listed ?? 0,
+      entraUsers,
+      dialpadRequests: requests,
+    };
+    await db.$transaction(async (tx) => {
+      await tx.reconcileRun.update({
+        where: { id: runId },
+        data: {
+          status: "succeeded",
+          finishedAt,
+          counts: counts as unknown as Prisma.InputJsonValue,
+          ...read,
+        },
+      });
+      // In the same transaction: the event exists exactly when the report does. Only a report that found
+      // something is news to a receiver; a clean one is on the console.
+      const findings = findingsIn(counts);
+      if (findings > 0)
+        await enqueueWebhookEvent(
+          tx,
+          connectionId,
+          "reconcile.finished",
+          { runId, findings, counts, read, finishedAt },
+          { subjectKey: runId, occurredAt: finishedAt },
+        );
     });
     options.log?.info({ runId, counts, requests }, "reconcile report ready");
     return { runId, counts };
@@ -367,4 +385,15 @@ async function countFindings(db: PrismaClient, runId: string): Promise<Reconcile
     if (row.objectType === "User" && row.category === "drifted") counts.driftedUsers = row.targets;
   }
   return counts;
+}
+
+/** Everything a report lists: orphans, drifted and missing objects, and active-state mismatches. */
+export function findingsIn(counts: ReconcileCounts): number {
+  const sum = (byCategory: Record<string, number>) =>
+    Object.entries(byCategory).reduce(
+      // A drifted user is one finding however many attributes drifted (driftedUsers counts those).
+      (total, [category, count]) => total + (category === "drifted" ? 0 : count),
+      0,
+    );
+  return sum(counts.users) + counts.driftedUsers + sum(counts.groups) + (counts.groups.drifted ?? 0);
 }

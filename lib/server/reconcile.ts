@@ -17,6 +17,7 @@ import type {
   ReconcileRun as ReconcileRunRow,
 } from "../db/generated/client";
 import type { Principal } from "../auth/verify-token";
+import type { EndedCycle } from "../cycle/schedule";
 import { defineJobKind } from "../jobs/kind";
 import { enqueueJob } from "../jobs/store";
 import type { OrphanReason, ReconcileCategory } from "../sync/reconcile";
@@ -113,24 +114,46 @@ export async function requestReconcile(
   });
   if (live) return runDto(live);
   const run = await db.$transaction(async (tx) => {
-    const created = await tx.reconcileRun.create({
-      data: { connectionId: connection.id, requestedBy: principal.upn },
-    });
-    const { job } = await enqueueJob(
-      tx,
-      reconcileJob,
-      { connectionId: connection.id, runId: created.id },
-      { connectionId: connection.id, priority: 20, maxAttempts: 2, dedupeKey: `reconcile:${connection.id}` },
-    );
+    const created = await queueReconcileRun(tx, connection.id, principal.upn);
     await recordAudit(tx, {
       connectionId: connection.id,
       activity: "Run reconcile report",
       principal,
       changes: { report: { before: null, after: created.id } },
     });
-    return tx.reconcileRun.update({ where: { id: created.id }, data: { jobId: job.id } });
+    return created;
   });
   return runDto(run);
+}
+
+/** A report run and the job that computes it, in the caller's transaction. */
+async function queueReconcileRun(tx: Prisma.TransactionClient, connectionId: string, requestedBy: string) {
+  const created = await tx.reconcileRun.create({ data: { connectionId, requestedBy } });
+  const { job } = await enqueueJob(
+    tx,
+    reconcileJob,
+    { connectionId, runId: created.id },
+    { connectionId, priority: 20, maxAttempts: 2, dedupeKey: `reconcile:${connectionId}` },
+  );
+  return tx.reconcileRun.update({ where: { id: created.id }, data: { jobId: job.id } });
+}
+
+/**
+ * After a full (initial) cycle that succeeded, a report, when the connection asks for one
+ * (reconcileAfterFullCycle) and none is queued or running. Runs in the transaction that ends the cycle.
+ */
+export async function queueReconcileAfterFullCycle(tx: Prisma.TransactionClient, ended: EndedCycle) {
+  if (ended.dryRun || ended.type !== "initial") return;
+  if (ended.status !== "succeeded" && ended.status !== "succeededWithFailures") return;
+  const connection = await tx.connection.findUnique({
+    where: { id: ended.connectionId },
+    select: { reconcileAfterFullCycle: true },
+  });
+  if (!connection?.reconcileAfterFullCycle) return;
+  const live = await tx.reconcileRun.count({
+    where: { connectionId: ended.connectionId, status: { in: ["queued", "running"] } },
+  });
+  if (live === 0) await queueReconcileRun(tx, ended.connectionId, "System");
 }
 
 /** A report by id, or the connection's latest (null: none yet). */

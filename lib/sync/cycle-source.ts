@@ -281,7 +281,10 @@ export async function* readSourcePages(input: {
     }
   }
   // Linked objects that lost their entitlement, or (initial cycle) are no longer in the directory at all.
-  for (let after: string | null = null; ;) {
+  // An incremental cycle without an entitlement list (scope All) has nothing to find here: its linked
+  // objects stay entitled, and their changes came with the delta.
+  const sweep = !(incremental && !entitled);
+  for (let after: string | null = null; sweep;) {
     const links = await store.pageLinks(objectType, after, LINKS_PER_QUERY);
     if (links.length === 0) break;
     after = links[links.length - 1]!.sourceId;
