@@ -1,6 +1,7 @@
 "use client";
 
 import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
 import { Alert } from "@/components/ui/alert";
 import { describeProblem } from "@/lib/client/api";
 import { useConnection, useConnectionApi } from "@/lib/client/connections";
@@ -20,6 +21,8 @@ export function AfterFullCycleToggle({
   const connection = useConnection(connectionId);
   const api = useConnectionApi(connectionId);
   const queryClient = useQueryClient();
+  // What the admin clicked, shown at once; the saved value takes over once the save answers.
+  const [clicked, setClicked] = useState<boolean | null>(null);
   const save = useMutation({
     mutationFn: (reconcileAfterFullCycle: boolean) =>
       api.update({
@@ -27,6 +30,7 @@ export function AfterFullCycleToggle({
         settings: { reconcileAfterFullCycle },
       }),
     onSuccess: (updated) => queryClient.setQueryData(queryKeys.connections.detail(connectionId), updated),
+    onSettled: () => setClicked(null),
   });
   if (!connection.data) return null;
   return (
@@ -36,9 +40,12 @@ export function AfterFullCycleToggle({
           id="reconcileAfterFullCycle"
           type="checkbox"
           className="mt-1"
-          checked={connection.data.reconcileAfterFullCycle}
+          checked={clicked ?? connection.data.reconcileAfterFullCycle}
           disabled={!canWrite || save.isPending}
-          onChange={(event) => save.mutate(event.target.checked)}
+          onChange={(event) => {
+            setClicked(event.target.checked);
+            save.mutate(event.target.checked);
+          }}
           aria-describedby="reconcileAfterFullCycle-hint"
         />
         <div>
