@@ -62,7 +62,7 @@ export function CurrentCycle({ status }: { status: ReturnType<typeof useStatus> 
         )}
         {finished && (
           <>
-            <p data-testid="finished-cycle">
+            <p data-testid="finished-cycle" data-cycle-id={finished.id}>
               {finished.type === "initial" ? "Initial cycle" : "Incremental cycle"} {cycleEndWords(finished)}{" "}
               {formatDate(finished.endedAt)}.{" "}
               <span data-testid="cycle-outcome">
