@@ -3,9 +3,10 @@
  * bench/worker.ts when a scenario lifts the request budget) and the API server. They are separate OS
  * processes, as in production, so their memory can be read from /proc and their CPU is their own.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, fork, type Serializable, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 
@@ -106,4 +107,38 @@ export function memoryOf(pid: number | undefined): { peakMiB: number; currentMiB
   } catch {
     return null;
   }
+}
+
+/**
+ * Runs the calling script again as a child process (`<script> --child`) for one measured job: sends it
+ * `input`, resolves with the one message it answers. Its own process, so its peak RSS is its job's alone.
+ */
+export function runAsChild<T>(
+  scriptUrl: string,
+  input: unknown,
+  options: { what: string; env?: NodeJS.ProcessEnv; execArgv?: string[] },
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const worker = fork(fileURLToPath(scriptUrl), ["--child"], {
+      env: options.env ?? process.env,
+      execArgv: [...process.execArgv, ...(options.execArgv ?? [])],
+    });
+    worker.once("message", (message) => resolve(message as T));
+    worker.once("error", reject);
+    worker.once("exit", (code) => code !== 0 && reject(new Error(`${options.what} process exited ${code}`)));
+    worker.send(input as Serializable);
+  });
+}
+
+/** The child side of runAsChild: runs `work` on the parent's message, answers with its result, exits. */
+export function serveAsChild<I, O>(work: (input: I) => Promise<O>): void {
+  process.once("message", (input) => {
+    void work(input as I).then(
+      (result) => process.send?.(result as Serializable, () => process.exit(0)),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  });
 }

@@ -9,12 +9,11 @@
  * 1 % of the Dialpad users get a hand-edited title (drift) and 1 % more are created by hand (orphans).
  * The report is computed by a child process, so its RSS is the report's alone and not the emulators'.
  */
-import { fork } from "node:child_process";
+import { runAsChild, serveAsChild } from "./processes";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { SecretBox, lastFour } from "../lib/crypto/secrets";
 import { createDatabase } from "../lib/db/client";
@@ -176,18 +175,17 @@ async function parent(users: number): Promise<void> {
     await db.$disconnect();
     dialpad.requests.length = 0;
 
-    const result = await new Promise<unknown>((resolve, reject) => {
-      const heapMb = process.env.RECONCILE_HEAP_MB;
-      const worker = fork(fileURLToPath(import.meta.url), ["--child"], {
+    const heapMb = process.env.RECONCILE_HEAP_MB;
+    const result = await runAsChild<unknown>(
+      import.meta.url,
+      { databaseUrl, connectionId, runId: run.id } satisfies ChildInput,
+      {
+        what: "reconcile",
         env,
         // A cap on the V8 heap shows the report runs in bounded memory: it would die past it.
-        execArgv: [...process.execArgv, ...(heapMb ? [`--max-old-space-size=${heapMb}`] : [])],
-      });
-      worker.once("message", resolve);
-      worker.once("error", reject);
-      worker.once("exit", (code) => code !== 0 && reject(new Error(`reconcile process exited ${code}`)));
-      worker.send({ databaseUrl, connectionId, runId: run.id } satisfies ChildInput);
-    });
+        execArgv: heapMb ? [`--max-old-space-size=${heapMb}`] : [],
+      },
+    );
     console.log(
       JSON.stringify(
         {
@@ -211,15 +209,7 @@ async function parent(users: number): Promise<void> {
 }
 
 if (process.argv[2] === "--child") {
-  process.once("message", (input) => {
-    void child(input as ChildInput).then(
-      (result) => process.send?.(result, () => process.exit(0)),
-      (error: unknown) => {
-        console.error(error);
-        process.exit(1);
-      },
-    );
-  });
+  serveAsChild(child);
 } else {
   await parent(Number(process.argv[2] ?? 100_000));
 }

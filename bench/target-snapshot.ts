@@ -8,11 +8,10 @@
  * This process runs PostgreSQL (embedded) and the Dialpad emulator over HTTPS, seeded in-process; the
  * snapshot is taken by a child process, so its RSS is the snapshot's alone and not the emulator's.
  */
-import { fork } from "node:child_process";
+import { runAsChild, serveAsChild } from "./processes";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { createDatabase } from "../lib/db/client";
 import { startEmbeddedPostgres } from "../lib/db/embedded-postgres";
@@ -174,20 +173,11 @@ async function parent(
       users,
       requestsPerSecond,
     };
-    const result = await new Promise<ChildResult>((resolve, reject) => {
-      const worker = fork(fileURLToPath(import.meta.url), ["--child"], {
-        execArgv: [
-          ...process.execArgv,
-          "--expose-gc",
-          // A cap on the V8 heap shows the listing runs in bounded memory: it would die past it.
-          ...(heapLimitMb ? [`--max-old-space-size=${heapLimitMb}`] : []),
-        ],
-        env: { ...process.env, NODE_EXTRA_CA_CERTS: tls.certPath },
-      });
-      worker.once("message", (message) => resolve(message as ChildResult));
-      worker.once("error", reject);
-      worker.once("exit", (code) => code !== 0 && reject(new Error(`snapshot process exited ${code}`)));
-      worker.send(input);
+    const result = await runAsChild<ChildResult>(import.meta.url, input, {
+      what: "snapshot",
+      env: { ...process.env, NODE_EXTRA_CA_CERTS: tls.certPath },
+      // A cap on the V8 heap shows the listing runs in bounded memory: it would die past it.
+      execArgv: ["--expose-gc", ...(heapLimitMb ? [`--max-old-space-size=${heapLimitMb}`] : [])],
     });
     const listing = dialpad.requests.filter((request) => request.method === "GET");
     console.log(
@@ -215,15 +205,7 @@ async function parent(
 }
 
 if (process.argv[2] === "--child") {
-  process.once("message", (input) => {
-    void child(input as ChildInput).then(
-      (result) => process.send?.(result, () => process.exit(0)),
-      (error: unknown) => {
-        console.error(error);
-        process.exit(1);
-      },
-    );
-  });
+  serveAsChild(child);
 } else {
   const users = Number(process.argv[2] ?? 100_000);
   const rate = process.argv[3] ? Number(process.argv[3]) : null;

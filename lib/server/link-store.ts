@@ -46,16 +46,7 @@ export function prismaLinkStore(
       };
     },
     async save(link) {
-      // One statement, no read-modify-write: a cycle saves a link per object it provisions.
-      await db.$executeRaw`
-        INSERT INTO "ObjectLink" ("connectionId", "objectType", "sourceId", "targetId", "displayName",
-          "exportedHash", "active", "lastExportedAt", "createdAt", "updatedAt")
-        VALUES (${connectionId}::uuid, ${link.objectType}, ${link.sourceId}, ${link.targetId},
-          ${link.displayName}, ${link.exportedHash}, ${link.active}, now(), now(), now())
-        ON CONFLICT ("connectionId", "objectType", "sourceId") DO UPDATE SET
-          "targetId" = EXCLUDED."targetId", "displayName" = EXCLUDED."displayName",
-          "exportedHash" = EXCLUDED."exportedHash", "active" = EXCLUDED."active",
-          "lastExportedAt" = EXCLUDED."lastExportedAt", "updatedAt" = now()`;
+      await saveLinks(db, connectionId, [link]);
     },
     async remove(objectType, sourceId) {
       await db.objectLink.deleteMany({ where: { connectionId, objectType, sourceId } });
