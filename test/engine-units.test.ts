@@ -145,6 +145,38 @@ describe("a cycle fanned out into units", () => {
     expect(writesFrom(start)).toEqual([]);
   });
 
+  test("a member moved between groups in Entra moves in Dialpad when the cycle fans out", async () => {
+    const directory = sandbox.graph.directory;
+    const seed = describeSeed(directory);
+    const [from, to] = [SEED_GROUPS.dialpadUsers, SEED_GROUPS.dialpadAdmins];
+    const mover = directory
+      .listMembers(from.id)
+      .find((member) => member.type === "user" && seed.inScopeUserIds.includes(member.id))!;
+    const moved = dialpadUser(directory.getUser(mover.id)!.userPrincipalName)!;
+    expect(dialpadGroup(from.displayName)!.members.has(moved.id)).toBe(true);
+    expect(dialpadGroup(to.displayName)!.members.has(moved.id)).toBe(false);
+    directory.addMember(to.id, mover.id);
+    directory.removeMember(from.id, mover.id);
+    // Enough other changes that the cycle goes to units and the finalizer runs the groups.
+    for (const id of seed.inScopeUserIds.filter((id) => id !== mover.id).slice(0, PAGE_SIZE * 2 + 1))
+      directory.updateUser(id, { jobTitle: `Member test ${directory.getUser(id)!.jobTitle ?? ""}` });
+
+    const { cycle, units, finalizers } = await cycleThroughWorkers();
+    expect(cycle.status).toBe("succeeded");
+    expect(units.length).toBeGreaterThan(1);
+    expect(finalizers).toHaveLength(1);
+    expect(dialpadGroup(from.displayName)!.members.has(moved.id)).toBe(false);
+    expect(dialpadGroup(to.displayName)!.members.has(moved.id)).toBe(true);
+    expect(sandbox.dialpad.company.isActive(moved)).toBe(true);
+    expect(cycle.counts).toMatchObject({ membersRemoved: 1, membersAdded: 1, failed: 0 });
+    const entries = await t.db.provisioningLog.findMany({
+      where: { cycleId: cycle.id, sourceId: { in: [from.id, to.id] } },
+    });
+    const changes = entries.map((entry) => JSON.stringify(entry.modifiedProperties));
+    expect(changes.some((change) => change.includes("members (removed)"))).toBe(true);
+    expect(changes.some((change) => change.includes("members (added)"))).toBe(true);
+  });
+
   test("Stop ends the fanned-out cycle after the running units; the next cycle finishes the rest", async () => {
     const directory = sandbox.graph.directory;
     const retitle = describeSeed(directory).inScopeUserIds.slice(0, PAGE_SIZE * 6 + 5);

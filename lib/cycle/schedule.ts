@@ -5,6 +5,7 @@ import type { JobLease } from "../jobs/lease";
 import { type JobRow, enqueueJob, notifyWorkers } from "../jobs/store";
 import { enqueueCycleFinishedWebhook } from "../notify/webhook-events";
 import { concludedStatus } from "./outcome";
+import { clearHandover } from "./state";
 import {
   cancelQueuedUnits,
   queueFinalizeIfDone,
@@ -297,6 +298,8 @@ export async function finishCycle(
         error = COALESCE(${options.error === undefined ? null : JSON.stringify(options.error)}::jsonb, error),
         counts = COALESCE(${options.counts === undefined ? null : JSON.stringify(options.counts)}::jsonb, counts)
       WHERE id = ${cycleId}::uuid`;
+    // What the planner handed over is spent; a large tenant's would otherwise stay for every cycle.
+    await clearHandover(tx, cycleId);
     // In this transaction: the event exists if and only if the cycle's end committed.
     await enqueueCycleFinishedWebhook(tx, cycleId);
     await options.afterEnd?.(tx, {

@@ -1,4 +1,5 @@
 import type { Prisma, PrismaClient } from "../db/generated/client";
+import { statementBatches } from "../db/statement-batches";
 import { concludedStatus, type EndedCycleStatus } from "./outcome";
 
 /**
@@ -47,7 +48,8 @@ export async function withdrawUnstartedUnits(tx: Tx, cycleId: string) {
     RETURNING id`;
   if (withdrawn.length)
     await tx.$executeRaw`DELETE FROM "CycleUnit" WHERE "jobId" = ANY(${withdrawn.map((row) => row.id)}::uuid[])`;
-  await tx.$executeRaw`UPDATE "Cycle" SET error = NULL, handover = NULL WHERE id = ${cycleId}::uuid`;
+  await tx.$executeRaw`UPDATE "Cycle" SET error = NULL WHERE id = ${cycleId}::uuid`;
+  await clearHandover(tx, cycleId);
   await recountUnits(tx, cycleId);
 }
 
@@ -63,11 +65,42 @@ export async function countUnitsIn(
   return row?.units ?? 0;
 }
 
-/** What the planner of a fanned-out cycle hands to its finalizer. */
-export async function recordHandover(tx: Tx, cycleId: string, handover: unknown) {
-  await tx.$executeRaw`
+/**
+ * What the planner of a fanned-out cycle hands to its finalizer: a small summary on the Cycle row and
+ * the groups' work a slice per row. The slices go in bounded statements, as units do: one statement of
+ * a 100,000-user cycle's member lists (11 MB) grew the worker's query engine memory by over 100 MB for
+ * good.
+ */
+export async function recordHandover(
+  tx: Tx,
+  cycleId: string,
+  handover: unknown,
+  groupWork: readonly unknown[],
+) {
+  const updated = await tx.$executeRaw`
     UPDATE "Cycle" SET handover = ${JSON.stringify(handover)}::jsonb
     WHERE id = ${cycleId}::uuid AND status = 'running'`;
+  await tx.$executeRaw`DELETE FROM "CycleGroupWork" WHERE "cycleId" = ${cycleId}::uuid`;
+  if (updated === 0) return;
+  const slices = groupWork.map((slice) => JSON.stringify(slice));
+  for (const [start, end] of statementBatches(slices))
+    await tx.$executeRaw`
+      INSERT INTO "CycleGroupWork" ("cycleId", slice, payload)
+      SELECT ${cycleId}::uuid, ${start}::int + s.ordinal::int - 1, s.payload
+      FROM unnest(${slices.slice(start, end)}::jsonb[]) WITH ORDINALITY AS s(payload, ordinal)`;
+}
+
+/** One slice of the groups' work recorded by recordHandover; null when there is no such slice. */
+export async function readGroupWork(db: PrismaClient, cycleId: string, slice: number): Promise<unknown> {
+  const [row] = await db.$queryRaw<{ payload: unknown }[]>`
+    SELECT payload FROM "CycleGroupWork" WHERE "cycleId" = ${cycleId}::uuid AND slice = ${slice}`;
+  return row?.payload ?? null;
+}
+
+/** Forgets what a planner handed over: the cycle ended, or its planner runs again. */
+export async function clearHandover(tx: Tx, cycleId: string) {
+  await tx.$executeRaw`UPDATE "Cycle" SET handover = NULL WHERE id = ${cycleId}::uuid`;
+  await tx.$executeRaw`DELETE FROM "CycleGroupWork" WHERE "cycleId" = ${cycleId}::uuid`;
 }
 
 /** How many users the cycle read from Entra ID, against the count it was compared with. */

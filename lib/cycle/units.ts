@@ -3,6 +3,7 @@ import { Prisma, type PrismaClient } from "../db/generated/client";
 import { defineJobKind, parseJobPayload } from "../jobs/kind";
 import type { JobLease } from "../jobs/lease";
 import { enqueueJob, notifyWorkers } from "../jobs/store";
+import { statementBatches } from "../db/statement-batches";
 
 /**
  * A provisioning cycle split into units that any worker may run in parallel.
@@ -206,16 +207,14 @@ export async function enqueueCycleUnits(
       return { accepted: true, unitIndexes: [], jobIds: [], totalUnits: cycle.totalUnits };
     const firstIndex = cycle.totalUnits - units.length;
     const jobs: { id: string; unitIndex: number }[] = [];
-    // Bounded statements: one INSERT of a whole 100,000-user cycle would be a single huge message.
-    for (let offset = 0; offset < units.length; offset += UNITS_PER_INSERT) {
-      const batch = payloads.slice(offset, offset + UNITS_PER_INSERT);
+    for (const [offset, end] of statementBatches(payloads)) {
       const inserted = await tx.$queryRaw<{ id: string; unitIndex: number }[]>`
           INSERT INTO "Job" (id, kind, "connectionId", "cycleId", status, priority, "runAt", "maxAttempts", payload, "updatedAt")
           SELECT gen_random_uuid(), 'cycle-unit', ${cycle.connectionId}::uuid, ${cycleId}::uuid, 'queued', p.priority, now(),
                  ${options.maxAttempts ?? 5},
                  jsonb_set(p.payload, '{unitIndex}', to_jsonb(${firstIndex + offset}::int + p.ordinal::int - 1)),
                  now()
-          FROM unnest(${batch}::jsonb[], ${priorities.slice(offset, offset + UNITS_PER_INSERT)}::int[])
+          FROM unnest(${payloads.slice(offset, end)}::jsonb[], ${priorities.slice(offset, end)}::int[])
             WITH ORDINALITY AS p(payload, priority, ordinal)
           RETURNING id, (payload->>'unitIndex')::int AS "unitIndex"`;
       jobs.push(...inserted);
@@ -235,8 +234,6 @@ export async function enqueueCycleUnits(
     };
   });
 }
-
-const UNITS_PER_INSERT = 50;
 
 /**
  * Counts a unit's outcome into its cycle. Called by the job store inside the transaction that changes

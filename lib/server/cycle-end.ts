@@ -6,14 +6,9 @@ import { enqueueWebhookEvent } from "../notify/webhook-events";
 import type { Mailer } from "../notify/mailer";
 import { mailerFromEnvironment, sendNotification } from "../notify/notifications";
 import { QuarantineException } from "../sync/decide";
-import {
-  addCounts,
-  executeDeferredReferences,
-  type CycleCounts,
-  type DeferredReferences,
-} from "../sync/execute";
+import { addCounts, executeGroupWork, type CycleCounts, type GroupWork } from "../sync/execute";
 import { type EndedCycleStatus } from "../cycle/outcome";
-import { endDryRun, recordPlannerOutcome } from "../cycle/state";
+import { endDryRun, readGroupWork, recordPlannerOutcome } from "../cycle/state";
 import type { PlannedOperation } from "../sync/plan";
 import { escrowQuarantineReason, ENTRA_ESCROW_THRESHOLDS, type QuarantineReason } from "../sync/quarantine";
 import { getConnection } from "./connections";
@@ -36,7 +31,8 @@ export interface FanOutState {
   watermark: { usersDeltaLink: string | null; groupsDeltaLink: string | null } | null;
   /** `reason`: set when the source-shrink guard held them, whatever the threshold. */
   held: { count: number; sample: string[]; reason?: string | null };
-  deferred: DeferredReferences;
+  /** Units the planner queued, and slices of groups' work (CycleGroupWork rows) it recorded. */
+  deferred: { units: number; groupWorkSlices: number };
 }
 
 export function heldInfo(
@@ -314,8 +310,12 @@ async function finalizeFannedOutCycle(
     );
     const scim = await cycleScimClient(db, connection, box, options);
     try {
-      const references = await executeDeferredReferences({ scim, store }, state.deferred);
-      counts = addCounts(counts, references.counts);
+      // A slice at a time: a worker holds one slice's member lists, never every group's.
+      for (let slice = 0; slice < state.deferred.groupWorkSlices; slice += 1) {
+        const work = (await readGroupWork(db, cycle.id, slice)) as GroupWork | null;
+        if (!work) throw new Error(`Slice ${slice} of the groups' work of cycle ${cycle.id} is missing.`);
+        counts = addCounts(counts, (await executeGroupWork({ scim, store }, work)).counts);
+      }
     } catch (error) {
       if (!(error instanceof QuarantineException)) throw error;
       const quarantine = await applyQuarantine(write, connection, "EncounteredQuarantineException", {

@@ -80,11 +80,20 @@ export function prismaCycleStore(
     saveLink: (link) => write((tx) => prismaLinkStore(tx, connectionId).save(link)),
     removeLink: (objectType, sourceId) =>
       write((tx) => prismaLinkStore(tx, connectionId).remove(objectType, sourceId)),
-    async loadMemberships() {
-      const rows = await db.objectLink.findMany({
-        where: { connectionId, objectType: MEMBERSHIP_LINK_TYPE },
-        select: { sourceId: true },
-      });
+    async loadMemberships(groupSourceIds) {
+      // A membership's sourceId is "group|user"; the group is matched on the part before the bar
+      // rather than a LIKE prefix, which an index under a non-C collation cannot serve either.
+      const rows = groupSourceIds
+        ? groupSourceIds.length === 0
+          ? []
+          : await db.$queryRaw<{ sourceId: string }[]>`
+              SELECT "sourceId" FROM "ObjectLink"
+              WHERE "connectionId" = ${connectionId}::uuid AND "objectType" = ${MEMBERSHIP_LINK_TYPE}
+                AND split_part("sourceId", '|', 1) = ANY(${[...groupSourceIds]}::text[])`
+        : await db.objectLink.findMany({
+            where: { connectionId, objectType: MEMBERSHIP_LINK_TYPE },
+            select: { sourceId: true },
+          });
       return rows.flatMap((row) => {
         const [groupSourceId, userSourceId] = row.sourceId.split("|");
         return groupSourceId && userSourceId ? [{ groupSourceId, userSourceId }] : [];

@@ -338,11 +338,13 @@ export async function runProvisioningCycle(
       counts: outcome.counts,
       watermark: outcome.watermark,
       held: heldInfo(outcome.held, outcome.source.shrink.reason),
-      deferred: outcome.deferred,
+      deferred: { units: outcome.deferred.units, groupWorkSlices: outcome.deferred.groupWork.length },
     };
     // The finalizer reads this from the Cycle row; written under the planner's lease, so a planner that
     // lost its lease cannot hand over a plan the cycle does not run.
-    await write((tx) => recordHandover(tx, cycle.id, handover), { timeoutMs: 60_000 });
+    await write((tx) => recordHandover(tx, cycle.id, handover, outcome.deferred!.groupWork), {
+      timeoutMs: 60_000,
+    });
     return {
       cycleId: cycle.id,
       status: "succeeded",

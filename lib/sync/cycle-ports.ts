@@ -51,7 +51,10 @@ export interface CycleStore {
   saveLink(link: ObjectLinkRecord): Promise<void>;
   removeLink(objectType: ObjectType, sourceId: string): Promise<void>;
   /** Group memberships this connection exported to Dialpad (source ids). */
-  loadMemberships(): Promise<{ groupSourceId: string; userSourceId: string }[]>;
+  /** The exported members of these groups, or of every group. */
+  loadMemberships(
+    groupSourceIds?: readonly string[],
+  ): Promise<{ groupSourceId: string; userSourceId: string }[]>;
   addMemberships(
     groupSourceId: string,
     members: { userSourceId: string; userTargetId: string }[],

@@ -18,6 +18,7 @@ import {
   linkKey,
   linksForMemberships,
   logBase,
+  sliceGroupWork,
   type CycleCounts,
   type DeferredReferences,
 } from "./execute";
@@ -138,8 +139,12 @@ export interface CycleOutcome {
   deferred?: DeferredReferences;
 }
 
-/** Planned user operations gathered before they go to units: 20 units' worth, one enqueue transaction. */
-const UNITS_PER_FLUSH = 20;
+/**
+ * Planned user operations gathered before they go to units, one enqueue transaction. An operation
+ * carries its log steps (about 7 KB), so 20 units' worth held 14 MB at once; 5 keep the planner's
+ * window small while a transaction a second or so is no load on the Cycle row.
+ */
+const UNITS_PER_FLUSH = 5;
 /** Planned operations a dry run hands to its plan sink at a time. */
 const PLAN_SINK_PAGE = 500;
 
@@ -444,9 +449,11 @@ export async function runCycle(context: CycleEngineContext): Promise<CycleOutcom
       stopped,
       deferred: {
         units: unitsQueued,
-        groupOperations,
-        membershipGroups: membershipGroupsInput,
-        provisionedUsers: [...provisionedUsers],
+        groupWork: sliceGroupWork({
+          groupOperations,
+          membershipGroups: membershipGroupsInput,
+          provisionedUsers,
+        }),
       },
     };
   }

@@ -39,12 +39,56 @@ export interface CycleCounts {
   referenceFailures: number;
 }
 
+/**
+ * A slice of a fanned-out cycle's groups, run together by its finalizer once every user unit ended: the
+ * groups' operations, then their member lists. Members are already narrowed to the users this
+ * connection provisions, so a slice needs nothing from the rest of the cycle.
+ */
+export interface GroupWork {
+  operations: PlannedOperation[];
+  /** The slice's groups whose members are provisioned; null: members are not provisioned. */
+  members: MembershipGroup[] | null;
+}
+
 export interface DeferredReferences {
   units: number;
-  groupOperations: PlannedOperation[];
-  /** Groups whose members are provisioned, with their direct user members; null: members are not provisioned. */
-  membershipGroups: MembershipGroup[] | null;
-  provisionedUsers: string[];
+  groupWork: GroupWork[];
+}
+
+/** Groups per slice of GroupWork: its operations' log steps and member ids stay about a megabyte. */
+export const GROUPS_PER_WORK_SLICE = 100;
+
+/**
+ * Cuts the planner's group operations and member lists into slices of GROUPS_PER_WORK_SLICE groups, a
+ * group's operation and members in the same slice (its member PATCHes need its link, and its log entry
+ * tells both).
+ */
+export function sliceGroupWork(input: {
+  groupOperations: readonly PlannedOperation[];
+  membershipGroups: readonly MembershipGroup[] | null;
+  provisionedUsers: ReadonlySet<string>;
+}): GroupWork[] {
+  const byGroup = new Map<string, { operation?: PlannedOperation; members?: MembershipGroup }>();
+  for (const operation of input.groupOperations)
+    byGroup.set(operation.sourceId, { ...byGroup.get(operation.sourceId), operation });
+  for (const group of input.membershipGroups ?? []) {
+    const members = { ...group, memberIds: group.memberIds.filter((id) => input.provisionedUsers.has(id)) };
+    byGroup.set(group.sourceId, { ...byGroup.get(group.sourceId), members });
+  }
+  const slices: GroupWork[] = [];
+  let slice: GroupWork | null = null;
+  let groups = 0;
+  for (const entry of byGroup.values()) {
+    if (!slice || groups === GROUPS_PER_WORK_SLICE) {
+      slice = { operations: [], members: input.membershipGroups ? [] : null };
+      slices.push(slice);
+      groups = 0;
+    }
+    groups += 1;
+    if (entry.operation) slice.operations.push(entry.operation);
+    if (entry.members) slice.members?.push(entry.members);
+  }
+  return slices;
 }
 
 /** The credentials or the target are unusable: Entra quarantines at once ("EncounteredQuarantineException"). */
@@ -634,12 +678,12 @@ export async function executeUnit(
 }
 
 /**
- * The tail of a fanned-out cycle, run by its finalizer once every unit ended: the group operations,
- * then the members of the groups (planned against the links the units saved).
+ * One slice of a fanned-out cycle's groups, run by its finalizer once every user unit ended: the group
+ * operations, then the members of the groups (planned against the links the units saved).
  */
-export async function executeDeferredReferences(
+export async function executeGroupWork(
   ports: ExecutionPorts,
-  deferred: DeferredReferences,
+  work: GroupWork,
 ): Promise<{ counts: CycleCounts; memberships: PlannedMembership[] }> {
   const { store } = ports;
   const counts = emptyCounts();
@@ -648,15 +692,18 @@ export async function executeDeferredReferences(
   try {
     // Groups are independent of one another, and so are their member lists: a few at a time, like a
     // unit's objects, so the finalizer waits on Dialpad's latency for several groups together.
-    await mapWithConcurrency(deferred.groupOperations, UNIT_CONCURRENCY, async (operation) => {
+    await mapWithConcurrency(work.operations, UNIT_CONCURRENCY, async (operation) => {
       const entry = await executeOperation(ports, operation, new Map(), counts);
       if (entry) groupLogs.set(operation.sourceId, entry);
     });
-    if (deferred.membershipGroups) {
+    if (work.members) {
       memberships = planMemberships({
-        groups: deferred.membershipGroups,
-        exported: groupedMemberships(await store.loadMemberships()),
-        provisionedUsers: new Set(deferred.provisionedUsers),
+        groups: work.members,
+        exported: groupedMemberships(
+          await store.loadMemberships(work.members.map((group) => group.sourceId)),
+        ),
+        // The slice's member lists hold provisioned users only.
+        provisionedUsers: new Set(work.members.flatMap((group) => group.memberIds)),
       });
       const links = await linksForMemberships(store, memberships);
       await mapWithConcurrency(memberships, UNIT_CONCURRENCY, async (membership) => {
