@@ -7,6 +7,7 @@ import { type ChildProcess, fork, type Serializable, spawn } from "node:child_pr
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseEnvironment, workerNodeFlags } from "../lib/config/env";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 
@@ -28,15 +29,20 @@ export function spawnChild(
   script: string,
   env: Record<string, string>,
   readyWhen: (line: string) => boolean,
+  nodeFlags: string[] = [],
 ): Child {
   // BENCH_NODE_ARGS: extra flags for the children, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile.
   const extra = process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...extra, "--import", "tsx", path.join(ROOT, script)], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, PROCESS_NAME: name },
-    // The IPC channel closes when the bench dies, however it dies; workers and the API server exit then.
-    stdio: ["ignore", "pipe", "pipe", "ipc"],
-  });
+  const child = spawn(
+    process.execPath,
+    [...nodeFlags, ...extra, "--import", "tsx", path.join(ROOT, script)],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env, PROCESS_NAME: name },
+      // The IPC channel closes when the bench dies, however it dies; workers and the API server exit then.
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
+    },
+  );
   const tail: string[] = [];
   const remember = (line: string) => {
     tail.push(line);
@@ -84,6 +90,8 @@ export function spawnWorker(
         : { BENCH_REQUESTS_PER_SECOND: String(options.requestsPerSecond) }),
     },
     (line) => line.includes('"msg":"worker started"'),
+    // As the launcher starts them: the bench measures a production worker's memory.
+    workerNodeFlags(parseEnvironment(process.env)),
   );
 }
 

@@ -9,7 +9,7 @@
 import { type ChildProcess, fork, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { parseEnvironment, isSandboxEnabled, ConfigurationError } from "../lib/config/env";
+import { parseEnvironment, isSandboxEnabled, ConfigurationError, workerNodeFlags } from "../lib/config/env";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "../lib/db/embedded-postgres";
 import { applyMigrations } from "../lib/db/migrate";
 import { createDatabase } from "../lib/db/client";
@@ -124,7 +124,8 @@ async function main(): Promise<void> {
   const forkWeb = () => forkChild("web", "scripts/web.ts", webArgs, childEnv);
   superviseChild("web", forkWeb(), async () => forkWeb());
   for (let i = 0; i < environment.WORKERS; i += 1) {
-    const forkWorker = () => forkChild(`worker-${i + 1}`, "worker/index.ts", [], childEnv);
+    const forkWorker = () =>
+      forkChild(`worker-${i + 1}`, "worker/index.ts", [], childEnv, workerNodeFlags(environment));
     superviseChild(`worker-${i + 1}`, forkWorker(), async () => forkWorker());
   }
   recordChildren(dataDir, supervisor.pids());
@@ -168,10 +169,16 @@ function postmasterRun(database: EmbeddedDatabase): Running {
   };
 }
 
-function forkChild(name: string, script: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+function forkChild(
+  name: string,
+  script: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  nodeFlags: string[] = [],
+): ChildProcess {
   return fork(script, args, {
     env: { ...env, PROCESS_NAME: name },
-    execArgv: ["--import", "tsx"],
+    execArgv: [...nodeFlags, "--import", "tsx"],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
 }
