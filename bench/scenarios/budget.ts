@@ -17,9 +17,11 @@ interface BudgetRun {
   label: string;
   status: string;
   wallMs: number;
+  /** The directory's users and groups: what an initial cycle provisions. */
   objects: number;
   created: number;
   updated: number;
+  disabled: number;
   failed: number;
   escrows: number;
   accepted: number;
@@ -68,7 +70,9 @@ async function budgetRun(context: BenchContext, label: string, holdHalf: boolean
     const tally = counter.stop();
     const spanMs = counter.first !== null && counter.last !== null ? counter.last - counter.first + 1 : NaN;
     const accepted = tally.total - tally.throttled;
-    const objects = (run.counts.created ?? 0) + (run.counts.updated ?? 0);
+    // Per object of the directory: a matched user that needs no change costs nothing and still counts,
+    // as a disabled one (matched, then PATCHed active=false) does.
+    const objects = directoryUsers.length + graph.directory.listGroups().length;
     return {
       label,
       status: run.cycle.status,
@@ -76,6 +80,7 @@ async function budgetRun(context: BenchContext, label: string, holdHalf: boolean
       objects,
       created: run.counts.created ?? 0,
       updated: run.counts.updated ?? 0,
+      disabled: run.counts.disabled ?? 0,
       failed: run.counts.failed ?? 0,
       escrows: await database.db.escrow.count(),
       accepted,
@@ -117,8 +122,8 @@ export async function runBudgetScenario(context: BenchContext): Promise<Scenario
       converged(empty) && converged(half) && worst <= 1.05 && extrapolatedMin <= 90 && empty.fraction >= 0.9,
     details: [
       ...[empty, half].flatMap((run) => [
-        `${run.label}: cycle ${run.status} in ${seconds(run.wallMs)}; ${run.objects} objects (created ${run.created}, updated ${run.updated}), failed ${run.failed}, escrows left ${run.escrows}; Dialpad holds ${run.dialpadUsers} users for ${run.directoryUsers} in the directory (no duplicate when equal).`,
-        `${run.label}: ${run.accepted} requests accepted over ${seconds(run.spanMs)} (${round(run.accepted / (run.spanMs / 1000), 2)} requests/s of ${DIALPAD_REQUESTS_PER_SECOND}, ${round(run.fraction, 3)} of the budget): ${describeTally(run.tally)}; ${round(run.perObject, 3)} requests per object, group member PATCHes included.`,
+        `${run.label}: cycle ${run.status} in ${seconds(run.wallMs)}; ${run.objects} users and groups in the directory (created ${run.created}, updated ${run.updated}, disabled ${run.disabled}), failed ${run.failed}, escrows left ${run.escrows}; Dialpad holds ${run.dialpadUsers} users for ${run.directoryUsers} in the directory (no duplicate when equal).`,
+        `${run.label}: ${run.accepted} requests accepted over ${seconds(run.spanMs)} (${round(run.accepted / (run.spanMs / 1000), 2)} requests/s of ${DIALPAD_REQUESTS_PER_SECOND}, ${round(run.fraction, 3)} of the budget): ${describeTally(run.tally)}; ${round(run.perObject, 3)} requests per user or group of the directory, group member PATCHes included.`,
       ]),
       `Projected initial cycle of 100,000 users at the empty-Dialpad pace: about ${round(extrapolatedMin)} min (the floor at one request per user is ${round(100_000 / DIALPAD_REQUESTS_PER_SECOND / 60)} min).`,
       `${WORKERS} production worker processes (worker/index.ts) sharing the connection's budget through PostgreSQL.`,
