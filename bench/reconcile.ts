@@ -4,6 +4,7 @@
  *
  *   [RECONCILE_HEAP_MB=128] npx tsx bench/reconcile.ts [users=100000]
  *
+ * `npm run bench` runs it as scenario 9 (bench/scenarios/reconcile.ts).
  * This process runs PostgreSQL (embedded) and the Graph and Dialpad emulators over HTTPS. Every Entra
  * user is created in Dialpad from the default mappings and linked (what an initial cycle leaves), then
  * 1 % of the Dialpad users get a hand-edited title (drift) and 1 % more are created by hand (orphans).
@@ -14,7 +15,9 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import pg from "pg";
+import { parseEnvironment, workerNodeFlags } from "../lib/config/env";
 import { SecretBox, lastFour } from "../lib/crypto/secrets";
 import { createDatabase } from "../lib/db/client";
 import { startEmbeddedPostgres } from "../lib/db/embedded-postgres";
@@ -79,7 +82,25 @@ async function child(input: ChildInput) {
   };
 }
 
-async function parent(users: number): Promise<void> {
+export interface ReconcileMeasurement {
+  users: number;
+  dialpadUsers: number;
+  expected: { drifted: number; orphans: number };
+  /** Requests the Dialpad emulator received while the report ran. */
+  emulatorRequests: number;
+  reconcileMs: number;
+  phasesMs: Record<string, number>;
+  cpuMs: number;
+  peakRssMb: number;
+  maxRssMb: number;
+  counts: { users: Record<string, number>; groups: Record<string, number> };
+  read: { dialpadUsers: number; entraUsers: number; dialpadRequests: number };
+}
+
+export async function measureReconcile(
+  users: number,
+  log: (line: string) => void = console.log,
+): Promise<ReconcileMeasurement> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "reconcile-bench-"));
   fs.chmodSync(dir, 0o755);
   const tls = await ensureSandboxTls(path.join(dir, "tls"));
@@ -168,38 +189,30 @@ async function parent(users: number): Promise<void> {
         userName: `by.hand${i}@contoso.example`,
         active: true,
       });
-    console.log(
+    log(
       `seeded ${links.length} linked users (${drifted} drifted) and ${orphans} orphans in ${Math.round(performance.now() - seedStarted)} ms`,
     );
     const run = await db.reconcileRun.create({ data: { connectionId, requestedBy: "bench" } });
     await db.$disconnect();
     dialpad.requests.length = 0;
 
+    // The report runs in a worker in production: the child starts with a worker's heap limit, unless
+    // RECONCILE_HEAP_MB asks for another.
     const heapMb = process.env.RECONCILE_HEAP_MB;
-    const result = await runAsChild<unknown>(
-      import.meta.url,
-      { databaseUrl, connectionId, runId: run.id } satisfies ChildInput,
-      {
-        what: "reconcile",
-        env,
-        // A cap on the V8 heap shows the report runs in bounded memory: it would die past it.
-        execArgv: heapMb ? [`--max-old-space-size=${heapMb}`] : [],
-      },
-    );
-    console.log(
-      JSON.stringify(
-        {
-          users,
-          dialpadUsers: dialpad.company.users.size,
-          expected: { drifted, orphans },
-          emulatorRequests: dialpad.requests.length,
-          graphRequestsLogged: graph.requests.length,
-          ...(result as object),
-        },
-        null,
-        2,
-      ),
-    );
+    const result = await runAsChild<
+      Omit<ReconcileMeasurement, "users" | "dialpadUsers" | "expected" | "emulatorRequests">
+    >(import.meta.url, { databaseUrl, connectionId, runId: run.id } satisfies ChildInput, {
+      what: "reconcile",
+      env,
+      execArgv: heapMb ? [`--max-old-space-size=${heapMb}`] : workerNodeFlags(parseEnvironment(process.env)),
+    });
+    return {
+      users,
+      dialpadUsers: dialpad.company.users.size,
+      expected: { drifted, orphans },
+      emulatorRequests: dialpad.requests.length,
+      ...result,
+    };
   } finally {
     await graph.close();
     await dialpad.close();
@@ -210,6 +223,6 @@ async function parent(users: number): Promise<void> {
 
 if (process.argv[2] === "--child") {
   serveAsChild(child);
-} else {
-  await parent(Number(process.argv[2] ?? 100_000));
+} else if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  console.log(JSON.stringify(await measureReconcile(Number(process.argv[2] ?? 100_000)), null, 2));
 }

@@ -15,6 +15,7 @@ import { runBudgetScenario } from "./scenarios/budget";
 import type { BenchContext, BenchParams } from "./scenarios/context";
 import { runInitialAndIncremental } from "./scenarios/initial";
 import { runScaleOutScenario } from "./scenarios/scale-out";
+import { runReconcileScenario } from "./scenarios/reconcile";
 
 const { values } = parseArgs({
   options: {
@@ -126,6 +127,12 @@ try {
       run: async () => [await runBudgetScenario(context)],
     },
     { ids: [8], title: "Scale-out", goal: "≥ 2.5×", run: async () => [await runScaleOutScenario(context)] },
+    {
+      ids: [9],
+      title: "Reconcile report",
+      goal: "peak RSS < 400 MiB",
+      run: async () => [await runReconcileScenario(context)],
+    },
   ];
   for (const step of steps) {
     if (!wanted(...step.ids)) continue;

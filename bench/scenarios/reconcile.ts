@@ -1,0 +1,38 @@
+import { measureReconcile } from "../reconcile";
+import type { ScenarioResult } from "../report";
+import { round, seconds, type BenchContext } from "./context";
+
+const PEAK_GOAL_MIB = 400;
+
+/**
+ * Scenario 9: one reconcile report of a Dialpad holding every Entra user (1 % drifted by hand) and 1 %
+ * more users created by hand, computed in a process of its own (bench/reconcile.ts).
+ */
+export async function runReconcileScenario(context: BenchContext): Promise<ScenarioResult> {
+  const { params, log } = context;
+  const run = await measureReconcile(params.users, (line) => log(`  ${line}`));
+  const listed = run.read.dialpadUsers;
+  // One listing page per 100 Dialpad users, plus the few requests of the groups' listing and the probe.
+  const pages = Math.ceil(listed / 100);
+  const perHundred = (run.read.dialpadRequests / Math.max(1, listed)) * 100;
+  const found = {
+    orphans: run.counts.users.orphan ?? 0,
+    drifted: run.counts.users.drifted ?? 0,
+  };
+  const correct = found.orphans === run.expected.orphans && found.drifted === run.expected.drifted;
+  return {
+    id: 9,
+    title: `Reconcile report, ${listed.toLocaleString("en")} Dialpad users (1 % orphans, 1 % drift)`,
+    figure: `${seconds(run.reconcileMs)}, ${run.read.dialpadRequests} Dialpad requests (${round(perHundred, 2)} per 100 users listed), peak ${round(run.peakRssMb)} MiB`,
+    goal: `≈ 1 request per 100 users listed, peak RSS < ${PEAK_GOAL_MIB} MiB, every orphan and drift found`,
+    met: correct && run.read.dialpadRequests <= pages + 10 && run.maxRssMb < PEAK_GOAL_MIB,
+    details: [
+      `Found ${found.orphans} orphans and ${found.drifted} drifted users; seeded ${run.expected.orphans} and ${run.expected.drifted}.`,
+      `Read ${run.read.entraUsers} Entra users and ${listed} Dialpad users; the emulator logged ${run.emulatorRequests} requests.`,
+      `Phases (time since start): ${Object.entries(run.phasesMs)
+        .map(([phase, ms]) => `${phase} ${seconds(ms)}`)
+        .join("; ")}.`,
+      `CPU ${seconds(run.cpuMs)}; peak RSS ${round(run.maxRssMb)} MiB of the process computing the report, started with a worker's heap limit (WORKER_HEAP_MB).`,
+    ],
+  };
+}
