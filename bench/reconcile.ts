@@ -59,7 +59,11 @@ async function child(input: ChildInput) {
   const phases: Record<string, number> = {};
   const { counts } = await runReconcile(db, box, input, {
     requestsPerSecond: 10_000,
-    log: { info: (_fields, message) => void (phases[message] = Math.round(performance.now() - started)) },
+    log: {
+      info: (_fields, message) => void (phases[message] = Math.round(performance.now() - started)),
+      warn: (fields, message) => console.error(message, fields),
+    },
+    mailer: null,
   });
   const ms = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);

@@ -52,6 +52,17 @@ test("an admin finds the users created by hand in Dialpad and suspends them", as
   await expect(afterFullCycle).toBeEnabled();
   await page.reload();
   await expect(afterFullCycle).not.toBeChecked();
+  // The findings e-mail is saved the same way, and says where it goes (or that no address is set yet).
+  const alertEmail = page.getByRole("checkbox", {
+    name: "E-mail the notification address when a report finds new orphans or drift",
+  });
+  await alertEmail.check();
+  await expect(alertEmail).toBeEnabled();
+  await expect(
+    page.getByText(/^(Sent to \S+@\S+ when a report finds more|Set a notification e-mail)/),
+  ).toBeVisible();
+  await page.reload();
+  await expect(alertEmail).toBeChecked();
 
   const table = page.getByRole("table", { name: "Reconcile findings" });
   await page.getByLabel("Category").selectOption("orphan");
@@ -126,6 +137,11 @@ test("a reader sees the reconcile report but cannot run it or act on it", async 
   await expect(page.getByRole("button", { name: "Re-apply desired values…" })).toBeDisabled();
   await expect(
     page.getByRole("checkbox", { name: "Run a reconcile report after each full cycle" }),
+  ).toBeDisabled();
+  await expect(
+    page.getByRole("checkbox", {
+      name: "E-mail the notification address when a report finds new orphans or drift",
+    }),
   ).toBeDisabled();
   const table = page.getByRole("table", { name: "Reconcile findings" });
   await expect(table.getByRole("row").filter({ hasText: "front.desk@contoso.example" })).toBeVisible();

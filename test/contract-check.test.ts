@@ -39,6 +39,7 @@ const connection = {
   skipOutOfScopeDeletions: false,
   sourceShrinkPercent: 30,
   reconcileAfterFullCycle: false,
+  reconcileAlertEmail: false,
   scheduleIntervalMinutes: 40,
   provisioningEnabled: true,
   webhook: { url: null, secret: { isSet: false, last4: null, updatedAt: null }, events: [] },

@@ -1,6 +1,7 @@
 import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { JobWorker } from "@/lib/jobs/runner";
+import { createMailer } from "@/lib/notify/mailer";
 import { waitForJob } from "@/lib/jobs/wait";
 import { createJobHandlers } from "@/lib/server/job-handlers";
 import { runReconcileAction, type ReconcileActionRequest } from "@/lib/server/reconcile-actions";
@@ -16,6 +17,7 @@ import {
 import type { DialpadUser } from "@/sandbox/dialpad/company";
 import { addHandMadeUsers, HAND_EDITED_TITLE, HAND_MADE_USERS } from "@/sandbox/dialpad/by-hand";
 import { PATCH_OP } from "@/sandbox/dialpad/urns";
+import { SANDBOX_DIALPAD_KEY } from "@/sandbox/dialpad/server";
 import { SEED_USERS } from "@/sandbox/graph/seed";
 import { type RunningSandbox } from "@/sandbox/main";
 import { contractViolations } from "./contract-check";
@@ -44,7 +46,19 @@ beforeAll(async () => {
     workerId: "reconcile-worker",
     concurrency: 2,
     pollIntervalMs: 50,
-    handlers: createJobHandlers({ db: t.db, log: silent, cycle: { mailer: null, requestsPerSecond: 1_000 } }),
+    handlers: createJobHandlers({
+      db: t.db,
+      log: silent,
+      cycle: {
+        mailer: createMailer({
+          host: sandbox.mail.host,
+          port: sandbox.mail.port,
+          secure: false,
+          from: "provisioning@localhost",
+        }),
+        requestsPerSecond: 1_000,
+      },
+    }),
   });
   await worker.start();
   await startCycleAndWaitForEnd(t.db, connectionId);
@@ -441,3 +455,41 @@ function addHandMadeUsersNamed(userName: string): DialpadUser {
     active: true,
   });
 }
+
+describe("the findings e-mail", () => {
+  test("goes to the notification address when a report finds new orphans, once; the same findings again send nothing", async () => {
+    const ALERTS = "reconcile-alerts@contoso.example";
+    const alerts = () => sandbox.mail.messages.filter((message) => message.to.includes(ALERTS));
+    await t.db.connection.update({
+      where: { id: connectionId },
+      data: { notificationEmail: ALERTS, reconcileAlertEmail: false },
+    });
+    // Off: a report that finds something mails nothing.
+    company().createUser({
+      schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+      userName: "made.by.hand.alert1@contoso.example",
+      active: true,
+    });
+    const before = await reconcile();
+    expect(before.counts).toMatchObject({ users: { orphan: expect.any(Number) } });
+    expect(alerts()).toEqual([]);
+
+    await t.db.connection.update({ where: { id: connectionId }, data: { reconcileAlertEmail: true } });
+    company().createUser({
+      schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+      userName: "made.by.hand.alert2@contoso.example",
+      active: true,
+    });
+    const grown = await reconcile();
+    const orphans = (grown.counts as { users: Record<string, number> }).users.orphan!;
+    const mail = await sandbox.mail.waitFor((message) => message.to.includes(ALERTS), 10_000);
+    expect(mail.subject).toContain("new orphans or drift");
+    expect(mail.text).toContain(`(orphans): ${orphans} (was ${orphans - 1})`);
+    expect(mail.text).toContain(grown.id);
+    expect(mail.raw).not.toContain(SANDBOX_DIALPAD_KEY);
+
+    // Nothing new since: no second e-mail.
+    await reconcile();
+    expect(alerts()).toHaveLength(1);
+  }, 120_000);
+});

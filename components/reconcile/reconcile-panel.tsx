@@ -7,6 +7,7 @@ import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
 import { Dialog } from "@/components/ui/dialog";
 import { describeProblem } from "@/lib/client/api";
+import { useConnection } from "@/lib/client/connections";
 import {
   countOf,
   type FindingFilters,
@@ -18,7 +19,7 @@ import {
   useReconcileMutations,
   useReconcileRun,
 } from "@/lib/client/reconcile";
-import { AfterFullCycleToggle } from "./after-full-cycle-toggle";
+import { ReconcileSettingToggle } from "./setting-toggle";
 import { FindingTable } from "./finding-table";
 
 const READER_REASON = "Your role can view the reconcile report but not run it or act on it (Reader).";
@@ -37,6 +38,7 @@ const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : "â€
 /** The Reconcile tab: the latest report's counts, its findings, Run, and the actions with their previews. */
 export function ReconcilePanel({ connectionId, canWrite }: { connectionId: string; canWrite: boolean }) {
   const report = useReconcileRun(connectionId);
+  const connection = useConnection(connectionId);
   const { run: start, act } = useReconcileMutations(connectionId);
   const [filters, setFilters] = useState<FindingFilters>({});
   const [pending, setPending] = useState<{
@@ -101,8 +103,25 @@ export function ReconcilePanel({ connectionId, canWrite }: { connectionId: strin
         )}
         {report.data && !run && <p className="mt-3 text-sm">No reconcile report yet.</p>}
         {run && <RunState run={run} />}
-        <div className="mt-4">
-          <AfterFullCycleToggle connectionId={connectionId} canWrite={canWrite} />
+        <div className="mt-4 space-y-3">
+          <ReconcileSettingToggle
+            connectionId={connectionId}
+            canWrite={canWrite}
+            setting="reconcileAfterFullCycle"
+            label="Run a reconcile report after each full cycle"
+            hint="After every initial cycle that succeeds (the first one, and each one after Restart). Listing Dialpad costs about one request per 100 users from the connection's request budget."
+          />
+          <ReconcileSettingToggle
+            connectionId={connectionId}
+            canWrite={canWrite}
+            setting="reconcileAlertEmail"
+            label="E-mail the notification address when a report finds new orphans or drift"
+            hint={
+              connection.data?.notificationEmail
+                ? `Sent to ${connection.data.notificationEmail} when a report finds more orphans, drifted, missing or mismatched accounts than the report before it.`
+                : "Set a notification e-mail on the Settings tab first; until then nothing is sent."
+            }
+          />
         </div>
       </Card>
 

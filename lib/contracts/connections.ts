@@ -37,6 +37,8 @@ export const ZConnectionSettings = z
       .max(100, "must be at most 100 %"),
     /** Queue a reconcile report after each full (initial) cycle that succeeded. */
     reconcileAfterFullCycle: z.boolean(),
+    /** E-mail the notification address when a report finds orphans or drift the last one had not. */
+    reconcileAlertEmail: z.boolean(),
     scheduleIntervalMinutes: z
       .number()
       .int("must be a whole number")
@@ -129,6 +131,7 @@ export const ZConnection = z.object({
   skipOutOfScopeDeletions: z.boolean(),
   sourceShrinkPercent: z.number().int(),
   reconcileAfterFullCycle: z.boolean(),
+  reconcileAlertEmail: z.boolean(),
   scheduleIntervalMinutes: z.number().int(),
   provisioningEnabled: z.boolean(),
   webhook: z.object({

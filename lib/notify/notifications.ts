@@ -7,7 +7,8 @@ import { createMailer, type Mailer, type OutgoingMail } from "./mailer";
  * occurs" is on. Bodies carry names, counts and reasons only: never a token, secret or tenant URL key.
  */
 
-export type NotificationTemplate = "quarantine" | "deletions-held" | "failure" | "configuration-failure";
+export type NotificationTemplate =
+  "quarantine" | "deletions-held" | "failure" | "configuration-failure" | "reconcile-findings";
 
 export interface NotificationData {
   connectionName: string;
@@ -21,7 +22,21 @@ export interface NotificationData {
   /** A cycle that failed because the configuration cannot work (a mapping reads an unknown attribute). */
   configuration?: { attribute: string; message: string; recommendedAction: string };
   cycleId?: string;
+  /** A reconcile report that found more of some kind of finding than the report before it. */
+  reconcile?: {
+    runId: string;
+    appeared: { objectType: "User" | "Group"; category: string; before: number; now: number }[];
+  };
 }
+
+/** The reconcile report's categories, as the Reconcile tab names them. */
+const RECONCILE_CATEGORIES: Record<string, string> = {
+  orphan: "Dialpad accounts no Entra object is linked to (orphans)",
+  drifted: "managed accounts whose attributes differ from what the mappings produce (drift)",
+  missing: "linked objects missing from Dialpad",
+  suspendedInDialpad: "accounts suspended in Dialpad that Entra considers active",
+  activeInDialpad: "accounts active in Dialpad that are inactive or gone in Entra",
+};
 
 const QUARANTINE_REASONS: Record<string, string> = {
   EncounteredQuarantineException:
@@ -97,8 +112,28 @@ export function renderNotification(
       );
       break;
     }
+    case "reconcile-findings": {
+      const appeared = data.reconcile?.appeared ?? [];
+      subject = `Reconcile report for "${data.connectionName}": new orphans or drift in Dialpad`;
+      lines.push(
+        `The latest reconcile report of "${data.connectionName}" found more of these than the report before it:`,
+        "",
+        ...appeared.map(
+          (finding) =>
+            `  - ${finding.objectType === "Group" ? "Groups: " : ""}${RECONCILE_CATEGORIES[finding.category] ?? finding.category}: ${finding.now} (was ${finding.before})`,
+        ),
+        "",
+        "Open the connection's Reconcile tab to see them, and adopt, suspend, re-apply or recreate as needed.",
+      );
+      break;
+    }
   }
-  lines.push("", `Connection id: ${data.connectionId}${data.cycleId ? `, cycle id: ${data.cycleId}` : ""}`);
+  lines.push(
+    "",
+    `Connection id: ${data.connectionId}${data.cycleId ? `, cycle id: ${data.cycleId}` : ""}${
+      data.reconcile ? `, report id: ${data.reconcile.runId}` : ""
+    }`,
+  );
   return { subject, text: lines.join("\n") };
 }
 

@@ -52,6 +52,7 @@ export interface ConnectionDto {
   skipOutOfScopeDeletions: boolean;
   sourceShrinkPercent: number;
   reconcileAfterFullCycle: boolean;
+  reconcileAlertEmail: boolean;
   scheduleIntervalMinutes: number;
   provisioningEnabled: boolean;
   webhook: { url: string | null; secret: SecretStatus; events: string[] };
@@ -98,6 +99,7 @@ export function toConnectionDto(connection: Connection, now = new Date()): Conne
     skipOutOfScopeDeletions: connection.skipOutOfScopeDeletions,
     sourceShrinkPercent: connection.sourceShrinkPercent,
     reconcileAfterFullCycle: connection.reconcileAfterFullCycle,
+    reconcileAlertEmail: connection.reconcileAlertEmail,
     scheduleIntervalMinutes: connection.scheduleIntervalMinutes,
     provisioningEnabled: connection.provisioningEnabled,
     webhook: {

@@ -92,7 +92,12 @@ export function createJobHandlers(options: {
       runWebhookJob(db, box, payload, { number: job.attempts, of: job.maxAttempts }),
     ),
     handles(reconcileJob, async (payload, { lease, log }) =>
-      runReconcile(db, box, payload, { lease, log, requestsPerSecond: options.cycle?.requestsPerSecond }),
+      runReconcile(db, box, payload, {
+        lease,
+        log,
+        requestsPerSecond: options.cycle?.requestsPerSecond,
+        ...(options.cycle?.mailer === undefined ? {} : { mailer: options.cycle.mailer }),
+      }),
     ),
   ];
 }

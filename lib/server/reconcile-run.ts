@@ -10,6 +10,8 @@ import { assessLinkedUser, loadUserEntitlements } from "../sync/reconcile";
 import { graphSelectFor, toEntraUser } from "../sync/source";
 import { normaliseCandidate } from "../sync/target-index";
 import { enqueueWebhookEvent } from "../notify/webhook-events";
+import type { Mailer } from "../notify/mailer";
+import { alertReconcileFindings } from "./reconcile-alert";
 import { getConnection } from "./connections";
 import { loadMappingConfig } from "./mappings";
 import { graphClientFor, scimClientFor } from "./peers";
@@ -29,7 +31,12 @@ export interface ReconcileRunOptions {
   lease?: JobLease;
   /** Tests: an in-process limiter at this rate instead of the connection's shared request budget. */
   requestsPerSecond?: number;
-  log?: { info(fields: Record<string, unknown>, message: string): void };
+  log?: {
+    info(fields: Record<string, unknown>, message: string): void;
+    warn(fields: Record<string, unknown>, message: string): void;
+  };
+  /** Sends the findings alert; default: the SMTP_* settings' mailer. */
+  mailer?: Mailer | null;
 }
 
 type FindingRow = Prisma.ReconcileFindingCreateManyInput;
@@ -204,6 +211,11 @@ export async function runReconcile(
         );
     });
     options.log?.info({ runId, counts, requests }, "reconcile report ready");
+    await alertReconcileFindings(
+      db,
+      { runId, connectionId, counts, finishedAt },
+      { ...(options.mailer === undefined ? {} : { mailer: options.mailer }), log: options.log },
+    );
     return { runId, counts };
   } finally {
     await db.reconcileRun.update({ where: { id: runId }, data: { dialpadRequests: requests } });

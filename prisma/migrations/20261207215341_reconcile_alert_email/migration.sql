@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "Connection" ADD COLUMN     "reconcileAlertEmail" BOOLEAN NOT NULL DEFAULT false;
+
