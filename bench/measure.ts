@@ -30,7 +30,7 @@ export async function runCycleToEnd(
     const cycle = await db.cycle.findFirst({
       where: { connectionId, startedAt: { gte: startedAt }, dryRun: false },
       orderBy: { startedAt: "desc" },
-      // The handover (the finalizer's input) can be megabytes: polling it would load PostgreSQL, not measure it.
+      // Not the handover (the finalizer's input): the bench polls what the console polls.
       omit: { handover: true },
     });
     if (cycle && cycle.status !== "running") {

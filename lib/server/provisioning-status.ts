@@ -53,7 +53,7 @@ export async function getProvisioningStatus(
   const connection = await getConnection(db, connectionId);
   const [lastCycle, lastSuccessful, heldCount, heldSample, escrows, links, refusedAttributes] =
     await Promise.all([
-      // Not the handover: the finalizer's input, megabytes in a large tenant, read on every poll otherwise.
+      // Not the handover: the finalizer's input, none of the console's business.
       db.cycle.findFirst({
         where: { connectionId, dryRun: false },
         orderBy: { startedAt: "desc" },
