@@ -10,6 +10,13 @@ import { type RunningSandbox } from "@/sandbox/main";
 import { SEED_GROUPS, describeSeed } from "@/sandbox/graph/seed";
 import type { TestDatabase } from "./database";
 import { startCycleAndWaitForEnd, startEngineHarness } from "./engine-harness";
+import { SecretBox } from "@/lib/crypto/secrets";
+import { getConnection } from "@/lib/server/connections";
+import { cycleScimClient } from "@/lib/server/cycle-peers";
+import { prismaCycleStore } from "@/lib/server/cycle-store";
+import { recoverEarlierAttempt } from "@/lib/server/cycle-unit";
+import type { PlannedOperation } from "@/lib/sync/plan";
+import { CORE_GROUP } from "@/sandbox/dialpad/urns";
 
 /**
  * A cycle fanned out into cycle units (pages of 20 user operations) that three in-process workers run in
@@ -175,6 +182,58 @@ describe("a cycle fanned out into units", () => {
     const changes = entries.map((entry) => JSON.stringify(entry.modifiedProperties));
     expect(changes.some((change) => change.includes("members (removed)"))).toBe(true);
     expect(changes.some((change) => change.includes("members (added)"))).toBe(true);
+  });
+
+  test("a finalizer run again adopts the group its earlier attempt created, instead of POSTing it into a 409", async () => {
+    const cycle = await t.db.cycle.findFirstOrThrow({
+      where: { connectionId },
+      orderBy: { startedAt: "desc" },
+    });
+    const connection = await getConnection(t.db, connectionId);
+    const store = prismaCycleStore(t.db, { connectionId, cycleId: cycle.id, jobId: null });
+    const scim = await cycleScimClient(t.db, connection, new SecretBox(secretKey), {
+      requestsPerSecond: 1_000,
+    });
+    // The earlier attempt's POST reached Dialpad; its link and its log entry did not get written.
+    const made = sandbox.dialpad.company.createGroup({
+      schemas: [CORE_GROUP],
+      displayName: "Made before the crash",
+    });
+    const create: PlannedOperation = {
+      kind: "create",
+      action: "Create",
+      objectType: "Group",
+      sourceId: "30000000-0000-4000-8000-00000000c0de",
+      displayName: "Made before the crash",
+      targetId: null,
+      reason: "The group is in scope and not in Dialpad",
+      resource: { schemas: [CORE_GROUP], displayName: "Made before the crash" },
+      modifiedProperties: [],
+      log: true,
+      steps: [],
+    };
+    const start = sandbox.dialpad.requests.length;
+
+    const earlier = await recoverEarlierAttempt(t.db, store, scim, connectionId, cycle.id, [create]);
+    expect(earlier.remaining).toEqual([]);
+    expect(earlier.counts).toMatchObject({ created: 1, failed: 0 });
+    expect(writesFrom(start)).toEqual([]);
+    const link = await t.db.objectLink.findUniqueOrThrow({
+      where: {
+        connectionId_objectType_sourceId: { connectionId, objectType: "Group", sourceId: create.sourceId },
+      },
+    });
+    expect(link.targetId).toBe(made.id);
+    const entries = await t.db.provisioningLog.findMany({
+      where: { cycleId: cycle.id, sourceId: create.sourceId },
+    });
+    expect(entries.map((entry) => [entry.action, entry.status])).toEqual([["Create", "Success"]]);
+
+    // Once logged, a later attempt counts it and sends nothing either.
+    const again = await recoverEarlierAttempt(t.db, store, scim, connectionId, cycle.id, [create]);
+    expect(again.remaining).toEqual([]);
+    expect(again.counts).toMatchObject({ created: 1 });
+    expect(writesFrom(start)).toEqual([]);
   });
 
   test("Stop ends the fanned-out cycle after the running units; the next cycle finishes the rest", async () => {

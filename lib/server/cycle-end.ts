@@ -15,6 +15,7 @@ import { getConnection } from "./connections";
 import { queueReconcileAfterFullCycle } from "./reconcile";
 import { prismaCycleStore, writerFor, type Writer } from "./cycle-store";
 import { type RunCycleOptions, cycleScimClient } from "./cycle-peers";
+import { recoverEarlierAttempt } from "./cycle-unit";
 import { applyQuarantine } from "./quarantine-state";
 
 /**
@@ -216,13 +217,18 @@ export async function endCycle(
 export async function finalizeProvisioningCycle(
   db: PrismaClient,
   cycleId: string,
-  fannedOut?: { box: SecretBox; options?: RunCycleOptions },
+  fannedOut?: {
+    box: SecretBox;
+    options?: RunCycleOptions;
+    /** An earlier attempt of this finalizer ran (and may have done part of the groups' work). */
+    rerun?: boolean;
+  },
 ) {
   const cycle = await db.cycle.findUnique({ where: { id: cycleId } });
   if (!cycle || cycle.status !== "running") return { finished: false as const };
   const state = cycle.handover as FanOutState | null;
   if (fannedOut && !cycle.dryRun && state)
-    return finalizeFannedOutCycle(db, cycle, state, fannedOut.box, fannedOut.options ?? {});
+    return finalizeFannedOutCycle(db, cycle, state, fannedOut.box, fannedOut.options ?? {}, fannedOut.rerun);
   const status = cycle.error === null ? "succeeded" : "failed";
   if (cycle.dryRun) return { finished: true as const, status: await endDryRun(db, cycleId, { status }) };
   const connection = await db.connection.findUnique({
@@ -253,6 +259,7 @@ async function finalizeFannedOutCycle(
   state: FanOutState,
   box: SecretBox,
   options: RunCycleOptions,
+  rerun = false,
 ) {
   const now = options.now ?? (() => new Date());
   const mailer = options.mailer === undefined ? mailerFromEnvironment() : options.mailer;
@@ -312,8 +319,21 @@ async function finalizeFannedOutCycle(
     try {
       // A slice at a time: a worker holds one slice's member lists, never every group's.
       for (let slice = 0; slice < state.deferred.groupWorkSlices; slice += 1) {
-        const work = (await readGroupWork(db, cycle.id, slice)) as GroupWork | null;
+        let work = (await readGroupWork(db, cycle.id, slice)) as GroupWork | null;
         if (!work) throw new Error(`Slice ${slice} of the groups' work of cycle ${cycle.id} is missing.`);
+        if (rerun) {
+          // What an earlier attempt did is counted, not done again (a group POSTed twice is a 409).
+          const earlier = await recoverEarlierAttempt(
+            db,
+            store,
+            scim,
+            connection.id,
+            cycle.id,
+            work.operations,
+          );
+          work = { ...work, operations: earlier.remaining };
+          counts = addCounts(counts, earlier.counts);
+        }
         counts = addCounts(counts, (await executeGroupWork({ scim, store }, work)).counts);
       }
     } catch (error) {

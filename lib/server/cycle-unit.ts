@@ -16,14 +16,14 @@ import { type RunCycleOptions, cycleScimClient } from "./cycle-peers";
 /** One cycle unit on whichever worker claimed it, and the recovery of what an earlier attempt of it did. */
 
 /**
- * A unit run again after an earlier attempt stopped (its worker died, drained, froze past its lease)
- * must neither redo nor lose what that attempt did. Objects the earlier attempt logged are not run again,
+ * A unit (or a finalizer's slice of groups) run again after an earlier attempt stopped (its worker died,
+ * drained, froze past its lease) must neither redo nor lose what that attempt did. Objects the earlier attempt logged are not run again,
  * and count as the log says. A create it did not log may still have reached Dialpad (the POST succeeded
- * but its answer, link or log was lost): such a user is found (linked since the cycle began, or by its
- * userName) and adopted with the Create entry the earlier attempt could not write, instead of being
- * POSTed again into a 409.
+ * but its answer, link or log was lost): such a user or group is found (linked since the cycle began, or
+ * by its userName or displayName, which Dialpad keeps unique) and adopted with the Create entry the
+ * earlier attempt could not write, instead of being POSTed again into a 409.
  */
-async function recoverEarlierAttempt(
+export async function recoverEarlierAttempt(
   db: PrismaClient,
   store: ReturnType<typeof prismaCycleStore>,
   scim: ScimClient,
@@ -45,31 +45,30 @@ async function recoverEarlierAttempt(
     countLogged(counts, entry);
   }
   const notLogged = operations.filter((op) => !loggedKeys.has(key(op.objectType, op.sourceId)));
-  const creates = notLogged.filter((op) => op.kind === "create" && op.objectType === "User");
+  const creates = notLogged.filter((op) => op.kind === "create");
   const linked = creates.length
     ? await db.objectLink.findMany({
         where: {
           connectionId,
-          objectType: "User",
+          objectType: { in: ["User", "Group"] },
           sourceId: { in: creates.map((op) => op.sourceId) },
           lastExportedAt: { gte: cycle.startedAt },
         },
-        select: { sourceId: true, targetId: true },
+        select: { objectType: true, sourceId: true, targetId: true },
       })
     : [];
-  const linkedTarget = new Map(linked.map((row) => [row.sourceId, row.targetId]));
+  const linkedTarget = new Map(linked.map((row) => [key(row.objectType, row.sourceId), row.targetId]));
   const adopted = new Set<string>();
   const entries: CycleLogEntry[] = [];
   for (const op of creates) {
-    let targetId = linkedTarget.get(op.sourceId) ?? null;
+    let targetId = linkedTarget.get(key(op.objectType, op.sourceId)) ?? null;
     if (!targetId) {
       // Not linked: the POST may still have reached Dialpad. Look before creating again.
-      const userName = typeof op.resource?.userName === "string" ? op.resource.userName : null;
-      const found = userName ? await scim.findUsers(eq("userName", userName)) : [];
+      const found = await findCreated(scim, op);
       if (found.length !== 1) continue;
       targetId = found[0]!.id;
       await store.saveLink({
-        objectType: "User",
+        objectType: op.objectType,
         sourceId: op.sourceId,
         targetId,
         displayName: op.displayName,
@@ -77,14 +76,14 @@ async function recoverEarlierAttempt(
         active: true,
       });
     }
-    adopted.add(op.sourceId);
+    adopted.add(key(op.objectType, op.sourceId));
     counts.created += 1;
     counts.countExported += 1;
     entries.push({
       changeId: crypto.randomUUID(),
       action: "Create",
       status: "Success",
-      objectType: "User",
+      objectType: op.objectType,
       sourceId: op.sourceId,
       sourceDisplayName: op.displayName,
       targetId,
@@ -106,9 +105,21 @@ async function recoverEarlierAttempt(
   }
   if (entries.length) await store.writeLogs(entries);
   return {
-    remaining: notLogged.filter((op) => !(op.kind === "create" && adopted.has(op.sourceId))),
+    remaining: notLogged.filter(
+      (op) => !(op.kind === "create" && adopted.has(key(op.objectType, op.sourceId))),
+    ),
     counts,
   };
+}
+
+/** The Dialpad object a create may have made already, by the attribute Dialpad keeps unique. */
+async function findCreated(scim: ScimClient, op: PlannedOperation): Promise<{ id: string }[]> {
+  const attribute = op.objectType === "User" ? "userName" : "displayName";
+  const value = op.resource?.[attribute];
+  if (typeof value !== "string") return [];
+  return op.objectType === "User"
+    ? scim.findUsers(eq(attribute, value))
+    : scim.findGroups(eq(attribute, value));
 }
 
 /** What an earlier attempt's log entry counts for, as executeUnit would have counted it. */

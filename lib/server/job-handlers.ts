@@ -84,8 +84,12 @@ export function createJobHandlers(options: {
     ),
     // Runs once after the last unit: the references of a fanned-out cycle, counts, quarantine, watermark;
     // ends the cycle and queues the next one.
-    handles(cycleFinalizeJob, async (payload, { log, lease }) =>
-      finalizeProvisioningCycle(db, payload.cycleId, { box, options: { log, lease, ...options.cycle } }),
+    handles(cycleFinalizeJob, async (payload, { log, lease, job }) =>
+      finalizeProvisioningCycle(db, payload.cycleId, {
+        box,
+        options: { log, lease, ...options.cycle },
+        rerun: job.claims > 1,
+      }),
     ),
     // One attempt at one webhook event; a failure is retried with backoff by the job store.
     handles(webhookJob, async (payload, { job }) =>
