@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { createDatabase } from "../lib/db/client";
 import { describeError } from "../lib/jobs/store";
+import { settleStalledCycles } from "../lib/cycle/units";
 import { enqueueDailyPrune } from "../lib/server/retention";
 import { JobWorker, type JobHandlers } from "../lib/jobs/runner";
 import { startScimExchangeFlusher } from "../lib/metrics/scim-exchanges";
@@ -47,6 +48,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<J
     onError: (error) => log.warn({ err: describeError(error) }, "writing SCIM request counts failed"),
   });
   let maintenanceTimer: NodeJS.Timeout | undefined;
+  let stalledCycleTimer: NodeJS.Timeout | undefined;
   if (options.scheduleMaintenance) {
     const enqueuePrune = () =>
       enqueueDailyPrune(db)
@@ -57,6 +59,20 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<J
     void enqueuePrune();
     maintenanceTimer = setInterval(() => void enqueuePrune(), 60 * 60_000);
     maintenanceTimer.unref();
+    stalledCycleTimer = setInterval(
+      () =>
+        void settleStalledCycles(db)
+          .then(
+            (cycles) =>
+              cycles.length &&
+              log.warn({ cycles }, "cycles whose units had all ended were not finalized; finalizers queued"),
+          )
+          .catch((error: unknown) =>
+            log.warn({ err: describeError(error) }, "looking for stalled cycles failed"),
+          ),
+      60_000,
+    );
+    stalledCycleTimer.unref();
   }
   await worker.start();
   log.info({ workerId: worker.id, concurrency: options.concurrency }, "worker started");
@@ -74,6 +90,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<J
       process.exit(1);
     }, options.shutdownGraceMs + 10_000).unref();
     clearInterval(maintenanceTimer);
+    clearInterval(stalledCycleTimer);
     await worker.stop(options.shutdownGraceMs);
     await flusher.stop();
     await db.$disconnect();

@@ -9,6 +9,7 @@ import {
   enqueueCycleUnits,
   getCycle,
   recordCycleUnitOutcome,
+  settleStalledCycles,
 } from "./units";
 import { recountUnits } from "./state";
 import { handles, JobWorker, type JobLogger } from "../jobs/runner";
@@ -212,6 +213,29 @@ describe("cycles and schedule", () => {
     release();
     await Promise.all([outcome, recount]);
     expect(await getCycle(t.db, cycleId)).toMatchObject({ completedUnits: 2, totalUnits: 2 });
+  });
+
+  test("a cycle whose units all ended but whose finalizer was never queued is recounted and finalized", async () => {
+    const connectionId = await newConnection();
+    const stalled = await runPlanner(t.db, connectionId, [{ phase: "users" }, { phase: "users" }]);
+    for (const jobId of stalled.unitJobIds)
+      await completeJob(t.db, attempt(await claimJobById(t.db, jobId, "w")), null, cycleUnitJob);
+    // What a lost count leaves: both units completed, the counter one short, no finalizer.
+    await t.db.job.deleteMany({ where: { kind: "cycle-finalize", cycleId: stalled.cycleId } });
+    await t.db.cycle.update({
+      where: { id: stalled.cycleId },
+      data: { completedUnits: 1, finalizeQueuedAt: null },
+    });
+    // Another connection's cycle still has a unit to run: it is left alone.
+    const busy = await runPlanner(t.db, await newConnection(), [{ phase: "users" }]);
+
+    expect(await settleStalledCycles(t.db)).toEqual([stalled.cycleId]);
+    expect(await getCycle(t.db, stalled.cycleId)).toMatchObject({ completedUnits: 2, totalUnits: 2 });
+    expect(await t.db.job.count({ where: { kind: "cycle-finalize", cycleId: stalled.cycleId } })).toBe(1);
+    expect(await t.db.job.count({ where: { kind: "cycle-finalize", cycleId: busy.cycleId } })).toBe(0);
+    // Once queued, it is not queued again.
+    expect(await settleStalledCycles(t.db)).toEqual([]);
+    expect(await t.db.job.count({ where: { kind: "cycle-finalize", cycleId: stalled.cycleId } })).toBe(1);
   });
 
   test("the last unit is not last while the planner may still add units", async () => {

@@ -4,6 +4,7 @@ import { defineJobKind, parseJobPayload } from "../jobs/kind";
 import type { JobLease } from "../jobs/lease";
 import { enqueueJob, notifyWorkers } from "../jobs/store";
 import { statementBatches } from "../db/statement-batches";
+import { recountUnits } from "./state";
 
 /**
  * A provisioning cycle split into units that any worker may run in parallel.
@@ -289,6 +290,29 @@ export async function queueFinalizeIfDone(tx: Prisma.TransactionClient, cycleId:
     { connectionId: cycle.connectionId, cycleId, priority: 10, dedupeKey: `cycle-finalize:${cycleId}` },
   );
   return true;
+}
+
+/**
+ * The safety net under the unit accounting. A sealed cycle whose units have all ended but whose
+ * finalizer was never queued (its counters disagree with its CycleUnit rows: a bug, as a lost count
+ * once was) would stay running forever and hold back every later cycle of its connection. Workers call
+ * this every minute: such a cycle is recounted from its rows and, when that shows it done, finalized.
+ * Safe beside the normal path: both go through queueFinalizeIfDone, which queues at most once.
+ */
+export async function settleStalledCycles(db: PrismaClient): Promise<string[]> {
+  const stalled = await db.$queryRaw<{ id: string }[]>`
+    SELECT c.id FROM "Cycle" c
+    WHERE c.status = 'running' AND c."unitsSealed" AND c."finalizeQueuedAt" IS NULL
+      AND NOT EXISTS (SELECT 1 FROM "CycleUnit" u WHERE u."cycleId" = c.id AND u.status = 'pending')`;
+  const settled: string[] = [];
+  for (const { id } of stalled) {
+    const queued = await db.$transaction(async (tx) => {
+      await recountUnits(tx, id);
+      return queueFinalizeIfDone(tx, id);
+    });
+    if (queued) settled.push(id);
+  }
+  return settled;
 }
 
 /**
