@@ -11,7 +11,7 @@ import {
   recordCycleUnitOutcome,
   settleStalledCycles,
 } from "./units";
-import { recountUnits } from "./state";
+import { recountUnits, withdrawUnstartedUnits } from "./state";
 import { handles, JobWorker, type JobLogger } from "../jobs/runner";
 import {
   finishCycle,
@@ -261,6 +261,37 @@ describe("cycles and schedule", () => {
     const second = await claimJobById(t.db, more.accepted ? more.jobIds[0]! : "", "u");
     await completeJob(t.db, attempt(second), null, cycleUnitJob);
     expect(await t.db.job.count({ where: { kind: "cycle-finalize", cycleId: begun.cycle.id } })).toBe(1);
+  });
+
+  test("a re-run planner's units take indexes after every unit still on the cycle", async () => {
+    const connectionId = await newConnection();
+    const start = await startProvisioning(t.db, connectionId);
+    if (!("job" in start)) throw new Error("no cycle job");
+    const planner = await claimJobById(t.db, start.job.id, "p");
+    const begun = await beginCycle(t.db, {
+      connectionId,
+      jobId: planner!.id,
+      type: "initial",
+      trigger: "start",
+    });
+    if (!begun.started) throw new Error("not started");
+    const cycleId = begun.cycle.id;
+    const first = await enqueueCycleUnits(
+      t.db,
+      cycleId,
+      [1, 2, 3, 4].map(() => ({ phase: "users" as const })),
+    );
+    if (!first.accepted) throw new Error("refused");
+    // Units 1 and 3 started before the planner's attempt ended; 0 and 2 were still queued.
+    await claimJobById(t.db, first.jobIds[1]!, "u");
+    await claimJobById(t.db, first.jobIds[3]!, "u");
+    await t.db.$transaction((tx) => withdrawUnstartedUnits(tx, cycleId));
+    expect(await getCycle(t.db, cycleId)).toMatchObject({ totalUnits: 2 });
+
+    const again = await enqueueCycleUnits(t.db, cycleId, [{ phase: "users" }, { phase: "users" }]);
+    expect(again).toMatchObject({ accepted: true, unitIndexes: [4, 5], totalUnits: 4 });
+    const indexes = await t.db.cycleUnit.findMany({ where: { cycleId }, orderBy: { unitIndex: "asc" } });
+    expect(indexes.map((unit) => unit.unitIndex)).toEqual([1, 3, 4, 5]);
   });
 
   test("the next cycle follows the interval, quarantine only delays it, and Off or paused schedules nothing", async () => {

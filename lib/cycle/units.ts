@@ -206,7 +206,13 @@ export async function enqueueCycleUnits(
     }
     if (units.length === 0)
       return { accepted: true, unitIndexes: [], jobIds: [], totalUnits: cycle.totalUnits };
-    const firstIndex = cycle.totalUnits - units.length;
+    // After the next index in use, not the count: a re-run planner withdraws the queued units an earlier
+    // attempt left, and those that had started keep their indexes, so the indexes can have gaps. (The
+    // Cycle row's lock, taken above, keeps two callers from choosing the same ones.)
+    const [{ next: firstIndex }] = (await tx.$queryRaw<{ next: number }[]>`
+        SELECT COALESCE(MAX("unitIndex") + 1, 0)::int AS next FROM "CycleUnit" WHERE "cycleId" = ${cycleId}::uuid`) as [
+      { next: number },
+    ];
     const jobs: { id: string; unitIndex: number }[] = [];
     for (const [offset, end] of statementBatches(payloads)) {
       const inserted = await tx.$queryRaw<{ id: string; unitIndex: number }[]>`
