@@ -149,10 +149,11 @@ async function markWrites(): Promise<WriteMark> {
  */
 async function strayWrites(mark: WriteMark, jobs: Job[]) {
   const { db } = rig!.t;
+  // The frozen worker may hold the planner too (its payload has no operations): units name the users.
   const operations = jobs.flatMap(
     (job) =>
-      (job.payload as { input: { operations?: { sourceId: string; resource?: { userName?: unknown } }[] } })
-        .input.operations ?? [],
+      (job.payload as { input?: { operations?: { sourceId: string; resource?: { userName?: unknown } }[] } })
+        .input?.operations ?? [],
   );
   const userNames = new Set(
     operations.flatMap((operation) =>
