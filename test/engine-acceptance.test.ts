@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Prisma } from "@/lib/db/generated/client";
 import { SecretBox } from "@/lib/crypto/secrets";
 import { defaultDialpadMapping } from "@/lib/mapping";
-import { createMailer } from "@/lib/notify/mailer";
 import { saveMappings } from "@/lib/server/mappings";
 import { runOnDemand } from "@/lib/server/on-demand";
 import { createJobHandlers } from "@/lib/server/job-handlers";
@@ -12,7 +11,7 @@ import { JobWorker } from "@/lib/jobs/runner";
 import { type RunningSandbox } from "@/sandbox/main";
 import { SEED_USERS } from "@/sandbox/graph/seed";
 import type { TestDatabase } from "./database";
-import { startCycleAndWaitForEnd, startEngineHarness, TEST_ADMIN } from "./engine-harness";
+import { startCycleAndWaitForEnd, startEngineHarness, TEST_ADMIN, sandboxMailer } from "./engine-harness";
 
 /**
  * Acceptance points of the engine: on demand for an out-of-scope user names the failing scoping clause,
@@ -42,12 +41,7 @@ beforeAll(async () => {
       db: t.db,
       log: silent,
       cycle: {
-        mailer: createMailer({
-          host: sandbox.mail.host,
-          port: sandbox.mail.port,
-          secure: false,
-          from: "provisioning@localhost",
-        }),
+        mailer: sandboxMailer(sandbox),
         requestsPerSecond: 1_000,
         unitPageSize: 50,
       },

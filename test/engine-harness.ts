@@ -8,9 +8,20 @@ import type { Cycle, Prisma } from "@/lib/db/generated/client";
 import { startProvisioning } from "@/lib/cycle/schedule";
 import type { JobRow } from "@/lib/jobs/store";
 import { waitForJob } from "@/lib/jobs/wait";
+import { createMailer } from "@/lib/notify/mailer";
 import { ensureSandboxConnection } from "@/lib/server/sandbox-connection";
 import { startSandbox, type RunningSandbox } from "@/sandbox/main";
 import { createTestDatabase, type TestDatabase } from "./database";
+
+/** A mailer that delivers to the sandbox's SMTP catcher, as a worker configured with SMTP_* would. */
+export function sandboxMailer(sandbox: RunningSandbox) {
+  return createMailer({
+    host: sandbox.mail.host,
+    port: sandbox.mail.port,
+    secure: false,
+    from: "provisioning@localhost",
+  });
+}
 
 /** The admin the engine tests act as (audit entries, on-demand runs, previews). */
 export const TEST_ADMIN: Principal = {

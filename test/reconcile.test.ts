@@ -1,7 +1,6 @@
 import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { JobWorker } from "@/lib/jobs/runner";
-import { createMailer } from "@/lib/notify/mailer";
 import { waitForJob } from "@/lib/jobs/wait";
 import { createJobHandlers } from "@/lib/server/job-handlers";
 import { runReconcileAction, type ReconcileActionRequest } from "@/lib/server/reconcile-actions";
@@ -22,7 +21,7 @@ import { SEED_USERS } from "@/sandbox/graph/seed";
 import { type RunningSandbox } from "@/sandbox/main";
 import { contractViolations } from "./contract-check";
 import type { TestDatabase } from "./database";
-import { startCycleAndWaitForEnd, startEngineHarness, TEST_ADMIN } from "./engine-harness";
+import { startCycleAndWaitForEnd, startEngineHarness, TEST_ADMIN, sandboxMailer } from "./engine-harness";
 
 /**
  * The reconcile report against the Dialpad and Graph emulators, computed by a job worker on a real
@@ -50,12 +49,7 @@ beforeAll(async () => {
       db: t.db,
       log: silent,
       cycle: {
-        mailer: createMailer({
-          host: sandbox.mail.host,
-          port: sandbox.mail.port,
-          secure: false,
-          from: "provisioning@localhost",
-        }),
+        mailer: sandboxMailer(sandbox),
         requestsPerSecond: 1_000,
       },
     }),

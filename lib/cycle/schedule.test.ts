@@ -37,6 +37,21 @@ async function newConnection(data: { scheduleIntervalMinutes?: number; provision
   return (await t.db.connection.create({ data: { name: "schedule test", ...data } })).id;
 }
 
+/** Start pressed, its planner job claimed and its cycle begun: the planner may queue units. */
+async function plannerWithCycle(connectionId: string) {
+  const start = await startProvisioning(t.db, connectionId);
+  if (!("job" in start)) throw new Error("no cycle job");
+  const planner = await claimJobById(t.db, start.job.id, "p");
+  const begun = await beginCycle(t.db, {
+    connectionId,
+    jobId: planner!.id,
+    type: "initial",
+    trigger: "start",
+  });
+  if (!begun.started) throw new Error("not started");
+  return { planner, begun };
+}
+
 async function queuedCycleJobs(connectionId: string) {
   return t.db.job.findMany({ where: { kind: "provisioning-cycle", connectionId, status: "queued" } });
 }
@@ -239,17 +254,7 @@ describe("cycles and schedule", () => {
   });
 
   test("the last unit is not last while the planner may still add units", async () => {
-    const connectionId = await newConnection();
-    const start = await startProvisioning(t.db, connectionId);
-    if (!("job" in start)) throw new Error("no cycle job");
-    const planner = await claimJobById(t.db, start.job.id, "p");
-    const begun = await beginCycle(t.db, {
-      connectionId,
-      jobId: planner!.id,
-      type: "initial",
-      trigger: "start",
-    });
-    if (!begun.started) throw new Error("not started");
+    const { planner, begun } = await plannerWithCycle(await newConnection());
     const first = await enqueueCycleUnits(t.db, begun.cycle.id, [{ phase: "users" }]);
     const unit = await claimJobById(t.db, first.accepted ? first.jobIds[0]! : "", "u");
     await completeJob(t.db, attempt(unit), null, cycleUnitJob);
@@ -264,17 +269,7 @@ describe("cycles and schedule", () => {
   });
 
   test("a re-run planner's units take indexes after every unit still on the cycle", async () => {
-    const connectionId = await newConnection();
-    const start = await startProvisioning(t.db, connectionId);
-    if (!("job" in start)) throw new Error("no cycle job");
-    const planner = await claimJobById(t.db, start.job.id, "p");
-    const begun = await beginCycle(t.db, {
-      connectionId,
-      jobId: planner!.id,
-      type: "initial",
-      trigger: "start",
-    });
-    if (!begun.started) throw new Error("not started");
+    const { begun } = await plannerWithCycle(await newConnection());
     const cycleId = begun.cycle.id;
     const first = await enqueueCycleUnits(
       t.db,
