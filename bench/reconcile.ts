@@ -27,7 +27,7 @@ import { ensureSandboxConnection } from "../lib/server/sandbox-connection";
 import { mappingEngineFor } from "../lib/sync/mapping-adapter";
 import { toEntraUser } from "../lib/sync/source";
 import { SANDBOX_DIALPAD_KEY, startDialpadEmulator } from "../sandbox/dialpad/server";
-import { PATCH_OP } from "../sandbox/dialpad/urns";
+import { CORE_GROUP, PATCH_OP } from "../sandbox/dialpad/urns";
 import {
   DIALPAD_SERVICE_PRINCIPAL_ID,
   SANDBOX_GRAPH_CLIENT,
@@ -80,6 +80,7 @@ async function child(input: ChildInput) {
     counts,
     read: {
       dialpadUsers: run.dialpadUsers,
+      dialpadGroups: run.dialpadGroups,
       entraUsers: run.entraUsers,
       dialpadRequests: run.dialpadRequests,
     },
@@ -89,7 +90,7 @@ async function child(input: ChildInput) {
 export interface ReconcileMeasurement {
   users: number;
   dialpadUsers: number;
-  expected: { drifted: number; orphans: number };
+  expected: { drifted: number; orphans: number; driftedGroups: number };
   /** Requests the Dialpad emulator received while the report ran. */
   emulatorRequests: number;
   reconcileMs: number;
@@ -98,7 +99,7 @@ export interface ReconcileMeasurement {
   peakRssMb: number;
   maxRssMb: number;
   counts: { users: Record<string, number>; groups: Record<string, number> };
-  read: { dialpadUsers: number; entraUsers: number; dialpadRequests: number };
+  read: { dialpadUsers: number; dialpadGroups: number; entraUsers: number; dialpadRequests: number };
 }
 
 export async function measureReconcile(
@@ -184,6 +185,29 @@ export async function measureReconcile(
         drifted += 1;
       }
     }
+    // The Entra groups in Dialpad with their linked members, as a cycle leaves them; every fifth group
+    // lost a member by hand (the report must name each as a drifted group).
+    const targetOf = new Map(links.map((link) => [link.sourceId, link.targetId]));
+    let driftedGroups = 0;
+    let groupMembers = 0;
+    for (const [index, group] of graph.directory.listGroups().entries()) {
+      const members = graph.directory
+        .listMembers(group.id)
+        .flatMap((member) =>
+          member.type === "user" && targetOf.has(member.id) ? [targetOf.get(member.id)!] : [],
+        );
+      const handEdited = index % 5 === 0 && members.length > 0;
+      if (handEdited) driftedGroups += 1;
+      const kept = handEdited ? members.slice(1) : members;
+      groupMembers += kept.length;
+      const created = dialpad.company.createGroup({
+        schemas: [CORE_GROUP],
+        displayName: group.displayName,
+        externalId: group.id,
+        members: kept.map((value) => ({ value })),
+      });
+      links.push({ connectionId, objectType: "Group", sourceId: group.id, targetId: created.id });
+    }
     for (let offset = 0; offset < links.length; offset += 5_000)
       await db.objectLink.createMany({ data: links.slice(offset, offset + 5_000) });
     const orphans = Math.round(users / 100);
@@ -194,7 +218,7 @@ export async function measureReconcile(
         active: true,
       });
     log(
-      `seeded ${links.length} linked users (${drifted} drifted) and ${orphans} orphans in ${Math.round(performance.now() - seedStarted)} ms`,
+      `seeded ${links.length} links (${drifted} users drifted; ${driftedGroups} groups with ${groupMembers} members lost one) and ${orphans} orphans in ${Math.round(performance.now() - seedStarted)} ms`,
     );
     const run = await db.reconcileRun.create({ data: { connectionId, requestedBy: "bench" } });
     await db.$disconnect();
@@ -213,7 +237,7 @@ export async function measureReconcile(
     return {
       users,
       dialpadUsers: dialpad.company.users.size,
-      expected: { drifted, orphans },
+      expected: { drifted, orphans, driftedGroups },
       emulatorRequests: dialpad.requests.length,
       ...result,
     };

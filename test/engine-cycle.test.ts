@@ -236,6 +236,47 @@ describe("provisioning cycle", () => {
     expect(group.members.has(member.id)).toBe(false);
   });
 
+  test("a member whose Dialpad account was deleted by hand and created again is added to its group again", async () => {
+    const group = dialpadGroup(SEED_GROUPS.dialpadUsers.displayName)!;
+    const before = dialpadUser(SEED_USERS.directAndGroup.upn)!;
+    expect(group.members.has(before.id)).toBe(true);
+    sandbox.dialpad.company.deleteUser(before.id);
+    // A change in Entra makes the next cycle PATCH the user, find it gone and create it again.
+    sandbox.graph.directory.updateUser(SEED_USERS.directAndGroup.id, { jobTitle: "Came Back" });
+    const start = sandbox.dialpad.requests.length;
+    await runCycle();
+    const again = dialpadUser(SEED_USERS.directAndGroup.upn)!;
+    expect(again.id).not.toBe(before.id);
+    // The membership exported for the old account does not count for the new one.
+    expect(group.members.has(again.id)).toBe(true);
+    expect(writesFrom(start).filter((write) => write.path.includes(`/Groups/${group.id}`))).toEqual([
+      expect.objectContaining({
+        method: "PATCH",
+        body: expect.objectContaining({
+          Operations: [{ op: "Add", path: "members", value: [{ $ref: null, value: again.id }] }],
+        }),
+      }),
+    ]);
+    // Recorded for the new account: the cycle after sends nothing more.
+    const quiet = sandbox.dialpad.requests.length;
+    await runCycle();
+    expect(writesFrom(quiet)).toEqual([]);
+  });
+
+  test("a group deleted in Dialpad by hand is created again by a restarted cycle, with its members", async () => {
+    const before = dialpadGroup(SEED_GROUPS.dialpadUsers.displayName)!;
+    const members = [...before.members].sort();
+    expect(members.length).toBeGreaterThan(0);
+    sandbox.dialpad.company.deleteGroup(before.id);
+    // Restart keeps the links; the full cycle lists Dialpad and finds the linked group gone.
+    await applyRestartCriteria(t.db, connectionId, []);
+    await runCycle();
+    const again = dialpadGroup(SEED_GROUPS.dialpadUsers.displayName)!;
+    expect(again.id).not.toBe(before.id);
+    // The members exported to the deleted group are not taken as the new group's.
+    expect([...again.members].sort()).toEqual(members);
+  });
+
   test("a group renamed in Entra is not renamed in Dialpad, and the log says why", async () => {
     sandbox.graph.directory.renameGroup(SEED_GROUPS.dialpadSupport.id, "Customer Support");
     const start = sandbox.dialpad.requests.length;

@@ -17,7 +17,7 @@ import type { DialpadUser } from "@/sandbox/dialpad/company";
 import { addHandMadeUsers, HAND_EDITED_TITLE, HAND_MADE_USERS } from "@/sandbox/dialpad/by-hand";
 import { PATCH_OP } from "@/sandbox/dialpad/urns";
 import { SANDBOX_DIALPAD_KEY } from "@/sandbox/dialpad/server";
-import { SEED_USERS } from "@/sandbox/graph/seed";
+import { SEED_GROUPS, SEED_USERS } from "@/sandbox/graph/seed";
 import { type RunningSandbox } from "@/sandbox/main";
 import { contractViolations } from "./contract-check";
 import type { TestDatabase } from "./database";
@@ -418,6 +418,13 @@ describe("the sandbox hub's Change Dialpad by hand button", () => {
       expect.arrayContaining([expect.objectContaining({ dialpadValue: HAND_EDITED_TITLE })]),
     );
     expect((await allFindings({ category: "suspendedInDialpad" })).length).toBeGreaterThanOrEqual(1);
+    // A group lost a member: a drifted group, the member missing from it.
+    expect(hub).toMatch(/removed from group /);
+    expect(await allFindings({ category: "drifted", objectType: "Group" })).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ attribute: "members", dialpadValue: null, member: expect.anything() }),
+      ]),
+    );
   });
 });
 
@@ -490,5 +497,136 @@ describe("the findings e-mail", () => {
     // Nothing new since: no second e-mail.
     await reconcile();
     expect(alerts()).toHaveLength(1);
+  }, 120_000);
+});
+
+describe("group drift", () => {
+  const groupLinkOf = (sourceId: string) =>
+    t.db.objectLink.findUniqueOrThrow({
+      where: { connectionId_objectType_sourceId: { connectionId, objectType: "Group", sourceId } },
+    });
+  const groupPatch = (id: string, operations: { op: string; path: string; value?: unknown }[]) =>
+    company().patchGroup(id, { schemas: [PATCH_OP], Operations: operations });
+
+  test("members and attributes changed in Dialpad are named, and re-applying sends exactly the previewed PATCHes", async () => {
+    const group = await groupLinkOf(SEED_GROUPS.dialpadUsers.id);
+    const driftOf = async () =>
+      (await allFindings({ category: "drifted", objectType: "Group" })).filter(
+        (finding) => finding.target.id === group.targetId,
+      );
+    // The hub's button above took a member out of a group, and no cycle puts it back (cycles compare
+    // with what they exported): re-applying the report's drift does, and then nothing is left.
+    await reconcile();
+    const earlier = await allFindings({ category: "drifted", objectType: "Group" });
+    if (earlier.length)
+      await runReconcileAction(
+        t.db,
+        box,
+        connectionId,
+        { action: "reapplyDrift", findingIds: earlier.map((finding) => finding.id), dryRun: false },
+        TEST_ADMIN,
+      );
+    await reconcile();
+    expect(await allFindings({ category: "drifted", objectType: "Group" })).toEqual([]);
+
+    const gabe = await dialpadUserOf(SEED_USERS.directAndGroup.id);
+    const zoe = await dialpadUserOf(SEED_USERS.zoe.id);
+    addHandMadeUsers(company());
+    const frontDesk = [...company().users.values()].find(
+      (user) => user.attributes.userName === HAND_MADE_USERS[0].userName,
+    )!;
+    const userName = (user: DialpadUser) => String(user.attributes.userName);
+    expect(company().getGroup(group.targetId).members.has(gabe.id)).toBe(true);
+    groupPatch(group.targetId, [
+      { op: "remove", path: `members[value eq "${gabe.id}"]` },
+      { op: "add", path: "members", value: [{ value: zoe.id }, { value: frontDesk.id }] },
+      { op: "replace", path: "externalId", value: "edited-by-hand" },
+    ]);
+
+    const run = await reconcile();
+    const drift = await driftOf();
+    expect(drift).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          attribute: "externalId",
+          dialpadValue: "edited-by-hand",
+          desiredValue: SEED_GROUPS.dialpadUsers.id,
+        }),
+        expect.objectContaining({
+          attribute: "members",
+          dialpadValue: null,
+          desiredValue: userName(gabe),
+          member: { targetId: gabe.id, sourceId: SEED_USERS.directAndGroup.id },
+        }),
+        expect.objectContaining({
+          attribute: "members",
+          dialpadValue: userName(zoe),
+          desiredValue: null,
+          member: { targetId: zoe.id, sourceId: SEED_USERS.zoe.id },
+        }),
+        expect.objectContaining({
+          attribute: "members",
+          dialpadValue: userName(frontDesk),
+          member: { targetId: frontDesk.id, sourceId: null },
+          detail: expect.stringContaining("no Entra user is linked to it"),
+        }),
+      ]),
+    );
+    expect(drift).toHaveLength(4);
+    expect(run.counts.groups.drifted).toBe(1);
+
+    const findingIds = drift.map((finding) => finding.id);
+    const act = (dryRun: boolean) =>
+      runReconcileAction(t.db, box, connectionId, { action: "reapplyDrift", findingIds, dryRun }, TEST_ADMIN);
+    const preview = await act(true);
+    // The member nobody manages is reported, never removed.
+    expect(preview.planned.map((change) => change.request?.operations)).toEqual([
+      [{ op: "replace", path: "externalId", value: SEED_GROUPS.dialpadUsers.id }],
+      [{ op: "Add", path: "members", value: [{ $ref: null, value: gabe.id }] }],
+      [{ op: "Remove", path: "members", value: [{ $ref: null, value: zoe.id }] }],
+    ]);
+    expect(preview.summary).toBe("Re-apply the desired values to 1 drifted Dialpad group");
+
+    const groupLogs = () =>
+      t.db.provisioningLog.count({
+        where: { connectionId, objectType: "Group", targetId: group.targetId, initiatedBy: TEST_ADMIN.upn },
+      });
+    const logsBefore = await groupLogs();
+    const before = sandbox.dialpad.requests.length;
+    const applied = await act(false);
+    expect(applied.applied).toMatchObject({ succeeded: 2, failed: 0 });
+    const sent = sandbox.dialpad.requests
+      .slice(before)
+      .filter((request) => request.method === "PATCH")
+      .map((request) => ({
+        path: request.path,
+        operations: (request.body as { Operations: { op: string }[] }).Operations.map((operation) => ({
+          ...operation,
+          op: operation.op.toLowerCase(),
+        })),
+      }));
+    const lower = (operations: { op: string }[]) =>
+      operations.map((operation) => ({ ...operation, op: operation.op.toLowerCase() }));
+    const byJson = (a: unknown, b: unknown) => JSON.stringify(a).localeCompare(JSON.stringify(b));
+    expect(sent.sort(byJson)).toEqual(
+      preview.planned
+        .map((change) => ({
+          path: `/scim${change.request!.path}`,
+          operations: lower(change.request!.operations),
+        }))
+        .sort(byJson),
+    );
+    const after = company().getGroup(group.targetId);
+    expect([...after.members].sort()).toEqual(expect.arrayContaining([gabe.id, frontDesk.id].sort()));
+    expect(after.members.has(zoe.id)).toBe(false);
+    expect(after.externalId).toBe(SEED_GROUPS.dialpadUsers.id);
+    // One entry for the group's attributes (on demand), one for its members.
+    expect((await groupLogs()) - logsBefore).toBe(2);
+
+    // What is left is the member nobody manages.
+    await reconcile();
+    expect(await driftOf()).toEqual([
+      expect.objectContaining({ member: { targetId: frontDesk.id, sourceId: null } }),
+    ]);
   }, 120_000);
 });

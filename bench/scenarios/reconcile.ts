@@ -5,8 +5,9 @@ import { round, seconds, type BenchContext } from "./context";
 const PEAK_GOAL_MIB = 400;
 
 /**
- * Scenario 9: one reconcile report of a Dialpad holding every Entra user (1 % drifted by hand) and 1 %
- * more users created by hand, computed in a process of its own (bench/reconcile.ts).
+ * Scenario 9: one reconcile report of a Dialpad holding every Entra user (1 % drifted by hand), 1 % more
+ * users created by hand and the Entra groups with their members (every fifth lost one by hand), computed
+ * in a process of its own (bench/reconcile.ts).
  */
 export async function runReconcileScenario(context: BenchContext): Promise<ScenarioResult> {
   const { params, log } = context;
@@ -18,8 +19,12 @@ export async function runReconcileScenario(context: BenchContext): Promise<Scena
   const found = {
     orphans: run.counts.users.orphan ?? 0,
     drifted: run.counts.users.drifted ?? 0,
+    driftedGroups: run.counts.groups.drifted ?? 0,
   };
-  const correct = found.orphans === run.expected.orphans && found.drifted === run.expected.drifted;
+  const correct =
+    found.orphans === run.expected.orphans &&
+    found.drifted === run.expected.drifted &&
+    found.driftedGroups === run.expected.driftedGroups;
   return {
     id: 9,
     title: `Reconcile report, ${listed.toLocaleString("en")} Dialpad users (1 % orphans, 1 % drift)`,
@@ -27,8 +32,8 @@ export async function runReconcileScenario(context: BenchContext): Promise<Scena
     goal: `≈ 1 request per 100 users listed, peak RSS < ${PEAK_GOAL_MIB} MiB, every orphan and drift found`,
     met: correct && run.read.dialpadRequests <= pages + 10 && run.maxRssMb < PEAK_GOAL_MIB,
     details: [
-      `Found ${found.orphans} orphans and ${found.drifted} drifted users; seeded ${run.expected.orphans} and ${run.expected.drifted}.`,
-      `Read ${run.read.entraUsers} Entra users and ${listed} Dialpad users; the emulator logged ${run.emulatorRequests} requests.`,
+      `Found ${found.orphans} orphans, ${found.drifted} drifted users and ${found.driftedGroups} groups with drifted members; seeded ${run.expected.orphans}, ${run.expected.drifted} and ${run.expected.driftedGroups}.`,
+      `Read ${run.read.entraUsers} Entra users, ${listed} Dialpad users and ${run.read.dialpadGroups} Dialpad groups with their members; the emulator logged ${run.emulatorRequests} requests.`,
       `Phases (time since start): ${Object.entries(run.phasesMs)
         .map(([phase, ms]) => `${phase} ${seconds(ms)}`)
         .join("; ")}.`,

@@ -31,6 +31,12 @@ const CARDS: { label: string; category: ReconcileCategory; groups?: boolean; mea
   { label: "Suspended in Dialpad", category: "suspendedInDialpad", meaning: "Active in Entra" },
   { label: "Active in Dialpad", category: "activeInDialpad", meaning: "Inactive or gone in Entra" },
   { label: "Orphan groups", category: "orphan", groups: true, meaning: "Dialpad groups nothing links to" },
+  {
+    label: "Drifted groups",
+    category: "drifted",
+    groups: true,
+    meaning: "Members or attributes differ from Entra",
+  },
 ];
 
 const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : "—");
@@ -165,7 +171,10 @@ export function ReconcilePanel({ connectionId, canWrite }: { connectionId: strin
                 disabled={
                   !canWrite ||
                   act.isPending ||
-                  countOf(finished, "drifted") + countOf(finished, "suspendedInDialpad") === 0
+                  countOf(finished, "drifted") +
+                    countOf(finished, "drifted", true) +
+                    countOf(finished, "suspendedInDialpad") ===
+                    0
                 }
                 aria-describedby={canWrite ? undefined : "reconcile-readonly"}
                 onClick={() => void preview({ action: "reapplyDrift" }).catch(() => undefined)}

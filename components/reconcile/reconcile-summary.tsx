@@ -21,8 +21,9 @@ export function ReconcileSummary({ connectionId }: { connectionId: string }) {
       ) : (
         <p className="text-sm" data-testid="reconcile-summary">
           <span className="font-semibold">{countOf(run, "orphan") + countOf(run, "orphan", true)}</span>{" "}
-          orphans and <span className="font-semibold">{countOf(run, "drifted")}</span> drifted users in
-          Dialpad ({new Date(run.finishedAt ?? run.createdAt).toLocaleString()}).{" "}
+          orphans, <span className="font-semibold">{countOf(run, "drifted")}</span> drifted users and{" "}
+          <span className="font-semibold">{countOf(run, "drifted", true)}</span> drifted groups in Dialpad (
+          {new Date(run.finishedAt ?? run.createdAt).toLocaleString()}).{" "}
           <Link className="text-blue-700 underline dark:text-blue-400" href={href}>
             See the reconcile report
           </Link>

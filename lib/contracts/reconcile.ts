@@ -89,6 +89,8 @@ export const ZReconcileFinding = z.object({
   dialpadValue: ZJsonValue,
   desiredValue: ZJsonValue,
   detail: z.string().nullable(),
+  /** A drifted group member: its Dialpad user and, when a link points to it, its Entra user. */
+  member: z.object({ targetId: z.string(), sourceId: z.string().nullable() }).nullable(),
 });
 export type ReconcileFinding = z.infer<typeof ZReconcileFinding>;
 

@@ -5,15 +5,9 @@ import type { JobLease } from "../jobs/lease";
 import type { CycleLogEntry, CycleStore, EscrowRecord, HeldChangeRecord } from "../sync/cycle-ports";
 import { escrowRetryAt, type ObjectType } from "../sync/plan";
 import type { ObjectLinkRecord } from "../sync/ports";
-import { prismaLinkStore, saveLinks } from "./link-store";
+import { prismaLinkStore, saveLinks, MEMBERSHIP_LINK_TYPE } from "./link-store";
 
-/**
- * Group memberships exported to Dialpad are kept as ObjectLink rows of this type (sourceId
- * "<groupId>|<userId>", targetId the Dialpad user id), so an unchanged group costs no request and a
- * removed member can be removed without reading the group's members from Dialpad.
- * TODO(schema): a dedicated GroupMembership table would be cleaner; ObjectLink works without a migration.
- */
-export const MEMBERSHIP_LINK_TYPE = "GroupMember";
+export { MEMBERSHIP_LINK_TYPE };
 
 function toLinkRecord(row: {
   objectType: string;
@@ -81,36 +75,40 @@ export function prismaCycleStore(
     removeLink: (objectType, sourceId) =>
       write((tx) => prismaLinkStore(tx, connectionId).remove(objectType, sourceId)),
     async loadMemberships(groupSourceIds) {
+      if (groupSourceIds && groupSourceIds.length === 0) return [];
       // A membership's sourceId is "group|user"; the group is matched on the part before the bar
-      // rather than a LIKE prefix, which an index under a non-C collation cannot serve either.
-      const rows = groupSourceIds
-        ? groupSourceIds.length === 0
-          ? []
-          : await db.$queryRaw<{ sourceId: string }[]>`
-              SELECT "sourceId" FROM "ObjectLink"
-              WHERE "connectionId" = ${connectionId}::uuid AND "objectType" = ${MEMBERSHIP_LINK_TYPE}
-                AND split_part("sourceId", '|', 1) = ANY(${[...groupSourceIds]}::text[])`
-        : await db.objectLink.findMany({
-            where: { connectionId, objectType: MEMBERSHIP_LINK_TYPE },
-            select: { sourceId: true },
-          });
+      // rather than a LIKE prefix, which an index under a non-C collation cannot serve either. A
+      // membership exported for an earlier Dialpad account of the user (deleted in Dialpad, then
+      // created again) is not the new account's: it is left out, so the member is added again.
+      const rows = await db.$queryRaw<{ sourceId: string }[]>`
+        SELECT m."sourceId" FROM "ObjectLink" m
+        LEFT JOIN "ObjectLink" u
+          ON u."connectionId" = m."connectionId" AND u."objectType" = 'User'
+         AND u."sourceId" = split_part(m."sourceId", '|', 2)
+        WHERE m."connectionId" = ${connectionId}::uuid AND m."objectType" = ${MEMBERSHIP_LINK_TYPE}
+          AND (${groupSourceIds === undefined}
+               OR split_part(m."sourceId", '|', 1) = ANY(${[...(groupSourceIds ?? [])]}::text[]))
+          AND (u."targetId" IS NULL OR u."targetId" = m."targetId")`;
       return rows.flatMap((row) => {
         const [groupSourceId, userSourceId] = row.sourceId.split("|");
         return groupSourceId && userSourceId ? [{ groupSourceId, userSourceId }] : [];
       });
     },
     async addMemberships(groupSourceId, members) {
-      await write((tx) =>
-        tx.objectLink.createMany({
-          data: members.map((member) => ({
-            connectionId,
-            objectType: MEMBERSHIP_LINK_TYPE,
-            sourceId: `${groupSourceId}|${member.userSourceId}`,
-            targetId: member.userTargetId,
-            lastExportedAt: new Date(),
-          })),
-          skipDuplicates: true,
-        }),
+      if (members.length === 0) return;
+      const exportedAt = new Date();
+      // An earlier account's membership is taken over by the new one (see loadMemberships).
+      await write(
+        (tx) => tx.$executeRaw`
+          INSERT INTO "ObjectLink"
+            ("connectionId", "objectType", "sourceId", "targetId", "lastExportedAt", "updatedAt")
+          SELECT ${connectionId}::uuid, ${MEMBERSHIP_LINK_TYPE}, ${groupSourceId} || '|' || m."user", m."target",
+                 ${exportedAt}, ${exportedAt}
+          FROM unnest(${members.map((member) => member.userSourceId)}::text[],
+                      ${members.map((member) => member.userTargetId)}::text[]) AS m("user", "target")
+          ON CONFLICT ("connectionId", "objectType", "sourceId")
+          DO UPDATE SET "targetId" = EXCLUDED."targetId", "lastExportedAt" = EXCLUDED."lastExportedAt",
+                        "updatedAt" = EXCLUDED."updatedAt"`,
       );
     },
     async removeMemberships(groupSourceId, userSourceIds) {

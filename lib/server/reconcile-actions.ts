@@ -18,6 +18,7 @@ import { recordAudit } from "./audit";
 import { getConnection } from "./connections";
 import { AppError } from "./errors";
 import { onDemandJob } from "./on-demand";
+import { applyGroupMembers, planGroupReapply } from "./reconcile-group-actions";
 import { scimClientFor } from "./peers";
 import { SharedRequestBudget } from "./request-budget";
 
@@ -26,8 +27,10 @@ import { SharedRequestBudget } from "./request-budget";
  * the requests the apply would send) and audited when applied:
  * - suspendOrphans: PATCH active=false on orphan Dialpad users (never a delete); more than the
  *   connection's deletion threshold, or any number when approval is required, needs `confirm: true`.
- * - reapplyDrift: provision the drifted users on demand (the normal per-object pipeline, which logs each
- *   change), so Dialpad gets the desired values back.
+ * - reapplyDrift: provision the drifted users (and groups whose attributes drifted) on demand (the
+ *   normal per-object pipeline, which logs each change), so Dialpad gets the desired values back; a
+ *   group's drifted members are added or removed with the cycle's member PATCHes
+ *   (lib/server/reconcile-group-actions.ts).
  * - recreateMissing: provision the missing users on demand: the link's Dialpad user is gone, so the
  *   pipeline matches the user again or creates it.
  * - adoptOrphan: link an orphan to an Entra user (the colliding one, or one the admin names); the next
@@ -64,7 +67,8 @@ export async function runReconcileAction(
   const findings = await db.reconcileFinding.findMany({
     where: {
       runId: run.id,
-      objectType: "User",
+      // Groups drift too; the other actions are about users.
+      ...(request.action === "reapplyDrift" ? {} : { objectType: "User" }),
       ...(request.findingIds ? { seq: { in: request.findingIds.map((id) => BigInt(id)) } } : {}),
       ...(request.action === "reapplyDrift"
         ? { category: { in: ["drifted", "suspendedInDialpad"] } }
@@ -106,23 +110,58 @@ export async function runReconcileAction(
     return { ...result, applied: await suspend(db, box, connection.id, planned, findings, principal) };
   }
   if (request.action === "reapplyDrift") {
-    const planned = groupDrift(findings);
+    const users = userDrift(findings.filter((finding) => finding.objectType === "User"));
+    const groups = planGroupReapply(findings.filter((finding) => finding.objectType === "Group"));
+    const planned = [...users, ...groups.planned];
+    if (request.findingIds && planned.length === 0)
+      throw new AppError(
+        "validation_failed",
+        "None of these findings can be re-applied (members nobody manages are removed in Dialpad).",
+      );
     if (planned.length > MAX_REAPPLY && !request.dryRun)
       throw new AppError(
         "validation_failed",
-        `Re-apply at most ${MAX_REAPPLY} users at a time (pick findings), or let the next full cycle do it.`,
+        `Re-apply at most ${MAX_REAPPLY} changes at a time (pick findings), or let the next full cycle do it.`,
       );
+    const groupCount = new Set(groups.planned.map((item) => item.targetId)).size;
     const result: ReconcileActionResult = {
       ...base,
-      summary: `Re-apply the desired values to ${planned.length} drifted Dialpad user${planned.length === 1 ? "" : "s"} (provision on demand)`,
+      summary: `Re-apply the desired values to ${[
+        users.length || !groupCount ? plural(users.length, "drifted Dialpad user") : null,
+        groupCount ? plural(groupCount, "drifted Dialpad group") : null,
+      ]
+        .filter(Boolean)
+        .join(" and ")}`,
       planned,
       threshold: null,
       applied: null,
     };
     if (request.dryRun) return result;
+    const onDemand = await reapply(
+      db,
+      connection.id,
+      [
+        ...users.map((item) => ({
+          item,
+          subject: { objectId: item.sourceId!, objectTypeName: "User" as const },
+        })),
+        ...groups.groupsOnDemand.map(({ sourceId, item }) => ({
+          item,
+          subject: { objectId: sourceId, objectTypeName: "Group" as const },
+        })),
+      ],
+      principal,
+      "Re-apply desired values",
+    );
+    const members = await applyGroupMembers(db, box, connection.id, groups.memberships, principal.upn);
     return {
       ...result,
-      applied: await reapply(db, connection.id, planned, principal, "Re-apply desired values"),
+      applied: {
+        succeeded: onDemand.succeeded + members.succeeded,
+        failed: onDemand.failed + members.failed,
+        skipped: onDemand.skipped,
+        failures: [...onDemand.failures, ...members.failures],
+      },
     };
   }
   if (request.action === "recreateMissing") {
@@ -144,7 +183,16 @@ export async function runReconcileAction(
     if (request.dryRun) return result;
     return {
       ...result,
-      applied: await reapply(db, connection.id, planned, principal, "Recreate missing users"),
+      applied: await reapply(
+        db,
+        connection.id,
+        planned.map((item) => ({
+          item,
+          subject: { objectId: item.sourceId!, objectTypeName: "User" as const },
+        })),
+        principal,
+        "Recreate missing users",
+      ),
     };
   }
   const [orphan] = findings;
@@ -186,8 +234,10 @@ function change(
   };
 }
 
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? "" : "s"}`;
+
 /** One planned change per drifted user, with each drifted attribute replaced by its desired value. */
-function groupDrift(findings: ReconcileFinding[]): PlannedChange[] {
+function userDrift(findings: ReconcileFinding[]): PlannedChange[] {
   const byTarget = new Map<string, PlannedChange>();
   for (const finding of findings) {
     if (!finding.targetId || !finding.sourceId || finding.attribute === "(mapping)") continue;
@@ -283,24 +333,21 @@ async function suspend(
   return tally;
 }
 
+/** Provisions each subject on demand (its own job and log entry) and waits for all of them. */
 async function reapply(
   db: PrismaClient,
   connectionId: string,
-  planned: PlannedChange[],
+  planned: { item: PlannedChange; subject: { objectId: string; objectTypeName: "User" | "Group" } }[],
   principal: Pick<Principal, "objectId" | "upn">,
   activity: string,
 ): Promise<ApplyTally> {
   const tally: ApplyTally = { succeeded: 0, failed: 0, skipped: 0, failures: [] };
   const jobs = [];
-  for (const item of planned) {
+  for (const { item, subject } of planned) {
     const { job } = await enqueueJob(
       db,
       onDemandJob,
-      {
-        connectionId,
-        subjects: [{ objectId: item.sourceId!, objectTypeName: "User" }],
-        initiatedBy: principal.upn,
-      },
+      { connectionId, subjects: [subject], initiatedBy: principal.upn },
       { connectionId, priority: 100, maxAttempts: 1 },
     );
     jobs.push({ item, jobId: job.id });
@@ -325,7 +372,7 @@ async function reapply(
     result: tally.failed ? "failure" : "success",
     changes: {
       action: { before: null, after: activity },
-      users: { before: null, after: planned.length },
+      objects: { before: null, after: planned.length },
       failed: { before: null, after: tally.failed },
     },
   });

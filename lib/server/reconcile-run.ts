@@ -5,8 +5,8 @@ import type { JobLease } from "../jobs/lease";
 import { PermanentJobError } from "../jobs/kind";
 import { recordScimExchange } from "../metrics/scim-exchanges";
 import { createAdaptiveLimiter, type ScimExchange } from "../scim";
-import { mappingEngineFor } from "../sync/mapping-adapter";
-import { assessLinkedUser, loadUserEntitlements } from "../sync/reconcile";
+import { isReferenceMapping, mappingEngineFor } from "../sync/mapping-adapter";
+import { assessLinkedUser, loadEntitlements } from "../sync/reconcile";
 import { graphSelectFor, toEntraUser } from "../sync/source";
 import { normaliseCandidate } from "../sync/target-index";
 import { enqueueWebhookEvent } from "../notify/webhook-events";
@@ -15,6 +15,7 @@ import { alertReconcileFindings } from "./reconcile-alert";
 import { getConnection } from "./connections";
 import { loadMappingConfig } from "./mappings";
 import { graphClientFor, scimClientFor } from "./peers";
+import { IN_GROUPS, reportGroupDrift } from "./reconcile-groups";
 import { loadRefusalRegistry } from "./refused-attributes";
 import { SharedRequestBudget } from "./request-budget";
 import { takeTargetSnapshot } from "./target-snapshot-store";
@@ -78,11 +79,16 @@ export async function runReconcile(
   });
   const graph = graphClientFor(connection, box);
   const snapshots: string[] = [];
+  const compareMembers = config.groups.attributeMappings.some((mapping) =>
+    isReferenceMapping(mapping.target),
+  );
   const list = async (resourceType: "User" | "Group") => {
     const taken = await takeTargetSnapshot(db, scim, {
       connectionId,
       cycleId: null,
       resourceType,
+      // The groups' members are compared with Entra's; a page of groups then costs no extra request.
+      withMembers: resourceType === "Group" && compareMembers,
       onProgress: async () => options.lease?.assertHeld(),
     });
     snapshots.push(taken.snapshotId);
@@ -98,7 +104,7 @@ export async function runReconcile(
     const users = await list("User");
     const groups = config.groups.enabled ? await list("Group") : null;
     options.log?.info({ runId, users: users.listed, groups: groups?.listed ?? null }, "Dialpad listed");
-    const entitled = await loadUserEntitlements(
+    const entitled = await loadEntitlements(
       graph,
       connection.scope === "All" ? "All" : "AssignedOnly",
       connection.graphServicePrincipalId,
@@ -144,15 +150,25 @@ export async function runReconcile(
         if (!link) continue;
         const current = (entryOf.get(link.targetId) ?? null) as
           (Record<string, unknown> & { id: string }) | null;
+        const assessment = assessLinkedUser({
+          user,
+          entitled: entitled.user(user.id),
+          mapping,
+          current,
+          skipOutOfScopeDeletions: connection.skipOutOfScopeDeletions,
+        });
+        if (assessment.status === "present" && assessment.keepsMemberships)
+          keys.push({
+            runId,
+            attribute: IN_GROUPS,
+            value: user.id,
+            sourceId: user.id,
+            sourceName,
+            linkedTargetId: link.targetId,
+          });
         findings.push(
           ...linkedUserFindings(runId, {
-            assessment: assessLinkedUser({
-              user,
-              entitled: entitled(user.id),
-              mapping,
-              current,
-              skipOutOfScopeDeletions: connection.skipOutOfScopeDeletions,
-            }),
+            assessment,
             targetId: link.targetId,
             targetName: typeof current?.userName === "string" ? current.userName : link.displayName,
             sourceId: user.id,
@@ -165,6 +181,20 @@ export async function runReconcile(
     }
     options.lease?.assertHeld();
     options.log?.info({ runId, entraUsers }, "Entra users compared");
+    if (groups) {
+      const compared = await reportGroupDrift(db, {
+        runId,
+        connectionId,
+        userSnapshotId: users.snapshotId,
+        groupSnapshotId: groups.snapshotId,
+        graph,
+        mapping: mappingEngineFor(config, "Group", { withoutReferences: true, refusals }),
+        entitled: entitled.group,
+        compareMembers,
+        lease: options.lease,
+      });
+      options.log?.info({ runId, groups: compared }, "linked groups compared");
+    }
     // The rows were all written moments ago: without statistics the planner would scan and hash them
     // whole for every orphan instead of probing their indexes.
     await db.$executeRaw`ANALYZE "TargetSnapshotEntry", "TargetSnapshotKey", "ReconcileSourceKey"`;
@@ -299,7 +329,7 @@ async function linkedButGoneFromEntra(
       AND (e."targetId" IS NULL OR e."active" IS NOT FALSE)`;
 }
 
-/** Group links whose Dialpad group is gone (groups are not read from Entra: no drift for them yet). */
+/** Group links whose Dialpad group is gone. */
 async function missingLinks(
   db: PrismaClient,
   runId: string,

@@ -98,6 +98,7 @@ function findingDto(row: ReconcileFindingRow): ReconcileFindingDto {
     dialpadValue: row.dialpadValue ?? null,
     desiredValue: row.desiredValue ?? null,
     detail: row.detail,
+    member: row.memberTargetId ? { targetId: row.memberTargetId, sourceId: row.memberSourceId } : null,
   };
 }
 

@@ -413,6 +413,42 @@ export function groupedMemberships(
 
 const MEMBERS_PER_PATCH = 100;
 
+export interface MembershipPatch<T extends { userTargetId: string }> {
+  kind: "add" | "remove";
+  members: T[];
+  operations: ScimPatchOperation[];
+}
+
+/**
+ * The PATCHes that add and then remove a group's members, at most 100 members each, in the order they are
+ * sent: a cycle sends them, and the reconcile report's preview shows them before sending the same.
+ */
+export function membershipPatches<T extends { userTargetId: string }>(
+  toAdd: readonly T[],
+  toRemove: readonly T[],
+): MembershipPatch<T>[] {
+  const patches: MembershipPatch<T>[] = [];
+  for (const [kind, members] of [
+    ["add", toAdd],
+    ["remove", toRemove],
+  ] as const)
+    for (let offset = 0; offset < members.length; offset += MEMBERS_PER_PATCH) {
+      const chunk = members.slice(offset, offset + MEMBERS_PER_PATCH);
+      patches.push({
+        kind,
+        members: chunk,
+        operations: [
+          {
+            op: kind === "add" ? "Add" : "Remove",
+            path: "members",
+            value: chunk.map((member) => ({ $ref: null, value: member.userTargetId })),
+          },
+        ],
+      });
+    }
+  return patches;
+}
+
 /** Adds and removes one group's members with PATCH; members whose user is not in Dialpad are escrowed as references. */
 export async function executeMembership(
   context: ExecutionPorts,
@@ -442,33 +478,18 @@ export async function executeMembership(
   const modified: ModifiedProperty[] = [];
   let failure: ReturnType<typeof describeScimError> | null = null;
   try {
-    for (let offset = 0; offset < toAdd.length; offset += MEMBERS_PER_PATCH) {
-      const chunk = toAdd.slice(offset, offset + MEMBERS_PER_PATCH);
-      await scim.patchGroup(group.targetId, [
-        {
-          op: "Add",
-          path: "members",
-          value: chunk.map((member) => ({ $ref: null, value: member.userTargetId })),
-        },
-      ]);
-      await store.addMemberships(membership.groupSourceId, chunk);
-      counts.membersAdded += chunk.length;
-      counts.countExported += 1;
-    }
-    for (let offset = 0; offset < toRemove.length; offset += MEMBERS_PER_PATCH) {
-      const chunk = toRemove.slice(offset, offset + MEMBERS_PER_PATCH);
-      await scim.patchGroup(group.targetId, [
-        {
-          op: "Remove",
-          path: "members",
-          value: chunk.map((member) => ({ $ref: null, value: member.userTargetId })),
-        },
-      ]);
-      await store.removeMemberships(
-        membership.groupSourceId,
-        chunk.map((member) => member.userSourceId),
-      );
-      counts.membersRemoved += chunk.length;
+    for (const patch of membershipPatches(toAdd, toRemove)) {
+      await scim.patchGroup(group.targetId, patch.operations);
+      if (patch.kind === "add") {
+        await store.addMemberships(membership.groupSourceId, patch.members);
+        counts.membersAdded += patch.members.length;
+      } else {
+        await store.removeMemberships(
+          membership.groupSourceId,
+          patch.members.map((member) => member.userSourceId),
+        );
+        counts.membersRemoved += patch.members.length;
+      }
       counts.countExported += 1;
     }
   } catch (error) {

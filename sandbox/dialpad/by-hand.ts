@@ -37,8 +37,9 @@ export function addHandMadeUsers(company: DialpadCompany): DialpadUser[] {
 }
 
 /**
- * Edits users Entra provisioned (they carry an externalId): the first one's title is changed, the
- * second one is suspended. Returns what changed, for the hub to say.
+ * Edits users and groups Entra provisioned (they carry an externalId): the first user's title is
+ * changed, the second user is suspended, and the first group with members loses one. Returns what
+ * changed, for the hub to say.
  */
 export function editManagedUsersByHand(company: DialpadCompany): string[] {
   const managed = [...company.users.values()].filter(
@@ -59,6 +60,18 @@ export function editManagedUsersByHand(company: DialpadCompany): string[] {
       Operations: [{ op: "replace", path: "active", value: false }],
     });
     changes.push(`${String(suspended.attributes.userName)} suspended`);
+  }
+  const group = [...company.groups.values()].find(
+    (candidate) => candidate.externalId !== undefined && candidate.members.size > 0,
+  );
+  const [member] = group ? [...group.members] : [];
+  if (group && member) {
+    company.patchGroup(group.id, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: "remove", path: `members[value eq "${member}"]` }],
+    });
+    const userName = company.users.get(member)?.attributes.userName ?? member;
+    changes.push(`${String(userName)} removed from group ${group.displayName}`);
   }
   return changes;
 }

@@ -1,0 +1,210 @@
+import type { Prisma, PrismaClient } from "../db/generated/client";
+import type { GraphClient } from "../graph";
+import { GraphError } from "../graph/errors";
+import type { JobLease } from "../jobs/lease";
+import { mapWithConcurrency } from "../sync/concurrency";
+import type { ObjectMappingEngine } from "../sync/ports";
+import { assessLinkedGroup, compareGroupMembers, type MemberDrift } from "../sync/reconcile";
+import { graphGroupSelectFor } from "../sync/source";
+
+/**
+ * Drift of the groups a connection provisions, for the reconcile report: each linked group's attributes
+ * (what a cycle's PATCH would change) and its members, Entra's direct members that a cycle keeps in
+ * groups against the members Dialpad listed. Groups are read a page of links at a time and a few groups
+ * at once, so memory holds a few groups' member lists, never the directory.
+ */
+
+/** The ReconcileSourceKey attribute naming the Entra users a cycle keeps in their groups' Dialpad groups. */
+export const IN_GROUPS = "inGroups";
+
+const LINKS_PER_PAGE = 100;
+const GROUPS_AT_ONCE = 4;
+const IDS_PER_QUERY = 1_000;
+
+type FindingRow = Prisma.ReconcileFindingCreateManyInput;
+
+export interface GroupDriftInput {
+  runId: string;
+  connectionId: string;
+  userSnapshotId: string;
+  groupSnapshotId: string;
+  graph: GraphClient;
+  /** The group mapping without reference attributes (members are compared here, one by one). */
+  mapping: ObjectMappingEngine;
+  entitled: (groupId: string) => boolean;
+  /** Whether the group mapping maps members; otherwise only attributes are compared. */
+  compareMembers: boolean;
+  lease?: JobLease;
+}
+
+/** Writes the drifted-group findings; returns how many linked groups were compared. */
+export async function reportGroupDrift(db: PrismaClient, input: GroupDriftInput): Promise<number> {
+  const select = graphGroupSelectFor(input.mapping.sourceAttributes());
+  let compared = 0;
+  let after: string | null = null;
+  for (;;) {
+    input.lease?.assertHeld();
+    const links: { sourceId: string; targetId: string }[] = await db.objectLink.findMany({
+      where: {
+        connectionId: input.connectionId,
+        objectType: "Group",
+        ...(after === null ? {} : { sourceId: { gt: after } }),
+      },
+      orderBy: { sourceId: "asc" },
+      take: LINKS_PER_PAGE,
+      select: { sourceId: true, targetId: true },
+    });
+    if (links.length === 0) return compared;
+    after = links[links.length - 1]!.sourceId;
+    // A group Dialpad no longer lists is reported as missing, not compared.
+    const entries = await db.targetSnapshotEntry.findMany({
+      where: {
+        snapshotId: input.groupSnapshotId,
+        resourceType: "Group",
+        targetId: { in: links.map((link) => link.targetId) },
+      },
+      select: { targetId: true, resource: true },
+    });
+    const entryOf = new Map(entries.map((entry) => [entry.targetId, entry.resource]));
+    const findings = (
+      await mapWithConcurrency(links, GROUPS_AT_ONCE, async (link) => {
+        const current = entryOf.get(link.targetId) as (Record<string, unknown> & { id: string }) | undefined;
+        if (!current) return [];
+        compared += 1;
+        return compareGroup(db, input, { ...link, current }, select);
+      })
+    ).flat();
+    if (findings.length) await db.reconcileFinding.createMany({ data: findings });
+  }
+}
+
+async function compareGroup(
+  db: PrismaClient,
+  input: GroupDriftInput,
+  link: { sourceId: string; targetId: string; current: Record<string, unknown> & { id: string } },
+  select: string[],
+): Promise<FindingRow[]> {
+  let group;
+  try {
+    group = await input.graph.getGroup(link.sourceId, select);
+  } catch (error) {
+    // Deleted in Entra: the next cycle deletes or leaves the Dialpad group; nothing to compare.
+    if (error instanceof GraphError && error.status === 404) return [];
+    throw error;
+  }
+  const assessment = assessLinkedGroup({
+    group,
+    entitled: input.entitled(group.id),
+    mapping: input.mapping,
+    current: link.current,
+  });
+  if (!assessment) return [];
+  const base = {
+    runId: input.runId,
+    category: "drifted",
+    objectType: "Group",
+    targetId: link.targetId,
+    targetName: typeof link.current.displayName === "string" ? link.current.displayName : null,
+    sourceId: group.id,
+    sourceName: typeof group.displayName === "string" ? group.displayName : null,
+  } satisfies FindingRow;
+  if ("problem" in assessment) return [{ ...base, attribute: "(mapping)", detail: assessment.problem }];
+  const rows: FindingRow[] = assessment.drift.map((drift) => ({
+    ...base,
+    attribute: drift.attribute,
+    dialpadValue: drift.dialpadValue as Prisma.InputJsonValue,
+    desiredValue: drift.desiredValue as Prisma.InputJsonValue,
+  }));
+  if (!input.compareMembers) return rows;
+  const members = await memberDrift(db, input, link.sourceId, link.targetId);
+  const names = await userNames(
+    db,
+    input.userSnapshotId,
+    members.map((member) => member.targetId),
+  );
+  for (const member of members) {
+    const name = names.get(member.targetId) ?? member.targetId;
+    rows.push({
+      ...base,
+      attribute: "members",
+      memberTargetId: member.targetId,
+      memberSourceId: member.sourceId,
+      // The other side stays NULL: the member is absent there.
+      ...(member.missing ? { desiredValue: name } : { dialpadValue: name }),
+      detail: member.missing
+        ? `${name} is a member of the Entra group, but not of the Dialpad group`
+        : member.sourceId
+          ? `${name} is in the Dialpad group, but its Entra user is not a member of the Entra group (or is not assigned or in scope any more)`
+          : `${name} is in the Dialpad group, and no Entra user is linked to it (added in Dialpad by hand): re-apply leaves it; remove it in Dialpad, or suspend the orphan`,
+    });
+  }
+  return rows;
+}
+
+async function memberDrift(
+  db: PrismaClient,
+  input: GroupDriftInput,
+  groupSourceId: string,
+  groupTargetId: string,
+): Promise<MemberDrift[]> {
+  const entraMembers: string[] = [];
+  for await (const page of input.graph.listGroupMembers(groupSourceId, ["id"]))
+    for (const member of page.value) {
+      const type = String(member["@odata.type"] ?? "#microsoft.graph.user").toLowerCase();
+      if (type.endsWith("user")) entraMembers.push(member.id);
+    }
+  const desired = new Map<string, string>();
+  for (let offset = 0; offset < entraMembers.length; offset += IDS_PER_QUERY) {
+    const keys = await db.reconcileSourceKey.findMany({
+      where: {
+        runId: input.runId,
+        attribute: IN_GROUPS,
+        value: { in: entraMembers.slice(offset, offset + IDS_PER_QUERY) },
+      },
+      select: { sourceId: true, linkedTargetId: true },
+    });
+    for (const key of keys) if (key.linkedTargetId) desired.set(key.linkedTargetId, key.sourceId);
+  }
+  const listed = await db.targetSnapshotMember.findMany({
+    where: { snapshotId: input.groupSnapshotId, groupId: groupTargetId },
+    select: { memberId: true },
+  });
+  const dialpad = new Set(listed.map((member) => member.memberId));
+  const managed = new Map<string, string>();
+  const unexpected = [...dialpad].filter((targetId) => !desired.has(targetId));
+  for (let offset = 0; offset < unexpected.length; offset += IDS_PER_QUERY) {
+    const links = await db.objectLink.findMany({
+      where: {
+        connectionId: input.connectionId,
+        objectType: "User",
+        targetId: { in: unexpected.slice(offset, offset + IDS_PER_QUERY) },
+      },
+      select: { sourceId: true, targetId: true },
+    });
+    for (const link of links) managed.set(link.targetId, link.sourceId);
+  }
+  return compareGroupMembers({ desired, dialpad, managed });
+}
+
+async function userNames(
+  db: PrismaClient,
+  snapshotId: string,
+  targetIds: readonly string[],
+): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  for (let offset = 0; offset < targetIds.length; offset += IDS_PER_QUERY) {
+    const entries = await db.targetSnapshotEntry.findMany({
+      where: {
+        snapshotId,
+        resourceType: "User",
+        targetId: { in: targetIds.slice(offset, offset + IDS_PER_QUERY) },
+      },
+      select: { targetId: true, resource: true },
+    });
+    for (const entry of entries) {
+      const userName = (entry.resource as { userName?: unknown }).userName;
+      if (typeof userName === "string") names.set(entry.targetId, userName);
+    }
+  }
+  return names;
+}
