@@ -22,7 +22,7 @@ import {
   startProvisioning,
   stopProvisioning,
 } from "./schedule";
-import { completeJob, enqueueJob, failJob, type JobRow } from "../jobs/store";
+import { completeJob, enqueueJob, failJob, releaseJob, type JobRow } from "../jobs/store";
 
 const silent: JobLogger = { info() {}, warn() {}, error() {} };
 const attempt = (job: JobRow) => ({ jobId: job.id, token: job.leaseToken! });
@@ -277,16 +277,21 @@ describe("cycles and schedule", () => {
       [1, 2, 3, 4].map(() => ({ phase: "users" as const })),
     );
     if (!first.accepted) throw new Error("refused");
-    // Units 1 and 3 started before the planner's attempt ended; 0 and 2 were still queued.
+    // Units 1 and 3 started before the planner's attempt ended; 2 started and was handed back by a
+    // draining worker (queued again, after it may have created users); 0 was never claimed.
     await claimJobById(t.db, first.jobIds[1]!, "u");
     await claimJobById(t.db, first.jobIds[3]!, "u");
+    const drained = await claimJobById(t.db, first.jobIds[2]!, "u");
+    expect(await releaseJob(t.db, attempt(drained))).toBe(true);
     await t.db.$transaction((tx) => withdrawUnstartedUnits(tx, cycleId));
-    expect(await getCycle(t.db, cycleId)).toMatchObject({ totalUnits: 2 });
+    expect(await getCycle(t.db, cycleId)).toMatchObject({ totalUnits: 3 });
+    expect(await t.db.job.count({ where: { id: first.jobIds[2]! } })).toBe(1);
+    expect(await t.db.job.count({ where: { id: first.jobIds[0]! } })).toBe(0);
 
     const again = await enqueueCycleUnits(t.db, cycleId, [{ phase: "users" }, { phase: "users" }]);
-    expect(again).toMatchObject({ accepted: true, unitIndexes: [4, 5], totalUnits: 4 });
+    expect(again).toMatchObject({ accepted: true, unitIndexes: [4, 5], totalUnits: 5 });
     const indexes = await t.db.cycleUnit.findMany({ where: { cycleId }, orderBy: { unitIndex: "asc" } });
-    expect(indexes.map((unit) => unit.unitIndex)).toEqual([1, 3, 4, 5]);
+    expect(indexes.map((unit) => unit.unitIndex)).toEqual([1, 2, 3, 4, 5]);
   });
 
   test("the next cycle follows the interval, quarantine only delays it, and Off or paused schedules nothing", async () => {

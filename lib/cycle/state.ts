@@ -39,12 +39,14 @@ export async function recountUnits(tx: Tx, cycleId: string) {
 
 /**
  * A planner run again after its earlier attempt lost the lease: the units that attempt queued and that
- * have not started are withdrawn (planning again queues their objects anew), and what it recorded is
- * forgotten. Units that ran keep their work.
+ * were never claimed are withdrawn (planning again queues their objects anew), and what it recorded is
+ * forgotten. Units that ran keep their work, and so does a unit handed back by a draining worker
+ * (queued again, but claimed before: it may have created users, which its next run counts).
  */
 export async function withdrawUnstartedUnits(tx: Tx, cycleId: string) {
   const withdrawn = await tx.$queryRaw<{ id: string }[]>`
-    DELETE FROM "Job" WHERE "cycleId" = ${cycleId}::uuid AND kind = 'cycle-unit' AND status = 'queued'
+    DELETE FROM "Job"
+    WHERE "cycleId" = ${cycleId}::uuid AND kind = 'cycle-unit' AND status = 'queued' AND claims = 0
     RETURNING id`;
   if (withdrawn.length)
     await tx.$executeRaw`DELETE FROM "CycleUnit" WHERE "jobId" = ANY(${withdrawn.map((row) => row.id)}::uuid[])`;

@@ -417,13 +417,14 @@ async function listTargetForMatching(
 /**
  * A planner re-run after its attempt lost the lease (its worker died, froze, or was paused past the
  * lease) may find units that attempt queued before it lost the lease. Units that ran keep their work
- * (their links make those objects "no change" when planned again); units not started yet are withdrawn;
- * units still running are waited for, so planning again cannot hand the same object to two units.
+ * (their links make those objects "no change" when planned again); units never claimed are withdrawn;
+ * the rest (running, or handed back by a draining worker and queued again) are waited for, so planning
+ * again cannot hand the same object to two units.
  */
 async function resumePlanning(db: PrismaClient, cycleId: string, options: RunCycleOptions) {
   const write = writerFor(db, options.lease);
   await write((tx) => withdrawUnstartedUnits(tx, cycleId));
-  await waitForUnits(db, cycleId, ["running"], options);
+  await waitForUnits(db, cycleId, ["queued", "running"], options);
 }
 
 /** Waits until none of the cycle's units is in one of these states (the planner's lease permitting). */
