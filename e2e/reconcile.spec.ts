@@ -93,19 +93,31 @@ test("an admin finds the users created by hand in Dialpad and suspends them", as
   await page.getByLabel("Theme").selectOption("system");
   expect({ light, dark }).toEqual({ light: [], dark: [] });
 
+  // Adopt the orphan that has the userName of an Entra user: linked, nothing sent to Dialpad.
+  await una.getByRole("button", { name: /^Adopt/ }).click();
+  const adoptDialog = page.getByRole("dialog", {
+    name: /^Link Dialpad user una\.unassigned@contoso\.example to Entra user /,
+  });
+  await adoptDialog.getByRole("button", { name: "Apply" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Done" })).toContainText("1 succeeded, 0 failed");
+  await expect(table.getByRole("row").filter({ hasText: "una.unassigned@contoso.example" })).toHaveCount(0);
+
+  // With a deletion threshold of 1, suspending the rest waits for the admin's explicit approval.
+  await page.getByRole("link", { name: "Provisioning settings", exact: true }).click();
+  await page.getByLabel("Accidental deletion threshold").fill("1");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByText("Saved.", { exact: true })).toBeVisible();
+  await page.getByRole("link", { name: "Reconcile", exact: true }).click();
   await page.getByRole("button", { name: "Suspend orphans…" }).click();
   const dialog = page.getByRole("dialog", { name: /^Suspend \d+ Dialpad users? \(active=false/ });
   await expect(dialog.getByRole("button", { name: "Cancel" })).toBeFocused();
   await expect(dialog.getByTestId("action-preview")).toContainText("front.desk@contoso.example");
   await expect(dialog.getByTestId("action-preview")).toContainText("active true → false");
+  await expect(dialog.getByTestId("action-preview")).not.toContainText("una.unassigned@contoso.example");
   expect(await seriousViolations(page)).toEqual([]);
-  // Specs before this one lower the connection's deletion threshold: above it, Apply waits for the
-  // admin's explicit confirmation.
   const confirm = dialog.getByRole("checkbox", { name: /I confirm these suspensions/ });
-  if ((await confirm.count()) > 0) {
-    await expect(dialog.getByRole("button", { name: "Apply" })).toBeDisabled();
-    await confirm.check();
-  }
+  await expect(dialog.getByRole("button", { name: "Apply" })).toBeDisabled();
+  await confirm.check();
   await dialog.getByRole("button", { name: "Apply" }).click();
   await expect(page.getByRole("status").filter({ hasText: "Done" })).toContainText("0 failed");
 

@@ -15,7 +15,7 @@ import {
 } from "@/lib/server/reconcile";
 import type { DialpadUser } from "@/sandbox/dialpad/company";
 import { addHandMadeUsers, HAND_EDITED_TITLE, HAND_MADE_USERS } from "@/sandbox/dialpad/by-hand";
-import { PATCH_OP } from "@/sandbox/dialpad/urns";
+import { CORE_GROUP, PATCH_OP } from "@/sandbox/dialpad/urns";
 import { SANDBOX_DIALPAD_KEY } from "@/sandbox/dialpad/server";
 import { SEED_GROUPS, SEED_USERS } from "@/sandbox/graph/seed";
 import { type RunningSandbox } from "@/sandbox/main";
@@ -629,4 +629,61 @@ describe("group drift", () => {
       expect.objectContaining({ member: { targetId: frontDesk.id, sourceId: null } }),
     ]);
   }, 120_000);
+});
+
+describe("group orphans and missing groups", () => {
+  const act = (request: ReconcileActionRequest) =>
+    runReconcileAction(t.db, box, connectionId, request, TEST_ADMIN);
+  const groupLink = (sourceId: string) =>
+    t.db.objectLink.findUnique({
+      where: { connectionId_objectType_sourceId: { connectionId, objectType: "Group", sourceId } },
+    });
+
+  test("a Dialpad group named like an unlinked Entra group collides, and adopting it links the two", async () => {
+    // "Sales" is not assigned to the app, so no cycle linked it; someone made it in Dialpad by hand.
+    const handMade = company().createGroup({ schemas: [CORE_GROUP], displayName: "Sales" });
+    await reconcile();
+    const [orphan] = (await allFindings({ category: "orphan", objectType: "Group" })).filter(
+      (finding) => finding.target.id === handMade.id,
+    );
+    expect(orphan).toMatchObject({
+      reason: "collides",
+      source: { id: SEED_GROUPS.sales.id },
+      detail: expect.stringMatching(
+        /displayName equals the matching value of Entra group Sales, which is not linked/,
+      ),
+    });
+    const preview = await act({ action: "adoptOrphan", findingIds: [orphan!.id], dryRun: true });
+    expect(preview.summary).toBe(`Link Dialpad group Sales to Entra group ${SEED_GROUPS.sales.id}`);
+    const before = sandbox.dialpad.requests.length;
+    expect(
+      (await act({ action: "adoptOrphan", findingIds: [orphan!.id], dryRun: false })).applied,
+    ).toMatchObject({
+      succeeded: 1,
+    });
+    expect(sandbox.dialpad.requests.slice(before).filter((request) => request.method !== "GET")).toEqual([]);
+    expect(await groupLink(SEED_GROUPS.sales.id)).toMatchObject({ targetId: handMade.id });
+  });
+
+  test("a linked group deleted in Dialpad is missing, and recreating it creates it again and links it", async () => {
+    const link = (await groupLink(SEED_GROUPS.dialpadAdmins.id))!;
+    company().deleteGroup(link.targetId);
+    await reconcile();
+    const [missing] = (await allFindings({ category: "missing", objectType: "Group" })).filter(
+      (finding) => finding.target.id === link.targetId,
+    );
+    expect(missing).toMatchObject({ source: { id: SEED_GROUPS.dialpadAdmins.id } });
+    const preview = await act({ action: "recreateMissing", findingIds: [missing!.id], dryRun: true });
+    expect(preview.summary).toBe("Recreate 1 missing Dialpad group (provision on demand)");
+    const before = sandbox.dialpad.requests.length;
+    const applied = await act({ action: "recreateMissing", findingIds: [missing!.id], dryRun: false });
+    expect(applied.applied).toMatchObject({ succeeded: 1, failed: 0 });
+    const posts = sandbox.dialpad.requests
+      .slice(before)
+      .filter((request) => request.method === "POST" && request.path === "/scim/Groups");
+    expect(posts).toHaveLength(1);
+    const relinked = (await groupLink(SEED_GROUPS.dialpadAdmins.id))!;
+    expect(relinked.targetId).not.toBe(link.targetId);
+    expect(company().getGroup(relinked.targetId).displayName).toBe(SEED_GROUPS.dialpadAdmins.displayName);
+  });
 });

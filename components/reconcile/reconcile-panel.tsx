@@ -183,11 +183,15 @@ export function ReconcilePanel({ connectionId, canWrite }: { connectionId: strin
               </Button>
               <Button
                 variant="secondary"
-                disabled={!canWrite || act.isPending || countOf(finished, "missing") === 0}
+                disabled={
+                  !canWrite ||
+                  act.isPending ||
+                  countOf(finished, "missing") + countOf(finished, "missing", true) === 0
+                }
                 aria-describedby={canWrite ? undefined : "reconcile-readonly"}
                 onClick={() => void preview({ action: "recreateMissing" }).catch(() => undefined)}
               >
-                Recreate missing users…
+                Recreate missing…
               </Button>
             </div>
             {act.error && (

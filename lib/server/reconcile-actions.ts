@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import type { Prisma, PrismaClient, ReconcileFinding } from "../db/generated/client";
+import type { PrismaClient, ReconcileFinding } from "../db/generated/client";
 import type { Principal } from "../auth/verify-token";
 import {
   RECONCILE_ACTIONS,
@@ -18,6 +18,7 @@ import { recordAudit } from "./audit";
 import { getConnection } from "./connections";
 import { AppError } from "./errors";
 import { onDemandJob } from "./on-demand";
+import { adoptOrphan, writeActionLog, type ApplyTally } from "./reconcile-adopt";
 import { applyGroupMembers, planGroupReapply } from "./reconcile-group-actions";
 import { scimClientFor } from "./peers";
 import { SharedRequestBudget } from "./request-budget";
@@ -67,8 +68,8 @@ export async function runReconcileAction(
   const findings = await db.reconcileFinding.findMany({
     where: {
       runId: run.id,
-      // Groups drift too; the other actions are about users.
-      ...(request.action === "reapplyDrift" ? {} : { objectType: "User" }),
+      // Only users can be suspended; every other action works on groups too.
+      ...(request.action === "suspendOrphans" ? { objectType: "User" } : {}),
       ...(request.findingIds ? { seq: { in: request.findingIds.map((id) => BigInt(id)) } } : {}),
       ...(request.action === "reapplyDrift"
         ? { category: { in: ["drifted", "suspendedInDialpad"] } }
@@ -171,11 +172,17 @@ export async function runReconcileAction(
     if (planned.length > MAX_REAPPLY && !request.dryRun)
       throw new AppError(
         "validation_failed",
-        `Recreate at most ${MAX_REAPPLY} users at a time (pick findings).`,
+        `Recreate at most ${MAX_REAPPLY} objects at a time (pick findings).`,
       );
+    const groups = findings.filter((finding) => finding.objectType === "Group").length;
     const result: ReconcileActionResult = {
       ...base,
-      summary: `Recreate ${planned.length} missing Dialpad user${planned.length === 1 ? "" : "s"} (provision on demand)`,
+      summary: `Recreate ${[
+        findings.length - groups || !groups ? plural(findings.length - groups, "missing Dialpad user") : null,
+        groups ? plural(groups, "missing Dialpad group") : null,
+      ]
+        .filter(Boolean)
+        .join(" and ")} (provision on demand)`,
       planned,
       threshold: null,
       applied: null,
@@ -186,12 +193,15 @@ export async function runReconcileAction(
       applied: await reapply(
         db,
         connection.id,
-        planned.map((item) => ({
+        planned.map((item, index) => ({
           item,
-          subject: { objectId: item.sourceId!, objectTypeName: "User" as const },
+          subject: {
+            objectId: item.sourceId!,
+            objectTypeName: findings[index]!.objectType === "Group" ? ("Group" as const) : ("User" as const),
+          },
         })),
         principal,
-        "Recreate missing users",
+        "Recreate missing objects",
       ),
     };
   }
@@ -200,7 +210,10 @@ export async function runReconcileAction(
     throw new AppError("validation_failed", "Adopt one orphan at a time: give its finding id.");
   const sourceId = request.sourceId ?? orphan.sourceId;
   if (!sourceId)
-    throw new AppError("validation_failed", "No Entra user matches this orphan: name one with sourceId.");
+    throw new AppError(
+      "validation_failed",
+      `No Entra ${orphan.objectType === "Group" ? "group" : "user"} matches this orphan: name one with sourceId.`,
+    );
   const planned = [
     {
       ...change(orphan, null, [{ attribute: "link", from: null, to: sourceId }]),
@@ -209,13 +222,16 @@ export async function runReconcileAction(
   ];
   const result: ReconcileActionResult = {
     ...base,
-    summary: `Link Dialpad user ${orphan.targetName ?? orphan.targetId} to Entra user ${sourceId}`,
+    summary:
+      orphan.objectType === "Group"
+        ? `Link Dialpad group ${orphan.targetName ?? orphan.targetId} to Entra group ${sourceId}`
+        : `Link Dialpad user ${orphan.targetName ?? orphan.targetId} to Entra user ${sourceId}`,
     planned,
     threshold: null,
     applied: null,
   };
   if (request.dryRun) return result;
-  return { ...result, applied: await adopt(db, connection.id, orphan, sourceId, principal) };
+  return { ...result, applied: await adoptOrphan(db, connection.id, orphan, sourceId, principal) };
 }
 
 function change(
@@ -261,13 +277,6 @@ function userDrift(findings: ReconcileFinding[]): PlannedChange[] {
     byTarget.set(finding.targetId, planned);
   }
   return [...byTarget.values()];
-}
-
-interface ApplyTally {
-  succeeded: number;
-  failed: number;
-  skipped: number;
-  failures: string[];
 }
 
 async function suspend(
@@ -377,119 +386,4 @@ async function reapply(
     },
   });
   return tally;
-}
-
-async function adopt(
-  db: PrismaClient,
-  connectionId: string,
-  orphan: ReconcileFinding,
-  sourceId: string,
-  principal: Pick<Principal, "objectId" | "upn">,
-): Promise<ApplyTally> {
-  const targetId = orphan.targetId!;
-  await db.$transaction(async (tx) => {
-    const existing = await tx.objectLink.findFirst({
-      where: {
-        connectionId,
-        objectType: "User",
-        OR: [{ sourceId }, { targetId }],
-      },
-    });
-    if (existing)
-      throw new AppError(
-        "conflict",
-        existing.sourceId === sourceId
-          ? `Entra user ${sourceId} is already linked to Dialpad user ${existing.targetId}.`
-          : `Dialpad user ${targetId} is already linked to Entra user ${existing.sourceId}.`,
-      );
-    // No hash: the next cycle compares the adopted account with the desired state and updates it.
-    await tx.objectLink.create({
-      data: {
-        connectionId,
-        objectType: "User",
-        sourceId,
-        targetId,
-        displayName: orphan.sourceName ?? orphan.targetName,
-        exportedHash: null,
-        active: orphan.targetActive ?? true,
-      },
-    });
-    await tx.reconcileFinding.delete({ where: { seq: orphan.seq } });
-    await recordAudit(tx, {
-      connectionId,
-      activity: "Reconcile action",
-      principal,
-      changes: {
-        action: { before: null, after: "Adopt orphan" },
-        link: { before: null, after: `${sourceId} → ${targetId}` },
-      },
-    });
-  });
-  await writeActionLog(
-    db,
-    connectionId,
-    crypto.randomUUID(),
-    principal,
-    {
-      targetId,
-      targetName: orphan.targetName,
-      sourceId,
-      changes: [{ attribute: "link", from: null, to: sourceId }],
-    },
-    {
-      action: "Other",
-      status: "Success",
-      description: `Linked Dialpad user ${orphan.targetName ?? targetId} to Entra user ${sourceId} (reconcile adopt); the next cycle updates it`,
-      durationMs: 0,
-    },
-  );
-  return { succeeded: 1, failed: 0, skipped: 0, failures: [] };
-}
-
-async function writeActionLog(
-  db: PrismaClient,
-  connectionId: string,
-  changeId: string,
-  principal: Pick<Principal, "upn">,
-  item: Pick<PlannedChange, "targetId" | "targetName" | "sourceId" | "changes">,
-  entry: {
-    action: "Disable" | "Other";
-    status: "Success" | "Failure";
-    description: string;
-    durationMs: number;
-    errorReason?: string;
-  },
-): Promise<void> {
-  await db.provisioningLog.create({
-    data: {
-      connectionId,
-      changeId,
-      action: entry.action,
-      status: entry.status,
-      objectType: "User",
-      sourceId: item.sourceId,
-      targetId: item.targetId,
-      targetDisplayName: item.targetName,
-      modifiedProperties: item.changes.map((c) => ({
-        displayName: c.attribute,
-        oldValue: c.from,
-        newValue: c.to,
-      })) as Prisma.InputJsonValue,
-      steps: [
-        {
-          name: "ReconcileAction",
-          type: "Export",
-          status: entry.status === "Success" ? "success" : "failure",
-          description: entry.description,
-          timestamp: new Date().toISOString(),
-          details: {},
-        },
-      ] as Prisma.InputJsonValue,
-      errorCode: entry.status === "Failure" ? "ReconcileActionFailed" : null,
-      errorCategory: entry.status === "Failure" ? "failure" : null,
-      errorReason: entry.errorReason ?? null,
-      durationMs: entry.durationMs,
-      initiatedBy: principal.upn,
-    },
-  });
 }

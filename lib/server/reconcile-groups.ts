@@ -5,7 +5,8 @@ import type { JobLease } from "../jobs/lease";
 import { mapWithConcurrency } from "../sync/concurrency";
 import type { ObjectMappingEngine } from "../sync/ports";
 import { assessLinkedGroup, compareGroupMembers, type MemberDrift } from "../sync/reconcile";
-import { graphGroupSelectFor } from "../sync/source";
+import { graphGroupSelectFor, toEntraGroup } from "../sync/source";
+import { normaliseCandidate } from "../sync/target-index";
 
 /**
  * Drift of the groups a connection provisions, for the reconcile report: each linked group's attributes
@@ -16,6 +17,11 @@ import { graphGroupSelectFor } from "../sync/source";
 
 /** The ReconcileSourceKey attribute naming the Entra users a cycle keeps in their groups' Dialpad groups. */
 export const IN_GROUPS = "inGroups";
+/**
+ * Groups' matching keys are recorded under this prefix (e.g. "group:displayName"), so an orphan user is
+ * never said to collide with a group whose name equals a user's matching value, or the reverse.
+ */
+export const GROUP_KEY_PREFIX = "group:";
 
 const LINKS_PER_PAGE = 100;
 const GROUPS_AT_ONCE = 4;
@@ -35,6 +41,47 @@ export interface GroupDriftInput {
   /** Whether the group mapping maps members; otherwise only attributes are compared. */
   compareMembers: boolean;
   lease?: JobLease;
+}
+
+/**
+ * Records every Entra group's matching keys (a page of 999 at a time), so an orphan Dialpad group whose
+ * displayName a cycle would match is reported as colliding. Returns how many groups were read.
+ */
+export async function recordGroupKeys(
+  db: PrismaClient,
+  input: Pick<GroupDriftInput, "runId" | "connectionId" | "graph" | "mapping" | "lease">,
+): Promise<number> {
+  let read = 0;
+  const select = graphGroupSelectFor(input.mapping.sourceAttributes());
+  for await (const page of input.graph.listGroups({ select, pageSize: 999 })) {
+    input.lease?.assertHeld();
+    read += page.value.length;
+    const links = await db.objectLink.findMany({
+      where: {
+        connectionId: input.connectionId,
+        objectType: "Group",
+        sourceId: { in: page.value.map((group) => group.id) },
+      },
+      select: { sourceId: true, targetId: true },
+    });
+    const linkOf = new Map(links.map((link) => [link.sourceId, link.targetId]));
+    const keys: Prisma.ReconcileSourceKeyCreateManyInput[] = [];
+    for (const group of page.value)
+      for (const candidate of input.mapping.matching(toEntraGroup(group))) {
+        const key = normaliseCandidate("Group", candidate);
+        if (!key) continue;
+        keys.push({
+          runId: input.runId,
+          attribute: `${GROUP_KEY_PREFIX}${key.attribute}`,
+          value: key.value,
+          sourceId: group.id,
+          sourceName: typeof group.displayName === "string" ? group.displayName : null,
+          linkedTargetId: linkOf.get(group.id) ?? null,
+        });
+      }
+    if (keys.length) await db.reconcileSourceKey.createMany({ data: keys, skipDuplicates: true });
+  }
+  return read;
 }
 
 /** Writes the drifted-group findings; returns how many linked groups were compared. */

@@ -15,7 +15,7 @@ import { alertReconcileFindings } from "./reconcile-alert";
 import { getConnection } from "./connections";
 import { loadMappingConfig } from "./mappings";
 import { graphClientFor, scimClientFor } from "./peers";
-import { IN_GROUPS, reportGroupDrift } from "./reconcile-groups";
+import { GROUP_KEY_PREFIX, IN_GROUPS, recordGroupKeys, reportGroupDrift } from "./reconcile-groups";
 import { loadRefusalRegistry } from "./refused-attributes";
 import { SharedRequestBudget } from "./request-budget";
 import { takeTargetSnapshot } from "./target-snapshot-store";
@@ -182,18 +182,26 @@ export async function runReconcile(
     options.lease?.assertHeld();
     options.log?.info({ runId, entraUsers }, "Entra users compared");
     if (groups) {
+      const groupMapping = mappingEngineFor(config, "Group", { withoutReferences: true, refusals });
       const compared = await reportGroupDrift(db, {
         runId,
         connectionId,
         userSnapshotId: users.snapshotId,
         groupSnapshotId: groups.snapshotId,
         graph,
-        mapping: mappingEngineFor(config, "Group", { withoutReferences: true, refusals }),
+        mapping: groupMapping,
         entitled: entitled.group,
         compareMembers,
         lease: options.lease,
       });
-      options.log?.info({ runId, groups: compared }, "linked groups compared");
+      const entraGroups = await recordGroupKeys(db, {
+        runId,
+        connectionId,
+        graph,
+        mapping: groupMapping,
+        lease: options.lease,
+      });
+      options.log?.info({ runId, groups: compared, entraGroups }, "linked groups compared");
     }
     // The rows were all written moments ago: without statistics the planner would scan and hash them
     // whole for every orphan instead of probing their indexes.
@@ -362,6 +370,10 @@ async function orphans(
   objectType: "User" | "Group",
 ): Promise<void> {
   const nameKey = objectType === "User" ? "userName" : "displayName";
+  const keyPrefix = objectType === "User" ? "" : GROUP_KEY_PREFIX;
+  const noun = objectType === "User" ? "user" : "group";
+  const [who, takeOver] =
+    objectType === "User" ? ["who", "take this account over"] : ["which", "take this group over"];
   // The orphans are found first (an anti-join over the snapshot), then their keys in one pass over the
   // snapshot's keys: probing keys per entry before knowing which entries are orphans scanned the
   // snapshot's keys once per Dialpad user.
@@ -378,7 +390,7 @@ async function orphans(
       FROM "TargetSnapshotKey" sk
       JOIN orphan o ON o."targetId" = sk."targetId"
       JOIN "ReconcileSourceKey" k
-        ON k."runId" = ${runId}::uuid AND k."attribute" = sk."attribute" AND k."value" = sk."value"
+        ON k."runId" = ${runId}::uuid AND k."attribute" = ${keyPrefix} || sk."attribute" AND k."value" = sk."value"
       WHERE sk."snapshotId" = ${snapshotId}::uuid AND sk."resourceType" = ${objectType} AND sk."attribute" <> 'id'
       ORDER BY sk."targetId", k."sourceId"
     )
@@ -391,10 +403,10 @@ async function orphans(
            o."targetId", o."resource"->>${nameKey}, o."active",
            coalesce(hit."sourceId", lost."sourceId"), coalesce(hit."sourceName", lost."sourceName"),
            CASE WHEN hit."sourceId" IS NOT NULL THEN
-                  hit."attribute" || ' equals the matching value of Entra user ' || coalesce(hit."sourceName", hit."sourceId") ||
+                  hit."attribute" || ' equals the matching value of Entra ' || ${noun} || ' ' || coalesce(hit."sourceName", hit."sourceId") ||
                   CASE WHEN hit."linkedTargetId" IS NOT NULL
-                       THEN ', who is linked to another Dialpad user (' || hit."linkedTargetId" || ')'
-                       ELSE ', who is not linked: a cycle that provisions that user would take this account over' END
+                       THEN ', ' || ${who} || ' is linked to another Dialpad ' || ${noun} || ' (' || hit."linkedTargetId" || ')'
+                       ELSE ', ' || ${who} || ' is not linked: a cycle that provisions that ' || ${noun} || ' would ' || ${takeOver} END
                 WHEN lost."why" IS NOT NULL THEN lost."why"
                 ELSE 'No Entra object was ever linked to it' END
     FROM orphan o
