@@ -13,13 +13,13 @@ import { startProvisioning } from "@/lib/cycle/schedule";
 import { waitForJob } from "@/lib/jobs/wait";
 import { JobWorker } from "@/lib/jobs/runner";
 import { createJobHandlers } from "@/lib/server/job-handlers";
-import { createMailer } from "@/lib/notify/mailer";
 import { defaultDialpadMapping, exportEntraSchema, type TMappingConfig } from "@/lib/mapping";
 import { startSandbox, type RunningSandbox } from "@/sandbox/main";
 import { createTestDatabase, type TestDatabase } from "./database";
 import * as mappingsRoute from "@/app/api/connections/[connectionId]/mappings/route";
 import * as schemaRoute from "@/app/api/connections/[connectionId]/schema/route";
 import * as statusRoute from "@/app/api/connections/[connectionId]/status/route";
+import { sandboxMailer } from "./engine-harness";
 
 /**
  * Configuration errors fail fast: Save refuses a source attribute Microsoft Graph does not have, and a
@@ -88,12 +88,7 @@ beforeAll(async () => {
       db: t.db,
       log: silent,
       cycle: {
-        mailer: createMailer({
-          host: sandbox.mail.host,
-          port: sandbox.mail.port,
-          secure: false,
-          from: "provisioning@localhost",
-        }),
+        mailer: sandboxMailer(sandbox),
         requestsPerSecond: 1_000,
       },
     }),

@@ -6,7 +6,6 @@ import type { Prisma } from "@/lib/db/generated/client";
 import { resetEnvironmentCache } from "@/lib/config/env";
 import { SecretBox, lastFour } from "@/lib/crypto/secrets";
 import { defaultDialpadMapping } from "@/lib/mapping";
-import { createMailer } from "@/lib/notify/mailer";
 import { ensureSandboxConnection } from "@/lib/server/sandbox-connection";
 import { allowDeletes, applyRestartCriteria } from "@/lib/server/held-changes";
 import { getProvisioningStatus } from "@/lib/server/provisioning-status";
@@ -16,6 +15,7 @@ import { startSandbox, type RunningSandbox } from "@/sandbox/main";
 import { DIALPAD_USER_ROLE_ID } from "@/sandbox/graph/directory";
 import { describeSeed } from "@/sandbox/graph/seed";
 import { createTestDatabase, type TestDatabase } from "./database";
+import { sandboxMailer } from "./engine-harness";
 
 /**
  * What keeps a cycle safe when things go wrong: throttling, a revoked key, a mass unassignment, objects
@@ -69,13 +69,7 @@ async function setKey(key: string) {
   });
 }
 
-const mailer = () =>
-  createMailer({
-    host: sandbox.mail.host,
-    port: sandbox.mail.port,
-    secure: false,
-    from: "provisioning@localhost",
-  });
+const mailer = () => sandboxMailer(sandbox);
 
 const runCycle = (options: Pick<RunCycleOptions, "requestsPerSecond" | "escrowThresholds"> = {}) =>
   runProvisioningCycle(

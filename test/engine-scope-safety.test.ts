@@ -4,7 +4,6 @@ import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { resetEnvironmentCache } from "@/lib/config/env";
 import { SecretBox, lastFour } from "@/lib/crypto/secrets";
-import { createMailer } from "@/lib/notify/mailer";
 import { explainUser } from "@/lib/server/explain";
 import { ensureSandboxConnection } from "@/lib/server/sandbox-connection";
 import { allowDeletes } from "@/lib/server/held-changes";
@@ -13,6 +12,7 @@ import { runProvisioningCycle } from "@/lib/server/provisioning-cycle";
 import { startSandbox, type RunningSandbox } from "@/sandbox/main";
 import { describeSeed, SEED_GROUPS } from "@/sandbox/graph/seed";
 import { createTestDatabase, type TestDatabase } from "./database";
+import { sandboxMailer } from "./engine-harness";
 
 /**
  * Deletion safety beyond Entra's threshold: SkipOutOfScopeDeletions leaves unassigned users alone, and
@@ -64,13 +64,7 @@ afterAll(async () => {
   await t?.drop();
 });
 
-const mailer = () =>
-  createMailer({
-    host: sandbox.mail.host,
-    port: sandbox.mail.port,
-    secure: false,
-    from: "provisioning@localhost",
-  });
+const mailer = () => sandboxMailer(sandbox);
 
 const runCycle = () =>
   runProvisioningCycle(

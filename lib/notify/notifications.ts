@@ -23,16 +23,21 @@ export interface NotificationData {
   configuration?: { attribute: string; message: string; recommendedAction: string };
   cycleId?: string;
   /** A reconcile report that found more of some kind of finding than the report before it. */
-  reconcile?: {
-    runId: string;
-    appeared: { objectType: "User" | "Group"; category: string; before: number; now: number }[];
-  };
+  reconcile?: { runId: string; appeared: AppearedFinding[] };
+}
+
+/** One kind of reconcile finding that grew since the previous report. */
+export interface AppearedFinding {
+  objectType: "User" | "Group";
+  category: string;
+  before: number;
+  now: number;
 }
 
 /** The reconcile report's categories, as the Reconcile tab names them. */
 const RECONCILE_CATEGORIES: Record<string, string> = {
   orphan: "Dialpad accounts no Entra object is linked to (orphans)",
-  drifted: "managed accounts whose attributes differ from what the mappings produce (drift)",
+  drifted: "managed accounts or groups whose attributes or members differ from what Entra wants (drift)",
   missing: "linked objects missing from Dialpad",
   suspendedInDialpad: "accounts suspended in Dialpad that Entra considers active",
   activeInDialpad: "accounts active in Dialpad that are inactive or gone in Entra",

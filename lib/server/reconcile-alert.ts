@@ -1,15 +1,9 @@
 import type { PrismaClient } from "../db/generated/client";
 import type { ReconcileCounts } from "../contracts/reconcile";
 import type { Mailer } from "../notify/mailer";
-import { mailerFromEnvironment, sendNotification } from "../notify/notifications";
+import { mailerFromEnvironment, sendNotification, type AppearedFinding } from "../notify/notifications";
 
-/** One kind of finding that grew since the previous report. */
-export interface AppearedFinding {
-  objectType: "User" | "Group";
-  category: string;
-  before: number;
-  now: number;
-}
+export type { AppearedFinding };
 
 /**
  * The kinds of finding a report has more of than the report before it (every kind it has, when it is
