@@ -41,7 +41,7 @@ export type SnapshotVerdict =
 export interface SnapshotPage {
   /** 1-based index of the first resource of this page in the listing. */
   startIndex: number;
-  /** Users, or groups (with members only when `withMembers` asked for them), as the target listed them. */
+  /** Users or groups (without members) as the target listed them. */
   resources: readonly ScimResource[];
   totalResults: number;
 }
@@ -56,11 +56,6 @@ export interface ReadTargetSnapshotOptions {
   onPage: (page: SnapshotPage) => Promise<void>;
   /** A setting forbids listing the target: no request is sent and the verdict says why. */
   listingDisabled?: boolean;
-  /**
-   * Groups: ask for their members too (the reconcile report compares them). Cycles leave them out: a
-   * group's members are big, and a cycle diffs them against what it exported instead.
-   */
-  withMembers?: boolean;
 }
 
 /**
@@ -99,7 +94,7 @@ export async function readTargetSnapshot(
     const request =
       resourceType === "User"
         ? scim.listUsers({ startIndex, count: pageSize })
-        : scim.listGroups({ startIndex, count: pageSize, excludeMembers: !options.withMembers });
+        : scim.listGroups({ startIndex, count: pageSize, excludeMembers: true });
     // Settled into a value: a page fetched ahead must not become an unhandled rejection if onPage throws.
     return request.then(
       (page) => ({ page }),

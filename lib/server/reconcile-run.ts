@@ -87,8 +87,6 @@ export async function runReconcile(
       connectionId,
       cycleId: null,
       resourceType,
-      // The groups' members are compared with Entra's; a page of groups then costs no extra request.
-      withMembers: resourceType === "Group" && compareMembers,
       onProgress: async () => options.lease?.assertHeld(),
     });
     snapshots.push(taken.snapshotId);
@@ -189,6 +187,7 @@ export async function runReconcile(
         userSnapshotId: users.snapshotId,
         groupSnapshotId: groups.snapshotId,
         graph,
+        scim,
         mapping: groupMapping,
         entitled: entitled.group,
         compareMembers,

@@ -54,8 +54,6 @@ export interface TakeTargetSnapshotOptions {
   pageSize?: number;
   /** The connection's setting: do not list the target (the snapshot is recorded as unreliable). */
   listingDisabled?: boolean;
-  /** Groups: list their members too and keep them in TargetSnapshotMember (the reconcile report's). */
-  withMembers?: boolean;
   /**
    * After each page is stored (the next one is already being fetched): a 100,000-user listing is 1,000 requests,
    * so the planner can report progress and honour Stop (throw to abandon the listing).
@@ -89,10 +87,8 @@ export async function takeTargetSnapshot(
     verdict = await readTargetSnapshot(scim, resourceType, {
       pageSize: options.pageSize,
       listingDisabled: options.listingDisabled,
-      withMembers: options.withMembers,
       onPage: async (page) => {
         await writeEntries(db, snapshotId, resourceType, page.resources);
-        if (options.withMembers) await writeMembers(db, snapshotId, page.resources);
         await options.onProgress?.({
           resourcesRead: page.startIndex - 1 + page.resources.length,
           totalResults: page.totalResults,
@@ -144,7 +140,6 @@ async function markUnreliable(
   });
   // Entries of an untrustworthy listing are never read; they would only take space until pruned.
   await db.targetSnapshotKey.deleteMany({ where: { snapshotId } });
-  await db.targetSnapshotMember.deleteMany({ where: { snapshotId } });
   await db.targetSnapshotEntry.deleteMany({ where: { snapshotId } });
 }
 
@@ -204,35 +199,6 @@ async function writeEntries(
     SELECT ${snapshotId}::uuid, ${resourceType}, k."attribute", k."value", page."targetId"
     FROM page, jsonb_to_recordset(page."keys") AS k("attribute" text, "value" text)
     ON CONFLICT DO NOTHING`;
-}
-
-/** Member pairs per INSERT: two id arrays of about a megabyte (see lib/db/statement-batches.ts). */
-const MEMBERS_PER_STATEMENT = 20_000;
-
-async function writeMembers(
-  db: PrismaClient,
-  snapshotId: string,
-  groups: readonly ListedResource[],
-): Promise<void> {
-  const groupIds: string[] = [];
-  const memberIds: string[] = [];
-  for (const group of groups) {
-    const members = Array.isArray(group.members) ? (group.members as unknown[]) : [];
-    for (const member of members) {
-      const value = (member as { value?: unknown } | null)?.value;
-      if (typeof value !== "string" || value === "") continue;
-      groupIds.push(group.id);
-      memberIds.push(value);
-    }
-  }
-  for (let offset = 0; offset < groupIds.length; offset += MEMBERS_PER_STATEMENT) {
-    const end = offset + MEMBERS_PER_STATEMENT;
-    await db.$executeRaw`
-      INSERT INTO "TargetSnapshotMember" ("snapshotId", "groupId", "memberId")
-      SELECT ${snapshotId}::uuid, m."groupId", m."memberId"
-      FROM unnest(${groupIds.slice(offset, end)}::text[], ${memberIds.slice(offset, end)}::text[]) AS m("groupId", "memberId")
-      ON CONFLICT DO NOTHING`;
-  }
 }
 
 interface LookupRow {
