@@ -1,6 +1,8 @@
 import { describe, expect, test } from "vitest";
+import { defaultDialpadMapping } from "../mapping";
 import { membershipPatches } from "./execute";
-import { compareGroupMembers } from "./reconcile";
+import { mappingEngineFor } from "./mapping-adapter";
+import { assessLinkedGroup, compareGroupMembers } from "./reconcile";
 
 describe("compareGroupMembers: a group's members as a cycle wants them against Dialpad's", () => {
   const desired = new Map([
@@ -69,5 +71,40 @@ describe("membershipPatches: what a cycle and a re-apply send for one group", ()
 
   test("nothing to change sends nothing", () => {
     expect(membershipPatches([], [])).toEqual([]);
+  });
+});
+
+describe("assessLinkedGroup: a linked group's attributes against its Dialpad group", () => {
+  const mapping = mappingEngineFor(defaultDialpadMapping(), "Group", { withoutReferences: true });
+  const group = { id: "g-1", displayName: "Sales" };
+  const current = (resource: Record<string, unknown>) => ({ id: "d-1", ...resource });
+
+  test.each([
+    {
+      name: "as the mappings want it: no drift",
+      entitled: true,
+      dialpad: { displayName: "Sales", externalId: "g-1" },
+      expected: { drift: [] },
+    },
+    {
+      name: "externalId edited in Dialpad drifts",
+      entitled: true,
+      dialpad: { displayName: "Sales", externalId: "edited" },
+      expected: { drift: [{ attribute: "externalId", dialpadValue: "edited", desiredValue: "g-1" }] },
+    },
+    {
+      name: "another name in Dialpad is not drift: a cycle never renames a Dialpad group",
+      entitled: true,
+      dialpad: { displayName: "Sales (old)", externalId: "g-1" },
+      expected: { drift: [] },
+    },
+    {
+      name: "a group no longer assigned is not compared: the cycle deletes or leaves it",
+      entitled: false,
+      dialpad: { displayName: "Sales", externalId: "edited" },
+      expected: null,
+    },
+  ])("$name", ({ entitled, dialpad, expected }) => {
+    expect(assessLinkedGroup({ group, entitled, mapping, current: current(dialpad) })).toEqual(expected);
   });
 });
