@@ -152,19 +152,14 @@ export function PlanPreview({ connectionId, canWrite }: { connectionId: string; 
       <ConfirmDialog
         open={confirming && data?.status === "ready"}
         title="Apply the previewed plan?"
+        summary={data?.summary ? applyConsequences(data.summary.impact.counts) : undefined}
+        summaryTestId="apply-consequences"
         confirmLabel="Yes, apply it"
         isPending={decide.isPending}
         onConfirm={() => data && decide.mutate({ id: data.id, decision: "apply" })}
         onCancel={() => setConfirming(false)}
       >
-        {data?.summary && (
-          <ul className="mb-2 list-disc pl-5 text-sm" data-testid="apply-consequences">
-            {applyConsequences(data.summary.impact.counts).map((sentence) => (
-              <li key={sentence}>{sentence}</li>
-            ))}
-          </ul>
-        )}
-        <p className="text-sm">
+        <p>
           Only the operations shown here are sent to Dialpad. Anything that changed in Entra ID or Dialpad
           since the preview is skipped and left for the next cycle.
         </p>
