@@ -82,7 +82,10 @@ export function WebhookSettings({
             onChange={(e) => dispatch({ type: "text", field: "webhookSecret", value: e.target.value })}
           />
         </Field>
-        <fieldset className="space-y-2">
+        <fieldset
+          className="space-y-2"
+          aria-describedby={fieldError("webhookEvents") ? "webhookEvents-error" : undefined}
+        >
           <legend className="text-sm font-medium">Events</legend>
           {(Object.entries(WEBHOOK_EVENTS) as [WebhookEventType, string][]).map(([type, label]) => (
             <div key={type} className="flex items-center gap-2">
@@ -100,7 +103,7 @@ export function WebhookSettings({
             </div>
           ))}
           {fieldError("webhookEvents") && (
-            <p className="text-sm text-red-700 dark:text-red-400" role="alert">
+            <p id="webhookEvents-error" className="text-sm text-red-700 dark:text-red-400" role="alert">
               {fieldError("webhookEvents")}
             </p>
           )}
