@@ -40,10 +40,14 @@ export function LogTable({ connectionId, canWrite }: { connectionId: string; can
   const filters = useMemo(() => filtersOfUrl(new URLSearchParams(search), Date.now()), [search]);
   const [draft, setDraft] = useState<Draft>(() => draftOfUrl(new URLSearchParams(search)));
   const [draftSearch, setDraftSearch] = useState(search);
+  // The query this form pushed last: when the URL arrives at it, the form keeps what was typed since
+  // (a select applies at once, and the admin may already be typing an identity when the URL follows).
+  const [pushedSearch, setPushedSearch] = useState<string | null>(null);
   if (draftSearch !== search) {
-    // Back/Forward changed the applied filters: the form shows them instead of what was typed.
     setDraftSearch(search);
-    setDraft(draftOfUrl(new URLSearchParams(search)));
+    setPushedSearch(null);
+    // Back/Forward or a shared link changed the applied filters: the form shows them instead.
+    if (search !== pushedSearch) setDraft(draftOfUrl(new URLSearchParams(search)));
   }
   const [openId, setOpenId] = useState<string | null>(null);
   const [draftError, setDraftError] = useState<string | null>(null);
@@ -59,6 +63,7 @@ export function LogTable({ connectionId, canWrite }: { connectionId: string; can
     if (problem) return;
     const query = urlOfDraft(next).toString();
     if (query === search) return;
+    setPushedSearch(query);
     // A history entry per applied filter, so Back returns to the previous view.
     router.push(query ? `${pathname}?${query}` : pathname, { scroll: false });
   };
