@@ -32,8 +32,13 @@ test("an admin connects Dialpad, provisions a user on demand and reads the log",
   await expect(
     page.getByText("The tenant URL must be a URL such as https://dialpad.com/scim.").first(),
   ).toBeVisible();
+  // The refusal is announced with the field: invalid, and described by the error instead of the hint.
+  await expect(tenantUrl).toHaveAttribute("aria-invalid", "true");
+  await expect(tenantUrl).toHaveAccessibleDescription(/must be a URL/);
   await page.reload();
   await expect(tenantUrl).toHaveValue(savedBefore);
+  await expect(tenantUrl).not.toHaveAttribute("aria-invalid", /./);
+  await expect(tenantUrl).toHaveAccessibleDescription("For Dialpad this is https://dialpad.com/scim");
   await expect(page.getByLabel("Minutes between cycles")).toHaveValue("40");
 
   // A wrong key fails Test Connection with a message naming the 401.

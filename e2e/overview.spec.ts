@@ -169,5 +169,11 @@ test("a person without a role is told so by name, and signing out leaves a way b
   // Ending on the identity provider's Signed out page, its link leads back to the console's sign-in.
   const link = page.getByRole("link", { name: "Sign in again" });
   if (await link.isVisible()) await link.click();
-  await expect(page.getByRole("button", { name: "Sign in with Microsoft Entra ID" })).toBeVisible();
+  // The way back works: signing in from there (as an admin this time) opens the console again.
+  await page.getByRole("button", { name: "Sign in with Microsoft Entra ID" }).click();
+  await page.getByLabel("Username").fill(ADMIN.username);
+  await page.getByLabel("Password").fill(ADMIN.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("heading", { name: "Connections" })).toBeVisible();
+  await expect(page.getByRole("banner").getByText("Ada Admin")).toBeVisible();
 });

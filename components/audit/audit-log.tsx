@@ -3,6 +3,7 @@
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { Alert } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
+import { Table } from "@/components/ui/table";
 import { Button } from "@/components/ui/button";
 import { describeProblem } from "@/lib/client/api";
 import { type AuditEntryObject, useAuditLog } from "@/lib/client/audit";
@@ -103,82 +104,57 @@ export function AuditLog({ connectionId }: { connectionId: string }) {
         </Alert>
       )}
       {audit.isPending && <p role="status">Loading the audit log…</p>}
-      {audit.isSuccess && rows.length === 0 && (
-        <p>
-          {filtered
-            ? "No audit entries match these filters."
-            : "No configuration changes have been recorded yet."}
-        </p>
-      )}
-      {rows.length > 0 && (
-        // Focusable so keyboard users can scroll the table sideways: its rows hold nothing to tab to.
-        <div
-          role="region"
-          aria-label="Audit log entries"
-          tabIndex={0}
-          className="overflow-x-auto rounded-lg border border-slate-200 bg-white focus:ring-2 focus:ring-blue-600 focus:outline-none dark:border-slate-800 dark:bg-slate-900"
-        >
-          <table className="min-w-full text-left text-sm">
-            <caption className="sr-only">Audit log entries, newest first</caption>
-            <thead className="bg-slate-100 text-xs text-slate-700 uppercase dark:bg-slate-800 dark:text-slate-300">
-              <tr>
-                <th scope="col" className="px-3 py-2">
-                  Date
-                </th>
-                <th scope="col" className="px-3 py-2">
-                  Initiated by
-                </th>
-                <th scope="col" className="px-3 py-2">
-                  Activity
-                </th>
-                <th scope="col" className="px-3 py-2">
-                  Object
-                </th>
-                <th scope="col" className="px-3 py-2">
-                  Result
-                </th>
-                <th scope="col" className="px-3 py-2">
-                  Changes
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((row) => (
-                <tr key={row.id} className="border-t border-slate-200 align-top dark:border-slate-800">
-                  <td className="px-3 py-2 whitespace-nowrap">
-                    <time dateTime={row.at}>{new Date(row.at).toLocaleString()}</time>
-                  </td>
-                  <td className="min-w-[11rem] px-3 py-2 [overflow-wrap:anywhere]">{row.actor.upn}</td>
-                  <td className="min-w-[10rem] px-3 py-2">{row.activity}</td>
-                  <td className="min-w-[11rem] px-3 py-2 [overflow-wrap:anywhere]">
-                    <AuditObject object={row.object} />
-                  </td>
-                  <td className="px-3 py-2">
-                    <Badge tone={row.result === "success" ? "success" : "error"}>
-                      {row.result === "success"
-                        ? "Success"
-                        : row.result === "failure"
-                          ? "Failure"
-                          : row.result}
-                    </Badge>
-                  </td>
-                  <td className="px-3 py-2">
-                    <ChangesTable changes={row.changes} objectId={row.object?.id ?? null} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {audit.hasNextPage && (
-        <Button
-          variant="secondary"
-          onClick={() => void audit.fetchNextPage()}
-          disabled={audit.isFetchingNextPage}
-        >
-          {audit.isFetchingNextPage ? "Loading…" : "Load more"}
-        </Button>
+      {audit.isSuccess && (
+        <Table
+          caption="Audit log entries, newest first"
+          scrollLabel="Audit log entries"
+          empty={
+            <p>
+              {filtered
+                ? "No audit entries match these filters."
+                : "No configuration changes have been recorded yet."}
+            </p>
+          }
+          rows={rows}
+          rowKey={(row) => row.id}
+          loadMore={{
+            hasNextPage: audit.hasNextPage,
+            isFetching: audit.isFetchingNextPage,
+            onLoadMore: () => void audit.fetchNextPage(),
+          }}
+          columns={[
+            {
+              header: "Date",
+              wrap: "nowrap",
+              cell: (row) => <time dateTime={row.at}>{new Date(row.at).toLocaleString()}</time>,
+            },
+            {
+              header: "Initiated by",
+              wrap: "anywhere",
+              className: "min-w-[11rem]",
+              cell: (row) => row.actor.upn,
+            },
+            { header: "Activity", className: "min-w-[10rem]", cell: (row) => row.activity },
+            {
+              header: "Object",
+              wrap: "anywhere",
+              className: "min-w-[11rem]",
+              cell: (row) => <AuditObject object={row.object} />,
+            },
+            {
+              header: "Result",
+              cell: (row) => (
+                <Badge tone={row.result === "success" ? "success" : "error"}>
+                  {row.result === "success" ? "Success" : row.result === "failure" ? "Failure" : row.result}
+                </Badge>
+              ),
+            },
+            {
+              header: "Changes",
+              cell: (row) => <ChangesTable changes={row.changes} objectId={row.object?.id ?? null} />,
+            },
+          ]}
+        />
       )}
     </div>
   );
@@ -208,33 +184,25 @@ function isObjectId(value: unknown, objectId: string | null): boolean {
 
 function ChangesTable({ changes, objectId }: { changes: unknown; objectId: string | null }) {
   const rows = changeRows(changes).filter((row) => !isObjectId(row.after, objectId));
-  if (rows.length === 0) return <span className="text-slate-500 dark:text-slate-400">No field changes</span>;
   return (
-    <table className="w-full min-w-[22rem] table-fixed text-xs [overflow-wrap:anywhere]">
-      <thead>
-        <tr className="text-slate-600 dark:text-slate-400">
-          <th scope="col" className="w-1/3 pr-3 text-left font-medium">
-            Field
-          </th>
-          <th scope="col" className="pr-3 text-left font-medium">
-            Before
-          </th>
-          <th scope="col" className="text-left font-medium">
-            After
-          </th>
-        </tr>
-      </thead>
-      <tbody>
-        {rows.map((row) => (
-          <tr key={row.field} className="border-t border-slate-100 align-top dark:border-slate-800">
-            <td className="py-0.5 pr-3 font-mono">{row.field}</td>
-            <td className="py-0.5 pr-3 text-slate-600 dark:text-slate-400">
-              {formatChangeValue(row.field, row.before)}
-            </td>
-            <td className="py-0.5">{formatChangeValue(row.field, row.after)}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <Table
+      variant="compact"
+      caption="Field changes"
+      small
+      className="min-w-[22rem] table-fixed"
+      empty={<span className="text-slate-500 dark:text-slate-400">No field changes</span>}
+      rows={rows}
+      rowKey={(row) => row.field}
+      columns={[
+        { header: "Field", wrap: "anywhere", className: "w-1/3 font-mono", cell: (row) => row.field },
+        {
+          header: "Before",
+          wrap: "anywhere",
+          className: "text-slate-600 dark:text-slate-400",
+          cell: (row) => formatChangeValue(row.field, row.before),
+        },
+        { header: "After", wrap: "anywhere", cell: (row) => formatChangeValue(row.field, row.after) },
+      ]}
+    />
   );
 }

@@ -1,6 +1,7 @@
 "use client";
 
 import { Alert } from "@/components/ui/alert";
+import { Table } from "@/components/ui/table";
 import type { AttributeExplanation, UserExplanation } from "@/lib/client/on-demand";
 import { attributeOutcomeText } from "./explain-outcome";
 import { formatValue } from "./modified-properties";
@@ -32,56 +33,52 @@ export function ExplanationView({ explanation }: { explanation: UserExplanation 
         )}
       </Alert>
       <StepList steps={decision.provisioningSteps} />
-      {/* Values wrap between words (a job title never splits as "Speciali st"); identifiers may
-            break anywhere, and a value too long for the card scrolls. */}
-      {explanation.attributes.length > 0 && (
-        <div className="overflow-x-auto">
-          <table className="w-full text-left text-sm">
-            <caption className="mb-2 text-left text-sm font-semibold">
-              Attribute mappings, evaluated for this user (
-              {explanation.operation === "create" ? "on creation" : "on update"})
-            </caption>
-            <thead className="text-xs text-slate-600 dark:text-slate-400">
-              <tr>
-                <th scope="col" className="py-1 pr-3 font-medium">
-                  Target
-                </th>
-                <th scope="col" className="py-1 pr-3 font-medium">
-                  Mapping
-                </th>
-                <th scope="col" className="py-1 pr-3 font-medium">
-                  Value
-                </th>
-                <th scope="col" className="py-1 font-medium">
-                  Outcome
-                </th>
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-200 dark:divide-slate-800">
-              {explanation.attributes.map((attribute) => (
-                <tr key={attribute.target}>
-                  <td className="py-1 pr-3 font-mono text-xs [overflow-wrap:anywhere]">{attribute.target}</td>
-                  <td className="py-1 pr-3 font-mono text-xs [overflow-wrap:anywhere]">
-                    {describeMapping(attribute)}
-                  </td>
-                  <td className="py-1 pr-3 break-words">
-                    {formatValue(attribute.value)}
-                    {attribute.usedDefault && " (default value)"}
-                  </td>
-                  <td className="py-1">
-                    {attribute.outcome === "error" ? (
-                      <span className="text-red-700 dark:text-red-400">fails: {attribute.message}</span>
-                    ) : (
-                      attributeOutcomeText(attribute.outcome, decision)
-                    )}
-                    {attribute.matchingPriority > 0 && ` · matching #${attribute.matchingPriority}`}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      {/* Identifiers may break anywhere; values wrap between words (see CellWrap). */}
+      <Table
+        variant="compact"
+        caption={`Attribute mappings, evaluated for this user (${
+          explanation.operation === "create" ? "on creation" : "on update"
+        })`}
+        captionVisible
+        rows={explanation.attributes}
+        rowKey={(attribute) => attribute.target}
+        columns={[
+          {
+            header: "Target",
+            wrap: "anywhere",
+            className: "font-mono text-xs",
+            cell: (attribute) => attribute.target,
+          },
+          {
+            header: "Mapping",
+            wrap: "anywhere",
+            className: "font-mono text-xs",
+            cell: (attribute) => describeMapping(attribute),
+          },
+          {
+            header: "Value",
+            cell: (attribute) => (
+              <>
+                {formatValue(attribute.value)}
+                {attribute.usedDefault && " (default value)"}
+              </>
+            ),
+          },
+          {
+            header: "Outcome",
+            cell: (attribute) => (
+              <>
+                {attribute.outcome === "error" ? (
+                  <span className="text-red-700 dark:text-red-400">fails: {attribute.message}</span>
+                ) : (
+                  attributeOutcomeText(attribute.outcome, decision)
+                )}
+                {attribute.matchingPriority > 0 && ` · matching #${attribute.matchingPriority}`}
+              </>
+            ),
+          },
+        ]}
+      />
     </div>
   );
 }

@@ -5,6 +5,7 @@ import { type FormEvent, useMemo, useState } from "react";
 import { Alert } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
+import { Table } from "@/components/ui/table";
 import { TextInput } from "@/components/ui/field";
 import { describeProblem } from "@/lib/client/api";
 import { LOG_ACTIONS, LOG_STATUSES, type LogFilters, useLogApi, useLogs } from "@/lib/client/logs";
@@ -39,10 +40,14 @@ export function LogTable({ connectionId, canWrite }: { connectionId: string; can
   const filters = useMemo(() => filtersOfUrl(new URLSearchParams(search), Date.now()), [search]);
   const [draft, setDraft] = useState<Draft>(() => draftOfUrl(new URLSearchParams(search)));
   const [draftSearch, setDraftSearch] = useState(search);
+  // The query this form pushed last: when the URL arrives at it, the form keeps what was typed since
+  // (a select applies at once, and the admin may already be typing an identity when the URL follows).
+  const [pushedSearch, setPushedSearch] = useState<string | null>(null);
   if (draftSearch !== search) {
-    // Back/Forward changed the applied filters: the form shows them instead of what was typed.
     setDraftSearch(search);
-    setDraft(draftOfUrl(new URLSearchParams(search)));
+    setPushedSearch(null);
+    // Back/Forward or a shared link changed the applied filters: the form shows them instead.
+    if (search !== pushedSearch) setDraft(draftOfUrl(new URLSearchParams(search)));
   }
   const [openId, setOpenId] = useState<string | null>(null);
   const [draftError, setDraftError] = useState<string | null>(null);
@@ -58,6 +63,7 @@ export function LogTable({ connectionId, canWrite }: { connectionId: string; can
     if (problem) return;
     const query = urlOfDraft(next).toString();
     if (query === search) return;
+    setPushedSearch(query);
     // A history entry per applied filter, so Back returns to the previous view.
     router.push(query ? `${pathname}?${query}` : pathname, { scroll: false });
   };
@@ -238,64 +244,54 @@ export function LogTable({ connectionId, canWrite }: { connectionId: string; can
         </Alert>
       )}
       {logs.isPending && <p role="status">Loading logs…</p>}
-      {!logs.isPending && !logs.error && rows.length === 0 && (
-        <p>No provisioning log entries match these filters.</p>
-      )}
-      {rows.length > 0 && (
-        <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
-          <table className="min-w-full text-left text-sm">
-            <caption className="sr-only">Provisioning log entries, newest first</caption>
-            <thead className="bg-slate-100 text-xs text-slate-700 uppercase dark:bg-slate-800 dark:text-slate-300">
-              <tr>
-                {["Date", "Identity", "Action", "Status", "Initiated by"].map((heading) => (
-                  <th key={heading} scope="col" className="px-3 py-2">
-                    {heading}
-                  </th>
-                ))}
-                <th scope="col" className="px-3 py-2">
-                  <span className="sr-only">Details</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((row) => (
-                <tr key={row.id} className="border-t border-slate-200 dark:border-slate-800">
-                  <td className="px-3 py-2 whitespace-nowrap">
-                    {new Date(row.activityDateTime).toLocaleString()}
-                  </td>
-                  <td className="px-3 py-2">
-                    <div>{row.sourceIdentity.displayName ?? row.sourceIdentity.id ?? "—"}</div>
-                    <div className="text-xs text-slate-500 dark:text-slate-400">{row.objectType}</div>
-                  </td>
-                  <td className="px-3 py-2">{row.action}</td>
-                  <td className="px-3 py-2">
-                    <Badge tone={STATUS_TONE[row.status] ?? "neutral"}>{row.status}</Badge>
-                  </td>
-                  <td className="px-3 py-2">{row.initiatedBy}</td>
-                  <td className="px-3 py-2">
-                    <Button
-                      variant="ghost"
-                      aria-haspopup="dialog"
-                      aria-label={`Details of ${row.action} ${row.sourceIdentity.displayName ?? row.sourceIdentity.id ?? ""}`.trim()}
-                      onClick={() => setOpenId(row.id)}
-                    >
-                      Details
-                    </Button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {logs.hasNextPage && (
-        <Button
-          variant="secondary"
-          onClick={() => void logs.fetchNextPage()}
-          disabled={logs.isFetchingNextPage}
-        >
-          {logs.isFetchingNextPage ? "Loading…" : "Load more"}
-        </Button>
+      {!logs.isPending && !logs.error && (
+        <Table
+          caption="Provisioning log entries, newest first"
+          empty={<p>No provisioning log entries match these filters.</p>}
+          rows={rows}
+          rowKey={(row) => row.id}
+          loadMore={{
+            hasNextPage: logs.hasNextPage,
+            isFetching: logs.isFetchingNextPage,
+            onLoadMore: () => void logs.fetchNextPage(),
+          }}
+          columns={[
+            {
+              header: "Date",
+              wrap: "nowrap",
+              cell: (row) => new Date(row.activityDateTime).toLocaleString(),
+            },
+            {
+              header: "Identity",
+              cell: (row) => (
+                <>
+                  <div>{row.sourceIdentity.displayName ?? row.sourceIdentity.id ?? "—"}</div>
+                  <div className="text-xs text-slate-500 dark:text-slate-400">{row.objectType}</div>
+                </>
+              ),
+            },
+            { header: "Action", cell: (row) => row.action },
+            {
+              header: "Status",
+              cell: (row) => <Badge tone={STATUS_TONE[row.status] ?? "neutral"}>{row.status}</Badge>,
+            },
+            { header: "Initiated by", cell: (row) => row.initiatedBy },
+            {
+              header: "Details",
+              headerHidden: true,
+              cell: (row) => (
+                <Button
+                  variant="ghost"
+                  aria-haspopup="dialog"
+                  aria-label={`Details of ${row.action} ${row.sourceIdentity.displayName ?? row.sourceIdentity.id ?? ""}`.trim()}
+                  onClick={() => setOpenId(row.id)}
+                >
+                  Details
+                </Button>
+              ),
+            },
+          ]}
+        />
       )}
       {openEntry && (
         <LogDrawer

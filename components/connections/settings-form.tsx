@@ -1,15 +1,22 @@
 "use client";
 
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, useState } from "react";
+import { type ChangeEvent, type FormEvent, useReducer } from "react";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
-import { Field, TextInput } from "@/components/ui/field";
+import { Field, SelectInput, TextInput } from "@/components/ui/field";
 import { ApiProblem, describeProblem } from "@/lib/client/api";
 import { type Connection, useConnectionApi } from "@/lib/client/connections";
 import { useConsoleConfig } from "@/lib/client/console-config";
 import { queryKeys } from "@/lib/client/query-keys";
+import {
+  type FlagField,
+  type TextField,
+  changedSettings,
+  draftOf,
+  settingsReducer,
+} from "./settings-form-state";
 import { savedSecretHint, withoutRepeatedTitle } from "./settings-text";
 import { WebhookSettings } from "./webhook-settings";
 
@@ -17,32 +24,7 @@ export function SettingsForm({ connection, canWrite }: { connection: Connection;
   const connectionApi = useConnectionApi(connection.id);
   const queryClient = useQueryClient();
   const { sandbox } = useConsoleConfig();
-  const [tenantUrl, setTenantUrl] = useState(connection.tenantUrl ?? "");
-  const [secretToken, setSecretToken] = useState("");
-  const [expiresAt, setExpiresAt] = useState(connection.secretToken.expiresAt?.slice(0, 10) ?? "");
-  const [notificationEmail, setNotificationEmail] = useState(connection.notificationEmail ?? "");
-  const [notifyOnFailure, setNotifyOnFailure] = useState(connection.notifyOnFailure);
-  const [preventDeletes, setPreventDeletes] = useState(connection.preventAccidentalDeletes);
-  const [threshold, setThreshold] = useState(String(connection.deletionThreshold));
-  const [requireApproval, setRequireApproval] = useState(connection.requireApprovalForDeletions);
-  const [skipOutOfScope, setSkipOutOfScope] = useState(connection.skipOutOfScopeDeletions);
-  const [shrinkPercent, setShrinkPercent] = useState(String(connection.sourceShrinkPercent));
-  const [scope, setScope] = useState(connection.scope);
-  const [interval, setInterval] = useState(String(connection.scheduleIntervalMinutes));
-  const [provisioningEnabled, setProvisioningEnabled] = useState(connection.provisioningEnabled);
-  const [graphAuthorityHost, setGraphAuthorityHost] = useState(connection.graph.authorityHost ?? "");
-  const [graphBaseUrl, setGraphBaseUrl] = useState(connection.graph.baseUrl ?? "");
-  const [graphTenantId, setGraphTenantId] = useState(connection.graph.tenantId ?? "");
-  const [graphClientId, setGraphClientId] = useState(connection.graph.clientId ?? "");
-  const [graphClientSecret, setGraphClientSecret] = useState("");
-  const [graphServicePrincipalId, setGraphServicePrincipalId] = useState(
-    connection.graph.servicePrincipalId ?? "",
-  );
-  const [webhookUrl, setWebhookUrl] = useState(connection.webhook.url ?? "");
-  const [webhookSecret, setWebhookSecret] = useState("");
-  const [webhookEvents, setWebhookEvents] = useState<string[]>(connection.webhook.events);
-  const webhookEventsChanged =
-    [...webhookEvents].sort().join() !== [...connection.webhook.events].sort().join();
+  const [draft, dispatch] = useReducer(settingsReducer, connection, draftOf);
   const readOnlyReason = canWrite
     ? undefined
     : "Read-only: your role (Provisioning.Reader) cannot change settings.";
@@ -50,8 +32,8 @@ export function SettingsForm({ connection, canWrite }: { connection: Connection;
   const testConnection = useMutation({
     mutationFn: () =>
       connectionApi.testConnection({
-        tenantUrl: tenantUrl || undefined,
-        ...(secretToken ? { secretToken } : {}),
+        tenantUrl: draft.tenantUrl || undefined,
+        ...(draft.secretToken ? { secretToken: draft.secretToken } : {}),
       }),
   });
 
@@ -59,59 +41,10 @@ export function SettingsForm({ connection, canWrite }: { connection: Connection;
     mutationFn: () =>
       connectionApi.update({
         expectedVersion: connection.version,
-        settings: changedSettings(
-          {
-            tenantUrl: connection.tenantUrl,
-            secretTokenExpiresAt: connection.secretToken.expiresAt,
-            notificationEmail: connection.notificationEmail,
-            notifyOnFailure: connection.notifyOnFailure,
-            preventAccidentalDeletes: connection.preventAccidentalDeletes,
-            deletionThreshold: connection.deletionThreshold,
-            requireApprovalForDeletions: connection.requireApprovalForDeletions,
-            skipOutOfScopeDeletions: connection.skipOutOfScopeDeletions,
-            sourceShrinkPercent: connection.sourceShrinkPercent,
-            scope: connection.scope,
-            scheduleIntervalMinutes: connection.scheduleIntervalMinutes,
-            provisioningEnabled: connection.provisioningEnabled,
-            graphAuthorityHost: connection.graph.authorityHost,
-            graphBaseUrl: connection.graph.baseUrl,
-            graphTenantId: connection.graph.tenantId,
-            graphClientId: connection.graph.clientId,
-            graphServicePrincipalId: connection.graph.servicePrincipalId,
-            webhookUrl: connection.webhook.url,
-          },
-          {
-            tenantUrl: tenantUrl.trim() || null,
-            secretTokenExpiresAt: expiresAt ? new Date(`${expiresAt}T00:00:00Z`).toISOString() : null,
-            notificationEmail: notificationEmail.trim() || null,
-            notifyOnFailure,
-            preventAccidentalDeletes: preventDeletes,
-            deletionThreshold: Number(threshold),
-            requireApprovalForDeletions: requireApproval,
-            skipOutOfScopeDeletions: skipOutOfScope,
-            sourceShrinkPercent: Number(shrinkPercent),
-            scope,
-            scheduleIntervalMinutes: Number(interval),
-            provisioningEnabled,
-            graphAuthorityHost: graphAuthorityHost.trim() || null,
-            graphBaseUrl: graphBaseUrl.trim() || null,
-            graphTenantId: graphTenantId.trim() || null,
-            graphClientId: graphClientId.trim() || null,
-            graphServicePrincipalId: graphServicePrincipalId.trim() || null,
-            webhookUrl: webhookUrl.trim() || null,
-          },
-          {
-            ...(secretToken ? { secretToken } : {}),
-            ...(graphClientSecret ? { graphClientSecret } : {}),
-            ...(webhookSecret ? { webhookSecret } : {}),
-            ...(webhookEventsChanged ? { webhookEvents } : {}),
-          },
-        ),
+        settings: changedSettings(connection, draft),
       }),
     onSuccess: (updated) => {
-      setSecretToken("");
-      setGraphClientSecret("");
-      setWebhookSecret("");
+      dispatch({ type: "saved" });
       queryClient.setQueryData(queryKeys.connections.detail(connection.id), updated);
       void queryClient.invalidateQueries({ queryKey: queryKeys.connections.list() });
     },
@@ -120,6 +53,18 @@ export function SettingsForm({ connection, canWrite }: { connection: Connection;
   const problem = save.error instanceof ApiProblem ? save.error : undefined;
   const fieldError = (field: string) =>
     problem?.fieldError(`settings.${field}`) ?? problem?.fieldError(field);
+  /** A text input bound to its draft field; its id is the contract's field name. */
+  const text = (field: TextField) => ({
+    id: field,
+    value: draft[field],
+    onChange: (event: ChangeEvent<HTMLInputElement>) =>
+      dispatch({ type: "text", field, value: event.target.value }),
+  });
+  const flag = (field: FlagField) => ({
+    checked: draft[field],
+    onChange: (event: ChangeEvent<HTMLInputElement>) =>
+      dispatch({ type: "flag", field, value: event.target.checked }),
+  });
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
     save.mutate();
@@ -139,13 +84,7 @@ export function SettingsForm({ connection, canWrite }: { connection: Connection;
             error={fieldError("tenantUrl")}
             hint="For Dialpad this is https://dialpad.com/scim"
           >
-            <TextInput
-              id="tenantUrl"
-              value={tenantUrl}
-              onChange={(e) => setTenantUrl(e.target.value)}
-              placeholder="https://dialpad.com/scim"
-              invalid={Boolean(fieldError("tenantUrl"))}
-            />
+            <TextInput {...text("tenantUrl")} placeholder="https://dialpad.com/scim" />
           </Field>
           <Field
             id="secretToken"
@@ -158,11 +97,9 @@ export function SettingsForm({ connection, canWrite }: { connection: Connection;
             }
           >
             <TextInput
-              id="secretToken"
+              {...text("secretToken")}
               type="password"
               autoComplete="off"
-              value={secretToken}
-              onChange={(e) => setSecretToken(e.target.value)}
               placeholder={
                 connection.secretToken.isSet
                   ? `••••••••${connection.secretToken.last4 ?? ""}`
@@ -176,12 +113,7 @@ export function SettingsForm({ connection, canWrite }: { connection: Connection;
             error={fieldError("secretTokenExpiresAt")}
             hint="Dialpad keys expire; we warn you before this one does."
           >
-            <TextInput
-              id="secretTokenExpiresAt"
-              type="date"
-              value={expiresAt}
-              onChange={(e) => setExpiresAt(e.target.value)}
-            />
+            <TextInput {...text("secretTokenExpiresAt")} type="date" />
           </Field>
           {connection.secretToken.isExpired && (
             <Alert tone="error">
@@ -207,8 +139,8 @@ export function SettingsForm({ connection, canWrite }: { connection: Connection;
               <Button
                 variant="ghost"
                 onClick={() => {
-                  setTenantUrl(sandbox.dialpadTenantUrl);
-                  setSecretToken(sandbox.dialpadApiKey);
+                  dispatch({ type: "text", field: "tenantUrl", value: sandbox.dialpadTenantUrl });
+                  dispatch({ type: "text", field: "secretToken", value: sandbox.dialpadApiKey });
                 }}
               >
                 Fill in the sandbox Dialpad
@@ -240,18 +172,10 @@ export function SettingsForm({ connection, canWrite }: { connection: Connection;
       >
         <fieldset disabled={!canWrite} className="grid gap-4 md:grid-cols-2">
           <Field id="graphTenantId" label="Directory (tenant) ID" error={fieldError("graphTenantId")}>
-            <TextInput
-              id="graphTenantId"
-              value={graphTenantId}
-              onChange={(e) => setGraphTenantId(e.target.value)}
-            />
+            <TextInput {...text("graphTenantId")} />
           </Field>
           <Field id="graphClientId" label="Application (client) ID" error={fieldError("graphClientId")}>
-            <TextInput
-              id="graphClientId"
-              value={graphClientId}
-              onChange={(e) => setGraphClientId(e.target.value)}
-            />
+            <TextInput {...text("graphClientId")} />
           </Field>
           <Field
             id="graphClientSecret"
@@ -263,24 +187,14 @@ export function SettingsForm({ connection, canWrite }: { connection: Connection;
                 : "No client secret saved yet."
             }
           >
-            <TextInput
-              id="graphClientSecret"
-              type="password"
-              autoComplete="off"
-              value={graphClientSecret}
-              onChange={(e) => setGraphClientSecret(e.target.value)}
-            />
+            <TextInput {...text("graphClientSecret")} type="password" autoComplete="off" />
           </Field>
           <Field
             id="graphServicePrincipalId"
             label="Dialpad enterprise app (service principal) object ID"
             error={fieldError("graphServicePrincipalId")}
           >
-            <TextInput
-              id="graphServicePrincipalId"
-              value={graphServicePrincipalId}
-              onChange={(e) => setGraphServicePrincipalId(e.target.value)}
-            />
+            <TextInput {...text("graphServicePrincipalId")} />
           </Field>
           <Field
             id="graphAuthorityHost"
@@ -288,11 +202,7 @@ export function SettingsForm({ connection, canWrite }: { connection: Connection;
             error={fieldError("graphAuthorityHost")}
             hint="https://login.microsoftonline.com unless you use a national cloud."
           >
-            <TextInput
-              id="graphAuthorityHost"
-              value={graphAuthorityHost}
-              onChange={(e) => setGraphAuthorityHost(e.target.value)}
-            />
+            <TextInput {...text("graphAuthorityHost")} />
           </Field>
           <Field
             id="graphBaseUrl"
@@ -300,11 +210,7 @@ export function SettingsForm({ connection, canWrite }: { connection: Connection;
             error={fieldError("graphBaseUrl")}
             hint="https://graph.microsoft.com/v1.0"
           >
-            <TextInput
-              id="graphBaseUrl"
-              value={graphBaseUrl}
-              onChange={(e) => setGraphBaseUrl(e.target.value)}
-            />
+            <TextInput {...text("graphBaseUrl")} />
           </Field>
         </fieldset>
       </Card>
@@ -312,15 +218,10 @@ export function SettingsForm({ connection, canWrite }: { connection: Connection;
       <Card title="Settings">
         <fieldset disabled={!canWrite} className="grid gap-4 md:grid-cols-2">
           <div className="flex items-center gap-2 md:col-span-2">
-            <input
-              id="provisioningEnabled"
-              type="checkbox"
-              checked={provisioningEnabled}
-              onChange={(e) => setProvisioningEnabled(e.target.checked)}
-            />
+            <input id="provisioningEnabled" type="checkbox" {...flag("provisioningEnabled")} />
             <label htmlFor="provisioningEnabled" className="text-sm">
-              Provisioning status: {provisioningEnabled ? "On" : "Off"} (Off stops scheduled cycles; on-demand
-              still works)
+              Provisioning status: {draft.provisioningEnabled ? "On" : "Off"} (Off stops scheduled cycles;
+              on-demand still works)
             </label>
           </div>
           <Field
@@ -329,32 +230,16 @@ export function SettingsForm({ connection, canWrite }: { connection: Connection;
             error={fieldError("notificationEmail")}
             hint="Quarantine and held-deletion notices go here."
           >
-            <TextInput
-              id="notificationEmail"
-              type="email"
-              value={notificationEmail}
-              onChange={(e) => setNotificationEmail(e.target.value)}
-              invalid={Boolean(fieldError("notificationEmail"))}
-            />
+            <TextInput {...text("notificationEmail")} type="email" />
           </Field>
           <div className="flex items-center gap-2 self-end pb-2">
-            <input
-              id="notifyOnFailure"
-              type="checkbox"
-              checked={notifyOnFailure}
-              onChange={(e) => setNotifyOnFailure(e.target.checked)}
-            />
+            <input id="notifyOnFailure" type="checkbox" {...flag("notifyOnFailure")} />
             <label htmlFor="notifyOnFailure" className="text-sm">
               Send an email notification when a failure occurs
             </label>
           </div>
           <div className="flex items-center gap-2">
-            <input
-              id="preventDeletes"
-              type="checkbox"
-              checked={preventDeletes}
-              onChange={(e) => setPreventDeletes(e.target.checked)}
-            />
+            <input id="preventDeletes" type="checkbox" {...flag("preventAccidentalDeletes")} />
             <label htmlFor="preventDeletes" className="text-sm">
               Prevent accidental deletions
             </label>
@@ -364,22 +249,14 @@ export function SettingsForm({ connection, canWrite }: { connection: Connection;
             label="Accidental deletion threshold"
             error={fieldError("deletionThreshold")}
           >
-            <TextInput
-              id="deletionThreshold"
-              type="number"
-              min={1}
-              value={threshold}
-              onChange={(e) => setThreshold(e.target.value)}
-              invalid={Boolean(fieldError("deletionThreshold"))}
-            />
+            <TextInput {...text("deletionThreshold")} type="number" min={1} />
           </Field>
           <div className="flex items-start gap-2">
             <input
               id="requireApproval"
               type="checkbox"
               className="mt-1"
-              checked={requireApproval}
-              onChange={(e) => setRequireApproval(e.target.checked)}
+              {...flag("requireApprovalForDeletions")}
               aria-describedby="requireApproval-hint"
             />
             <div>
@@ -397,8 +274,7 @@ export function SettingsForm({ connection, canWrite }: { connection: Connection;
               id="skipOutOfScopeDeletions"
               type="checkbox"
               className="mt-1"
-              checked={skipOutOfScope}
-              onChange={(e) => setSkipOutOfScope(e.target.checked)}
+              {...flag("skipOutOfScopeDeletions")}
               aria-describedby="skipOutOfScopeDeletions-hint"
             />
             <div>
@@ -418,26 +294,17 @@ export function SettingsForm({ connection, canWrite }: { connection: Connection;
             error={fieldError("sourceShrinkPercent")}
             hint="Compared with the last cycle. Held always when Entra ID returns no assigned users."
           >
-            <TextInput
-              id="sourceShrinkPercent"
-              type="number"
-              min={1}
-              max={100}
-              value={shrinkPercent}
-              onChange={(e) => setShrinkPercent(e.target.value)}
-              invalid={Boolean(fieldError("sourceShrinkPercent"))}
-            />
+            <TextInput {...text("sourceShrinkPercent")} type="number" min={1} max={100} />
           </Field>
           <Field id="scope" label="Scope" error={fieldError("scope")}>
-            <select
+            <SelectInput
               id="scope"
-              value={scope}
-              onChange={(e) => setScope(e.target.value as Connection["scope"])}
-              className="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm disabled:cursor-not-allowed disabled:border-dashed disabled:bg-slate-100 dark:border-slate-700 dark:bg-slate-900 dark:disabled:bg-slate-800"
+              value={draft.scope}
+              onChange={(e) => dispatch({ type: "scope", value: e.target.value as Connection["scope"] })}
             >
               <option value="AssignedOnly">Sync only assigned users and groups</option>
               <option value="All">Sync all users and groups</option>
-            </select>
+            </SelectInput>
           </Field>
           <Field
             id="scheduleIntervalMinutes"
@@ -445,14 +312,7 @@ export function SettingsForm({ connection, canWrite }: { connection: Connection;
             error={fieldError("scheduleIntervalMinutes")}
             hint="Entra uses about 40."
           >
-            <TextInput
-              id="scheduleIntervalMinutes"
-              type="number"
-              min={1}
-              value={interval}
-              onChange={(e) => setInterval(e.target.value)}
-              invalid={Boolean(fieldError("scheduleIntervalMinutes"))}
-            />
+            <TextInput {...text("scheduleIntervalMinutes")} type="number" min={1} />
           </Field>
         </fieldset>
       </Card>
@@ -462,9 +322,8 @@ export function SettingsForm({ connection, canWrite }: { connection: Connection;
         canWrite={canWrite}
         readOnlyReason={readOnlyReason}
         fieldError={fieldError}
-        url={[webhookUrl, setWebhookUrl]}
-        secret={[webhookSecret, setWebhookSecret]}
-        events={[webhookEvents, setWebhookEvents]}
+        draft={draft}
+        dispatch={dispatch}
       />
 
       {save.error && (
@@ -478,19 +337,4 @@ export function SettingsForm({ connection, canWrite }: { connection: Connection;
       </Button>
     </form>
   );
-}
-
-/**
- * PATCH sends only what the admin changed (plus any typed secret), so saving one field never writes
- * back values that changed elsewhere meanwhile (Start turning provisioning On, say).
- */
-function changedSettings(
-  loaded: Record<string, unknown>,
-  edited: Record<string, unknown>,
-  secrets: Record<string, unknown>,
-): Record<string, unknown> {
-  const changed = Object.fromEntries(
-    Object.entries(edited).filter(([key, value]) => value !== (loaded[key] ?? null)),
-  );
-  return { ...changed, ...secrets };
 }

@@ -1,7 +1,7 @@
 "use client";
 
 import { useMutation } from "@tanstack/react-query";
-import type { Dispatch, SetStateAction } from "react";
+import type { Dispatch } from "react";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
@@ -9,6 +9,7 @@ import { Field, TextInput } from "@/components/ui/field";
 import { describeProblem } from "@/lib/client/api";
 import { type Connection, type WebhookEventType, useConnectionApi } from "@/lib/client/connections";
 import { useConsoleConfig } from "@/lib/client/console-config";
+import type { SettingsAction, SettingsDraft } from "./settings-form-state";
 import { savedSecretHint } from "./settings-text";
 
 const WEBHOOK_EVENTS: Record<WebhookEventType, string> = {
@@ -19,33 +20,29 @@ const WEBHOOK_EVENTS: Record<WebhookEventType, string> = {
   "reconcile.finished": "A reconcile report found orphans, drift or missing objects (with its counts)",
 };
 
-type State<T> = [T, Dispatch<SetStateAction<T>>];
-
 /** The settings form's webhook card; its values are saved with the rest of the form. */
 export function WebhookSettings({
   connection,
   canWrite,
   readOnlyReason,
   fieldError,
-  url: [url, setUrl],
-  secret: [secret, setSecret],
-  events: [events, setEvents],
+  draft,
+  dispatch,
 }: {
   connection: Connection;
   canWrite: boolean;
   readOnlyReason: string | undefined;
   fieldError: (field: string) => string | undefined;
-  url: State<string>;
-  secret: State<string>;
-  events: State<string[]>;
+  draft: SettingsDraft;
+  dispatch: Dispatch<SettingsAction>;
 }) {
   const connectionApi = useConnectionApi(connection.id);
   const { sandbox } = useConsoleConfig();
   const testWebhook = useMutation({
     mutationFn: () =>
       connectionApi.webhookTest({
-        webhookUrl: url.trim() || undefined,
-        ...(secret ? { webhookSecret: secret } : {}),
+        webhookUrl: draft.webhookUrl.trim() || undefined,
+        ...(draft.webhookSecret ? { webhookSecret: draft.webhookSecret } : {}),
       }),
   });
   return (
@@ -62,10 +59,9 @@ export function WebhookSettings({
         >
           <TextInput
             id="webhookUrl"
-            value={url}
-            onChange={(e) => setUrl(e.target.value)}
+            value={draft.webhookUrl}
+            onChange={(e) => dispatch({ type: "text", field: "webhookUrl", value: e.target.value })}
             placeholder="https://hooks.example.com/dialpad-provisioning"
-            invalid={Boolean(fieldError("webhookUrl"))}
           />
         </Field>
         <Field
@@ -82,23 +78,23 @@ export function WebhookSettings({
             id="webhookSecret"
             type="password"
             autoComplete="off"
-            value={secret}
-            onChange={(e) => setSecret(e.target.value)}
-            invalid={Boolean(fieldError("webhookSecret"))}
+            value={draft.webhookSecret}
+            onChange={(e) => dispatch({ type: "text", field: "webhookSecret", value: e.target.value })}
           />
         </Field>
-        <fieldset className="space-y-2">
+        <fieldset
+          className="space-y-2"
+          aria-describedby={fieldError("webhookEvents") ? "webhookEvents-error" : undefined}
+        >
           <legend className="text-sm font-medium">Events</legend>
           {(Object.entries(WEBHOOK_EVENTS) as [WebhookEventType, string][]).map(([type, label]) => (
             <div key={type} className="flex items-center gap-2">
               <input
                 id={`webhookEvent-${type}`}
                 type="checkbox"
-                checked={events.includes(type)}
+                checked={draft.webhookEvents.includes(type)}
                 onChange={(e) =>
-                  setEvents((current) =>
-                    e.target.checked ? [...current, type] : current.filter((event) => event !== type),
-                  )
+                  dispatch({ type: "webhookEvent", event: type, subscribed: e.target.checked })
                 }
               />
               <label htmlFor={`webhookEvent-${type}`} className="text-sm">
@@ -107,7 +103,7 @@ export function WebhookSettings({
             </div>
           ))}
           {fieldError("webhookEvents") && (
-            <p className="text-sm text-red-700 dark:text-red-400" role="alert">
+            <p id="webhookEvents-error" className="text-sm text-red-700 dark:text-red-400" role="alert">
               {fieldError("webhookEvents")}
             </p>
           )}
@@ -125,8 +121,8 @@ export function WebhookSettings({
             <Button
               variant="ghost"
               onClick={() => {
-                setUrl(sandbox.webhookUrl ?? "");
-                setSecret(sandbox.webhookSecret ?? "");
+                dispatch({ type: "text", field: "webhookUrl", value: sandbox.webhookUrl ?? "" });
+                dispatch({ type: "text", field: "webhookSecret", value: sandbox.webhookSecret ?? "" });
               }}
             >
               Fill in the sandbox webhook catcher

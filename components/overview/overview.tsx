@@ -6,7 +6,7 @@ import { Alert } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
-import { Dialog } from "@/components/ui/dialog";
+import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { describeProblem } from "@/lib/client/api";
 import { useMe } from "@/lib/client/me";
 import { type CycleNotice, controlReasons, currentNotice, READER_REASON } from "./control-state";
@@ -255,88 +255,63 @@ export function Overview({ connectionId }: { connectionId: string }) {
           })
         }
       />
-      <Dialog
+      <ConfirmDialog
         open={confirmStop}
-        onClose={() => setConfirmStop(false)}
         title="Stop provisioning?"
-        footer={
-          <>
-            <Button data-autofocus variant="secondary" onClick={() => setConfirmStop(false)}>
-              Cancel
-            </Button>
-            <Button
-              variant="danger"
-              disabled={mutations.stop.isPending}
-              onClick={() =>
-                mutations.stop.mutate(undefined, {
-                  onSuccess: () => {
-                    setConfirmStop(false);
-                    setNotice(
-                      running
-                        ? {
-                            kind: "stopping",
-                            text: "Stopping: the page of users being processed now finishes, then the cycle stops.",
-                            cycleId: runningCycle(data)?.id ?? null,
-                          }
-                        : { kind: "plain", text: "Provisioning stopped.", cycleId: lastCycleId },
-                    );
-                  },
-                })
-              }
-            >
-              {mutations.stop.isPending ? "Stopping…" : "Stop provisioning"}
-            </Button>
-          </>
+        confirmLabel="Stop provisioning"
+        pendingLabel="Stopping…"
+        isPending={mutations.stop.isPending}
+        onCancel={() => setConfirmStop(false)}
+        onConfirm={() =>
+          mutations.stop.mutate(undefined, {
+            onSuccess: () => {
+              setConfirmStop(false);
+              setNotice(
+                running
+                  ? {
+                      kind: "stopping",
+                      text: "Stopping: the page of users being processed now finishes, then the cycle stops.",
+                      cycleId: runningCycle(data)?.id ?? null,
+                    }
+                  : { kind: "plain", text: "Provisioning stopped.", cycleId: lastCycleId },
+              );
+            },
+          })
         }
       >
-        <div className="space-y-2 text-sm">
-          <p>
-            The unit of work running now (one page of users or groups) finishes so nothing is left half
-            written; no further pages or scheduled cycles run.
-          </p>
-          <p>Press Start later to continue from where provisioning stopped.</p>
-        </div>
-      </Dialog>
-      <Dialog
+        <p>
+          The unit of work running now (one page of users or groups) finishes so nothing is left half written;
+          no further pages or scheduled cycles run.
+        </p>
+        <p>Press Start later to continue from where provisioning stopped.</p>
+      </ConfirmDialog>
+      <ConfirmDialog
         open={confirmDeletes}
-        onClose={() => setConfirmDeletes(false)}
         title="Allow the held deletions?"
-        footer={
-          <>
-            <Button data-autofocus variant="secondary" onClick={() => setConfirmDeletes(false)}>
-              Cancel
-            </Button>
-            <Button
-              variant="danger"
-              disabled={mutations.allowDeletes.isPending}
-              onClick={() =>
-                mutations.allowDeletes.mutate(undefined, {
-                  onSuccess: (result) => {
-                    setConfirmDeletes(false);
-                    setNotice({
-                      kind: "plain",
-                      cycleId: lastCycleId,
-                      text:
-                        `Executed ${result.executed} held deletion${result.executed === 1 ? "" : "s"}` +
-                        (result.failed ? `; ${result.failed} failed (see the provisioning logs).` : "."),
-                    });
-                  },
-                })
-              }
-            >
-              {mutations.allowDeletes.isPending ? "Working…" : "Yes, allow deletes"}
-            </Button>
-          </>
+        summary={[`Dialpad disables or deletes ${data?.heldChanges.count ?? 0} user(s) and group(s) now.`]}
+        confirmLabel="Yes, allow deletes"
+        isPending={mutations.allowDeletes.isPending}
+        onCancel={() => setConfirmDeletes(false)}
+        onConfirm={() =>
+          mutations.allowDeletes.mutate(undefined, {
+            onSuccess: (result) => {
+              setConfirmDeletes(false);
+              setNotice({
+                kind: "plain",
+                cycleId: lastCycleId,
+                text:
+                  `Executed ${result.executed} held deletion${result.executed === 1 ? "" : "s"}` +
+                  (result.failed ? `; ${result.failed} failed (see the provisioning logs).` : "."),
+              });
+            },
+          })
         }
       >
-        <div className="space-y-2 text-sm">
-          <p>
-            Dialpad disables or deletes {data?.heldChanges.count ?? 0} user(s) and group(s) now. This cannot
-            be undone from here: deleted Dialpad users lose their numbers and call history.
-          </p>
-          <p>If the deletions are a mistake, cancel, fix the assignments in Entra ID, then Restart.</p>
-        </div>
-      </Dialog>
+        <p>
+          This cannot be undone from here: deleted Dialpad users lose their numbers and call history. If the
+          deletions are a mistake, cancel, fix the assignments in Entra ID, then Restart.
+        </p>
+      </ConfirmDialog>
     </div>
   );
 }

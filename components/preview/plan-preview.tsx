@@ -7,6 +7,7 @@ import { Alert } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
+import { Table } from "@/components/ui/table";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { describeProblem } from "@/lib/client/api";
 import { type Preview, type PreviewKind, useLatestPreview, usePreviewApi } from "@/lib/client/previews";
@@ -151,19 +152,14 @@ export function PlanPreview({ connectionId, canWrite }: { connectionId: string; 
       <ConfirmDialog
         open={confirming && data?.status === "ready"}
         title="Apply the previewed plan?"
+        summary={data?.summary ? applyConsequences(data.summary.impact.counts) : undefined}
+        summaryTestId="apply-consequences"
         confirmLabel="Yes, apply it"
         isPending={decide.isPending}
         onConfirm={() => data && decide.mutate({ id: data.id, decision: "apply" })}
         onCancel={() => setConfirming(false)}
       >
-        {data?.summary && (
-          <ul className="mb-2 list-disc pl-5 text-sm" data-testid="apply-consequences">
-            {applyConsequences(data.summary.impact.counts).map((sentence) => (
-              <li key={sentence}>{sentence}</li>
-            ))}
-          </ul>
-        )}
-        <p className="text-sm">
+        <p>
           Only the operations shown here are sent to Dialpad. Anything that changed in Entra ID or Dialpad
           since the preview is skipped and left for the next cycle.
         </p>
@@ -240,32 +236,21 @@ function Summary({ preview }: { preview: Preview }) {
   return (
     <div className="grid gap-6 lg:grid-cols-2">
       <Card title={`Plan (${summary.cycleType} cycle)`}>
-        <table className="w-full text-sm" aria-label="Planned changes by action">
-          <thead className="text-left text-xs text-slate-600 dark:text-slate-400">
-            <tr>
-              <th scope="col" className="font-medium">
-                Action
-              </th>
-              <th scope="col" className="font-medium">
-                Users
-              </th>
-              <th scope="col" className="font-medium">
-                Groups
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map(([kind, label]) => (
-              <tr key={kind}>
-                <th scope="row" className="py-0.5 text-left font-normal">
-                  {label}
-                </th>
-                <td data-testid={`plan-${kind}-users`}>{impact.counts[kind].users}</td>
-                <td>{impact.counts[kind].groups}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Table
+          variant="compact"
+          caption="Planned changes by action"
+          rows={rows}
+          rowKey={([kind]) => kind}
+          columns={[
+            { header: "Action", rowHeader: true, cell: ([, label]) => label },
+            {
+              header: "Users",
+              testId: ([kind]) => `plan-${kind}-users`,
+              cell: ([kind]) => impact.counts[kind].users,
+            },
+            { header: "Groups", cell: ([kind]) => impact.counts[kind].groups },
+          ]}
+        />
         <p className="mt-3 text-sm">
           Group members: {impact.memberships.added} added, {impact.memberships.removed} removed in{" "}
           {impact.memberships.groups} group(s). {summary.unchanged} object(s) need no change.

@@ -4,6 +4,7 @@ import { type FormEvent, useState } from "react";
 import { Alert } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
+import { Table } from "@/components/ui/table";
 import { TextInput } from "@/components/ui/field";
 import { describeProblem } from "@/lib/client/api";
 import {
@@ -157,94 +158,69 @@ export function FindingTable({
         </Alert>
       )}
       {findings.isPending && <p role="status">Loading…</p>}
-      {findings.data && rows.length === 0 && <p className="text-sm">Nothing matches these filters.</p>}
-      {rows.length > 0 && (
-        // Focusable, so a keyboard can scroll the wide table even when it holds no button (Readers).
-        <div
-          tabIndex={0}
-          role="region"
-          aria-label="Findings, scrollable"
-          className="overflow-x-auto rounded-lg border border-slate-200 bg-white focus-visible:ring-2 focus-visible:ring-blue-500 focus-visible:outline-none dark:border-slate-800 dark:bg-slate-900"
-        >
-          <table className="min-w-full text-left text-sm">
-            <caption className="sr-only">Reconcile findings</caption>
-            <thead className="bg-slate-50 dark:bg-slate-900">
-              <tr>
-                <th scope="col" className="px-3 py-2">
-                  Finding
-                </th>
-                <th scope="col" className="px-3 py-2">
-                  Dialpad
-                </th>
-                <th scope="col" className="px-3 py-2">
-                  Entra ID
-                </th>
-                <th scope="col" className="px-3 py-2">
-                  Attribute or reason
-                </th>
-                <th scope="col" className="px-3 py-2">
-                  Dialpad value
-                </th>
-                <th scope="col" className="px-3 py-2">
-                  Desired value
-                </th>
-                <th scope="col" className="px-3 py-2">
-                  Detail
-                </th>
-                <th scope="col" className="px-3 py-2">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((finding) => (
-                <tr key={finding.id} className="border-t border-slate-200 align-top dark:border-slate-800">
-                  <td className="px-3 py-2">
-                    <Badge tone={finding.category === "orphan" ? "warning" : "info"}>
-                      {CATEGORY_LABELS[finding.category] ?? finding.category}
-                    </Badge>
-                    <span className="ml-1 text-xs">{finding.objectType}</span>
-                  </td>
-                  <td className="px-3 py-2">
-                    <span className="block font-medium">{finding.target.name ?? "—"}</span>
-                    <span className="block text-xs text-slate-600 dark:text-slate-400">
-                      {finding.target.id ?? ""}
-                      {finding.target.active === false ? " · suspended" : ""}
-                    </span>
-                  </td>
-                  <td className="px-3 py-2">{finding.source.name ?? finding.source.id ?? "—"}</td>
-                  <td className="px-3 py-2">
-                    {finding.attribute ?? (finding.reason ? REASON_LABELS[finding.reason] : "—")}
-                  </td>
-                  <td className="px-3 py-2 break-all">{show(finding.dialpadValue)}</td>
-                  <td className="px-3 py-2 break-all">{show(finding.desiredValue)}</td>
-                  <td className="px-3 py-2 text-xs">{finding.detail ?? ""}</td>
-                  <td className="px-3 py-2">
-                    {finding.category === "orphan" && finding.objectType === "User" && finding.source.id && (
-                      <Button
-                        variant="secondary"
-                        disabled={!canWrite}
-                        onClick={() => onAdopt(finding)}
-                        aria-label={`Adopt ${finding.target.name ?? finding.target.id ?? "orphan"}`}
-                      >
-                        Adopt
-                      </Button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {findings.hasNextPage && (
-        <Button
-          variant="secondary"
-          onClick={() => void findings.fetchNextPage()}
-          disabled={findings.isFetchingNextPage}
-        >
-          {findings.isFetchingNextPage ? "Loading…" : "Load more"}
-        </Button>
+      {findings.data && (
+        <Table
+          caption="Reconcile findings"
+          scrollLabel="Findings, scrollable"
+          empty={<p className="text-sm">Nothing matches these filters.</p>}
+          rows={rows}
+          rowKey={(finding) => finding.id}
+          loadMore={{
+            hasNextPage: findings.hasNextPage,
+            isFetching: findings.isFetchingNextPage,
+            onLoadMore: () => void findings.fetchNextPage(),
+          }}
+          columns={[
+            {
+              header: "Finding",
+              cell: (finding) => (
+                <>
+                  <Badge tone={finding.category === "orphan" ? "warning" : "info"}>
+                    {CATEGORY_LABELS[finding.category] ?? finding.category}
+                  </Badge>
+                  <span className="ml-1 text-xs">{finding.objectType}</span>
+                </>
+              ),
+            },
+            {
+              header: "Dialpad",
+              cell: (finding) => (
+                <>
+                  <span className="block font-medium">{finding.target.name ?? "—"}</span>
+                  <span className="block text-xs [overflow-wrap:anywhere] text-slate-600 dark:text-slate-400">
+                    {finding.target.id ?? ""}
+                    {finding.target.active === false ? " · suspended" : ""}
+                  </span>
+                </>
+              ),
+            },
+            { header: "Entra ID", cell: (finding) => finding.source.name ?? finding.source.id ?? "—" },
+            {
+              header: "Attribute or reason",
+              cell: (finding) => finding.attribute ?? (finding.reason ? REASON_LABELS[finding.reason] : "—"),
+            },
+            { header: "Dialpad value", cell: (finding) => show(finding.dialpadValue) },
+            { header: "Desired value", cell: (finding) => show(finding.desiredValue) },
+            { header: "Detail", className: "text-xs", cell: (finding) => finding.detail ?? "" },
+            {
+              header: "Actions",
+              headerHidden: true,
+              cell: (finding) =>
+                finding.category === "orphan" &&
+                finding.objectType === "User" &&
+                finding.source.id && (
+                  <Button
+                    variant="secondary"
+                    disabled={!canWrite}
+                    onClick={() => onAdopt(finding)}
+                    aria-label={`Adopt ${finding.target.name ?? finding.target.id ?? "orphan"}`}
+                  >
+                    Adopt
+                  </Button>
+                ),
+            },
+          ]}
+        />
       )}
     </div>
   );

@@ -5,7 +5,7 @@ import { Alert } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
-import { Dialog } from "@/components/ui/dialog";
+import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { describeProblem } from "@/lib/client/api";
 import { useConnection } from "@/lib/client/connections";
 import {
@@ -228,34 +228,23 @@ export function ReconcilePanel({ connectionId, canWrite }: { connectionId: strin
         </>
       )}
 
-      <Dialog
+      <ConfirmDialog
         open={pending !== null}
-        onClose={() => setPending(null)}
+        onCancel={() => setPending(null)}
         title={pending?.preview.summary ?? ""}
         size="lg"
-        footer={
-          <>
-            <Button data-autofocus variant="secondary" onClick={() => setPending(null)}>
-              Cancel
-            </Button>
-            <Button
-              variant="danger"
-              onClick={() => void apply().catch(() => undefined)}
-              disabled={
-                act.isPending ||
-                pending?.preview.planned.length === 0 ||
-                (pending?.preview.threshold?.needsConfirmation === true && !confirmed)
-              }
-            >
-              {act.isPending ? "Working…" : "Apply"}
-            </Button>
-          </>
+        confirmLabel="Apply"
+        isPending={act.isPending}
+        confirmDisabled={
+          pending?.preview.planned.length === 0 ||
+          (pending?.preview.threshold?.needsConfirmation === true && !confirmed)
         }
+        onConfirm={() => void apply().catch(() => undefined)}
       >
         {pending && (
           <ActionPreview preview={pending.preview} confirmed={confirmed} onConfirmed={setConfirmed} />
         )}
-      </Dialog>
+      </ConfirmDialog>
     </div>
   );
 }
