@@ -205,9 +205,9 @@ export function FindingTable({
             {
               header: "Actions",
               headerHidden: true,
+              // An orphan user or group that collides with an Entra object, or whose link was lost.
               cell: (finding) =>
                 finding.category === "orphan" &&
-                finding.objectType === "User" &&
                 finding.source.id && (
                   <Button
                     variant="secondary"
