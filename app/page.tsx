@@ -2,17 +2,23 @@
 
 import Link from "next/link";
 import { ConsoleShell } from "@/components/console-shell";
+import { NewConnectionButton } from "@/components/connections/new-connection";
 import { isNoRole, NoRoleNotice } from "@/components/no-role";
 import { Alert } from "@/components/ui/alert";
 import { Card } from "@/components/ui/card";
 import { describeProblem } from "@/lib/client/api";
 import { useConnections } from "@/lib/client/connections";
+import { useMe } from "@/lib/client/me";
 
 export default function HomePage() {
   const connections = useConnections();
+  const me = useMe();
   return (
     <ConsoleShell>
-      <h1 className="text-2xl font-semibold">Connections</h1>
+      <div className="flex flex-wrap items-center justify-between gap-3">
+        <h1 className="text-2xl font-semibold">Connections</h1>
+        {me.data && <NewConnectionButton canWrite={me.data.canWrite} />}
+      </div>
       <p className="mt-1 text-slate-600 dark:text-slate-400">
         Each connection provisions one Entra application into one Dialpad company.
       </p>

@@ -3,7 +3,7 @@
 import { InteractionStatus } from "@azure/msal-browser";
 import { useIsAuthenticated, useMsal } from "@azure/msal-react";
 import { type ReactNode, useEffect } from "react";
-import { useConsoleConfig } from "./providers";
+import { useConsoleConfig } from "@/lib/client/console-config";
 import { Button } from "./ui/button";
 
 export function AuthGate({ children }: { children: ReactNode }) {

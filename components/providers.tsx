@@ -8,8 +8,6 @@ import type { ClientAuthConfig, ClientSandboxInfo } from "@/lib/client/auth-conf
 import { ConsoleConfigContext } from "@/lib/client/console-config";
 import { AuthGate } from "./auth-gate";
 
-export { useConsoleConfig } from "@/lib/client/console-config";
-
 function createMsal(auth: ClientAuthConfig): PublicClientApplication {
   const origin = window.location.origin;
   const configuration: Configuration = {

@@ -169,3 +169,37 @@ test("an admin connects Dialpad, provisions a user on demand and reads the log",
   );
   expect(policyViolations).toEqual([]);
 });
+
+test("an admin creates a second connection, and deletes it again from its settings", async ({ page }) => {
+  await signIn(page, ADMIN);
+  await page.getByRole("button", { name: "New connection" }).click();
+  const dialog = page.getByRole("dialog", { name: "New connection" });
+  await expect(dialog.getByLabel("Name")).toBeFocused();
+  await expect(dialog.getByRole("button", { name: "Create" })).toBeDisabled();
+  // A tenant URL that is not a URL is refused on its field, and nothing is created.
+  await dialog.getByLabel("Name").fill("Dialpad EMEA");
+  await dialog.getByLabel("Tenant URL").fill("not a url");
+  await dialog.getByRole("button", { name: "Create" }).click();
+  await expect(dialog.getByLabel("Tenant URL")).toHaveAttribute("aria-invalid", "true");
+  await dialog.getByLabel("Tenant URL").fill("https://dialpad.com/scim");
+  await dialog.getByLabel("Secret token").fill("emea-api-key-1234");
+  await dialog.getByRole("button", { name: "Create" }).click();
+
+  // It opens on its settings: the key is saved (only its last four are shown), provisioning is Off.
+  await expect(page).toHaveURL(/\/connections\/[0-9a-f-]+\/settings$/);
+  await expect(page.getByText("A key ending in “1234” is saved", { exact: false })).toBeVisible();
+  await page.getByRole("link", { name: "Dialpad provisioning", exact: true }).click();
+  await expect(page.getByRole("link", { name: /Dialpad EMEA/ })).toContainText("Provisioning Off");
+  await expect(page.getByRole("link", { name: /Dialpad \(sandbox\)/ })).toBeVisible();
+
+  await page.getByRole("link", { name: /Dialpad EMEA/ }).click();
+  await page.getByRole("link", { name: "Provisioning settings", exact: true }).click();
+  await page.getByRole("button", { name: "Delete connection…" }).click();
+  const confirm = page.getByRole("dialog", { name: "Delete Dialpad EMEA" });
+  await expect(confirm).toContainText("Nothing is deleted in Dialpad or in Entra ID");
+  await expect(confirm.getByRole("button", { name: "Cancel" })).toBeFocused();
+  await confirm.getByRole("button", { name: "Delete" }).click();
+  await expect(page.getByRole("heading", { name: "Connections", exact: true })).toBeVisible();
+  await expect(page.getByRole("link", { name: /Dialpad EMEA/ })).toHaveCount(0);
+  await expect(page.getByRole("link", { name: /Dialpad \(sandbox\)/ })).toBeVisible();
+});

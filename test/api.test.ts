@@ -230,6 +230,46 @@ describe("settings", () => {
   });
 });
 
+describe("deleting a connection", () => {
+  test("is refused while provisioning is On, and deletes it with its history once Off", async () => {
+    const created = await call(connectionsRoute.POST, {
+      token: tokens.admin,
+      method: "POST",
+      body: { name: "To delete", provisioningEnabled: true },
+    });
+    expect(created.status).toBe(201);
+    const id = String(created.body?.id);
+    const refused = await call(connectionRoute.DELETE, {
+      token: tokens.admin,
+      method: "DELETE",
+      params: { connectionId: id },
+    });
+    expect(refused.status).toBe(409);
+    expect(JSON.stringify(refused.body)).toContain("Turn provisioning off");
+    await call(connectionRoute.PATCH, {
+      token: tokens.admin,
+      method: "PATCH",
+      params: { connectionId: id },
+      body: { settings: { provisioningEnabled: false } },
+    });
+    // Readers may look, not delete.
+    const asReader = await call(connectionRoute.DELETE, {
+      token: tokens.reader,
+      method: "DELETE",
+      params: { connectionId: id },
+    });
+    expect(asReader.status).toBe(403);
+    const deleted = await call(connectionRoute.DELETE, {
+      token: tokens.admin,
+      method: "DELETE",
+      params: { connectionId: id },
+    });
+    expect(deleted.status).toBe(204);
+    const gone = await call(connectionRoute.GET, { token: tokens.admin, params: { connectionId: id } });
+    expect(gone.status).toBe(404);
+  });
+});
+
 describe("test connection", () => {
   test("a wrong key fails with a message naming the 401; the saved key passes", async () => {
     const wrong = await call(testConnectionRoute.POST, {

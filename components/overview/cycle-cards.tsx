@@ -180,6 +180,14 @@ export function LastCycle({ data, isPending }: { data: Status | undefined; isPen
               </div>
             ))}
           </dl>
+          {(last.counts?.skipped ?? 0) > 0 && (
+            <p className="text-xs text-slate-600 dark:text-slate-400" data-testid="skipped-explained">
+              Skipped counts every user and group the cycle read and left as it was. As in Entra, the
+              provisioning logs record a skip only when it says something about the object (out of scope while
+              assigned or in Dialpad, already matching on an initial cycle); users neither assigned to the app
+              nor in Dialpad are counted here but not logged, so the logs list fewer.
+            </p>
+          )}
           {errorMessage(last.error) && (
             <Alert tone="error" title="The cycle failed">
               {errorMessage(last.error)}

@@ -1,9 +1,10 @@
 "use client";
 
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useMemo } from "react";
 import type { z } from "zod";
 import type {
+  ZCreateConnection,
   ZTargetSelfTest,
   ZTestConnection,
   ZUpdateConnection,
@@ -34,6 +35,26 @@ export function useConnection(id: string) {
   return useQuery({
     queryKey: queryKeys.connections.detail(id),
     queryFn: ({ signal }) => call("getConnection", { params: { connectionId: id }, signal }),
+  });
+}
+
+/** Creates a connection; the list is read again so it shows the new one. */
+export function useCreateConnection() {
+  const call = useApiCall();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (body: z.input<typeof ZCreateConnection>) => call("createConnection", { body }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: queryKeys.connections.list() }),
+  });
+}
+
+/** Deletes a connection and its history; the list is read again without it. */
+export function useDeleteConnection(connectionId: string) {
+  const call = useApiCall();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: () => call("deleteConnection", { params: { connectionId } }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: queryKeys.connections.list() }),
   });
 }
 

@@ -121,6 +121,42 @@ export async function listConnections(db: PrismaClient): Promise<ConnectionDto[]
   return rows.map((row) => toConnectionDto(row));
 }
 
+/**
+ * Deletes a connection with its history (links, logs, cycles, jobs: the rows cascade). Nothing is
+ * deleted in Dialpad or Entra. Refused while provisioning is On or a cycle is queued or running: a
+ * worker would otherwise be writing a cycle whose rows vanish under it.
+ */
+export async function deleteConnection(
+  db: PrismaClient,
+  id: string,
+  principal: Pick<Principal, "objectId" | "upn">,
+): Promise<void> {
+  const connection = await getConnection(db, id);
+  if (connection.provisioningEnabled)
+    throw new AppError("conflict", "Turn provisioning off for this connection before deleting it.");
+  const busy = await db.job.count({
+    where: {
+      connectionId: connection.id,
+      kind: { in: ["provisioning-cycle", "cycle-unit", "cycle-finalize"] },
+      status: { in: ["queued", "running"] },
+    },
+  });
+  if (busy)
+    throw new AppError(
+      "conflict",
+      "A provisioning cycle is queued or running: stop it, then delete the connection.",
+    );
+  await db.$transaction(async (tx) => {
+    await tx.connection.delete({ where: { id: connection.id } });
+    await recordAudit(tx, {
+      connectionId: null,
+      activity: "Update provisioning setting or credentials",
+      principal,
+      changes: { connection: { before: connection.name, after: null } },
+    });
+  });
+}
+
 export async function getConnection(db: PrismaClient, id: string): Promise<Connection> {
   const connection = await db.connection.findUnique({ where: { id } });
   if (!connection) throw new AppError("not_found", `No connection with id ${id}.`);

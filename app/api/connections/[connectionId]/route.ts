@@ -1,8 +1,7 @@
 import { API } from "@/lib/server/api-definitions";
 import { apiRoute } from "@/lib/server/http";
-import { getConnection, toConnectionDto, updateConnection } from "@/lib/server/connections";
+import { deleteConnection, getConnection, toConnectionDto, updateConnection } from "@/lib/server/connections";
 import { tenantUrlPolicy } from "@/lib/server/test-connection";
-import { recordAudit } from "@/lib/server/audit";
 
 export const GET = apiRoute(API.getConnection, async ({ context, params }) =>
   toConnectionDto(await getConnection(context.db, params.connectionId)),
@@ -18,15 +17,6 @@ export const PATCH = apiRoute(API.updateConnection, async ({ context, principal,
 );
 
 export const DELETE = apiRoute(API.deleteConnection, async ({ context, principal, params }) => {
-  const connection = await getConnection(context.db, params.connectionId);
-  await context.db.$transaction(async (tx) => {
-    await tx.connection.delete({ where: { id: connection.id } });
-    await recordAudit(tx, {
-      connectionId: null,
-      activity: "Update provisioning setting or credentials",
-      principal,
-      changes: { connection: { before: connection.name, after: null } },
-    });
-  });
+  await deleteConnection(context.db, params.connectionId, principal);
   return null;
 });

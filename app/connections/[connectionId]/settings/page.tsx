@@ -1,6 +1,7 @@
 "use client";
 
 import { useParams } from "next/navigation";
+import { DeleteConnection } from "@/components/connections/delete-connection";
 import { SettingsForm } from "@/components/connections/settings-form";
 import { TargetSelfTest } from "@/components/connections/target-self-test";
 import { Alert } from "@/components/ui/alert";
@@ -23,6 +24,7 @@ export default function SettingsPage() {
     <div className="space-y-6">
       <SettingsForm key={connection.data.id} connection={connection.data} canWrite={me.data.canWrite} />
       <TargetSelfTest key={connection.data.id} connection={connection.data} canWrite={me.data.canWrite} />
+      <DeleteConnection connection={connection.data} canWrite={me.data.canWrite} />
     </div>
   );
 }
