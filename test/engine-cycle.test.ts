@@ -277,6 +277,42 @@ describe("provisioning cycle", () => {
     expect([...again.members].sort()).toEqual(members);
   });
 
+  test("while a cycle runs, the status counts what its provisioning log holds so far", async () => {
+    const running = await t.db.cycle.create({
+      data: { connectionId, type: "incremental", status: "running", trigger: "start" },
+    });
+    try {
+      const entry = {
+        connectionId,
+        cycleId: running.id,
+        objectType: "User",
+        durationMs: 1,
+        initiatedBy: "System",
+      };
+      await t.db.provisioningLog.createMany({
+        data: [
+          { ...entry, changeId: crypto.randomUUID(), action: "Create", status: "Success" },
+          { ...entry, changeId: crypto.randomUUID(), action: "Create", status: "Success" },
+          { ...entry, changeId: crypto.randomUUID(), action: "Update", status: "Success" },
+          { ...entry, changeId: crypto.randomUUID(), action: "Create", status: "Failure" },
+          { ...entry, changeId: crypto.randomUUID(), action: "Other", status: "Skipped" },
+        ],
+      });
+      const status = await getProvisioningStatus(t.db, connectionId);
+      expect(status.lastCycle).toMatchObject({
+        id: running.id,
+        countsSoFar: true,
+        counts: { created: 2, updated: 1, disabled: 0, deleted: 0, failed: 1, skipped: 1 },
+      });
+    } finally {
+      await t.db.cycle.update({
+        where: { id: running.id },
+        data: { status: "stopped", endedAt: new Date(), counts: {} },
+      });
+    }
+    expect((await getProvisioningStatus(t.db, connectionId)).lastCycle).toMatchObject({ countsSoFar: false });
+  });
+
   test("a group renamed in Entra is not renamed in Dialpad, and the log says why", async () => {
     sandbox.graph.directory.renameGroup(SEED_GROUPS.dialpadSupport.id, "Customer Support");
     const start = sandbox.dialpad.requests.length;

@@ -47,6 +47,9 @@ export function SettingsForm({ connection, canWrite }: { connection: Connection;
       dispatch({ type: "saved" });
       queryClient.setQueryData(queryKeys.connections.detail(connection.id), updated);
       void queryClient.invalidateQueries({ queryKey: queryKeys.connections.list() });
+      // The overview's status depends on the settings ("Not configured", "Paused"): a status read
+      // moments before the save would otherwise be shown as fresh.
+      void queryClient.invalidateQueries({ queryKey: queryKeys.connections.status(connection.id) });
     },
   });
 

@@ -37,6 +37,7 @@ function cycle(id: string, state: string): NonNullable<Status["lastCycle"]> {
     completedUnits: 1,
     totalUnits: 1,
     counts: null,
+    countsSoFar: state === "running",
     error: null,
   };
 }

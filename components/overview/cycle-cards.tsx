@@ -167,6 +167,11 @@ export function LastCycle({ data, isPending }: { data: Status | undefined; isPen
               <Row term="Last successful">{formatDate(data.lastSuccessfulCycle.endedAt)}</Row>
             )}
           </dl>
+          {last.countsSoFar && (
+            <p className="text-xs text-slate-600 dark:text-slate-400" data-testid="counts-so-far">
+              So far, from the provisioning log; the cycle's own counts replace them when it ends.
+            </p>
+          )}
           <dl className="grid grid-cols-3 gap-2 sm:grid-cols-6" aria-label="Last cycle counts">
             {COUNT_LABELS.map(([field, label]) => (
               <div

@@ -59,6 +59,8 @@ export const ZStatus = z.object({
       completedUnits: z.number().int().nullable(),
       totalUnits: z.number().int().nullable(),
       counts: ZCycleCounts,
+      /** True while the cycle runs: `counts` are then what its provisioning log holds so far. */
+      countsSoFar: z.boolean(),
       error: ZJsonValue,
       /** Users Entra ID returned as assigned, against the last accepted cycle's (source-shrink guard). */
       sourceUsers: z

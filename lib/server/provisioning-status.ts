@@ -29,6 +29,8 @@ export interface ProvisioningStatus {
     completedUnits: number;
     totalUnits: number;
     counts: unknown;
+    /** True while the cycle runs: `counts` are then what its provisioning log holds so far. */
+    countsSoFar: boolean;
     error: unknown;
     /** Users Entra ID returned as assigned, against the last accepted cycle's (source-shrink guard). */
     sourceUsers: { read: number | null; before: number | null; held: boolean };
@@ -109,7 +111,9 @@ export async function getProvisioningStatus(
           endedAt: lastCycle.endedAt,
           completedUnits: lastCycle.completedUnits,
           totalUnits: lastCycle.totalUnits,
-          counts: lastCycle.counts,
+          // A running cycle's counts are written when it ends; until then, what its log says so far.
+          counts: lastCycle.status === "running" ? await countsSoFar(db, lastCycle.id) : lastCycle.counts,
+          countsSoFar: lastCycle.status === "running",
           error: lastCycle.error,
           sourceUsers: {
             read: lastCycle.sourceUsersRead,
@@ -140,4 +144,42 @@ export async function getProvisioningStatus(
       Group: links.find((row) => row.objectType === "Group")?._count ?? 0,
     },
   };
+}
+
+/**
+ * A running cycle's counts as its provisioning log has them so far (units write their entries as they
+ * go). Skipped is a lower bound: skips that say nothing about an object are counted at the end only.
+ */
+async function countsSoFar(db: PrismaClient, cycleId: string): Promise<Record<string, number>> {
+  const rows = await db.provisioningLog.groupBy({
+    by: ["action", "status"],
+    where: { cycleId },
+    _count: true,
+  });
+  const counts: Record<string, number> = {
+    created: 0,
+    updated: 0,
+    disabled: 0,
+    deleted: 0,
+    skipped: 0,
+    failed: 0,
+  };
+  const done: Record<string, string> = {
+    Create: "created",
+    Update: "updated",
+    Disable: "disabled",
+    Delete: "deleted",
+  };
+  for (const row of rows) {
+    const field =
+      row.status === "Failure"
+        ? "failed"
+        : row.status === "Skipped"
+          ? "skipped"
+          : row.status === "Success" || row.status === "Warning"
+            ? done[row.action]
+            : undefined;
+    if (field) counts[field] = (counts[field] ?? 0) + row._count;
+  }
+  return counts;
 }
