@@ -11,15 +11,14 @@ import { forgetExtensionCatalogs } from "@/lib/server/source-attributes";
 import { SecretBox, lastFour } from "@/lib/crypto/secrets";
 import { startProvisioning } from "@/lib/cycle/schedule";
 import { waitForJob } from "@/lib/jobs/wait";
-import { JobWorker } from "@/lib/jobs/runner";
-import { createJobHandlers } from "@/lib/server/job-handlers";
+import type { JobWorker } from "@/lib/jobs/runner";
 import { defaultDialpadMapping, exportEntraSchema, type TMappingConfig } from "@/lib/mapping";
 import { startSandbox, type RunningSandbox } from "@/sandbox/main";
 import { createTestDatabase, type TestDatabase } from "./database";
 import * as mappingsRoute from "@/app/api/connections/[connectionId]/mappings/route";
 import * as schemaRoute from "@/app/api/connections/[connectionId]/schema/route";
 import * as statusRoute from "@/app/api/connections/[connectionId]/status/route";
-import { sandboxMailer } from "./engine-harness";
+import { startSandboxWorker } from "./engine-harness";
 
 /**
  * Configuration errors fail fast: Save refuses a source attribute Microsoft Graph does not have, and a
@@ -77,23 +76,7 @@ beforeAll(async () => {
     name: "costCenter",
     targetObjects: ["User"],
   });
-  const silent = { info() {}, warn() {}, error() {} };
-  worker = new JobWorker({
-    db: t.db,
-    databaseUrl: t.url,
-    log: silent,
-    workerId: "config-errors-worker",
-    pollIntervalMs: 50,
-    handlers: createJobHandlers({
-      db: t.db,
-      log: silent,
-      cycle: {
-        mailer: sandboxMailer(sandbox),
-        requestsPerSecond: 1_000,
-      },
-    }),
-  });
-  await worker.start();
+  worker = await startSandboxWorker({ t, sandbox, workerId: "config-errors-worker" });
   tokens = {
     admin: await sandbox.identity.issueAccessTokenForTesting("admin@contoso.example"),
     reader: await sandbox.identity.issueAccessTokenForTesting("reader@contoso.example"),

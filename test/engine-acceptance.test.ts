@@ -6,12 +6,16 @@ import { SecretBox } from "@/lib/crypto/secrets";
 import { defaultDialpadMapping } from "@/lib/mapping";
 import { saveMappings } from "@/lib/server/mappings";
 import { runOnDemand } from "@/lib/server/on-demand";
-import { createJobHandlers } from "@/lib/server/job-handlers";
-import { JobWorker } from "@/lib/jobs/runner";
+import type { JobWorker } from "@/lib/jobs/runner";
 import { type RunningSandbox } from "@/sandbox/main";
 import { SEED_USERS } from "@/sandbox/graph/seed";
 import type { TestDatabase } from "./database";
-import { startCycleAndWaitForEnd, startEngineHarness, TEST_ADMIN, sandboxMailer } from "./engine-harness";
+import {
+  startCycleAndWaitForEnd,
+  startEngineHarness,
+  TEST_ADMIN,
+  startSandboxWorker,
+} from "./engine-harness";
 
 /**
  * Acceptance points of the engine: on demand for an out-of-scope user names the failing scoping clause,
@@ -29,25 +33,13 @@ const admin = TEST_ADMIN;
 
 beforeAll(async () => {
   ({ sandbox, t, connectionId } = await startEngineHarness({ name: "engine-acceptance", secretKey }));
-  const silent = { info() {}, warn() {}, error() {} };
-  worker = new JobWorker({
-    db: t.db,
-    databaseUrl: t.url,
-    log: silent,
+  worker = await startSandboxWorker({
+    t,
+    sandbox,
     workerId: "acceptance-worker",
     concurrency: 2,
-    pollIntervalMs: 50,
-    handlers: createJobHandlers({
-      db: t.db,
-      log: silent,
-      cycle: {
-        mailer: sandboxMailer(sandbox),
-        requestsPerSecond: 1_000,
-        unitPageSize: 50,
-      },
-    }),
+    unitPageSize: 50,
   });
-  await worker.start();
 });
 
 afterAll(async () => {

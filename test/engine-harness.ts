@@ -6,9 +6,11 @@ import { resetEnvironmentCache } from "@/lib/config/env";
 import { SecretBox, lastFour } from "@/lib/crypto/secrets";
 import type { Cycle, Prisma } from "@/lib/db/generated/client";
 import { startProvisioning } from "@/lib/cycle/schedule";
+import { JobWorker } from "@/lib/jobs/runner";
 import type { JobRow } from "@/lib/jobs/store";
 import { waitForJob } from "@/lib/jobs/wait";
 import { createMailer } from "@/lib/notify/mailer";
+import { createJobHandlers } from "@/lib/server/job-handlers";
 import { ensureSandboxConnection } from "@/lib/server/sandbox-connection";
 import { startSandbox, type RunningSandbox } from "@/sandbox/main";
 import { createTestDatabase, type TestDatabase } from "./database";
@@ -21,6 +23,40 @@ export function sandboxMailer(sandbox: RunningSandbox) {
     secure: false,
     from: "provisioning@localhost",
   });
+}
+
+/**
+ * A started, silent job worker for an engine test: every production handler, cycles mailing the sandbox's
+ * SMTP catcher and sending to Dialpad without the 20 requests/s budget.
+ */
+export async function startSandboxWorker(options: {
+  t: TestDatabase;
+  sandbox: RunningSandbox;
+  workerId: string;
+  concurrency?: number;
+  unitPageSize?: number;
+}): Promise<JobWorker> {
+  const { t, sandbox } = options;
+  const silent = { info() {}, warn() {}, error() {} };
+  const worker = new JobWorker({
+    db: t.db,
+    databaseUrl: t.url,
+    log: silent,
+    workerId: options.workerId,
+    ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+    pollIntervalMs: 50,
+    handlers: createJobHandlers({
+      db: t.db,
+      log: silent,
+      cycle: {
+        mailer: sandboxMailer(sandbox),
+        requestsPerSecond: 1_000,
+        ...(options.unitPageSize === undefined ? {} : { unitPageSize: options.unitPageSize }),
+      },
+    }),
+  });
+  await worker.start();
+  return worker;
 }
 
 /** The admin the engine tests act as (audit entries, on-demand runs, previews). */

@@ -1,8 +1,7 @@
 import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { JobWorker } from "@/lib/jobs/runner";
+import type { JobWorker } from "@/lib/jobs/runner";
 import { waitForJob } from "@/lib/jobs/wait";
-import { createJobHandlers } from "@/lib/server/job-handlers";
 import { runReconcileAction, type ReconcileActionRequest } from "@/lib/server/reconcile-actions";
 import { SecretBox } from "@/lib/crypto/secrets";
 import { ZReconcileActionResult, ZReconcileExportJson } from "@/lib/contracts/reconcile";
@@ -21,7 +20,12 @@ import { SEED_GROUPS, SEED_USERS } from "@/sandbox/graph/seed";
 import { type RunningSandbox } from "@/sandbox/main";
 import { contractViolations } from "./contract-check";
 import type { TestDatabase } from "./database";
-import { startCycleAndWaitForEnd, startEngineHarness, TEST_ADMIN, sandboxMailer } from "./engine-harness";
+import {
+  startCycleAndWaitForEnd,
+  startEngineHarness,
+  TEST_ADMIN,
+  startSandboxWorker,
+} from "./engine-harness";
 
 /**
  * The reconcile report against the Dialpad and Graph emulators, computed by a job worker on a real
@@ -37,24 +41,7 @@ const box = new SecretBox(secretKey);
 
 beforeAll(async () => {
   ({ sandbox, t, connectionId } = await startEngineHarness({ name: "reconcile", secretKey }));
-  const silent = { info() {}, warn() {}, error() {} };
-  worker = new JobWorker({
-    db: t.db,
-    databaseUrl: t.url,
-    log: silent,
-    workerId: "reconcile-worker",
-    concurrency: 2,
-    pollIntervalMs: 50,
-    handlers: createJobHandlers({
-      db: t.db,
-      log: silent,
-      cycle: {
-        mailer: sandboxMailer(sandbox),
-        requestsPerSecond: 1_000,
-      },
-    }),
-  });
-  await worker.start();
+  worker = await startSandboxWorker({ t, sandbox, workerId: "reconcile-worker", concurrency: 2 });
   await startCycleAndWaitForEnd(t.db, connectionId);
   // A webhook subscribed to reconcile.finished only; nothing listens at the discard port, and the tests
   // read the queued events from the job table (delivery itself is test/webhooks.test.ts's).

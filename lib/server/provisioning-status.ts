@@ -4,6 +4,7 @@ import { listRefusedAttributes, type RefusedAttributeView } from "./refused-attr
 import { getConnection } from "./connections";
 import { MEMBERSHIP_LINK_TYPE } from "./cycle-store";
 import { loadMappingConfig } from "./mappings";
+import { emptyCounts } from "../sync/execute";
 
 /** What the console and the status API show for a connection's provisioning (Entra's "Current status"). */
 
@@ -156,14 +157,8 @@ async function countsSoFar(db: PrismaClient, cycleId: string): Promise<Record<st
     where: { cycleId },
     _count: true,
   });
-  const counts: Record<string, number> = {
-    created: 0,
-    updated: 0,
-    disabled: 0,
-    deleted: 0,
-    skipped: 0,
-    failed: 0,
-  };
+  // The same shape as the counts the cycle writes when it ends.
+  const counts: Record<string, number> = { ...emptyCounts() };
   const done: Record<string, string> = {
     Create: "created",
     Update: "updated",
