@@ -179,9 +179,12 @@ export type GroupInput = z.infer<typeof groupInputSchema>;
 
 // ---------- change log ----------
 
+/** What a change log entry is about; an "assignment" entry's id is the app role assignment's id. */
+export type ChangeKind = "user" | "group" | "assignment";
+
 interface ChangeEntry {
   seq: number;
-  kind: "user" | "group";
+  kind: ChangeKind;
   id: string;
   /** Properties that changed; null means the whole object (created, deleted, restored). */
   props: readonly string[] | null;
@@ -441,6 +444,8 @@ export class Directory {
     // Group delta reports the member as removed while the user is in deleted items.
     for (const groupId of this.memberOfIndex.get(user.id) ?? [])
       this.log("group", groupId, ["members"], { id: user.id, type: "user" });
+    // Its assignments disappear from Graph too (directoryObjects/delta reports them removed).
+    this.logAssignmentsOf(user.id);
     return user;
   }
 
@@ -457,6 +462,7 @@ export class Directory {
     this.log("user", user.id, null);
     for (const groupId of this.memberOfIndex.get(user.id) ?? [])
       this.log("group", groupId, ["members"], { id: user.id, type: "user" });
+    this.logAssignmentsOf(user.id);
     return user;
   }
 
@@ -475,7 +481,8 @@ export class Directory {
       if (wasVisible) this.log("group", groupId, ["members"], { id: user.id, type: "user" });
     }
     this.memberOfIndex.delete(user.id);
-    this.dropAssignmentsOf(user.id);
+    // A soft-deleted user's assignments were reported removed when it went to deleted items.
+    this.dropAssignmentsOf(user.id, wasVisible);
     this.users.delete(user.id);
     this.upnIndex.delete(user.userPrincipalName.toLowerCase());
     this.log("user", user.id, null);
@@ -569,7 +576,7 @@ export class Directory {
       this.log("group", parentId, ["members"], { id: groupId, type: "group" });
     }
     this.memberOfIndex.delete(groupId);
-    this.dropAssignmentsOf(groupId);
+    this.dropAssignmentsOf(groupId, true);
     this.groups.delete(groupId);
     this.log("group", groupId, null);
   }
@@ -690,6 +697,7 @@ export class Directory {
     let set = this.assignmentsByPrincipal.get(key);
     if (!set) this.assignmentsByPrincipal.set(key, (set = new Set()));
     set.add(record.id);
+    this.log("assignment", record.id, null);
     return record;
   }
 
@@ -700,11 +708,14 @@ export class Directory {
     if (!ids || ids.size === 0) {
       throw new DirectoryError("NotFound", `No app role assignment exists for principal '${principalId}'.`);
     }
+    // A soft-deleted user's assignments were already reported removed when it went to deleted items.
+    const visible = !this.getDeletedUser(key);
     let removed = 0;
     for (const id of [...ids]) {
       if (appRoleId && this.assignments.get(id)?.appRoleId !== appRoleId.toLowerCase()) continue;
       this.assignments.delete(id);
       ids.delete(id);
+      if (visible) this.log("assignment", id, null);
       removed++;
     }
     if (ids.size === 0) this.assignmentsByPrincipal.delete(key);
@@ -718,6 +729,13 @@ export class Directory {
 
   getAssignment(id: string): AppRoleAssignmentRecord | undefined {
     return this.assignments.get(id);
+  }
+
+  /** The assignment as Graph shows it: undefined once removed or while its user is in deleted items. */
+  getVisibleAssignment(id: string): AppRoleAssignmentRecord | undefined {
+    const record = this.assignments.get(id);
+    if (!record) return undefined;
+    return record.principalType === "User" && !this.getUser(record.principalId) ? undefined : record;
   }
 
   /** Assignments of active principals, in the order they were made. */
@@ -753,7 +771,7 @@ export class Directory {
    * Aggregates the change log over (fromSeq, toSeq] for one kind of object, ordered by each
    * object's last change. The log is append-only, so the same window always gives the same answer.
    */
-  changesBetween(kind: "user" | "group", fromSeq: number, toSeq: number): ChangeSummary[] {
+  changesBetween(kind: ChangeKind, fromSeq: number, toSeq: number): ChangeSummary[] {
     let lo = 0;
     let hi = this.changes.length;
     while (lo < hi) {
@@ -816,12 +834,19 @@ export class Directory {
     return member.type === "group" ? this.groups.has(member.id) : this.getUser(member.id) !== undefined;
   }
 
-  private dropAssignmentsOf(principalId: string): void {
-    for (const id of this.assignmentsByPrincipal.get(principalId) ?? []) this.assignments.delete(id);
+  private dropAssignmentsOf(principalId: string, report: boolean): void {
+    for (const id of this.assignmentsByPrincipal.get(principalId) ?? []) {
+      this.assignments.delete(id);
+      if (report) this.log("assignment", id, null);
+    }
     this.assignmentsByPrincipal.delete(principalId);
   }
 
-  private log(kind: "user" | "group", id: string, props: readonly string[] | null, member?: MemberRef): void {
+  private logAssignmentsOf(principalId: string): void {
+    for (const id of this.assignmentsByPrincipal.get(principalId) ?? []) this.log("assignment", id, null);
+  }
+
+  private log(kind: ChangeKind, id: string, props: readonly string[] | null, member?: MemberRef): void {
     this.seq++;
     if (!this.tracking) return;
     const entry: ChangeEntry = { seq: this.seq, kind, id, props };
