@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type {
   AppRoleAssignmentRecord,
+  ChangeKind,
   ChangeSummary,
   Directory,
   GraphGroup,
@@ -18,6 +19,7 @@ import {
 } from "./odata";
 import type { VerifiedToken } from "./auth";
 import type { ExtensionTarget } from "./extensions";
+import { directoryObjectsDelta } from "./assignment-delta";
 import { GRAPH_GROUP_PROPERTIES, GRAPH_USER_PROPERTIES } from "../../lib/mapping/source-attributes";
 
 /**
@@ -257,7 +259,7 @@ const DEFAULT_PAGE_SIZE = 100;
 const USER_DELTA_PAGE_SIZE = 200;
 const GROUP_DELTA_PAGE_SIZE = 100;
 /** Identity delta links live 7 days in Graph. */
-const DELTA_TOKEN_LIFETIME_MS = 7 * 24 * 3600 * 1000;
+export const DELTA_TOKEN_LIFETIME_MS = 7 * 24 * 3600 * 1000;
 
 const KNOWN_QUERY_OPTIONS = new Set([
   "$select",
@@ -276,14 +278,14 @@ const KNOWN_QUERY_OPTIONS = new Set([
 
 // ---------- request plumbing ----------
 
-interface Query {
+export interface Query {
   get(name: string): string | undefined;
   has(name: string): boolean;
   names: string[];
 }
 
 /** Graph treats query option names case-insensitively ($Select works). */
-function readQuery(url: URL): Query {
+export function readQuery(url: URL): Query {
   const map = new Map<string, string>();
   for (const [key, value] of url.searchParams) {
     const name = key.toLowerCase();
@@ -298,7 +300,7 @@ function readQuery(url: URL): Query {
   return { get: (name) => map.get(name), has: (name) => map.has(name), names: [...map.keys()] };
 }
 
-function allowOnly(query: Query, allowed: readonly string[]): void {
+export function allowOnly(query: Query, allowed: readonly string[]): void {
   for (const name of query.names) {
     if (!name.startsWith("$")) continue; // Graph ignores non-OData parameters
     if (!KNOWN_QUERY_OPTIONS.has(name))
@@ -328,7 +330,11 @@ function notFound(id: string): GraphRequestError {
   );
 }
 
-function project(object: object, select: readonly string[], omitNull = false): Record<string, unknown> {
+export function project(
+  object: object,
+  select: readonly string[],
+  omitNull = false,
+): Record<string, unknown> {
   const source = object as Record<string, unknown>;
   const result: Record<string, unknown> = {};
   for (const name of select) {
@@ -341,11 +347,11 @@ function project(object: object, select: readonly string[], omitNull = false): R
   return result;
 }
 
-function encodeToken(payload: object): string {
+export function encodeToken(payload: object): string {
   return Buffer.from(JSON.stringify(payload)).toString("base64url");
 }
 
-function decodeToken<T>(raw: string, what: string): T {
+export function decodeToken<T>(raw: string, what: string): T {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(raw, "base64url").toString("utf8"));
     if (typeof parsed === "object" && parsed !== null) return parsed as T;
@@ -366,7 +372,7 @@ function queryString(params: [string, string][]): string {
     .join("&");
 }
 
-function contextUrl(ctx: GraphApiContext, fragment: string): string {
+export function contextUrl(ctx: GraphApiContext, fragment: string): string {
   return `${ctx.origin}/v1.0/$metadata#${fragment}`;
 }
 
@@ -430,7 +436,7 @@ function groupJson(group: GraphGroup, select: readonly string[] | null): Record<
   return project(group, select ?? GROUP_SPEC.defaultSelect);
 }
 
-function assignmentJson(
+export function assignmentJson(
   ctx: GraphApiContext,
   record: AppRoleAssignmentRecord,
   select: readonly string[] | null,
@@ -670,7 +676,7 @@ interface DeltaLinkState {
   ts: number;
 }
 
-function syncStateNotFound(): GraphRequestError {
+export function syncStateNotFound(): GraphRequestError {
   return new GraphRequestError(
     400,
     "syncStateNotFound",
@@ -915,7 +921,7 @@ function addMembersDelta(
   if (entries.length > 0) item["members@delta"] = entries;
 }
 
-function changeItem(
+export function changeItem(
   ctx: GraphApiContext,
   kind: "users" | "groups",
   change: ChangeSummary,
@@ -968,13 +974,13 @@ function deltaProjection(
 /** Change windows are recomputed per page; a tiny cache keeps paging a large window linear. */
 const changeCache = new WeakMap<Directory, Map<string, ChangeSummary[]>>();
 
-function cachedChanges(
+export function cachedChanges(
   directory: Directory,
-  kind: "user" | "group" | "users" | "groups",
+  kind: ChangeKind | "users" | "groups",
   from: number,
   to: number,
 ): ChangeSummary[] {
-  const k = kind.startsWith("user") ? "user" : "group";
+  const k = kind === "users" ? "user" : kind === "groups" ? "group" : kind;
   let cache = changeCache.get(directory);
   if (!cache) changeCache.set(directory, (cache = new Map()));
   const key = `${directory.generation}:${k}:${from}:${to}`;
@@ -1181,6 +1187,15 @@ export function handleGraph(
             },
           };
         }
+      }
+      break;
+    }
+    case "directoryObjects": {
+      if (id === "delta" || id === "microsoft.graph.delta()" || id === "microsoft.graph.delta") {
+        if (sub !== undefined) break;
+        // Graph asks User.Read.All for the appRoleAssignment and user types, the only ones emulated.
+        requireRole(token, USER_ROLES);
+        return directoryObjectsDelta(ctx, url, headers);
       }
       break;
     }
