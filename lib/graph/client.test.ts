@@ -184,6 +184,72 @@ describe("delta", () => {
     expect(server.requests.at(-1)?.url).toBe("/v1.0/groups/delta?$deltatoken=round2");
   });
 
+  test("appRoleAssignmentsDelta asks for assignments only, follows nextLinks and drops other types", async () => {
+    const server = await serve((request, response) => {
+      const host = `http://${request.headers.host}`;
+      if (request.url.includes("$skiptoken=p2"))
+        return sendJson(response, 200, {
+          value: [
+            {
+              "@odata.type": "#microsoft.graph.appRoleAssignment",
+              id: "a2",
+              "@removed": { reason: "deleted" },
+            },
+            { "@odata.type": "#microsoft.graph.user", id: "u1", "@removed": { reason: "changed" } },
+          ],
+          "@odata.deltaLink": `${host}/v1.0/directoryObjects/delta?$deltatoken=next`,
+        });
+      sendJson(response, 200, {
+        value: [
+          { "@odata.type": "#microsoft.graph.user", id: "u1", displayName: "Zoë" },
+          {
+            "@odata.type": "#microsoft.graph.appRoleAssignment",
+            id: "a1",
+            principalId: "p1",
+            principalType: "Group",
+            resourceId: "r1",
+            appRoleId: "role1",
+          },
+        ],
+        "@odata.nextLink": `${host}/v1.0/directoryObjects/delta?$skiptoken=p2`,
+      });
+    });
+    const graph = graphFor(server);
+    const round = [];
+    for await (const page of graph.appRoleAssignmentsDelta({ latest: true, pageSize: 50 })) round.push(page);
+    expect(round.map((page) => page.value)).toEqual([
+      [
+        {
+          "@odata.type": "#microsoft.graph.appRoleAssignment",
+          id: "a1",
+          principalId: "p1",
+          principalType: "Group",
+          resourceId: "r1",
+          appRoleId: "role1",
+        },
+      ],
+      [{ "@odata.type": "#microsoft.graph.appRoleAssignment", id: "a2", "@removed": { reason: "deleted" } }],
+    ]);
+    expect(round[0]?.nextLink).toContain("$skiptoken=p2");
+    expect(round[1]?.deltaLink).toBe(`${server.url}/v1.0/directoryObjects/delta?$deltatoken=next`);
+    expect(query(server, 0).pathname).toBe("/v1.0/directoryObjects/delta");
+    expect(query(server, 0).searchParams.get("$filter")).toBe("isof('microsoft.graph.appRoleAssignment')");
+    expect(query(server, 0).searchParams.get("$deltatoken")).toBe("latest");
+    expect(server.requests.map((request) => request.headers.prefer)).toEqual([
+      "odata.maxpagesize=50",
+      "odata.maxpagesize=50",
+    ]);
+
+    // A deltaLink wins over latest; without latest the first request carries no $deltatoken.
+    const sent = server.requests.length;
+    await collectAll(graph.appRoleAssignmentsDelta({ deltaLink: round[1]?.deltaLink, latest: true }));
+    expect(server.requests[sent]?.url).toBe("/v1.0/directoryObjects/delta?$deltatoken=next");
+    const again = server.requests.length;
+    await collectAll(graph.appRoleAssignmentsDelta());
+    expect(query(server, again).searchParams.has("$deltatoken")).toBe(false);
+    expect(server.requests[again]?.headers.prefer).toBeUndefined();
+  });
+
   test("an expired delta token (410) tells the caller to resync", async () => {
     const server = await serve((_request, response) =>
       sendJson(response, 410, {

@@ -1,9 +1,11 @@
 import type { z } from "zod";
 import { GraphAuthError, GraphError, type GraphRequestInfo } from "./errors";
 import { OutboundConnectError } from "../net/connect-error";
+import { ASSIGNMENTS_ONLY_FILTER, onlyAssignments } from "./assignment-delta";
 import { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter, sleep, type RetryPolicy } from "../net/retry";
 import {
   graphAppRoleAssignmentSchema,
+  graphAssignmentChangeSchema,
   graphCollectionSchema,
   graphDirectoryObjectSchema,
   graphErrorBodySchema,
@@ -12,6 +14,7 @@ import {
   graphServicePrincipalSchema,
   graphUserSchema,
   type GraphAppRoleAssignment,
+  type GraphAssignmentChange,
   type GraphDirectoryObject,
   type GraphExtensionProperty,
   type GraphGroup,
@@ -71,6 +74,15 @@ export interface GraphClient {
   ): AsyncIterable<GraphPage<GraphAppRoleAssignment>>;
   usersDelta(options?: DeltaOptions): AsyncIterable<GraphPage<GraphUser>>;
   groupsDelta(options?: DeltaOptions): AsyncIterable<GraphPage<GraphGroup>>;
+  /**
+   * Changes to app role assignments (every app's: filter by resourceId), from directoryObjects/delta.
+   * `latest` starts from now without reading the assignments there are; a `deltaLink` overrides it.
+   */
+  appRoleAssignmentsDelta(options?: {
+    deltaLink?: string;
+    latest?: boolean;
+    pageSize?: number;
+  }): AsyncIterable<GraphPage<GraphAssignmentChange>>;
   /** Prefix search on display name, UPN and mail (on-demand provisioning's user picker). */
   searchUsers(text: string, options?: { select?: readonly string[]; top?: number }): Promise<GraphUser[]>;
   /**
@@ -114,6 +126,11 @@ function prefixFilter(properties: readonly string[], text: string): string {
 /** An OData string literal: single quotes doubled, as OData requires. */
 export function odataString(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** Delta pages are sized by preference: Graph ignores $top there. */
+function maxPageSize(pageSize: number | undefined): Record<string, string> {
+  return pageSize ? { Prefer: `odata.maxpagesize=${pageSize}` } : {};
 }
 
 /** Drains an async iterable of pages into one array (for small collections only). */
@@ -350,14 +367,11 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
     item: T,
     deltaOptions: DeltaOptions = {},
   ) {
-    const headers: Record<string, string> = deltaOptions.pageSize
-      ? { Prefer: `odata.maxpagesize=${deltaOptions.pageSize}` }
-      : {};
     // A deltaLink already encodes the $select of the round that produced it.
     const first =
       deltaOptions.deltaLink ??
       buildUrl(`/${collection}/delta`, { $select: selectParam(deltaOptions.select) });
-    return pages(first, item, `${collection} delta page`, headers);
+    return pages(first, item, `${collection} delta page`, maxPageSize(deltaOptions.pageSize));
   }
 
   return {
@@ -409,6 +423,19 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
       ),
     usersDelta: (deltaOptions) => delta("users", graphUserSchema, deltaOptions),
     groupsDelta: (deltaOptions) => delta("groups", graphGroupSchema, deltaOptions),
+    appRoleAssignmentsDelta: (deltaOptions = {}) =>
+      onlyAssignments(
+        pages(
+          deltaOptions.deltaLink ??
+            buildUrl("/directoryObjects/delta", {
+              $filter: ASSIGNMENTS_ONLY_FILTER,
+              $deltatoken: deltaOptions.latest ? "latest" : undefined,
+            }),
+          graphAssignmentChangeSchema,
+          "app role assignments delta page",
+          maxPageSize(deltaOptions.pageSize),
+        ),
+      ),
     async searchUsers(text, searchOptions = {}) {
       const url = buildUrl("/users", {
         $filter: prefixFilter(["displayName", "userPrincipalName", "mail"], text),

@@ -3,6 +3,7 @@
  * worker uses them. The emulator's own behaviour is tested in sandbox/graph.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { DEFAULT_ACCESS_ROLE_ID } from "../../sandbox/graph/directory";
 import {
   DIALPAD_SERVICE_PRINCIPAL_ID,
   SANDBOX_GRAPH_CLIENT,
@@ -113,6 +114,31 @@ describe("Graph emulator", () => {
     const groups = await collectAll(graph.groupsDelta({ select: ["id", "displayName", "members"] }));
     expect(groups.length).toBeGreaterThan(0);
     expect(groups.some((group) => (group["members@delta"]?.length ?? 0) > 0)).toBe(true);
+  });
+
+  test("appRoleAssignmentsDelta: from latest, the next round returns the assignments made and removed", async () => {
+    let deltaLink: string | undefined;
+    for await (const page of graph.appRoleAssignmentsDelta({ latest: true })) {
+      expect(page.value).toEqual([]);
+      deltaLink = page.deltaLink;
+    }
+    const group = emulator.directory.addGroup({ displayName: "Assignment Delta" });
+    const made = emulator.directory.assign(group.id, DEFAULT_ACCESS_ROLE_ID);
+    const changes = await collectAll(graph.appRoleAssignmentsDelta({ deltaLink, pageSize: 1 }));
+    expect(changes).toEqual([
+      expect.objectContaining({
+        "@odata.type": "#microsoft.graph.appRoleAssignment",
+        id: made.id,
+        principalId: group.id,
+        principalType: "Group",
+        resourceId: DIALPAD_SERVICE_PRINCIPAL_ID,
+        appRoleId: DEFAULT_ACCESS_ROLE_ID,
+      }),
+    ]);
+    emulator.directory.deleteGroup(group.id);
+    expect(await collectAll(graph.appRoleAssignmentsDelta({ deltaLink }))).toEqual([
+      { "@odata.type": "#microsoft.graph.appRoleAssignment", id: made.id, "@removed": { reason: "deleted" } },
+    ]);
   });
 
   test("searchUsers finds a user by display-name prefix, including diacritics", async () => {

@@ -54,6 +54,21 @@ export const graphAppRoleAssignmentSchema = z.looseObject({
 });
 export type GraphAppRoleAssignment = z.infer<typeof graphAppRoleAssignmentSchema>;
 
+/**
+ * An item of directoryObjects/delta filtered to app role assignments: a whole assignment, or only its id
+ * with "@removed" once it is gone (unassigned, or its principal deleted or soft-deleted).
+ */
+export const graphAssignmentChangeSchema = z.looseObject({
+  id: z.string().min(1),
+  "@odata.type": z.string().optional(),
+  principalId: z.string().optional(),
+  principalType: z.string().optional(),
+  resourceId: z.string().optional(),
+  appRoleId: z.string().optional(),
+  "@removed": z.looseObject({ reason: z.string() }).optional(),
+});
+export type GraphAssignmentChange = z.infer<typeof graphAssignmentChangeSchema>;
+
 /** A directory extension definition (Graph's extensionProperty), as getAvailableExtensionProperties lists it. */
 export const graphExtensionPropertySchema = z.looseObject({
   id: z.string().optional(),
