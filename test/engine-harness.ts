@@ -117,6 +117,8 @@ export async function startEngineHarness(options: {
             secretTokenLast4: lastFour(key),
           }),
       provisioningEnabled: true,
+      // Engine tests drive their cycles themselves; continuous mode's own tests ask for it.
+      scheduleMode: "interval",
       ...options.connection,
     },
   });

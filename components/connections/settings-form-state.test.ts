@@ -30,6 +30,7 @@ const saved: Connection = {
   sourceShrinkPercent: 30,
   reconcileAfterFullCycle: false,
   reconcileAlertEmail: false,
+  scheduleMode: "interval",
   scheduleIntervalMinutes: 40,
   provisioningEnabled: false,
   webhook: {

@@ -44,12 +44,17 @@ export type TextField = (typeof TEXT_FIELDS)[number] | (typeof SECRET_FIELDS)[nu
 export type FlagField = (typeof FLAG_FIELDS)[number];
 
 export type SettingsDraft = Record<TextField, string> &
-  Record<FlagField, boolean> & { scope: Settings["scope"]; webhookEvents: WebhookEventType[] };
+  Record<FlagField, boolean> & {
+    scope: Settings["scope"];
+    scheduleMode: Settings["scheduleMode"];
+    webhookEvents: WebhookEventType[];
+  };
 
 export type SettingsAction =
   | { type: "text"; field: TextField; value: string }
   | { type: "flag"; field: FlagField; value: boolean }
   | { type: "scope"; value: Settings["scope"] }
+  | { type: "scheduleMode"; value: Settings["scheduleMode"] }
   | { type: "webhookEvent"; event: WebhookEventType; subscribed: boolean }
   /** After a save: the typed secrets are stored now, so their inputs empty again. */
   | { type: "saved" };
@@ -68,6 +73,7 @@ export function draftOf(connection: Connection): SettingsDraft {
     skipOutOfScopeDeletions: connection.skipOutOfScopeDeletions,
     sourceShrinkPercent: String(connection.sourceShrinkPercent),
     scope: connection.scope,
+    scheduleMode: connection.scheduleMode,
     scheduleIntervalMinutes: String(connection.scheduleIntervalMinutes),
     provisioningEnabled: connection.provisioningEnabled,
     graphAuthorityHost: connection.graph.authorityHost ?? "",
@@ -90,6 +96,8 @@ export function settingsReducer(draft: SettingsDraft, action: SettingsAction): S
       return { ...draft, [action.field]: action.value };
     case "scope":
       return { ...draft, scope: action.value };
+    case "scheduleMode":
+      return { ...draft, scheduleMode: action.value };
     case "webhookEvent": {
       const others = draft.webhookEvents.filter((event) => event !== action.event);
       return { ...draft, webhookEvents: action.subscribed ? [...others, action.event] : others };
@@ -132,6 +140,7 @@ export function changedSettings(saved: Connection, draft: SettingsDraft): Connec
     if (draft[field] !== loaded[field]) body[field] = draft[field];
   }
   if (draft.scope !== loaded.scope) body.scope = draft.scope;
+  if (draft.scheduleMode !== loaded.scheduleMode) body.scheduleMode = draft.scheduleMode;
   for (const field of SECRET_FIELDS) {
     if (draft[field]) body[field] = draft[field];
   }

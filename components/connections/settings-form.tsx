@@ -310,13 +310,36 @@ export function SettingsForm({ connection, canWrite }: { connection: Connection;
             </SelectInput>
           </Field>
           <Field
-            id="scheduleIntervalMinutes"
-            label="Minutes between cycles"
-            error={fieldError("scheduleIntervalMinutes")}
-            hint="Entra uses about 40."
+            id="scheduleMode"
+            label="Schedule"
+            error={fieldError("scheduleMode")}
+            hint={
+              draft.scheduleMode === "continuous"
+                ? "Changes in Entra ID reach Dialpad within about a minute: Microsoft Graph's change feeds are read every few seconds, and a cycle runs as soon as something changed. Entra itself runs a cycle about every 40 minutes."
+                : "A cycle every few minutes, as Entra runs one about every 40 minutes: a change waits for the next cycle."
+            }
           >
-            <TextInput {...text("scheduleIntervalMinutes")} type="number" min={1} />
+            <SelectInput
+              id="scheduleMode"
+              value={draft.scheduleMode}
+              onChange={(e) =>
+                dispatch({ type: "scheduleMode", value: e.target.value as Connection["scheduleMode"] })
+              }
+            >
+              <option value="continuous">Continuous (within a minute)</option>
+              <option value="interval">Every few minutes, as Entra</option>
+            </SelectInput>
           </Field>
+          {draft.scheduleMode === "interval" ? (
+            <Field
+              id="scheduleIntervalMinutes"
+              label="Minutes between cycles"
+              error={fieldError("scheduleIntervalMinutes")}
+              hint="Entra uses about 40."
+            >
+              <TextInput {...text("scheduleIntervalMinutes")} type="number" min={1} />
+            </Field>
+          ) : null}
         </fieldset>
       </Card>
 

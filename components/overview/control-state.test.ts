@@ -18,6 +18,7 @@ function status(overrides: Partial<Status>): Status {
     refusedAttributes: [],
     synchronizedEntryCountByType: {},
     nextCycleAt: null,
+    schedule: { mode: "interval", lastPollAt: null, lastPollError: null, nextPollAt: null, lastChange: null },
     jobId: null,
     cycleId: null,
     configurationFailure: null,

@@ -86,7 +86,7 @@ export function CurrentCycle({ status }: { status: ReturnType<typeof useStatus> 
               <>
                 Next cycle:{" "}
                 <span data-testid="next-cycle">
-                  {data.nextCycleAt ? formatDate(data.nextCycleAt) : "none scheduled"}
+                  {data.nextCycleAt ? formatDate(data.nextCycleAt) : nextCycleWords(data).toLowerCase()}
                 </span>
                 .
               </>
@@ -152,7 +152,9 @@ export function LastCycle({ data, isPending }: { data: Status | undefined; isPen
             <Row term="Result">{last.status === "running" ? "Running" : capitalize(last.status)}</Row>
             <Row term="Completed">{last.endedAt ? formatDate(last.endedAt) : "Not yet"}</Row>
             <Row term="Duration">{last.endedAt ? formatDuration(last.startedAt, last.endedAt) : "—"}</Row>
-            <Row term="Next cycle">{data?.nextCycleAt ? formatDate(data.nextCycleAt) : "None scheduled"}</Row>
+            <Row term="Next cycle">
+              {data?.nextCycleAt ? formatDate(data.nextCycleAt) : nextCycleWords(data)}
+            </Row>
             {last.sourceUsers && last.sourceUsers.read !== null && (
               <Row term="Users read from Entra ID">
                 <span data-testid="source-users">
@@ -202,6 +204,12 @@ export function LastCycle({ data, isPending }: { data: Status | undefined; isPen
       )}
     </Card>
   );
+}
+
+/** When no cycle is queued: continuous mode runs one as soon as Entra ID changes. */
+function nextCycleWords(data: Status | undefined): string {
+  const continuous = data?.schedule.mode === "continuous" && data.provisioningEnabled && !data.paused;
+  return continuous ? "As soon as Entra ID changes" : "None scheduled";
 }
 
 export function Row({ term, children }: { term: string; children: ReactNode }) {

@@ -11,6 +11,7 @@ import { describeProblem } from "@/lib/client/api";
 import { useMe } from "@/lib/client/me";
 import { type CycleNotice, controlReasons, currentNotice, READER_REASON } from "./control-state";
 import { CurrentCycle, LastCycle, Row } from "./cycle-cards";
+import { ScheduleCard } from "./schedule-card";
 import { heldBySourceShrink } from "./format";
 import { HeldDeletions, QuarantineBanner } from "./quarantine";
 import { ReconcileSummary } from "@/components/reconcile/reconcile-summary";
@@ -225,6 +226,7 @@ export function Overview({ connectionId }: { connectionId: string }) {
       </div>
 
       <LastCycle data={data} isPending={status.isPending} />
+      <ScheduleCard data={data} />
 
       <p className="text-xs text-slate-500 dark:text-slate-400">
         Job ID <span className="font-mono">{data?.jobId ?? "—"}</span> · Cycle ID{" "}

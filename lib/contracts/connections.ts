@@ -39,6 +39,11 @@ export const ZConnectionSettings = z
     reconcileAfterFullCycle: z.boolean(),
     /** E-mail the notification address when a report finds orphans or drift the last one had not. */
     reconcileAlertEmail: z.boolean(),
+    /**
+     * "continuous": changes in Entra ID reach Dialpad within about a minute (Graph's change feeds are
+     * polled every few seconds); "interval": a cycle every scheduleIntervalMinutes, Entra's rhythm.
+     */
+    scheduleMode: z.enum(["continuous", "interval"]),
     scheduleIntervalMinutes: z
       .number()
       .int("must be a whole number")
@@ -132,6 +137,7 @@ export const ZConnection = z.object({
   sourceShrinkPercent: z.number().int(),
   reconcileAfterFullCycle: z.boolean(),
   reconcileAlertEmail: z.boolean(),
+  scheduleMode: z.enum(["continuous", "interval"]),
   scheduleIntervalMinutes: z.number().int(),
   provisioningEnabled: z.boolean(),
   webhook: z.object({

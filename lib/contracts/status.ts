@@ -100,6 +100,22 @@ export const ZStatus = z.object({
   ),
   synchronizedEntryCountByType: z.record(z.string(), z.number().int()),
   nextCycleAt: ZTimestamp.nullable(),
+  /** The schedule, and in continuous mode what the polls of Graph's change feeds last saw. */
+  schedule: z.object({
+    mode: z.enum(["continuous", "interval"]),
+    lastPollAt: ZTimestamp.nullable(),
+    /** Why the last poll could not read Graph (throttled, unavailable); it is tried again later. */
+    lastPollError: z.string().nullable(),
+    nextPollAt: ZTimestamp.nullable(),
+    lastChange: z
+      .object({
+        seenAt: ZTimestamp,
+        /** When the cycle it queued wrote its last change to Dialpad; null while it runs, or when it wrote nothing. */
+        reachedDialpadAt: ZTimestamp.nullable(),
+        writes: z.number().int(),
+      })
+      .nullable(),
+  }),
   jobId: z.string().nullable(),
   cycleId: z.uuid().nullable(),
   /** Set when the last cycle failed because a mapping reads an attribute Graph does not have. */

@@ -4,6 +4,7 @@ import { defineJobKind, type JobPayloadOf } from "../jobs/kind";
 import type { JobLease } from "../jobs/lease";
 import { type JobRow, enqueueJob, notifyWorkers } from "../jobs/store";
 import { enqueueCycleFinishedWebhook } from "../notify/webhook-events";
+import { cancelQueuedPolls, enqueuePoll, forgetPollFeeds } from "./continuous";
 import { concludedStatus } from "./outcome";
 import { clearHandover } from "./state";
 import {
@@ -16,7 +17,9 @@ import {
 
 /**
  * Provisioning schedule of a connection, as Entra runs it: after a cycle ends the next incremental one
- * is queued for now + interval, unless the connection is paused (Stop) or provisioning is Off.
+ * is queued for now + interval, unless the connection is paused (Stop) or provisioning is Off. In
+ * continuous mode the next step is a poll of Graph's change feeds instead (lib/cycle/continuous.ts),
+ * which queues the cycle as soon as something changed.
  *
  * Every function here locks the Connection row first (SELECT … FOR UPDATE). That one lock orders Start,
  * Stop, Restart, the scheduling of the next cycle and `beginCycle` against each other, so e.g. a cycle
@@ -32,8 +35,10 @@ export const provisioningCycleJob = defineJobKind(
   z
     .object({
       connectionId: z.string().uuid(),
-      trigger: z.enum(["schedule", "start", "restart", "config-change", "quarantine-retry"]),
+      trigger: z.enum(["schedule", "start", "restart", "config-change", "quarantine-retry", "change"]),
       dryRun: z.boolean().default(false),
+      /** Continuous mode: when the poll that queued this cycle saw the change (propagation latency). */
+      changeSeenAt: z.iso.datetime().optional(),
     })
     .strict(),
   {
@@ -57,6 +62,7 @@ interface LockedConnection {
   paused: boolean;
   provisioningEnabled: boolean;
   scheduleIntervalMinutes: number;
+  scheduleMode: string;
 }
 
 async function lockConnection(
@@ -64,7 +70,7 @@ async function lockConnection(
   connectionId: string,
 ): Promise<LockedConnection | null> {
   const [row] = await tx.$queryRaw<LockedConnection[]>`
-    SELECT id, paused, "provisioningEnabled", "scheduleIntervalMinutes"
+    SELECT id, paused, "provisioningEnabled", "scheduleIntervalMinutes", "scheduleMode"
     FROM "Connection" WHERE id = ${connectionId}::uuid FOR UPDATE`;
   return row ?? null;
 }
@@ -80,18 +86,29 @@ async function enqueueCycleJob(
   connectionId: string,
   trigger: CycleTrigger,
   runAt: Date,
+  changeSeenAt?: Date,
 ): Promise<{ job: JobRow; created: boolean }> {
   return enqueueJob(
     tx,
     provisioningCycleJob,
-    { connectionId, trigger, dryRun: false },
+    {
+      connectionId,
+      trigger,
+      dryRun: false,
+      ...(changeSeenAt ? { changeSeenAt: changeSeenAt.toISOString() } : {}),
+    },
     { connectionId, runAt, dedupeKey: cycleJobKey(connectionId) },
   );
 }
 
 export type ScheduleResult =
   | { scheduled: true; job: JobRow; created: boolean }
+  /** Continuous mode: no cycle is scheduled; a poll is (`poll` null when one is live already, or a cycle is). */
+  | { scheduled: false; reason: "continuous"; poll: JobRow | null }
   | { scheduled: false; reason: "paused" | "provisioning-off" | "missing" };
+
+/** After a cycle in continuous mode: the first poll comes quickly, since changes cluster. */
+const POLL_AFTER_CYCLE_MS = 2_000;
 
 /**
  * Queues the next cycle for now + the connection's interval, or for `notBefore` when that is later (the
@@ -115,11 +132,49 @@ async function scheduleNextCycleIn(
   if (!connection) return { scheduled: false, reason: "missing" };
   if (connection.paused) return { scheduled: false, reason: "paused" };
   if (!connection.provisioningEnabled) return { scheduled: false, reason: "provisioning-off" };
+  if (connection.scheduleMode === "continuous" && options.runAt === undefined) {
+    const runAt = new Date(Math.max(Date.now() + POLL_AFTER_CYCLE_MS, options.notBefore?.getTime() ?? 0));
+    return { scheduled: false, reason: "continuous", poll: await enqueuePoll(tx, connectionId, { runAt }) };
+  }
   const intervalMs = Math.max(MIN_INTERVAL_MINUTES, connection.scheduleIntervalMinutes) * 60_000;
   const runAt =
     options.runAt ?? new Date(Math.max(Date.now() + intervalMs, options.notBefore?.getTime() ?? 0));
   const { job, created } = await enqueueCycleJob(tx, connectionId, options.trigger ?? "schedule", runAt);
   return { scheduled: true, job, created };
+}
+
+/**
+ * A poll saw a change: an incremental cycle now (or the quarantine's retry, which is how a quarantined
+ * connection finds out it was fixed). A cycle already queued or running is kept as it is.
+ */
+export async function queueChangeCycle(
+  tx: Prisma.TransactionClient,
+  connectionId: string,
+  options: { changeSeenAt: Date; trigger: Extract<CycleTrigger, "change" | "quarantine-retry"> },
+): Promise<{ job: JobRow; created: boolean }> {
+  return enqueueCycleJob(tx, connectionId, options.trigger, new Date(), options.changeSeenAt);
+}
+
+/**
+ * After a settings save: a switch to continuous drops the cycle queued for later and polls now; a
+ * switch to interval drops the queued poll and queues the next cycle a full interval from now. A cycle
+ * that is running is left alone; its end follows the new mode.
+ */
+export async function applyScheduleMode(tx: Prisma.TransactionClient, connectionId: string): Promise<void> {
+  const connection = await lockConnection(tx, connectionId);
+  if (!connection) return;
+  if (connection.scheduleMode === "continuous") {
+    await tx.$executeRaw`
+      UPDATE "Job" SET status = 'cancelled', "lastError" = 'cancelled: the connection switched to continuous',
+        "finishedAt" = now(), "updatedAt" = now()
+      WHERE "connectionId" = ${connectionId}::uuid AND kind = 'provisioning-cycle' AND status = 'queued'
+        AND payload->>'trigger' = 'schedule'`;
+    await enqueuePoll(tx, connectionId);
+    return;
+  }
+  await cancelQueuedPolls(tx, connectionId);
+  const running = await runningCycle(tx, connectionId);
+  if (!running) await scheduleNextCycleIn(tx, connectionId, {});
 }
 
 export type StartResult =
@@ -184,6 +239,7 @@ async function haltCycles(
   tx: Prisma.TransactionClient,
   connectionId: string,
 ): Promise<Omit<StopResult, "found">> {
+  await cancelQueuedPolls(tx, connectionId);
   const cancelledCycleJobs = await tx.$executeRaw`
     UPDATE "Job" SET status = 'cancelled', "lastError" = 'cancelled: provisioning stopped', "finishedAt" = now(),
       "updatedAt" = now()
@@ -224,6 +280,7 @@ export async function restartProvisioning(
         "usersDeltaLink" = CASE WHEN ${options.clearDeltaLinks ?? false} THEN NULL ELSE "usersDeltaLink" END,
         "groupsDeltaLink" = CASE WHEN ${options.clearDeltaLinks ?? false} THEN NULL ELSE "groupsDeltaLink" END
       WHERE id = ${connectionId}::uuid`;
+    if (options.clearDeltaLinks) await forgetPollFeeds(tx, connectionId);
     if (options.clearQuarantine) {
       await tx.$executeRaw`
         UPDATE "Connection" SET "quarantineReason" = NULL, "quarantineSeriesBegan" = NULL,

@@ -115,6 +115,8 @@ export async function beginCycle(
     dryRun?: boolean;
     /** An admin's explicit one-off (preview, apply) runs even while provisioning is off or paused. */
     ignoreSchedule?: boolean;
+    /** Continuous mode: when the poll saw the change this cycle was queued for. */
+    changeSeenAt?: Date;
   },
 ): Promise<BeginCycleResult> {
   return db.$transaction(async (tx) => {
@@ -131,9 +133,9 @@ export async function beginCycle(
     if (!connection.provisioningEnabled && !options.ignoreSchedule)
       return { started: false, reason: "provisioning-off" };
     const [cycle] = await tx.$queryRaw<CycleRow[]>`
-      INSERT INTO "Cycle" (id, "connectionId", type, status, trigger, "dryRun", "jobId")
+      INSERT INTO "Cycle" (id, "connectionId", type, status, trigger, "dryRun", "jobId", "changeSeenAt")
       VALUES (gen_random_uuid(), ${options.connectionId}::uuid, ${options.type}, 'running', ${options.trigger},
-              ${options.dryRun ?? false}, ${options.jobId}::uuid)
+              ${options.dryRun ?? false}, ${options.jobId}::uuid, ${options.changeSeenAt ?? null}::timestamptz)
       RETURNING *`;
     await tx.$executeRaw`UPDATE "Connection" SET "lastCycleId" = ${cycle!.id}::uuid WHERE id = ${options.connectionId}::uuid`;
     return { started: true, cycle: cycle!, resumed: false };

@@ -55,6 +55,11 @@ export interface DeltaOptions {
   deltaLink?: string;
   /** Sent as Prefer: odata.maxpagesize (delta ignores $top). */
   pageSize?: number;
+  /**
+   * Start a round from now ($deltatoken=latest): no objects, just a deltaLink that shows later changes.
+   * Ignored with a deltaLink.
+   */
+  latest?: boolean;
 }
 
 export interface GraphClient {
@@ -370,7 +375,10 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
     // A deltaLink already encodes the $select of the round that produced it.
     const first =
       deltaOptions.deltaLink ??
-      buildUrl(`/${collection}/delta`, { $select: selectParam(deltaOptions.select) });
+      buildUrl(`/${collection}/delta`, {
+        $select: selectParam(deltaOptions.select),
+        $deltatoken: deltaOptions.latest ? "latest" : undefined,
+      });
     return pages(first, item, `${collection} delta page`, maxPageSize(deltaOptions.pageSize));
   }
 

@@ -16,6 +16,7 @@ import {
   type TenantUrlPolicy,
 } from "./tenant-url";
 import { recordAudit } from "./audit";
+import { applyScheduleMode } from "../cycle/schedule";
 import { checkWebhookUrlResolved } from "./webhook-url";
 
 const SECRET_EXPIRY_WARNING_DAYS = 14;
@@ -53,6 +54,7 @@ export interface ConnectionDto {
   sourceShrinkPercent: number;
   reconcileAfterFullCycle: boolean;
   reconcileAlertEmail: boolean;
+  scheduleMode: "continuous" | "interval";
   scheduleIntervalMinutes: number;
   provisioningEnabled: boolean;
   webhook: { url: string | null; secret: SecretStatus; events: string[] };
@@ -100,6 +102,7 @@ export function toConnectionDto(connection: Connection, now = new Date()): Conne
     sourceShrinkPercent: connection.sourceShrinkPercent,
     reconcileAfterFullCycle: connection.reconcileAfterFullCycle,
     reconcileAlertEmail: connection.reconcileAlertEmail,
+    scheduleMode: connection.scheduleMode === "continuous" ? "continuous" : "interval",
     scheduleIntervalMinutes: connection.scheduleIntervalMinutes,
     provisioningEnabled: connection.provisioningEnabled,
     webhook: {
@@ -208,7 +211,9 @@ export async function createConnection(
   const errors = await checkSettings(input, context.policy, context.resolve);
   if (errors.length) throw validationFailed(errors);
   const created = await context.db.$transaction(async (tx) => {
-    const row = await tx.connection.create({ data: { name: input.name } });
+    // New connections are continuous unless the admin chose Entra's interval (the column's default is
+    // "interval" for the rows that existed before continuous mode).
+    const row = await tx.connection.create({ data: { name: input.name, scheduleMode: "continuous" } });
     const updated = await tx.connection.update({
       where: { id: row.id },
       data: settingsToData(row.id, input, context.box),
@@ -252,6 +257,11 @@ export async function updateConnection(
       data: { ...settingsToData(id, input, context.box), version: { increment: 1 } },
     });
     requireWebhookSecret(after);
+    // A new mode takes over the schedule at once; turning a continuous connection On starts its polls
+    // (an interval connection waits for Start, as before).
+    const turnedOn = !before.provisioningEnabled && after.provisioningEnabled;
+    if (before.scheduleMode !== after.scheduleMode || (after.scheduleMode === "continuous" && turnedOn))
+      await applyScheduleMode(tx, id);
     await recordAudit(tx, {
       connectionId: id,
       activity: "Update provisioning setting or credentials",

@@ -15,6 +15,7 @@ import {
   type RestartCriterion,
 } from "./held-changes";
 import { getProvisioningStatus } from "./provisioning-status";
+import { getContinuousState } from "../cycle/continuous";
 import { recordAudit } from "./audit";
 import { getConnection } from "./connections";
 import { AppError } from "./errors";
@@ -45,9 +46,10 @@ function configurationFailureOf(
  */
 export async function getStatus(db: PrismaClient, connectionId: string) {
   const connection = await getConnection(db, connectionId);
-  const [status, state] = await Promise.all([
+  const [status, state, continuous] = await Promise.all([
     getProvisioningStatus(db, connectionId),
     getProvisioningState(db, connectionId),
+    getContinuousState(db, connectionId),
   ]);
   const running =
     state?.currentCycle?.status === "running"
@@ -74,6 +76,19 @@ export async function getStatus(db: PrismaClient, connectionId: string) {
         }
       : null,
     nextCycleAt: state?.nextCycleAt?.toISOString() ?? null,
+    schedule: {
+      mode: continuous?.scheduleMode ?? "interval",
+      lastPollAt: continuous?.lastPollAt?.toISOString() ?? null,
+      lastPollError: continuous?.lastPollError ?? null,
+      nextPollAt: continuous?.nextPollAt?.toISOString() ?? null,
+      lastChange: continuous?.lastChange
+        ? {
+            seenAt: continuous.lastChange.seenAt.toISOString(),
+            reachedDialpadAt: continuous.lastChange.reachedDialpadAt?.toISOString() ?? null,
+            writes: continuous.lastChange.writes,
+          }
+        : null,
+    },
     jobId: status.lastCycle
       ? ((await db.cycle.findUnique({ where: { id: status.lastCycle.id }, select: { jobId: true } }))
           ?.jobId ?? null)

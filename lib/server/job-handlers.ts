@@ -1,6 +1,7 @@
 import type { PrismaClient } from "../db/generated/client";
 import { env } from "../config/env";
 import { SecretBox, loadSecretKey } from "../crypto/secrets";
+import { provisioningPollJob } from "../cycle/continuous";
 import { provisioningCycleJob } from "../cycle/schedule";
 import { cancelUnitOfStoppedCycle, cycleFinalizeJob, cycleUnitJob } from "../cycle/units";
 import { PermanentJobError } from "../jobs/kind";
@@ -11,6 +12,8 @@ import { onDemandJob, runOnDemand } from "./on-demand";
 import { planPreviewJob, runPreviewJob } from "./preview";
 import { finalizeProvisioningCycle } from "./cycle-end";
 import { runCycleUnit } from "./cycle-unit";
+import { runPoll } from "./continuous-poll";
+import type { PollPacing } from "../sync/change-probe";
 import { runProvisioningCycle } from "./provisioning-cycle";
 import { type RunCycleOptions } from "./cycle-peers";
 import { reconcileJob } from "./reconcile";
@@ -23,6 +26,8 @@ export function createJobHandlers(options: {
   log: JobLogger;
   /** Overrides for cycles (tests: a faster request rate, a mail catcher). */
   cycle?: Pick<RunCycleOptions, "mailer" | "requestsPerSecond" | "unitPageSize">;
+  /** Continuous mode's pauses between polls (tests shorten them). */
+  pollPacing?: PollPacing;
 }): JobHandlers {
   const settings = env();
   const box = new SecretBox(loadSecretKey({ secretKey: settings.SECRET_KEY, dataDir: settings.DATA_DIR }));
@@ -56,6 +61,7 @@ export function createJobHandlers(options: {
           jobId: job.id,
           trigger: payload.trigger,
           dryRun: payload.dryRun,
+          ...(payload.changeSeenAt ? { changeSeenAt: new Date(payload.changeSeenAt) } : {}),
         },
         { log, lease, ...options.cycle },
       ),
@@ -90,6 +96,10 @@ export function createJobHandlers(options: {
         options: { log, lease, ...options.cycle },
         rerun: job.claims > 1,
       }),
+    ),
+    // Continuous mode: one look at Graph's change feeds; queues a cycle when something changed.
+    handles(provisioningPollJob, async (payload, { log, lease }) =>
+      runPoll(db, box, payload, { lease, log, ...(options.pollPacing ? { pacing: options.pollPacing } : {}) }),
     ),
     // One attempt at one webhook event; a failure is retried with backoff by the job store.
     handles(webhookJob, async (payload, { job }) =>

@@ -32,7 +32,7 @@ export function graphClientFor(
   connection: Connection,
   box: SecretBox,
   /** A request an admin waits for (Save) asks once and briefly; cycles keep the client's retries. */
-  requestOptions: { timeoutMs?: number; maxRetries?: number } = {},
+  requestOptions: { timeoutMs?: number; maxRetries?: number; onRequest?: () => void } = {},
 ): GraphClient {
   const clientSecret = openGraphClientSecret(connection, box);
   if (!connection.graphTenantId || !connection.graphClientId || !clientSecret) {
@@ -66,7 +66,15 @@ export function graphClientFor(
     });
     tokenProviders.set(key, tokenProvider);
   }
-  return createGraphClient({ baseUrl: graphBaseUrl, tokenProvider, fetch, ...requestOptions });
+  const { onRequest, ...clientOptions } = requestOptions;
+  // Counted here rather than in the client: every attempt, retries included, is a request Graph saw.
+  const graphFetch: typeof fetch = onRequest
+    ? (input, init) => {
+        onRequest();
+        return fetch(input, init);
+      }
+    : fetch;
+  return createGraphClient({ baseUrl: graphBaseUrl, tokenProvider, fetch: graphFetch, ...clientOptions });
 }
 
 /** Token providers hold their network client: a changed policy must not reuse one made under the old. */

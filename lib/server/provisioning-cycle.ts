@@ -23,6 +23,7 @@ import { getConnection } from "./connections";
 import { prismaCycleStore, writerFor } from "./cycle-store";
 import { loadMappingConfig } from "./mappings";
 import { graphClientFor } from "./peers";
+import { startMissingPollFeeds } from "./continuous-poll";
 import { previewPlanWriter } from "./preview-store";
 import { pruneTargetSnapshots, takeTargetSnapshot } from "./target-snapshot-store";
 import { type RunCycleOptions, cycleScimClient } from "./cycle-peers";
@@ -46,6 +47,8 @@ export interface RunCycleInput {
   jobId: string | null;
   trigger: string;
   dryRun: boolean;
+  /** Continuous mode: when the poll that queued this cycle saw the change. */
+  changeSeenAt?: Date;
   /** "Preview next cycle": the dry run's whole plan is stored in this PlanPreview. */
   previewId?: string;
   /** Applying a reviewed preview: only these fingerprints are sent, and the watermark stays. */
@@ -103,6 +106,7 @@ export async function runProvisioningCycle(
     type,
     trigger: input.trigger,
     dryRun: input.dryRun,
+    ...(input.changeSeenAt ? { changeSeenAt: input.changeSeenAt } : {}),
     // An admin's explicit preview or apply runs even while scheduled provisioning is off or paused.
     ignoreSchedule: input.previewId !== undefined || input.approved !== undefined,
   });
@@ -139,9 +143,11 @@ export async function runProvisioningCycle(
     if (misconfigured) throw misconfigured;
     const previousUsers = input.approved ? null : await acceptedSourceUsers(db, connection.id);
     const scim = await cycleScimClient(db, connection, box, options);
+    const graph = graphClientFor(connection, box);
+    if (!input.dryRun) await startMissingPollFeeds(db, connection, graph, options.lease);
     outcome = await runCycle({
       ...(previewPlan ? { planSink: { ...previewPlan, pageSize: options.previewPageSize } } : {}),
-      graph: graphClientFor(connection, box),
+      graph,
       scim,
       store,
       refusals,

@@ -28,7 +28,9 @@ export async function ensureSandboxConnection(
     existing?.id ??
     (
       await db.connection.create({
-        data: { name: "Dialpad (sandbox)", managedBySandbox: true },
+        // Continuous, as every new connection: a change on the sandbox hub reaches the emulated Dialpad
+        // within seconds once provisioning is started.
+        data: { name: "Dialpad (sandbox)", managedBySandbox: true, scheduleMode: "continuous" },
         select: { id: true },
       })
     ).id;

@@ -2,7 +2,8 @@
  * A real worker process running the real provisioning engine, for test/engine-crash.test.ts: the wiring of
  * worker/index.ts (worker/process.ts, createJobHandlers) with the one seam a test needs, cycle options
  * (small unit pages so a cycle has many units, no e-mail, no request pacing). Settings come from the
- * same environment variables as worker/index.ts, plus TEST_UNIT_PAGE_SIZE and TEST_GRACE_MS (SIGTERM grace).
+ * same environment variables as worker/index.ts, plus TEST_UNIT_PAGE_SIZE, TEST_GRACE_MS (SIGTERM grace) and
+ * TEST_POLL_FAST_MS / TEST_POLL_IDLE_MAX_MS (continuous mode's pauses between polls).
  */
 import { env } from "../../lib/config/env";
 import { createLogger } from "../../lib/log";
@@ -29,5 +30,14 @@ await runWorkerProcess({
         requestsPerSecond: 1_000,
         unitPageSize: Number(process.env.TEST_UNIT_PAGE_SIZE ?? 10),
       },
+      ...(process.env.TEST_POLL_IDLE_MAX_MS
+        ? {
+            pollPacing: {
+              fastMs: Number(process.env.TEST_POLL_FAST_MS ?? 200),
+              idleMaxMs: Number(process.env.TEST_POLL_IDLE_MAX_MS),
+              factor: 1.5,
+            },
+          }
+        : {}),
     }),
 });

@@ -12,7 +12,7 @@ import path from "node:path";
 import { createDatabase } from "@/lib/db/client";
 import { startEmbeddedPostgres } from "@/lib/db/embedded-postgres";
 import { applyMigrations } from "@/lib/db/migrate";
-import type { Cycle } from "@/lib/db/generated/client";
+import type { Cycle, Prisma } from "@/lib/db/generated/client";
 import { startProvisioning } from "@/lib/cycle/schedule";
 import { seedDirectory } from "@/sandbox/graph/seed";
 import type { RunningSandbox } from "@/sandbox/main";
@@ -36,6 +36,8 @@ export interface WorkerSettings {
   concurrency?: number;
   unitPageSize?: number;
   graceMs?: number;
+  /** Continuous mode's pauses between polls: right after a change, and at most when idle. */
+  poll?: { fastMs: number; idleMaxMs: number };
 }
 
 export interface FaultRig {
@@ -109,12 +111,14 @@ export async function startFaultRig(options: {
   database?: TestDatabase;
   dialpadLatencyMs?: number;
   graphLatencyMs?: number;
+  connection?: Prisma.ConnectionUpdateInput;
 }): Promise<FaultRig> {
   const secretKey = crypto.randomBytes(32);
   const { sandbox, t, connectionId } = await startEngineHarness({
     name: options.name,
     secretKey,
     ...(options.database ? { database: options.database } : {}),
+    ...(options.connection ? { connection: options.connection } : {}),
   });
   sandbox.graph.directory.reset();
   seedDirectory(sandbox.graph.directory, { users: options.users });
@@ -136,6 +140,12 @@ export async function startFaultRig(options: {
         PROCESS_NAME: name,
         TEST_UNIT_PAGE_SIZE: String(settings.unitPageSize ?? 20),
         TEST_GRACE_MS: String(settings.graceMs ?? 1_000),
+        ...(settings.poll
+          ? {
+              TEST_POLL_FAST_MS: String(settings.poll.fastMs),
+              TEST_POLL_IDLE_MAX_MS: String(settings.poll.idleMaxMs),
+            }
+          : {}),
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
