@@ -119,6 +119,8 @@ export async function startBenchInfra(log: (line: string) => void): Promise<Benc
           secretTokenCipher: box.seal(key, `${id}:secretToken`),
           secretTokenLast4: lastFour(key),
           provisioningEnabled: true,
+          // Scenarios drive their cycles themselves; the propagation scenario asks for continuous mode.
+          scheduleMode: "interval",
           ...data,
         },
       });

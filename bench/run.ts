@@ -16,6 +16,7 @@ import type { BenchContext, BenchParams } from "./scenarios/context";
 import { runInitialAndIncremental } from "./scenarios/initial";
 import { runScaleOutScenario } from "./scenarios/scale-out";
 import { runReconcileScenario } from "./scenarios/reconcile";
+import { runPropagationScenario } from "./scenarios/propagation";
 
 const { values } = parseArgs({
   options: {
@@ -41,6 +42,9 @@ const FULL: BenchParams = {
   exportRows: 100_000,
   scaleUsers: 3_000,
   cycleTimeoutMs: 25 * 60_000,
+  propagationChanges: 100,
+  propagationSpreadMs: 3 * 60_000,
+  propagationIdleMs: 5 * 60_000,
 };
 const QUICK: BenchParams = {
   users: 2_000,
@@ -52,6 +56,9 @@ const QUICK: BenchParams = {
   exportRows: 20_000,
   scaleUsers: 800,
   cycleTimeoutMs: 5 * 60_000,
+  propagationChanges: 30,
+  propagationSpreadMs: 45_000,
+  propagationIdleMs: 60_000,
 };
 
 const number = (text: string | undefined) =>
@@ -132,6 +139,12 @@ try {
       title: "Reconcile report",
       goal: "peak RSS < 400 MiB",
       run: async () => [await runReconcileScenario(context)],
+    },
+    {
+      ids: [10],
+      title: "Change propagation, continuous mode",
+      goal: "p95 < 60 s",
+      run: async () => [await runPropagationScenario(context)],
     },
   ];
   for (const step of steps) {

@@ -14,6 +14,10 @@ export interface BenchParams {
   /** Directory size of the scale-out comparison (scenario 8). */
   scaleUsers: number;
   cycleTimeoutMs: number;
+  /** Scenario 10: changes made in Entra ID, over how long, and the quiet window after them. */
+  propagationChanges: number;
+  propagationSpreadMs: number;
+  propagationIdleMs: number;
 }
 
 export interface BenchContext {

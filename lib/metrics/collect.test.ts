@@ -79,3 +79,50 @@ test("metrics report jobs, cycles, SCIM answers recorded by workers, escrow and 
     `provisioning_cycle_duration_seconds_count{connection_id="${id}",status="succeeded"} 1`,
   );
 });
+
+test("continuous mode's metrics: polls, their Graph requests, and each change's time to reach Dialpad", async () => {
+  const { id } = await t.db.connection.create({
+    data: {
+      name: "continuous metrics",
+      scheduleMode: "continuous",
+      pollCount: 12,
+      pollGraphRequests: 48,
+      lastPollAt: new Date(Date.now() - 5_000),
+    },
+  });
+  const changeSeenAt = new Date(Date.now() - 60_000);
+  const cycle = await t.db.cycle.create({
+    data: { connectionId: id, type: "incremental", status: "succeeded", trigger: "change", changeSeenAt },
+  });
+  const entry = (action: string, status: string, afterSeconds: number) => ({
+    connectionId: id,
+    cycleId: cycle.id,
+    changeId: crypto.randomUUID(),
+    action,
+    status,
+    objectType: "User",
+    initiatedBy: "System",
+    activityDateTime: new Date(changeSeenAt.getTime() + afterSeconds * 1000),
+  });
+  await t.db.provisioningLog.createMany({
+    // Two writes (4 s and 25 s after the poll saw the change); a skip and a failure wrote nothing.
+    data: [
+      entry("Update", "Success", 4),
+      entry("Disable", "Warning", 25),
+      entry("Other", "Skipped", 2),
+      entry("Create", "Failure", 3),
+    ],
+  });
+
+  const text = await collectMetrics(t.db);
+  expect(text).toContain(`provisioning_continuous_polls_total{connection_id="${id}"} 12`);
+  expect(text).toContain(`provisioning_continuous_graph_requests_total{connection_id="${id}"} 48`);
+  expect(text).toMatch(
+    new RegExp(`provisioning_continuous_last_poll_age_seconds\\{connection_id="${id}"\\} [4-9]`),
+  );
+  expect(text).toContain(`provisioning_change_propagation_seconds_bucket{connection_id="${id}",le="5"} 1`);
+  expect(text).toContain(`provisioning_change_propagation_seconds_bucket{connection_id="${id}",le="20"} 1`);
+  expect(text).toContain(`provisioning_change_propagation_seconds_bucket{connection_id="${id}",le="30"} 2`);
+  expect(text).toContain(`provisioning_change_propagation_seconds_count{connection_id="${id}"} 2`);
+  expect(text).toContain(`provisioning_change_propagation_seconds_sum{connection_id="${id}"} 29`);
+});

@@ -1,5 +1,7 @@
 import { Counter, Gauge, Registry } from "prom-client";
 import type { PrismaClient } from "../db/generated/client";
+import { addContinuousMetrics } from "./continuous";
+import { precountedHistogram } from "./histogram";
 
 /**
  * Prometheus metrics of the whole deployment, computed from PostgreSQL at scrape time. The web process
@@ -103,7 +105,20 @@ export async function collectMetrics(db: PrismaClient): Promise<string> {
   );
   for (const row of oldestQueued) oldestGauge.set({ kind: row.kind }, Math.max(0, row.ageSeconds));
 
-  registry.registerMetric(cycleDurationHistogram(cycles));
+  registry.registerMetric(
+    precountedHistogram(
+      "provisioning_cycle_duration_seconds",
+      "Duration of ended provisioning cycles by final status.",
+      CYCLE_DURATION_BUCKETS,
+      cycles.map((row) => ({
+        labels: { connection_id: row.connectionId, status: row.status },
+        buckets: row.buckets,
+        count: row.count,
+        sum: row.sum,
+      })),
+    ),
+  );
+  await addContinuousMetrics(db, registry);
   const unitsGauge = gauge("provisioning_cycle_units", "Units of the running cycle by state.", [
     "connection_id",
     "state",
@@ -240,40 +255,4 @@ export async function collectMetrics(db: PrismaClient): Promise<string> {
   if (workers[0]?.newestAgeSeconds != null) heartbeat.set(workers[0].newestAgeSeconds);
 
   return registry.metrics();
-}
-
-/**
- * prom-client's Histogram only accepts observations one by one; these buckets are counted by
- * PostgreSQL over every ended cycle, so this metric hands prom-client's formatter finished values.
- */
-function cycleDurationHistogram(
-  rows: { connectionId: string; status: string; buckets: number[]; count: number; sum: number }[],
-) {
-  const name = "provisioning_cycle_duration_seconds";
-  return {
-    name,
-    help: "Duration of ended provisioning cycles by final status.",
-    type: "histogram",
-    aggregator: "sum",
-    get: async () => ({
-      name,
-      help: "Duration of ended provisioning cycles by final status.",
-      type: "histogram",
-      aggregator: "sum",
-      values: rows.flatMap((row) => {
-        const labels = { connection_id: row.connectionId, status: row.status };
-        return [
-          ...CYCLE_DURATION_BUCKETS.map((le, index) => ({
-            metricName: `${name}_bucket`,
-            labels: { ...labels, le },
-            value: row.buckets[index] ?? 0,
-          })),
-          { metricName: `${name}_bucket`, labels: { ...labels, le: "+Inf" }, value: row.count },
-          { metricName: `${name}_sum`, labels, value: row.sum },
-          { metricName: `${name}_count`, labels, value: row.count },
-        ];
-      }),
-    }),
-    reset: () => undefined,
-  } as unknown as Parameters<Registry["registerMetric"]>[0];
 }
