@@ -3,6 +3,7 @@ import http from "node:http";
 import { changeDialpadByHand } from "./dialpad/by-hand";
 import type { RunningDialpadEmulator } from "./dialpad/server";
 import type { RunningGraphEmulator } from "./graph/server";
+import { changeEntraUser, ENTRA_CHANGES, entraUserChoices } from "./hub-entra";
 import { directoryView, type DirectoryView } from "./hub-directory";
 import type { CapturedMail, RunningMailCatcher } from "./mail/server";
 import type { SandboxRuntime } from "./main";
@@ -36,6 +37,7 @@ export async function startHub(services: HubServices, port: number): Promise<Run
   const { runtime, graph, dialpad, mail, webhooks } = services;
   const resetToken = randomBytes(24).toString("base64url");
   const handChanges: string[] = [];
+  const entraChanges: string[] = [];
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (url.pathname === "/webhook" && req.method === "POST") {
@@ -48,6 +50,10 @@ export async function startHub(services: HubServices, port: number): Promise<Run
     }
     if (url.pathname === "/dialpad/by-hand" && req.method === "POST") {
       void handleByHand(req, res);
+      return;
+    }
+    if (url.pathname === "/entra/change" && req.method === "POST") {
+      void handleEntraChange(req, res);
       return;
     }
     if (url.pathname === "/webhooks.json") {
@@ -67,44 +73,57 @@ export async function startHub(services: HubServices, port: number): Promise<Run
         resetToken,
         justReset: url.searchParams.get("reset") === "done",
         handChanges,
+        entraChanges,
+        entraUsers: entraUserChoices(graph.directory),
       }),
     );
   });
 
-  /** What a Dialpad admin does in Dialpad's own portal, so the reconcile report has orphans and drift. */
-  async function handleByHand(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  /** What an Entra admin does to a user; a continuous connection carries it to Dialpad within seconds. */
+  async function handleEntraChange(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const form = await readHubForm(req, res);
+    if (!form) return;
+    try {
+      entraChanges.push(changeEntraUser(graph.directory, form.get("user") ?? "", form.get("change") ?? ""));
+    } catch (error) {
+      entraChanges.push(`Not changed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    res.writeHead(303, { location: "/#entra" });
+    res.end();
+  }
+
+  /** The hub's own forms carry its token: another page's form posted here gets a 403. */
+  async function readHubForm(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+  ): Promise<URLSearchParams | null> {
     let form: URLSearchParams;
     try {
       form = new URLSearchParams(await readBody(req, 10_000));
     } catch (error) {
       res.writeHead(error instanceof BodyTooLargeError ? 413 : 400, { "content-type": "text/plain" });
       res.end("The form could not be read.");
-      return;
+      return null;
     }
     if (!sameToken(form.get("token") ?? "", resetToken)) {
       res.writeHead(403, { "content-type": "text/plain; charset=utf-8" });
       res.end("This request did not come from the hub page; open the hub and use its button.");
-      return;
+      return null;
     }
+    return form;
+  }
+
+  /** What a Dialpad admin does in Dialpad's own portal, so the reconcile report has orphans and drift. */
+  async function handleByHand(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (!(await readHubForm(req, res))) return;
     handChanges.push(...changeDialpadByHand(dialpad.company));
     res.writeHead(303, { location: "/#by-hand" });
     res.end();
   }
 
   async function handleReset(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    let form: URLSearchParams;
-    try {
-      form = new URLSearchParams(await readBody(req, 10_000));
-    } catch (error) {
-      res.writeHead(error instanceof BodyTooLargeError ? 413 : 400, { "content-type": "text/plain" });
-      res.end("The reset form could not be read.");
-      return;
-    }
-    if (!sameToken(form.get("token") ?? "", resetToken)) {
-      res.writeHead(403, { "content-type": "text/plain; charset=utf-8" });
-      res.end("This reset request did not come from the hub page; open the hub and use its Reset button.");
-      return;
-    }
+    const form = await readHubForm(req, res);
+    if (!form) return;
     if (form.get("confirm") !== "yes") {
       res.writeHead(400, { "content-type": "text/plain; charset=utf-8" });
       res.end("Tick the confirmation box to reset the sandbox.");
@@ -140,6 +159,9 @@ export interface HubPageState {
   justReset: boolean;
   /** What "Change Dialpad by hand" did so far. */
   handChanges: readonly string[];
+  /** What "Change Entra ID" did so far, and the users it offers. */
+  entraChanges: readonly string[];
+  entraUsers: readonly { id: string; label: string }[];
 }
 
 function escapeHtml(value: string): string {
@@ -196,6 +218,7 @@ table{border-collapse:collapse;margin:.5rem 0}th,td{border-bottom:1px solid #e5e
 <h2>Sign-in accounts</h2><ul>${accounts}</ul>
 <p>The services use a self-signed certificate (<code>${escapeHtml(runtime.certPath)}</code>); your browser asks once per address.</p>
 ${renderDirectory(state.directory)}
+${renderEntraChange(state)}
 ${renderByHand(state)}
 ${renderReset(state)}
 <h2>Notification e-mails (${messages.length})</h2>${rows || "<p>None yet.</p>"}
@@ -246,6 +269,25 @@ ${
     ? `<table aria-label="Groups"><thead><tr><th>Name</th><th>Members</th><th>Assigned</th><th>In Dialpad</th></tr></thead><tbody>${groups}</tbody></table>`
     : "<p>No groups.</p>"
 }`;
+}
+
+function renderEntraChange(state: HubPageState): string {
+  const users = state.entraUsers
+    .map((user) => `<option value="${escapeHtml(user.id)}">${escapeHtml(user.label)}</option>`)
+    .join("");
+  const changes = Object.entries(ENTRA_CHANGES)
+    .map(([value, label]) => `<option value="${value}">${escapeHtml(label)}</option>`)
+    .join("");
+  const done = state.entraChanges.map((change) => `<li>${escapeHtml(change)}</li>`).join("");
+  return `<h2 id="entra">Change Entra ID</h2>
+<p>Do what an Entra admin does. A connection in continuous mode (the default) picks the change up within seconds
+and Dialpad follows; the console's overview shows when it was seen and how long it took. A connection on
+Entra's interval waits for its next cycle.</p>
+<form method="post" action="/entra/change"><input type="hidden" name="token" value="${escapeHtml(state.resetToken)}">
+<label>User <select name="user" required>${users}</select></label>
+<label>Change <select name="change" required>${changes}</select></label>
+<button type="submit">Change in Entra ID</button></form>
+${done ? `<ul>${done}</ul>` : ""}`;
 }
 
 function renderByHand(state: HubPageState): string {

@@ -66,6 +66,8 @@ beforeAll(async () => {
     new SecretBox(Buffer.from(secretKey, "base64")),
     sandbox.runtime,
   );
+  // The tests press Start themselves; continuous mode would start cycles of its own in between.
+  await t.db.connection.update({ where: { id: connectionId }, data: { scheduleMode: "interval" } });
   const silent = { info() {}, warn() {}, error() {} };
   worker = new JobWorker({
     db: t.db,

@@ -46,7 +46,13 @@ beforeAll(async () => {
   await setKey(sandbox.runtime.dialpad.apiKey);
   await t.db.connection.update({
     where: { id: connectionId },
-    data: { provisioningEnabled: true, notificationEmail: ADMIN_MAIL, deletionThreshold: 3 },
+    data: {
+      provisioningEnabled: true,
+      notificationEmail: ADMIN_MAIL,
+      deletionThreshold: 3,
+      // The tests run each cycle themselves; continuous mode would add its own.
+      scheduleMode: "interval",
+    },
   });
   sandbox.dialpad.configure({ rateLimit: null });
   const first = await runCycle({ requestsPerSecond: 1_000 });

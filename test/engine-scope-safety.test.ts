@@ -46,6 +46,8 @@ beforeAll(async () => {
   await t.db.connection.update({
     where: { id: connectionId },
     data: {
+      // The tests run each cycle themselves; continuous mode would add its own.
+      scheduleMode: "interval",
       tenantUrl: sandbox.runtime.dialpad.tenantUrl,
       secretTokenCipher: box.seal(key, `${connectionId}:secretToken`),
       secretTokenLast4: lastFour(key),

@@ -74,6 +74,8 @@ export async function startHarness(name: string): Promise<Harness> {
   serverContext().log = log;
   const box = new SecretBox(Buffer.from(secretKey, "base64"));
   const connectionId = await ensureSandboxConnection(t.db, box, sandbox.runtime);
+  // These tests press Start themselves; continuous mode would start cycles of its own in between.
+  await t.db.connection.update({ where: { id: connectionId }, data: { scheduleMode: "interval" } });
   const mailer = createMailer({
     host: sandbox.runtime.mail.host,
     port: sandbox.runtime.mail.port,

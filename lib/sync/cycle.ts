@@ -228,12 +228,13 @@ export async function runCycle(context: CycleEngineContext): Promise<CycleOutcom
       else groupsInScope.delete(operation.sourceId);
     }
   };
-  const release = async (operation: PlannedOperation) => {
+  const release = async (operation: PlannedOperation, first = false) => {
     if (operation.objectType === "Group") {
       groupOperations.push(operation);
       return;
     }
-    userBuffer.push(operation);
+    if (first) userBuffer.unshift(operation);
+    else userBuffer.push(operation);
     if (fanOut && userBuffer.length >= Math.max(1, fanOut.pageSize) * UNITS_PER_FLUSH)
       await flushUnits(false);
   };
@@ -380,10 +381,12 @@ export async function runCycle(context: CycleEngineContext): Promise<CycleOutcom
   const heldOperations = holding ? planned : [];
   counts.held = heldOperations.length;
   // A held object keeps the membership state of its link until the deletion is allowed.
+  // Disables and deletes go before the creates and updates not yet sent: someone who left loses
+  // Dialpad first, and a userName a deleted account held is free before a create needs it.
   if (!holding)
-    for (const { operation, inScope } of deletions) {
+    for (const { operation, inScope } of [...deletions].reverse()) {
       scopeEffect(operation, inScope);
-      if (!context.dryRun) await release(operation);
+      if (!context.dryRun) await release(operation, true);
     }
 
   const watermark = { usersDeltaLink: deltaLinks.User, groupsDeltaLink: deltaLinks.Group };

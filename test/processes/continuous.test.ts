@@ -215,6 +215,34 @@ describe("continuous mode", () => {
     expect(requestsFor(target, since).filter((r) => r.method === "PATCH")).toHaveLength(1);
   }, 90_000);
 
+  test("a change made on the sandbox hub's Change Entra ID form reaches the emulated Dialpad", async () => {
+    const hubUrl = rig.sandbox.runtime.hubUrl;
+    const page = await (await fetch(hubUrl)).text();
+    const token = /action="\/entra\/change"><input type="hidden" name="token" value="([^"]+)"/.exec(
+      page,
+    )?.[1];
+    expect(token).toBeDefined();
+    const [user] = await directlyAssignedLinkedUsers();
+    expect(page).toContain(`<option value="${user}">`);
+    // Another page's form posted to the hub changes nothing.
+    const forged = await fetch(`${hubUrl}/entra/change`, {
+      method: "POST",
+      body: new URLSearchParams({ token: "forged", user: user!, change: "disable" }),
+      redirect: "manual",
+    });
+    expect(forged.status).toBe(403);
+    const response = await fetch(`${hubUrl}/entra/change`, {
+      method: "POST",
+      body: new URLSearchParams({ token: token!, user: user!, change: "disable" }),
+      redirect: "manual",
+    });
+    expect(response.status).toBe(303);
+    expect(await (await fetch(hubUrl)).text()).toMatch(/can no longer sign in/);
+    await waitFor(async () => (await dialpadUser(user!))?.attributes.active === false, {
+      what: "the hub's change in Dialpad",
+    });
+  }, 30_000);
+
   test("the deletion threshold holds a mass unassignment, and polling does not queue it again and again", async () => {
     await db().connection.update({
       where: { id: rig.connectionId },
