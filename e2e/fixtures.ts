@@ -42,10 +42,18 @@ export function graphAdminUrl(path: string): string {
 }
 
 /** Opens the sandbox connection's settings and saves the sandbox Dialpad tenant URL and key there. */
-export async function saveSandboxDialpad(page: Page): Promise<void> {
+/**
+ * The sandbox Dialpad's URL and key, saved. `schedule: "interval"` for a spec that changes the directory
+ * and then acts by hand (on demand, a retry): a continuous connection would carry the change first.
+ */
+export async function saveSandboxDialpad(
+  page: Page,
+  options: { schedule?: "continuous" | "interval" } = {},
+): Promise<void> {
   await page.getByRole("link", { name: /Dialpad \(sandbox\)/ }).click();
   await page.getByRole("link", { name: "Provisioning settings", exact: true }).click();
   await page.getByRole("button", { name: "Fill in the sandbox Dialpad" }).click();
+  if (options.schedule) await page.getByLabel("Schedule", { exact: true }).selectOption(options.schedule);
   await page.getByRole("button", { name: "Save" }).click();
   await expect(page.getByText("Saved.", { exact: true })).toBeVisible();
 }

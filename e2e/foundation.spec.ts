@@ -27,8 +27,8 @@ test("an admin connects Dialpad, provisions a user on demand and reads the log",
   await expect(page.getByLabel("Key expiry date")).toBeVisible();
   const savedBefore = await tenantUrl.inputValue();
   // New connections are continuous; Entra's interval is one choice away.
-  await expect(page.getByLabel("Schedule")).toHaveValue("continuous");
-  await page.getByLabel("Schedule").selectOption("interval");
+  await expect(page.getByLabel("Schedule", { exact: true })).toHaveValue("continuous");
+  await page.getByLabel("Schedule", { exact: true }).selectOption("interval");
   await page.getByLabel("Minutes between cycles").fill("15");
   await tenantUrl.fill("not a url");
   await page.getByRole("button", { name: "Save" }).click();
@@ -42,7 +42,7 @@ test("an admin connects Dialpad, provisions a user on demand and reads the log",
   await expect(tenantUrl).toHaveValue(savedBefore);
   await expect(tenantUrl).not.toHaveAttribute("aria-invalid", /./);
   await expect(tenantUrl).toHaveAccessibleDescription("For Dialpad this is https://dialpad.com/scim");
-  await expect(page.getByLabel("Schedule")).toHaveValue("continuous");
+  await expect(page.getByLabel("Schedule", { exact: true })).toHaveValue("continuous");
   await expect(page.getByLabel("Minutes between cycles")).toHaveCount(0);
 
   // A wrong key fails Test Connection with a message naming the 401.

@@ -50,9 +50,15 @@ test("an admin starts provisioning, reads the logs, and allows held deletions", 
   await expect(page.getByText("Provisioning started: a cycle is queued and begins in a moment.")).toHaveCount(
     0,
   );
-  // Active with a cycle scheduled: Start stays on and says what it would do.
+  // Continuous (the sandbox connection is new): no cycle is scheduled; the next runs when Entra ID
+  // changes, and the schedule card says when Graph was last read. Start stays on and says what it does.
+  await expect(page.getByTestId("next-cycle")).toHaveText("as soon as Entra ID changes");
+  await expect(page.getByRole("heading", { name: "Schedule: continuous" })).toBeVisible();
+  await expect(page.getByTestId("last-poll")).not.toHaveText(/Not yet/, { timeout: 30_000 });
   await expect(
-    page.getByText("Start runs the next scheduled cycle now instead of waiting for it."),
+    page.getByText(
+      "Start runs a cycle now; in continuous mode one runs by itself as soon as Entra ID changes.",
+    ),
   ).toBeVisible();
   await snapshot(page, "overview-01-after-first-cycle");
 

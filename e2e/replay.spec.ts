@@ -18,7 +18,7 @@ async function setDialpadErrorRate(request: import("@playwright/test").APIReques
 test("an admin retries a failed change from its log entry", async ({ page, request }) => {
   test.setTimeout(180_000);
   await signIn(page, ADMIN);
-  await saveSandboxDialpad(page);
+  await saveSandboxDialpad(page, { schedule: "interval" });
 
   // A change for the retry to send: Seán's title in Entra ID.
   const changed = await request.patch(graphAdminUrl(`users/${SEED_USERS.apostrophe.id}`), {

@@ -28,6 +28,10 @@ test("a display name made of HTML shows as text in the on-demand result, the log
     await dialog.dismiss();
   });
 
+  // On Entra's interval: the user made below must wait for the on-demand run, not a continuous cycle.
+  await signIn(page, ADMIN);
+  await saveSandboxDialpad(page, { schedule: "interval" });
+
   const suffix = crypto.randomBytes(4).toString("hex");
   const upn = `xss.${suffix}@contoso.example`;
   const created = await request.post(`${graphUrl()}/_sandbox/users`, {
@@ -46,9 +50,6 @@ test("a display name made of HTML shows as text in the on-demand result, the log
     data: { principalId: user.id, appRoleId: DIALPAD_USER_ROLE_ID },
   });
   expect(assigned.status(), await assigned.text()).toBe(201);
-
-  await signIn(page, ADMIN);
-  await saveSandboxDialpad(page);
 
   await page.getByRole("link", { name: "Provision on demand" }).click();
   await page.getByLabel("Search users").fill(upn);

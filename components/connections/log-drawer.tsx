@@ -180,6 +180,16 @@ export function LogDrawer({
           {tab === "summary" && (
             <dl className="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-2 [overflow-wrap:anywhere]">
               <Item term="Activity date">{new Date(entry.activityDateTime).toLocaleString()}</Item>
+              {entry.changeSeenAt && (
+                <Item term="Seen in Entra ID">
+                  {new Date(entry.changeSeenAt).toLocaleString()} (continuous mode; in Dialpad{" "}
+                  {Math.max(
+                    0,
+                    Math.round((Date.parse(entry.activityDateTime) - Date.parse(entry.changeSeenAt)) / 1000),
+                  )}{" "}
+                  s later)
+                </Item>
+              )}
               <Item term="Action">{entry.action}</Item>
               <Item term="Status">{entry.status}</Item>
               <Item term="Source identity">

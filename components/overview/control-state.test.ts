@@ -67,6 +67,23 @@ describe("controlReasons", () => {
     ]);
   });
 
+  it("in continuous mode says Start runs a cycle now, though none is scheduled", () => {
+    const continuous = status({
+      lastCycle: cycle("c1", "succeeded"),
+      schedule: {
+        mode: "continuous",
+        lastPollAt: null,
+        lastPollError: null,
+        nextPollAt: null,
+        lastChange: null,
+      },
+    });
+    expect(controlReasons(continuous, ADMIN, NOW).start).toBeNull();
+    expect(controlReasons(continuous, ADMIN, NOW).shown).toEqual([
+      "Start runs a cycle now; in continuous mode one runs by itself as soon as Entra ID changes.",
+    ]);
+  });
+
   it("gives a reader one reason for all three buttons", () => {
     const reasons = controlReasons(status({}), { loaded: true, canWrite: false }, NOW);
     expect([reasons.start, reasons.stop, reasons.restart]).toEqual([

@@ -50,7 +50,9 @@ export function controlReasons(
   const startEffect =
     !start && data?.code === "Active" && data.nextCycleAt
       ? "Start runs the next scheduled cycle now instead of waiting for it."
-      : null;
+      : !start && data?.code === "Active" && data.schedule.mode === "continuous"
+        ? "Start runs a cycle now; in continuous mode one runs by itself as soon as Entra ID changes."
+        : null;
   const shown = [...new Set([start, stop, restart, startEffect])].filter(
     (reason): reason is string => reason !== null && reason !== "Loading…",
   );

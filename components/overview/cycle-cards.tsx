@@ -86,7 +86,7 @@ export function CurrentCycle({ status }: { status: ReturnType<typeof useStatus> 
               <>
                 Next cycle:{" "}
                 <span data-testid="next-cycle">
-                  {data.nextCycleAt ? formatDate(data.nextCycleAt) : nextCycleWords(data).toLowerCase()}
+                  {data.nextCycleAt ? formatDate(data.nextCycleAt) : nextCycleWords(data, { inline: true })}
                 </span>
                 .
               </>
@@ -207,9 +207,10 @@ export function LastCycle({ data, isPending }: { data: Status | undefined; isPen
 }
 
 /** When no cycle is queued: continuous mode runs one as soon as Entra ID changes. */
-function nextCycleWords(data: Status | undefined): string {
+function nextCycleWords(data: Status | undefined, options: { inline?: boolean } = {}): string {
   const continuous = data?.schedule.mode === "continuous" && data.provisioningEnabled && !data.paused;
-  return continuous ? "As soon as Entra ID changes" : "None scheduled";
+  const words = continuous ? "as soon as Entra ID changes" : "none scheduled";
+  return options.inline ? words : words[0]!.toUpperCase() + words.slice(1);
 }
 
 export function Row({ term, children }: { term: string; children: ReactNode }) {

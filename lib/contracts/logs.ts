@@ -64,6 +64,12 @@ export const ZProvisioningLog = z.object({
   initiatedBy: z.string(),
   /** This entry retried that (failed) entry. */
   replayOf: z.string().nullable(),
+  /**
+   * Continuous mode: when the poll that queued this entry's cycle first saw the change in Entra ID (Graph
+   * tells no change time; the change happened at most one poll interval earlier). Null for cycles on a
+   * schedule, Start, and on-demand runs. `activityDateTime` is when Dialpad answered.
+   */
+  changeSeenAt: ZTimestamp.nullable(),
 });
 export type ProvisioningLog = z.infer<typeof ZProvisioningLog>;
 

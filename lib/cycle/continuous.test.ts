@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../test/database";
 import { claimJobById } from "../../test/processes/fixtures";
 import { completeJob, failJob } from "../jobs/store";
-import { getContinuousState, provisioningPollJob, recordPoll } from "./continuous";
+import { backstopReason, getContinuousState, provisioningPollJob, recordPoll } from "./continuous";
 import {
   applyScheduleMode,
   finishCycle,
-  queueChangeCycle,
+  queueCycleNow,
   startProvisioning,
   stopProvisioning,
 } from "./schedule";
@@ -93,7 +93,7 @@ describe("continuous mode's schedule", () => {
         graphRequests: 4,
         change: { seenAt, digest: "d1" },
       });
-      await queueChangeCycle(tx, connectionId, { changeSeenAt: seenAt, trigger: "change" });
+      await queueCycleNow(tx, connectionId, { changeSeenAt: seenAt, trigger: "change" });
     });
     await completeJob(
       t.db,
@@ -134,5 +134,39 @@ describe("continuous mode's schedule", () => {
 
     await stopProvisioning(t.db, connectionId);
     expect(await liveJobs(connectionId, "provisioning-poll")).toEqual([]);
+  });
+});
+
+describe("continuous mode's backstop", () => {
+  test("a due escrow or a cycle older than the interval makes a poll run a cycle without any change", async () => {
+    const connectionId = await continuousConnection();
+    await t.db.connection.update({ where: { id: connectionId }, data: { scheduleIntervalMinutes: 40 } });
+    // Never ran: Entra's rhythm is overdue.
+    expect(await backstopReason(t.db, connectionId)).toBe("interval");
+    await runOneCycle(connectionId);
+    expect(await backstopReason(t.db, connectionId)).toBeNull();
+
+    await t.db.escrow.create({
+      data: {
+        connectionId,
+        objectType: "User",
+        sourceId: "failed-user",
+        nextRetryAt: new Date(Date.now() + 60_000),
+      },
+    });
+    expect(await backstopReason(t.db, connectionId)).toBeNull();
+    await t.db.escrow.updateMany({
+      where: { connectionId },
+      data: { nextRetryAt: new Date(Date.now() - 1_000) },
+    });
+    expect(await backstopReason(t.db, connectionId)).toBe("escrow-due");
+
+    await t.db.escrow.deleteMany({ where: { connectionId } });
+    const { lastCycleId } = await t.db.connection.findUniqueOrThrow({ where: { id: connectionId } });
+    await t.db.cycle.update({
+      where: { id: lastCycleId! },
+      data: { endedAt: new Date(Date.now() - 41 * 60_000) },
+    });
+    expect(await backstopReason(t.db, connectionId)).toBe("interval");
   });
 });

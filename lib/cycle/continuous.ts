@@ -95,13 +95,45 @@ export async function enqueuePoll(
   const gate = await pollGate(tx, connectionId);
   if (!gate || gate.scheduleMode !== "continuous" || gate.paused || !gate.provisioningEnabled) return null;
   if (gate.cycleLive) return null;
-  const { job } = await enqueueJob(
+  const runAt = options.runAt ?? new Date();
+  const { job, created } = await enqueueJob(
     tx,
     provisioningPollJob,
     { connectionId },
-    { connectionId, runAt: options.runAt ?? new Date(), dedupeKey: pollJobKey(connectionId), maxAttempts: 3 },
+    { connectionId, runAt, dedupeKey: pollJobKey(connectionId), maxAttempts: 3 },
   );
+  // A poll queued for later (a quarantine's next attempt, an idle pause) comes sooner when asked:
+  // after Allow deletes, or a Restart's cycle, the connection should not wait hours for its next look.
+  if (!created && job.status === "queued" && job.runAt > runAt) {
+    const [moved] = await tx.$queryRaw<JobRow[]>`
+      UPDATE "Job" SET "runAt" = ${runAt}, "updatedAt" = now()
+      WHERE id = ${job.id}::uuid AND status = 'queued' RETURNING *`;
+    return moved ?? job;
+  }
   return job;
+}
+
+export type BackstopReason = "escrow-due" | "interval";
+
+/**
+ * What makes a continuous connection run a cycle although its feeds show no change: failed objects
+ * whose retry is due (escrows; their retry needs a cycle), and Entra's own rhythm as a backstop — an
+ * incremental cycle at least every `scheduleIntervalMinutes` — which also retries a cycle that failed
+ * and could not move its delta links.
+ */
+export async function backstopReason(
+  db: Prisma.TransactionClient,
+  connectionId: string,
+): Promise<BackstopReason | null> {
+  const [row] = await db.$queryRaw<{ escrowDue: boolean; intervalDue: boolean }[]>`
+    SELECT EXISTS (SELECT 1 FROM "Escrow" e WHERE e."connectionId" = c.id AND e."nextRetryAt" <= now())
+             AS "escrowDue",
+      COALESCE((SELECT y."endedAt" FROM "Cycle" y WHERE y.id = c."lastCycleId"), '-infinity'::timestamptz)
+        <= now() - make_interval(mins => c."scheduleIntervalMinutes") AS "intervalDue"
+    FROM "Connection" c WHERE c.id = ${connectionId}::uuid`;
+  if (row?.escrowDue) return "escrow-due";
+  if (row?.intervalDue) return "interval";
+  return null;
 }
 
 /** Stop and a switch to interval mode: the queued poll goes (a running one finds the change when it ends). */

@@ -144,13 +144,14 @@ async function scheduleNextCycleIn(
 }
 
 /**
- * A poll saw a change: an incremental cycle now (or the quarantine's retry, which is how a quarantined
- * connection finds out it was fixed). A cycle already queued or running is kept as it is.
+ * Continuous mode's cycles, queued by a poll: for a change it saw (with when it saw it), the quarantine's
+ * retry (how a quarantined connection finds out it was fixed), or the interval's backstop. A cycle
+ * already queued or running is kept as it is.
  */
-export async function queueChangeCycle(
+export async function queueCycleNow(
   tx: Prisma.TransactionClient,
   connectionId: string,
-  options: { changeSeenAt: Date; trigger: Extract<CycleTrigger, "change" | "quarantine-retry"> },
+  options: { trigger: Extract<CycleTrigger, "change" | "quarantine-retry" | "schedule">; changeSeenAt?: Date },
 ): Promise<{ job: JobRow; created: boolean }> {
   return enqueueCycleJob(tx, connectionId, options.trigger, new Date(), options.changeSeenAt);
 }

@@ -2,8 +2,14 @@ import type { Connection, Prisma, PrismaClient } from "../db/generated/client";
 import type { SecretBox } from "../crypto/secrets";
 import { GraphError, type GraphClient } from "../graph";
 import type { JobLease } from "../jobs/lease";
-import { cycleIsLive, keepStartedFeeds, recordPoll, type PollResult } from "../cycle/continuous";
-import { queueChangeCycle } from "../cycle/schedule";
+import {
+  backstopReason,
+  cycleIsLive,
+  keepStartedFeeds,
+  recordPoll,
+  type PollResult,
+} from "../cycle/continuous";
+import { queueCycleNow } from "../cycle/schedule";
 import {
   nextPollDelayMs,
   pollBackoff,
@@ -59,7 +65,7 @@ export async function runPoll(
         graphRequests: 0,
         change: { seenAt: now(), digest: null },
       });
-      await queueChangeCycle(tx, connection.id, { changeSeenAt: now(), trigger: "quarantine-retry" });
+      await queueCycleNow(tx, connection.id, { changeSeenAt: now(), trigger: "quarantine-retry" });
     });
     return { next: "cycle" };
   }
@@ -98,20 +104,25 @@ export async function runPoll(
           assignmentsDeltaLink: null,
           change: { seenAt, digest: null },
         });
-        await queueChangeCycle(tx, connection.id, { changeSeenAt: seenAt, trigger: "change" });
+        await queueCycleNow(tx, connection.id, { changeSeenAt: seenAt, trigger: "change" });
       });
       return { next: "cycle" };
     }
     // Anything else (credentials, permissions) is the cycle's to diagnose and quarantine, as in Entra.
     const seenAt = now();
     await fenced(async (tx) => {
-      await recordPoll(tx, connection.id, { succeeded: false, graphRequests, error: describePollError(error) });
-      await queueChangeCycle(tx, connection.id, { changeSeenAt: seenAt, trigger: "change" });
+      await recordPoll(tx, connection.id, {
+        succeeded: false,
+        graphRequests,
+        error: describePollError(error),
+      });
+      await queueCycleNow(tx, connection.id, { changeSeenAt: seenAt, trigger: "change" });
     });
     return { next: "cycle" };
   }
 
   const seenAt = now();
+  const backstop = probe.queueCycle ? null : await backstopReason(db, connection.id);
   const { idleStreak } = await fenced(async (tx) => {
     const recorded = await recordPoll(tx, connection.id, {
       succeeded: true,
@@ -120,8 +131,8 @@ export async function runPoll(
       assignmentsDeltaLink: probe.feeds.assignmentsDeltaLink,
       ...(probe.queueCycle ? { change: { seenAt, digest: probe.digest } } : {}),
     });
-    if (probe.queueCycle)
-      await queueChangeCycle(tx, connection.id, { changeSeenAt: seenAt, trigger: "change" });
+    if (probe.queueCycle) await queueCycleNow(tx, connection.id, { changeSeenAt: seenAt, trigger: "change" });
+    else if (backstop) await queueCycleNow(tx, connection.id, { trigger: "schedule" });
     return recorded;
   });
   options.log?.info(
@@ -133,7 +144,9 @@ export async function runPoll(
     },
     probe.queueCycle ? "continuous poll found changes; cycle queued" : "continuous poll: no change",
   );
-  return probe.queueCycle
+  if (backstop)
+    options.log?.info({ connectionId: connection.id, backstop }, "continuous poll: backstop cycle queued");
+  return probe.queueCycle || backstop
     ? { next: "cycle" }
     : { next: "poll", delayMs: nextPollDelayMs(idleStreak, options.pacing) };
 }

@@ -1,3 +1,4 @@
+import { enqueuePoll } from "../cycle/continuous";
 import { type PrismaClient } from "../db/generated/client";
 import { SecretBox } from "../crypto/secrets";
 import { executeHeldChanges } from "../sync/execute";
@@ -44,6 +45,8 @@ export async function allowDeletes(
     if (connection.quarantineReason === "TooManyDeletes") {
       await tx.connection.update({ where: { id: connectionId }, data: clearedQuarantine() });
       await enqueueQuarantineWebhook(tx, connection, null, { why: `Allow deletes by ${actor.upn}.` });
+      // Out of quarantine: a continuous connection looks at Entra ID again now, not at the retry's time.
+      await enqueuePoll(tx, connectionId);
     }
     await recordAudit(tx, {
       connectionId,

@@ -19,6 +19,7 @@ const CSV_COLUMNS: [string, (log: ProvisioningLogDto) => unknown][] = [
   ["Modified properties", (log) => log.modifiedProperties],
   ["Duration (ms)", (log) => log.durationMs],
   ["Initiated by", (log) => log.initiatedBy],
+  ["Seen in Entra ID", (log) => log.changeSeenAt],
 ];
 
 /**

@@ -26,6 +26,8 @@ export interface ProvisioningLogDto {
   initiatedBy: string;
   /** This entry retried that (failed) entry. */
   replayOf: string | null;
+  /** Continuous mode: when the poll that queued this entry's cycle saw the change in Entra ID. */
+  changeSeenAt: string | null;
 }
 
 /**
@@ -56,8 +58,9 @@ export async function listLogs(
     });
   }
   const page = rows.slice(0, query.limit);
+  const seen = await changeSeenOf(db, page);
   return {
-    items: page.map(toLogDto),
+    items: page.map((row) => toLogDto(row, row.cycleId ? seen.get(row.cycleId) : null)),
     nextCursor: rows.length > query.limit && page.length ? String(page[page.length - 1]!.seq) : null,
   };
 }
@@ -121,7 +124,18 @@ async function idsMatchingIdentity(
 /** The filter's generated columns are PostgreSQL's business; a log row as the API knows it. */
 type LogRow = Omit<Prisma.ProvisioningLogGetPayload<object>, "identityNames" | "identityKeyHashes">;
 
-export function toLogDto(row: LogRow): ProvisioningLogDto {
+/** When the change behind each cycle of a page was seen (continuous mode): one lookup per page. */
+async function changeSeenOf(db: PrismaClient, rows: LogRow[]): Promise<Map<string, Date | null>> {
+  const cycleIds = [...new Set(rows.flatMap((row) => (row.cycleId ? [row.cycleId] : [])))];
+  if (cycleIds.length === 0) return new Map();
+  const cycles = await db.cycle.findMany({
+    where: { id: { in: cycleIds } },
+    select: { id: true, changeSeenAt: true },
+  });
+  return new Map(cycles.map((cycle) => [cycle.id, cycle.changeSeenAt]));
+}
+
+export function toLogDto(row: LogRow, changeSeenAt?: Date | null): ProvisioningLogDto {
   return {
     id: row.id,
     activityDateTime: row.activityDateTime.toISOString(),
@@ -146,5 +160,6 @@ export function toLogDto(row: LogRow): ProvisioningLogDto {
     durationMs: row.durationMs,
     initiatedBy: row.initiatedBy,
     replayOf: row.replayOf,
+    changeSeenAt: changeSeenAt?.toISOString() ?? null,
   };
 }

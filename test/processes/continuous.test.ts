@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { defaultDialpadMapping } from "@/lib/mapping/default-dialpad";
+import { listLogs, ZLogQuery } from "@/lib/server/logs";
 import { DIALPAD_USER_ROLE_ID } from "@/sandbox/graph/directory";
 import { SEED_GROUPS } from "@/sandbox/graph/seed";
 import { waitFor } from "./fixtures";
@@ -15,7 +17,27 @@ const POLL = { fastMs: 200, idleMaxMs: 800 };
 let rig: FaultRig;
 
 beforeAll(async () => {
-  rig = await startFaultRig({ name: "continuous", users: 120, connection: { scheduleMode: "continuous" } });
+  // A scoping filter as admins write them, so leaving scope by an attribute edit is one of the changes.
+  const mappings = defaultDialpadMapping();
+  mappings.users.scope = {
+    groups: [
+      {
+        name: "No contractors",
+        clauses: [
+          {
+            operatorName: "NOT EQUALS",
+            sourceOperandName: "department",
+            targetOperand: { values: ["Contractors"] },
+          },
+        ],
+      },
+    ],
+  };
+  rig = await startFaultRig({
+    name: "continuous",
+    users: 120,
+    connection: { scheduleMode: "continuous", mappings: mappings as object },
+  });
   rig.startWorker("w1", { poll: POLL });
   rig.startWorker("w2", { poll: POLL });
   const { cycle } = await rig.startCycle();
@@ -81,18 +103,27 @@ async function unassignedUsers(): Promise<string[]> {
     .map((user) => user.id);
 }
 
-async function expectCycleForChange(sourceId: string, action: string) {
+async function expectCycleForChange(sourceId: string, action: string | string[]) {
+  const actions = typeof action === "string" ? [action] : action;
   const entry = await waitFor(
     () =>
       db().provisioningLog.findFirst({
-        where: { connectionId: rig.connectionId, sourceId, action, status: { in: ["Success", "Warning"] } },
+        where: {
+          connectionId: rig.connectionId,
+          sourceId,
+          action: { in: actions },
+          status: { in: ["Success", "Warning"] },
+        },
         orderBy: { activityDateTime: "desc" },
       }),
-    { what: `a ${action} log entry for ${sourceId}` },
+    { what: `a ${actions.join(" or ")} log entry for ${sourceId}` },
   );
   const cycle = await db().cycle.findUniqueOrThrow({ where: { id: entry.cycleId! } });
   expect(cycle.trigger).toBe("change");
   expect(cycle.changeSeenAt).not.toBeNull();
+  // The logs API says when the change was seen, next to when Dialpad answered.
+  const { items } = await listLogs(db(), rig.connectionId, ZLogQuery.parse({ changeId: entry.changeId }));
+  expect(items[0]!.changeSeenAt).toBe(cycle.changeSeenAt!.toISOString());
   return { entry, latencyMs: entry.activityDateTime.getTime() - cycle.changeSeenAt!.getTime() };
 }
 
@@ -153,6 +184,50 @@ describe("continuous mode", () => {
     await expectCycleForChange(assigned!, "Create");
     await expectCycleForChange(member!, "Create");
   }, 60_000);
+
+  test("a soft delete, leaving the scoping filter, a removed membership, and a group assigned then unassigned each reach Dialpad", async () => {
+    const gone = async (id: string) => {
+      const account = await dialpadUser(id);
+      return !account || account.attributes.active === false;
+    };
+    const [softDeleted, leavesScope] = await directlyAssignedLinkedUsers();
+    directory().softDeleteUser(softDeleted!);
+    directory().updateUser(leavesScope!, { department: "Contractors" });
+    const links = await db().objectLink.findMany({
+      where: { connectionId: rig.connectionId, objectType: "User", active: true },
+    });
+    const viaGroupOnly = links
+      .map((link) => link.sourceId)
+      .find(
+        (id) =>
+          directory().assignmentsOf(id).length === 0 &&
+          directory()
+            .memberOf(id)
+            .filter((group) => directory().assignmentsOf(group).length > 0)
+            .join() === SEED_GROUPS.dialpadUsers.id,
+      );
+    expect(viaGroupOnly).toBeDefined();
+    directory().removeMember(SEED_GROUPS.dialpadUsers.id, viaGroupOnly!);
+    for (const id of [softDeleted!, leavesScope!, viaGroupOnly!])
+      await waitFor(() => gone(id), { what: `${id} disabled or deleted in Dialpad` });
+    await expectCycleForChange(softDeleted!, ["Disable", "Delete"]);
+    await expectCycleForChange(leavesScope!, ["Disable", "Delete"]);
+    await expectCycleForChange(viaGroupOnly!, ["Disable", "Delete"]);
+
+    const members = (await unassignedUsers()).slice(0, 2);
+    const group = directory().addGroup({
+      displayName: "Continuous newcomers",
+      securityEnabled: true,
+      mailEnabled: false,
+    });
+    for (const id of members) directory().addMember(group.id, id);
+    directory().assign(group.id, DIALPAD_USER_ROLE_ID);
+    for (const id of members)
+      await waitFor(() => dialpadUser(id), { what: `${id} created through the group` });
+    directory().unassign(group.id);
+    for (const id of members)
+      await waitFor(() => gone(id), { what: `${id} disabled with the group unassigned` });
+  }, 90_000);
 
   test("an idle poll costs a few Graph requests, no Dialpad request and no cycle", async () => {
     await sleep(2_000);
