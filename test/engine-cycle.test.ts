@@ -209,6 +209,40 @@ describe("provisioning cycle", () => {
     });
   });
 
+  test("a cycle sends its disables before its creates and updates: who left loses Dialpad first", async () => {
+    const directory = sandbox.graph.directory;
+    const assigned = (id: string) => directory.assignmentsOf(id).length > 0;
+    const links = await t.db.objectLink.findMany({
+      where: { connectionId, objectType: "User" },
+      orderBy: { sourceId: "asc" },
+    });
+    const linked = new Set(links.map((link) => link.sourceId));
+    const [updated, leaver] = links
+      .filter((link) => link.active)
+      .map((link) => link.sourceId)
+      .filter((id) => assigned(id) && directory.getUser(id)?.accountEnabled);
+    const newcomer = directory
+      .listUsers()
+      .find(
+        (user) =>
+          user.accountEnabled &&
+          !linked.has(user.id) &&
+          !assigned(user.id) &&
+          !directory.memberOf(user.id).some(assigned),
+      );
+    // Made in this order in Entra, the disable last.
+    directory.updateUser(updated!, { jobTitle: "Ordered after the leaver" });
+    directory.assign(newcomer!.id, DIALPAD_USER_ROLE_ID);
+    directory.unassign(leaver!);
+    const start = sandbox.dialpad.requests.length;
+    await runCycle();
+    const writes = writesFrom(start);
+    expect(writes.map((request) => request.method).sort()).toEqual(["PATCH", "PATCH", "POST"]);
+    expect((writes[0]!.body as { Operations: unknown[] }).Operations).toEqual([
+      { op: "Replace", path: "active", value: false },
+    ]);
+  });
+
   test("a member added to an assigned group is one PATCH Add on the group", async () => {
     const group = dialpadGroup(SEED_GROUPS.dialpadAdmins.displayName)!;
     const member = dialpadUser(SEED_USERS.noMail.upn)!;

@@ -228,13 +228,12 @@ export async function runCycle(context: CycleEngineContext): Promise<CycleOutcom
       else groupsInScope.delete(operation.sourceId);
     }
   };
-  const release = async (operation: PlannedOperation, first = false) => {
+  const release = async (operation: PlannedOperation) => {
     if (operation.objectType === "Group") {
       groupOperations.push(operation);
       return;
     }
-    if (first) userBuffer.unshift(operation);
-    else userBuffer.push(operation);
+    userBuffer.push(operation);
     if (fanOut && userBuffer.length >= Math.max(1, fanOut.pageSize) * UNITS_PER_FLUSH)
       await flushUnits(false);
   };
@@ -383,11 +382,15 @@ export async function runCycle(context: CycleEngineContext): Promise<CycleOutcom
   // A held object keeps the membership state of its link until the deletion is allowed.
   // Disables and deletes go before the creates and updates not yet sent: someone who left loses
   // Dialpad first, and a userName a deleted account held is free before a create needs it.
-  if (!holding)
-    for (const { operation, inScope } of [...deletions].reverse()) {
+  if (!holding) {
+    const waiting = userBuffer;
+    userBuffer = [];
+    for (const { operation, inScope } of deletions) {
       scopeEffect(operation, inScope);
-      if (!context.dryRun) await release(operation, true);
+      if (!context.dryRun) await release(operation);
     }
+    for (const operation of waiting) await release(operation);
+  }
 
   const watermark = { usersDeltaLink: deltaLinks.User, groupsDeltaLink: deltaLinks.Group };
   if (context.dryRun) {
